@@ -1,0 +1,39 @@
+# `make demo` and `make test` set themselves up: the venv and the install happen on first use
+# and are skipped afterwards (the stamp file is newer than pyproject.toml).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit screenshots bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/fansly-console demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check console tests bench
+	$(BIN)/ruff format --check console tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy console
+
+unit: $(STAMP)
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+test: lint typecheck unit
+
+screenshots: $(STAMP)
+	$(BIN)/python -m console.tui.screenshots
+
+bench: $(STAMP)
+	$(BIN)/python bench/client.py
+	$(BIN)/python bench/store.py --messages 200000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

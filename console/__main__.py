@@ -1,0 +1,124 @@
+"""The ``fansly-console`` command: one entry point, several verbs.
+
+Arguments for every verb are declared here (cheap: only argparse is imported) so that
+``--help`` answers at once; each verb's work lives in ``console/commands/<verb>.py`` and is
+imported only when that verb runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from console import __version__
+
+EXIT_CONFIG = 2
+
+
+def _add_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", help="config profile to use (default: the default profile)")
+
+
+def _add_account(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account", metavar="ID", help="only this connected account")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fansly-console",
+        description="A keyboard-only terminal chat console for Fansly creator inboxes.",
+        epilog="With no verb, opens the console on the configured gateway. "
+        "Try `fansly-console demo` to see it on the built-in sandbox.",
+    )
+    parser.add_argument("--version", action="version", version=f"fansly-console {__version__}")
+    parser.add_argument("--offline", action="store_true", help="open on the cache alone")
+    parser.add_argument("--theme", help="theme name (see `locate themes`)")
+    parser.add_argument(
+        "--events", metavar="WS_URL", help="receive events from a hub (`listen`) instead"
+    )
+    _add_profile(parser)
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    demo = verbs.add_parser("demo", help="open the console on the embedded sandbox")
+    demo.add_argument("--seed", type=int, default=7, help="sandbox world seed")
+    demo.add_argument("--size", choices=["small", "default", "large"], default="default")
+    demo.add_argument(
+        "--simulate", type=float, default=12.0, metavar="EVENTS_PER_MIN", help="fan activity"
+    )
+    demo.add_argument("--theme", help="theme name")
+    demo.add_argument(
+        "--print", action="store_true", help="print a short view of the sandbox and exit"
+    )
+
+    sandbox = verbs.add_parser("sandbox", help="run the gateway emulator on a real socket")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--api-key", default=None, help="key clients must send (random if unset)")
+    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--size", choices=["small", "default", "large"], default="default")
+    sandbox.add_argument("--webhook-url", default=None, help="deliver signed webhooks here")
+    sandbox.add_argument("--webhook-secret", default=None, help="signing secret (random if unset)")
+    sandbox.add_argument(
+        "--simulate", type=float, default=0.0, metavar="EVENTS_PER_MIN", help="fan activity rate"
+    )
+    sandbox.add_argument("--credits", type=int, default=None, help="monthly credits (402 after)")
+    sandbox.add_argument(
+        "--requests-per-minute", type=int, default=600, help="rate limit (429 above)"
+    )
+
+    accounts = verbs.add_parser("accounts", help="list the connected accounts of the gateway")
+    accounts.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_profile(accounts)
+
+    locate = verbs.add_parser("locate", help="where config, data and themes live")
+    locate.add_argument("what", choices=["config", "data", "themes"])
+
+    sync = verbs.add_parser("sync", help="backfill the offline cache from the gateway")
+    _add_account(sync)
+    _add_profile(sync)
+
+    search = verbs.add_parser("search", help="search the offline cache (no network)")
+    search.add_argument("query")
+    _add_account(search)
+    search.add_argument("--chat", metavar="ID", help="only this chat")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true")
+    _add_profile(search)
+
+    export = verbs.add_parser("export", help="write cached chats and messages")
+    _add_account(export)
+    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.add_argument("--output", "-o", default="-", help="file (default: stdout)")
+    _add_profile(export)
+
+    listen = verbs.add_parser("listen", help="run the webhook listener and the event hub")
+    listen.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    listen.add_argument("--port", type=int, default=None)
+    listen.add_argument("--secret", action="append", default=None, help="webhook secret(s)")
+    listen.add_argument(
+        "--insecure-no-signature", action="store_true", help="accept unsigned webhooks (unsafe)"
+    )
+    _add_profile(listen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    verb = args.verb or "console"
+    module = importlib.import_module(f"console.commands.{verb}")
+    from console.config import ConfigError
+
+    try:
+        return int(module.run(args) or 0)
+    except ConfigError as exc:
+        print(f"fansly-console: configuration error\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

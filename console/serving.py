@@ -1,0 +1,121 @@
+"""Run an ASGI app (the sandbox, the listener) inside an existing asyncio loop or a thread.
+
+uvicorn's ``Server.serve()`` captures signals and calls ``sys.exit`` when the port is busy
+(STYLE.md, habit 10). Here the socket is bound first (so a busy port is a clear ``OSError``
+and port 0 gives a free port we can report), signals are left to the host program, and
+uvicorn's own logging config is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import uvicorn
+
+
+class _QuietServer(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket; ``port=0`` picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class EmbeddedServer:
+    """An ASGI app served on a pre-bound socket. Use ``async with`` or ``start_thread()``."""
+
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.socket = bind(host, port)
+        self.host, self.port = self.socket.getsockname()[:2]
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=2,
+            ws="websockets-sansio",
+        )
+        self.server = _QuietServer(config)
+        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.server.serve(sockets=[self.socket]))
+        while not self.server.started:
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+                raise RuntimeError("server stopped before it started")
+            await asyncio.sleep(0.005)
+
+    async def stop(self) -> None:
+        if self._thread is None or threading.current_thread() is not self._thread:
+            self.server.should_exit = True
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self.socket.close()
+
+    async def __aenter__(self) -> EmbeddedServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[EmbeddedServer]:
+        async with self:
+            yield self
+
+    def start_thread(self) -> EmbeddedServer:
+        """Serve from a daemon thread with its own loop (tests, benches, sync callers)."""
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        async def main() -> None:
+            try:
+                await self.start()
+            except BaseException as exc:
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            await self.stop()  # returns once stop_thread() sets should_exit
+
+        self._thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+        self._thread.start()
+        started.wait(30)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop_thread(self) -> None:
+        self.server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None

@@ -1,0 +1,107 @@
+"""Small domain updates the sync layer publishes and the TUI subscribes to.
+
+Updates say *what changed*, not the new state: a subscriber re-reads the store. That keeps
+them tiny, lets bursts be coalesced, and keeps the store the single source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from console.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChanged:
+    account_id: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAdded:
+    account_id: str
+    chat_id: str
+    message_id: str  # the server id, or the client id while pending
+
+
+@dataclass(frozen=True, slots=True)
+class MessageChanged:
+    account_id: str
+    chat_id: str
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FanChanged:
+    account_id: str
+    fan_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxChanged:
+    account_id: str
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    account_id: str
+    done: int
+    total: int
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    state: Literal["live", "reconnecting", "offline"]
+    since: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EventApplied:
+    """A webhook event was applied (first time only): the TUI toasts tips from these."""
+
+    event: Event
+
+
+Update = (
+    ChatChanged
+    | MessageAdded
+    | MessageChanged
+    | FanChanged
+    | OutboxChanged
+    | SyncProgress
+    | ConnectionChanged
+    | EventApplied
+)
+
+
+class UpdateBus:
+    """Fan-out of updates to any number of asyncio subscribers, each with its own queue."""
+
+    def __init__(self, max_queue: int = 10_000) -> None:
+        self._queues: set[asyncio.Queue[Update]] = set()
+        self._max_queue = max_queue
+
+    def publish(self, update: Update) -> None:
+        for queue in self._queues:
+            with contextlib.suppress(asyncio.QueueFull):
+                # A subscriber that stopped reading loses updates, never blocks the publisher;
+                # updates only say "re-read", so a later one repairs the view.
+                queue.put_nowait(update)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Update]]:
+        queue: asyncio.Queue[Update] = asyncio.Queue(self._max_queue)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)
