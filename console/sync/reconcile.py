@@ -1,0 +1,60 @@
+"""Deciding whether a send whose answer was lost reached the gateway.
+
+When a send times out after the request left, the message may exist on the server. Before
+sending it again the outbox reads the chat's latest messages and looks for it here; a message
+must never reach a fan twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+from datetime import datetime, timedelta
+
+from console.api.models import Message
+
+#: How much earlier than the enqueue time a server time stamp may be and still match: the
+#: gateway's clock and ours are not the same clock.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def _same_text(a: str, b: str) -> bool:
+    # Gateways are known to trim; nothing else is normalised, so "ok" never matches "ok!".
+    return a.strip() == b.strip()
+
+
+def find_delivered(
+    candidates: Iterable[Message],
+    *,
+    content: str,
+    creator_id: str | None,
+    fan_id: str | None,
+    enqueued_at: datetime,
+    taken: Set[str],
+    reply_to: str | None = None,
+    skew: timedelta = CLOCK_SKEW,
+) -> Message | None:
+    """The server message that is our lost send, or ``None`` when it is not there.
+
+    It must say the same thing, come from the creator (or at least not from the fan when the
+    creator's id is unknown), be no older than the enqueue time (less clock skew), reply to
+    the same message when the send was a reply, and not already be the match of another
+    queued send (``taken``): two identical "ok"s sent a minute apart stay two messages.
+    Among several, the oldest wins, as the earliest send is the one that was lost first.
+    """
+    earliest = enqueued_at - skew
+    matches = []
+    for message in candidates:
+        if message.id in taken or not _same_text(message.content, content):
+            continue
+        if creator_id is not None and message.sender_id != creator_id:
+            continue
+        if creator_id is None and fan_id is not None and message.sender_id == fan_id:
+            continue
+        if message.created_at < earliest:
+            continue
+        if reply_to is not None and message.in_reply_to not in (None, reply_to):
+            continue
+        matches.append(message)
+    if not matches:
+        return None
+    return min(matches, key=lambda m: (m.created_at, len(m.id), m.id))
