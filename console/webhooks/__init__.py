@@ -1,1 +1,11 @@
-"""console.webhooks"""
+"""console.webhooks: the signed-webhook listener, the live event hub and the hub's client.
+
+- :mod:`~console.webhooks.signature` — HMAC-SHA256 signatures (``sign``, ``verify``);
+- :mod:`~console.webhooks.normalise` — any provider's body → :class:`console.events.Event`;
+- :mod:`~console.webhooks.app` — ``create_listener_app(sink, secrets=…, hub=…)`` (Starlette);
+- :mod:`~console.webhooks.hub` — ``EventHub`` (in-process fan-out, resumable ``stream``);
+- :mod:`~console.webhooks.remote` — ``RemoteEvents``, the resuming websocket client;
+- :mod:`~console.webhooks.sinks` — the store as a sink and an event log.
+
+Nothing here imports Textual; importing this package imports nothing heavy.
+"""

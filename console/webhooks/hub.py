@@ -1,0 +1,132 @@
+"""The live event hub: applied events fan out to in-process subscribers and remote consoles.
+
+In-process subscribers (the TUI) get :class:`Event` objects on their own asyncio queue.
+Remote consoles read a websocket (``/events``, see :mod:`console.webhooks.app`) fed by
+:meth:`EventHub.stream`, which reads the durable event log rather than a queue: a publish only
+wakes the stream, which then reads everything after the last seq it sent. The log is written
+in seq order by one writer, so a console that resumes with ``after=<seq>`` gets every later
+event exactly once, in order, with no gap at the switch from history to live and no loss when
+it reads slower than events arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+from console.events import Event, EventType
+
+#: Record + apply one event (one transaction); the event's seq, or None for a duplicate.
+EventSink = Callable[[Event], Awaitable[int | None]]
+
+
+@runtime_checkable
+class EventLog(Protocol):
+    """The durable event log the hub resumes from (the store implements it)."""
+
+    async def events_since(self, seq: int, limit: int = ...) -> Sequence[Event]:
+        """Events with a seq greater than ``seq``, oldest first, at most ``limit``."""
+        ...
+
+    async def last_event_seq(self) -> int:
+        """The highest seq in the log (0 when empty)."""
+        ...
+
+
+def new_token() -> str:
+    """A fresh hub token (URL-safe, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+class EventHub:
+    """Fan-out of applied events. ``token`` guards the ``/events`` websocket."""
+
+    def __init__(
+        self,
+        log: EventLog | None = None,
+        *,
+        token: str | None = None,
+        max_queue: int = 10_000,
+        page_size: int = 500,
+    ) -> None:
+        self.log = log
+        self._token = token or new_token()
+        self._queues: set[asyncio.Queue[Event]] = set()
+        self._wakes: set[asyncio.Event] = set()
+        self._max_queue = max_queue
+        self._page_size = page_size
+        self.published = 0
+
+    def __repr__(self) -> str:
+        # The token is a secret: never in a repr.
+        return f"EventHub(subscribers={len(self._queues)}, streams={len(self._wakes)})"
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._queues) + len(self._wakes)
+
+    def check_token(self, given: str | None) -> bool:
+        """Constant-time comparison of a token presented by a remote console."""
+        if not given:
+            return False
+        return secrets.compare_digest(given.encode("utf-8"), self._token.encode("utf-8"))
+
+    def publish(self, event: Event) -> None:
+        """Hand a freshly applied event to every subscriber (never blocks)."""
+        self.published += 1
+        for queue in self._queues:
+            with contextlib.suppress(asyncio.QueueFull):
+                # A subscriber that stopped reading loses events, never blocks the listener;
+                # the store holds everything, so a view re-read repairs it.
+                queue.put_nowait(event)
+        for wake in self._wakes:
+            wake.set()
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Event]]:
+        """An in-process subscription: a queue of events, open for the ``async with`` body."""
+        queue: asyncio.Queue[Event] = asyncio.Queue(self._max_queue)
+        self._queues.add(queue)
+        try:
+            yield queue
+        finally:
+            self._queues.discard(queue)
+
+    async def stream(self, after: int | None = None) -> AsyncIterator[Event]:
+        """Every shown event after ``after`` (None: from now on), in seq order, forever.
+
+        Without a log (tests, a hub without a store) this is a live-only queue.
+        """
+        if self.log is None:
+            async with self.subscribe() as queue:
+                while True:
+                    event = await queue.get()
+                    if event.type is not EventType.UNKNOWN:
+                        yield event
+            return
+        wake = asyncio.Event()
+        # Registered before the first read: a publish from here on wakes us, so nothing
+        # committed after the read below can be missed.
+        self._wakes.add(wake)
+        try:
+            last = after if after is not None else await self.log.last_event_seq()
+            while True:
+                wake.clear()
+                batch = await self.log.events_since(last, self._page_size)
+                for event in batch:
+                    if event.seq is None or event.seq <= last:
+                        continue
+                    last = event.seq
+                    if event.type is not EventType.UNKNOWN:
+                        yield event
+                if len(batch) < self._page_size:
+                    await wake.wait()
+        finally:
+            self._wakes.discard(wake)

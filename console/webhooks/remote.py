@@ -1,0 +1,139 @@
+"""Read a hub's ``/events`` websocket from another console (``fansly-console --events ws://…``).
+
+The client reconnects with exponential backoff (with jitter, capped) and resumes from the last
+seq it handed on, so a dropped connection loses nothing and repeats nothing. A refused token is
+not retried: it raises :class:`HubAuthError` for the caller to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from console.events import Event
+
+log = logging.getLogger("console.webhooks.remote")
+
+State = Literal["live", "reconnecting", "offline"]
+OnEvent = Callable[[Event], Awaitable[None] | None]
+OnState = Callable[[State, str], None]
+
+CLOSE_UNAUTHORISED = 4401
+
+
+class HubAuthError(Exception):
+    """The hub refused the token; retrying will not help."""
+
+
+def _split_token(url: str) -> tuple[str, str | None]:
+    """The URL without a ``token`` query parameter, and that token (kept out of logs)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    token = next((value for name, value in query if name == "token"), None)
+    rest = [(name, value) for name, value in query if name not in ("token", "after")]
+    return urlunsplit(parts._replace(query=urlencode(rest))), token
+
+
+class RemoteEvents:
+    """A resuming reader of a hub. Run :meth:`run` as a task; cancel it to stop."""
+
+    def __init__(
+        self,
+        url: str,
+        on_event: OnEvent,
+        *,
+        token: str | None = None,
+        after: int | None = None,
+        on_state: OnState | None = None,
+        min_backoff: float = 0.25,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.url, url_token = _split_token(url)
+        self._token = token or url_token
+        if not self._token:
+            raise ValueError("a hub token is required (in the URL as ?token= or passed in)")
+        #: The seq of the last event handed to ``on_event``; a reconnect resumes after it.
+        self.last_seq = after
+        self._on_event = on_event
+        self._on_state = on_state
+        self._min_backoff = min_backoff
+        self._max_backoff = max_backoff
+        self.connections = 0
+        self.connected = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"RemoteEvents({self.url!r}, last_seq={self.last_seq})"
+
+    def _state(self, state: State, detail: str = "") -> None:
+        if self._on_state is not None:
+            self._on_state(state, detail)
+
+    def _connect_url(self) -> str:
+        if self.last_seq is None:
+            return self.url
+        separator = "&" if urlsplit(self.url).query else "?"
+        return f"{self.url}{separator}after={self.last_seq}"
+
+    async def run(self) -> None:
+        """Read events until cancelled; raises :class:`HubAuthError` on a refused token."""
+        delay = self._min_backoff
+        while True:
+            try:
+                async with connect(
+                    self._connect_url(),
+                    additional_headers={"Authorization": f"Bearer {self._token}"},
+                    open_timeout=10,
+                    max_size=8 * 1024 * 1024,
+                ) as websocket:
+                    self.connections += 1
+                    self.connected.set()
+                    self._state("live")
+                    log.info("hub connected: %s (after=%s)", self.url, self.last_seq)
+                    delay = self._min_backoff
+                    async for text in websocket:
+                        event = Event.model_validate_json(text)
+                        result = self._on_event(event)
+                        if inspect.isawaitable(result):
+                            await result
+                        if event.seq is not None:
+                            self.last_seq = event.seq
+                    # The hub closed the stream: a refused token closes with 4401.
+                    if websocket.close_code == CLOSE_UNAUTHORISED:
+                        raise HubAuthError("the hub refused the token")
+                    detail = "the hub closed the stream"
+            except InvalidStatus as exc:
+                if exc.response.status_code in (401, 403):
+                    self._state("offline", "the hub refused the token")
+                    raise HubAuthError("the hub refused the token") from None
+                detail = f"hub answered HTTP {exc.response.status_code}"
+            except ConnectionClosed as exc:
+                if exc.rcvd is not None and exc.rcvd.code == CLOSE_UNAUTHORISED:
+                    raise HubAuthError("the hub refused the token") from None
+                detail = "connection closed"
+            except (OSError, TimeoutError) as exc:
+                detail = type(exc).__name__
+            self.connected.clear()
+            self._state("reconnecting", detail)
+            log.info("hub: %s; reconnecting in %.2fs", detail, delay)
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self._max_backoff)
+
+    _task: asyncio.Task[None]
+
+    async def __aenter__(self) -> RemoteEvents:
+        self._task = asyncio.create_task(self.run())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, HubAuthError):
+            await self._task
