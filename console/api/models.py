@@ -292,3 +292,14 @@ class RateBudget(_Model):
 
 
 ReactionChange = Literal["added", "removed"]
+
+
+class FanList(_Model):
+    """A creator's user list (VIP, custom lists) a fan can be put on (§12)."""
+
+    id: str
+    label: str
+    type: int = 0
+    item_count: int = 0
+
+    _ids = field_validator("id", mode="before")(_id)
