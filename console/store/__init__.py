@@ -1,1 +1,45 @@
-"""console.store"""
+"""The offline cache: one SQLite file per profile (see ``Store``)."""
+
+from console.store._outbox import OutboxNotFound
+from console.store.rows import (
+    AccountRow,
+    AppliedEvent,
+    BackfillState,
+    ChatFilter,
+    ChatRow,
+    FanRow,
+    Gap,
+    MessageRow,
+    MessageState,
+    Note,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    SearchHit,
+    Snippet,
+)
+from console.store.schema import SCHEMA_VERSION, SchemaTooNew
+from console.store.store import Store, store_path
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AccountRow",
+    "AppliedEvent",
+    "BackfillState",
+    "ChatFilter",
+    "ChatRow",
+    "FanRow",
+    "Gap",
+    "MessageRow",
+    "MessageState",
+    "Note",
+    "OutboxItem",
+    "OutboxKind",
+    "OutboxNotFound",
+    "OutboxState",
+    "SchemaTooNew",
+    "SearchHit",
+    "Snippet",
+    "Store",
+    "store_path",
+]

@@ -1,0 +1,480 @@
+"""The outbox (actions waiting to reach the gateway) and the team's local data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from console.api.models import AutomatedMessage, Message
+from console.store._core import (
+    NEXT_POS,
+    dt_required,
+    dumps,
+    ms,
+    now_ms,
+    pos_params,
+)
+from console.store._events import EventLog
+from console.store.rows import (
+    BackfillState,
+    Gap,
+    Note,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+)
+from console.store.text import clean_stored
+
+_OUTBOX_COLUMNS = """id, client_id, account_id, chat_id, kind, payload_json, state, attempts,
+    next_attempt_at, last_error, created_at, updated_at"""
+
+# What an action shows at once, and what undoes it if the gateway refuses for good.
+_FLAGS: dict[OutboxKind, tuple[str, str, int]] = {
+    OutboxKind.LIKE: ("messages", "liked_by_creator", 1),
+    OutboxKind.UNLIKE: ("messages", "liked_by_creator", 0),
+    OutboxKind.PIN: ("messages", "pinned", 1),
+    OutboxKind.UNPIN: ("messages", "pinned", 0),
+    OutboxKind.MUTE: ("chats", "muted", 1),
+    OutboxKind.UNMUTE: ("chats", "muted", 0),
+}
+
+
+class OutboxNotFound(KeyError):
+    """No outbox item has this client id."""
+
+
+def _item(row: Any) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        client_id=row[1],
+        account_id=row[2],
+        chat_id=row[3],
+        kind=OutboxKind(row[4]),
+        payload=json.loads(row[5]),
+        state=OutboxState(row[6]),
+        attempts=row[7],
+        next_attempt_at=dt_required(row[8]),
+        last_error=row[9],
+        created_at=dt_required(row[10]),
+        updated_at=dt_required(row[11]),
+    )
+
+
+class LocalData(EventLog):
+    # -- outbox -----------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        account_id: str,
+        chat_id: str,
+        kind: OutboxKind | str,
+        payload: Mapping[str, Any],
+        client_id: str | None = None,
+    ) -> OutboxItem:
+        """Queue an action and show its effect at once.
+
+        ``send`` payload: ``{"content": str, "in_reply_to"?: str, "media_ids"?: [str]}`` — a
+        pending message with the client id is inserted in the same transaction.
+        ``like``/``unlike``/``pin``/``unpin``: ``{"message_id": str, ...}``; ``mute``/
+        ``unmute``: ``{"fan_id": str}`` (the chat is muted locally at once).
+        """
+        kind = OutboxKind(kind)
+        client_id = client_id or uuid.uuid4().hex
+        now = now_ms()
+        async with self._transaction() as db:
+            await self._ensure_account(db, account_id)
+            if kind is OutboxKind.SEND:
+                await self._ensure_chat(db, account_id, chat_id, None)
+                creator_id = await self._creator_id(db, account_id)
+                await db.execute(
+                    f"""INSERT INTO messages(pos, client_id, chat_id, account_id, sender_id,
+                        from_creator, text, created_at, reply_to_id, state)
+                    VALUES ({NEXT_POS}, :client_id, :chat_id, :account_id, :sender_id, 1, :text,
+                        :created_at, :reply_to_id, 'pending')""",
+                    {
+                        **pos_params(now),
+                        "client_id": client_id,
+                        "chat_id": chat_id,
+                        "account_id": account_id,
+                        "sender_id": creator_id or "",
+                        "text": clean_stored(str(payload.get("content", ""))),
+                        "created_at": now,
+                        "reply_to_id": payload.get("in_reply_to"),
+                    },
+                )
+                await self._refresh_chat(db, chat_id)
+            await db.execute(
+                """INSERT INTO outbox(client_id, account_id, chat_id, kind, payload_json, state,
+                    attempts, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)""",
+                (client_id, account_id, chat_id, kind.value, dumps(dict(payload)), now, now, now),
+            )
+            await self._show_flag(db, kind, chat_id, payload, undo=False)
+            row = await self._one(
+                db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
+            )
+        return _item(row)
+
+    async def due_outbox(self, account_id: str, now: datetime | None = None) -> list[OutboxItem]:
+        """Queued items whose next attempt is due, oldest first."""
+        rows = await self._read(
+            f"""SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account_id = ? AND state = 'queued'
+                AND next_attempt_at <= ? ORDER BY id""",
+            (account_id, ms(now) if now else now_ms()),
+        )
+        return [_item(row) for row in rows]
+
+    async def outbox_items(
+        self, account_id: str, states: Sequence[OutboxState | str] | None = None
+    ) -> list[OutboxItem]:
+        """Every item of an account (or those in ``states``), oldest first."""
+        sql = f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account_id = ?"
+        params: list[Any] = [account_id]
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params.extend(OutboxState(state).value for state in states)
+        rows = await self._read(sql + " ORDER BY id", params)
+        return [_item(row) for row in rows]
+
+    async def outbox_item(self, client_id: str) -> OutboxItem | None:
+        row = await self._read_one(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
+        )
+        return None if row is None else _item(row)
+
+    async def outbox_counts(self, account_id: str) -> tuple[int, int]:
+        """``(pending, failed)``: pending counts queued, in-flight and unknown items."""
+        row = await self._read_one(
+            """SELECT COALESCE(SUM(state IN ('queued', 'in_flight', 'unknown')), 0),
+                COALESCE(SUM(state = 'failed'), 0) FROM outbox WHERE account_id = ?""",
+            (account_id,),
+        )
+        return int(row[0]), int(row[1])
+
+    async def mark_in_flight(self, client_id: str) -> OutboxItem:
+        """The sender is about to call the gateway (counts an attempt)."""
+        return await self._set_state(client_id, "state = 'in_flight', attempts = attempts + 1", ())
+
+    async def mark_sent(self, client_id: str, server_message: Message | None = None) -> OutboxItem:
+        """The gateway accepted the action. For a send, ``server_message`` replaces the pending
+        row (no duplicate, even if the webhook copy arrived first)."""
+        async with self._transaction() as db:
+            item = await self._get(db, client_id)
+            if item.kind is OutboxKind.SEND:
+                await self._settle_send(db, item, server_message)
+            await self._update(db, client_id, "state = 'sent', last_error = NULL", ())
+            return await self._get(db, client_id)
+
+    async def mark_retry(self, client_id: str, error: str, next_attempt_at: datetime) -> OutboxItem:
+        """A transient failure: queue again for ``next_attempt_at``."""
+        return await self._set_state(
+            client_id,
+            "state = 'queued', last_error = ?, next_attempt_at = ?",
+            (error, ms(next_attempt_at)),
+        )
+
+    async def mark_unknown(self, client_id: str, error: str | None = None) -> OutboxItem:
+        """The request went out but no answer came: reconcile before sending again."""
+        return await self._set_state(
+            client_id, "state = 'unknown', last_error = COALESCE(?, last_error)", (error,)
+        )
+
+    async def mark_failed(self, client_id: str, error: str) -> OutboxItem:
+        """A permanent failure: the optimistic effect is undone, a send shows as failed."""
+        async with self._transaction() as db:
+            item = await self._get(db, client_id)
+            await self._update(db, client_id, "state = 'failed', last_error = ?", (error,))
+            if item.kind is OutboxKind.SEND:
+                await db.execute(
+                    "UPDATE messages SET state = 'failed', error = ? WHERE client_id = ? "
+                    "AND message_id IS NULL",
+                    (error, client_id),
+                )
+                await self._refresh_chat(db, item.chat_id)
+            else:
+                await self._show_flag(db, item.kind, item.chat_id, item.payload, undo=True)
+            return await self._get(db, client_id)
+
+    async def retry_failed(self, client_id: str) -> OutboxItem:
+        """The chatter asked to try a failed item again (now, from attempt zero)."""
+        async with self._transaction() as db:
+            item = await self._get(db, client_id)
+            if item.state is not OutboxState.FAILED:
+                return item
+            await self._update(
+                db, client_id, "state = 'queued', attempts = 0, next_attempt_at = ?", (now_ms(),)
+            )
+            if item.kind is OutboxKind.SEND:
+                await db.execute(
+                    "UPDATE messages SET state = 'pending', error = NULL WHERE client_id = ? "
+                    "AND message_id IS NULL",
+                    (client_id,),
+                )
+                await self._refresh_chat(db, item.chat_id)
+            else:
+                await self._show_flag(db, item.kind, item.chat_id, item.payload, undo=False)
+            return await self._get(db, client_id)
+
+    async def discard_outbox(self, client_id: str) -> None:
+        """Drop a failed item (and its failed message) for good."""
+        async with self._transaction() as db:
+            item = await self._get(db, client_id)
+            await db.execute("DELETE FROM outbox WHERE client_id = ?", (client_id,))
+            await db.execute(
+                "DELETE FROM messages WHERE client_id = ? AND message_id IS NULL", (client_id,)
+            )
+            await self._refresh_chat(db, item.chat_id)
+
+    async def recover_outbox(self) -> int:
+        """After a crash: in-flight items may have reached the gateway, so they become
+        ``unknown``. Returns how many."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE outbox SET state = 'unknown', updated_at = ? WHERE state = 'in_flight'",
+                (now_ms(),),
+            )
+            return cursor.rowcount
+
+    async def _settle_send(
+        self, db: aiosqlite.Connection, item: OutboxItem, server: Message | None
+    ) -> None:
+        local = await self._one(
+            db, "SELECT pos, message_id FROM messages WHERE client_id = ?", (item.client_id,)
+        )
+        if server is None:
+            await db.execute(
+                "UPDATE messages SET state = 'sent', error = NULL WHERE client_id = ?",
+                (item.client_id,),
+            )
+        else:
+            twin = await self._one(
+                db, "SELECT pos FROM messages WHERE message_id = ?", (server.id,)
+            )
+            if local is not None and twin is not None and twin[0] != local[0]:
+                # The webhook copy won the race: keep it, drop the local row, remember the id.
+                await db.execute("DELETE FROM messages WHERE pos = ?", (local[0],))
+                await db.execute(
+                    "UPDATE messages SET client_id = ? WHERE pos = ?", (item.client_id, twin[0])
+                )
+            elif local is not None and local[1] is None:
+                creator_id = await self._creator_id(db, item.account_id)
+                params = {
+                    "message_id": server.id,
+                    "sender_id": server.sender_id or creator_id or "",
+                    "text": clean_stored(server.content),
+                    "created_at": ms(server.created_at),
+                    "reply_to_id": server.in_reply_to,
+                    "attachments_json": dumps([a.model_dump() for a in server.attachments]),
+                    "likes_json": dumps([like.model_dump() for like in server.likes]),
+                    "pinned": server.pinned,
+                    **pos_params(ms(server.created_at) or now_ms()),
+                }
+                await self._adopt(db, local[0], server, params)
+            elif local is None:
+                await self._upsert_message(
+                    db, item.account_id, item.chat_id, server, creator_id=None, from_creator=True
+                )
+        await self._refresh_chat(db, item.chat_id)
+
+    async def _show_flag(
+        self,
+        db: aiosqlite.Connection,
+        kind: OutboxKind,
+        chat_id: str,
+        payload: Mapping[str, Any],
+        *,
+        undo: bool,
+    ) -> None:
+        if kind not in _FLAGS:
+            return
+        table, column, value = _FLAGS[kind]
+        if undo:
+            value = 1 - value
+        if table == "chats":
+            await db.execute(f"UPDATE chats SET {column} = ? WHERE chat_id = ?", (value, chat_id))
+        elif payload.get("message_id"):
+            await db.execute(
+                f"UPDATE messages SET {column} = ? WHERE message_id = ?",
+                (value, str(payload["message_id"])),
+            )
+
+    async def _get(self, db: aiosqlite.Connection, client_id: str) -> OutboxItem:
+        row = await self._one(
+            db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
+        )
+        if row is None:
+            raise OutboxNotFound(client_id)
+        return _item(row)
+
+    async def _update(
+        self, db: aiosqlite.Connection, client_id: str, assignments: str, params: tuple[Any, ...]
+    ) -> None:
+        await db.execute(
+            f"UPDATE outbox SET {assignments}, updated_at = ? WHERE client_id = ?",
+            (*params, now_ms(), client_id),
+        )
+
+    async def _set_state(
+        self, client_id: str, assignments: str, params: tuple[Any, ...]
+    ) -> OutboxItem:
+        async with self._transaction() as db:
+            await self._get(db, client_id)
+            await self._update(db, client_id, assignments, params)
+            if "last_error = ?" in assignments:
+                await db.execute(
+                    "UPDATE messages SET error = ? WHERE client_id = ? AND state = 'pending'",
+                    (params[0], client_id),
+                )
+            return await self._get(db, client_id)
+
+    # -- chats: local-only state ------------------------------------------------------------
+
+    async def mark_read(self, chat_id: str) -> None:
+        """The chatter opened the chat: nothing in it is unread any more."""
+        async with self._transaction() as db:
+            await db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
+
+    async def set_chat_pinned(self, chat_id: str, pinned: bool) -> None:
+        """Pin a chat to the top of its list (local only: the provider has no chat pin)."""
+        async with self._transaction() as db:
+            await db.execute("UPDATE chats SET pinned = ? WHERE chat_id = ?", (pinned, chat_id))
+
+    # -- notes and drafts -------------------------------------------------------------------
+
+    async def get_note(self, account_id: str, fan_id: str) -> Note | None:
+        row = await self._read_one(
+            "SELECT text, updated_at FROM fan_notes WHERE account_id = ? AND fan_id = ?",
+            (account_id, fan_id),
+        )
+        return None if row is None else Note(row[0], dt_required(row[1]))
+
+    async def set_note(self, account_id: str, fan_id: str, text: str) -> None:
+        """Save the team's private note on a fan (an empty text deletes it)."""
+        async with self._transaction() as db:
+            if text.strip():
+                await db.execute(
+                    """INSERT INTO fan_notes(account_id, fan_id, text, updated_at)
+                    VALUES (?, ?, ?, ?) ON CONFLICT(account_id, fan_id) DO UPDATE
+                    SET text = excluded.text, updated_at = excluded.updated_at""",
+                    (account_id, fan_id, text, now_ms()),
+                )
+            else:
+                await db.execute(
+                    "DELETE FROM fan_notes WHERE account_id = ? AND fan_id = ?",
+                    (account_id, fan_id),
+                )
+
+    async def get_draft(self, chat_id: str) -> str:
+        row = await self._read_one("SELECT text FROM drafts WHERE chat_id = ?", (chat_id,))
+        return "" if row is None else str(row[0])
+
+    async def set_draft(self, chat_id: str, text: str) -> None:
+        """Keep what the chatter was typing in a chat (an empty text deletes it)."""
+        async with self._transaction() as db:
+            if text:
+                await db.execute(
+                    """INSERT INTO drafts(chat_id, text, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(chat_id) DO UPDATE SET text = excluded.text,
+                        updated_at = excluded.updated_at""",
+                    (chat_id, text, now_ms()),
+                )
+            else:
+                await db.execute("DELETE FROM drafts WHERE chat_id = ?", (chat_id,))
+
+    # -- automated messages -----------------------------------------------------------------
+
+    async def replace_automations(self, account_id: str, rules: Sequence[AutomatedMessage]) -> None:
+        """Replace the cached automation rules of an account with the gateway's list."""
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM automations WHERE account_id = ?", (account_id,))
+            await db.executemany(
+                "INSERT INTO automations(account_id, position, rule_json) VALUES (?, ?, ?)",
+                [(account_id, index, rule.model_dump_json()) for index, rule in enumerate(rules)],
+            )
+
+    async def automations(self, account_id: str) -> list[AutomatedMessage]:
+        rows = await self._read(
+            "SELECT rule_json FROM automations WHERE account_id = ? ORDER BY position",
+            (account_id,),
+        )
+        return [AutomatedMessage.model_validate_json(row[0]) for row in rows]
+
+    # -- sync state -------------------------------------------------------------------------
+
+    async def get_backfill(
+        self, account_id: str, chat_id: str | None = None
+    ) -> BackfillState | None:
+        """Backfill progress of an account's chat list (``chat_id`` None) or of one chat."""
+        row = await self._read_one(
+            """SELECT cursor, done, fetched, updated_at FROM sync_state
+            WHERE account_id = ? AND chat_id = ?""",
+            (account_id, chat_id or ""),
+        )
+        if row is None:
+            return None
+        return BackfillState(account_id, chat_id, row[0], bool(row[1]), row[2], dt_required(row[3]))
+
+    async def set_backfill(
+        self,
+        account_id: str,
+        chat_id: str | None = None,
+        *,
+        cursor: str | None,
+        done: bool,
+        fetched: int = 0,
+    ) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO sync_state(account_id, chat_id, cursor, done, fetched, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, chat_id) DO UPDATE SET
+                    cursor = excluded.cursor, done = excluded.done, fetched = excluded.fetched,
+                    updated_at = excluded.updated_at""",
+                (account_id, chat_id or "", cursor, done, fetched, now_ms()),
+            )
+
+    async def record_gap(
+        self, account_id: str, chat_id: str, from_message_id: str, to_message_id: str | None
+    ) -> int:
+        """Remember that messages are missing older than ``from_message_id`` down to
+        ``to_message_id``; returns the gap id (the same one if already recorded)."""
+        async with self._transaction() as db:
+            await db.execute(
+                """INSERT INTO gaps(account_id, chat_id, from_message_id, to_message_id,
+                    created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(chat_id, from_message_id) DO UPDATE
+                    SET to_message_id = excluded.to_message_id""",
+                (account_id, chat_id, from_message_id, to_message_id, now_ms()),
+            )
+            row = await self._one(
+                db,
+                "SELECT id FROM gaps WHERE chat_id = ? AND from_message_id = ?",
+                (chat_id, from_message_id),
+            )
+            return int(row[0])
+
+    async def gaps(self, account_id: str | None = None, chat_id: str | None = None) -> list[Gap]:
+        sql = (
+            "SELECT id, account_id, chat_id, from_message_id, to_message_id, created_at "
+            "FROM gaps WHERE 1"
+        )
+        params: list[Any] = []
+        if account_id is not None:
+            sql += " AND account_id = ?"
+            params.append(account_id)
+        if chat_id is not None:
+            sql += " AND chat_id = ?"
+            params.append(chat_id)
+        rows = await self._read(sql + " ORDER BY id", params)
+        return [Gap(row[0], row[1], row[2], row[3], row[4], dt_required(row[5])) for row in rows]
+
+    async def clear_gap(self, gap_id: int) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM gaps WHERE id = ?", (gap_id,))
+
+
+__all__ = ["LocalData", "OutboxNotFound"]

@@ -1,0 +1,282 @@
+"""What the UI reads: windows of the chat list, pages of a thread, fan profiles, search."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from console.api.models import Subscription
+from console.store._core import (
+    CHAT_COLUMNS,
+    CHAT_FROM,
+    MESSAGE_COLUMNS,
+    MESSAGE_FROM,
+    StoreCore,
+    chat_row,
+    dt,
+    dt_required,
+    message_row,
+)
+from console.store.rows import (
+    AccountRow,
+    ChatFilter,
+    ChatRow,
+    FanRow,
+    MessageRow,
+    SearchHit,
+)
+from console.store.text import HL_END, HL_START, fts_query, parse_snippet
+
+_FILTERS = {
+    ChatFilter.ALL: "",
+    ChatFilter.UNREAD: " AND c.unread_count > 0",
+    ChatFilter.VIP: " AND c.vip = 1",
+    ChatFilter.SUBSCRIBERS: " AND c.subscriber = 1",
+    ChatFilter.PINNED: " AND c.pinned = 1",
+    ChatFilter.MUTED: " AND c.muted = 1",
+}
+_CHAT_ORDER = " ORDER BY c.pinned DESC, c.last_message_at DESC, c.chat_id"
+SNIPPET_TOKENS = 12
+
+
+def _chat_where(
+    account_id: str, filter: ChatFilter | str, search: str | None
+) -> tuple[str, list[Any]]:
+    where = "c.account_id = ?" + _FILTERS[ChatFilter(filter)]
+    params: list[Any] = [account_id]
+    if search and search.strip():
+        # instr(), not LIKE: a typed % or _ is just a character.
+        where += (
+            " AND instr(lower(COALESCE(f.display_name, '') || ' ' || COALESCE(f.username, '')),"
+            " lower(?)) > 0"
+        )
+        params.append(search.strip())
+    return where, params
+
+
+def _cursor(before: MessageRow | int) -> int:
+    return before.pos if isinstance(before, MessageRow) else int(before)
+
+
+class CacheQueries(StoreCore):
+    async def accounts(self) -> list[AccountRow]:
+        """The cached accounts in tab order."""
+        rows = await self._read(
+            "SELECT account_id, name, username, fansly_account_id, status FROM accounts "
+            "ORDER BY position, account_id"
+        )
+        return [AccountRow(*row) for row in rows]
+
+    async def chats(
+        self,
+        account_id: str,
+        *,
+        filter: ChatFilter | str = ChatFilter.ALL,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[ChatRow]:
+        """A window of an account's chat list: pinned first, then newest activity."""
+        where, params = _chat_where(account_id, filter, search)
+        rows = await self._read(
+            f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE {where}{_CHAT_ORDER} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [chat_row(row) for row in rows]
+
+    async def count_chats(
+        self,
+        account_id: str,
+        filter: ChatFilter | str = ChatFilter.ALL,
+        search: str | None = None,
+    ) -> int:
+        where, params = _chat_where(account_id, filter, search)
+        row = await self._read_one(f"SELECT COUNT(*) FROM {CHAT_FROM} WHERE {where}", params)
+        return int(row[0])
+
+    async def chat(self, chat_id: str) -> ChatRow | None:
+        row = await self._read_one(
+            f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE c.chat_id = ?", (chat_id,)
+        )
+        return None if row is None else chat_row(row)
+
+    async def chat_index(self, account_id: str, chat_id: str, filter: ChatFilter | str) -> int:
+        """The offset of a chat in the (unsearched) list, ``-1`` when not in it."""
+        rows = await self._read(
+            f"SELECT c.chat_id FROM {CHAT_FROM} WHERE {_chat_where(account_id, filter, None)[0]}"
+            f"{_CHAT_ORDER}",
+            [account_id],
+        )
+        for index, row in enumerate(rows):
+            if row[0] == chat_id:
+                return index
+        return -1
+
+    async def unread_counts(self) -> dict[str, int]:
+        """Unread messages per account (every cached account, zeros included)."""
+        rows = await self._read(
+            """SELECT a.account_id, COALESCE(SUM(c.unread_count), 0) FROM accounts a
+            LEFT JOIN chats c ON c.account_id = a.account_id GROUP BY a.account_id"""
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def next_unread_chat(
+        self, after_account: str | None = None, after_chat: str | None = None
+    ) -> tuple[str, str] | None:
+        """The next chat with unread messages after the given one, across every account.
+
+        Accounts in tab order, chats in list order; wraps around. ``None`` when none is unread.
+        """
+        rows = await self._read(
+            f"""SELECT c.account_id, c.chat_id FROM chats c
+            JOIN accounts a ON a.account_id = c.account_id WHERE c.unread_count > 0
+            ORDER BY a.position, a.account_id, {_CHAT_ORDER.removeprefix(" ORDER BY ")}"""
+        )
+        order = [(row[0], row[1]) for row in rows]
+        if not order:
+            return None
+        if (after_account, after_chat) in order:
+            index = order.index((after_account, after_chat))
+            return order[(index + 1) % len(order)]
+        if after_account is not None:
+            for pair in order:
+                if pair[0] == after_account:
+                    return pair
+        return order[0]
+
+    async def fan(self, account_id: str, fan_id: str) -> FanRow | None:
+        """A fan's cached profile, subscription and spend."""
+        row = await self._read_one(
+            """SELECT account_id, fan_id, username, display_name, avatar_url, subscription_json,
+                lifetime_spend_millis, tips_millis, last_purchase_at, last_purchase_millis,
+                lists_json, spend_history_json
+            FROM fans WHERE account_id = ? AND fan_id = ?""",
+            (account_id, fan_id),
+        )
+        if row is None:
+            return None
+        return FanRow(
+            account_id=row[0],
+            fan_id=row[1],
+            username=row[2],
+            display_name=row[3],
+            avatar_url=row[4],
+            subscription=Subscription.model_validate_json(row[5]) if row[5] else None,
+            lifetime_spend_millis=row[6],
+            tips_millis=row[7],
+            last_purchase_at=dt(row[8]),
+            last_purchase_millis=row[9],
+            lists=list(json.loads(row[10])),
+            spend_history=[(dt_required(at), amount) for at, amount in json.loads(row[11])],
+        )
+
+    async def message(self, key: str | int) -> MessageRow | None:
+        """One message by server id, client id or position."""
+        if isinstance(key, int):
+            where, value = "m.pos = ?", key
+            row = await self._read_one(
+                f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE {where}", (value,)
+            )
+        else:
+            row = await self._read_one(
+                f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.message_id = ? "
+                f"UNION ALL SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.client_id = ? "
+                "LIMIT 1",
+                (key, key),
+            )
+        return None if row is None else message_row(row)
+
+    async def latest_messages(self, chat_id: str, limit: int = 50) -> list[MessageRow]:
+        """The newest ``limit`` messages of a chat, oldest first."""
+        rows = await self._read(
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? "
+            "ORDER BY m.pos DESC LIMIT ?",
+            (chat_id, limit),
+        )
+        return [message_row(row) for row in reversed(rows)]
+
+    async def messages_before(
+        self, chat_id: str, before: MessageRow | int, limit: int = 50
+    ) -> list[MessageRow]:
+        """The ``limit`` messages just older than ``before`` (a row or its ``pos``), oldest
+        first."""
+        rows = await self._read(
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pos < ? "
+            "ORDER BY m.pos DESC LIMIT ?",
+            (chat_id, _cursor(before), limit),
+        )
+        return [message_row(row) for row in reversed(rows)]
+
+    async def messages_after(
+        self, chat_id: str, after: MessageRow | int, limit: int = 50
+    ) -> list[MessageRow]:
+        """The ``limit`` messages just newer than ``after``, oldest first."""
+        rows = await self._read(
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pos > ? "
+            "ORDER BY m.pos LIMIT ?",
+            (chat_id, _cursor(after), limit),
+        )
+        return [message_row(row) for row in rows]
+
+    async def messages_around(
+        self, chat_id: str, message: str | int, limit: int = 50
+    ) -> list[MessageRow]:
+        """A page centred on one message (server id, client id or ``pos``), oldest first.
+
+        Empty when the message is not in this chat.
+        """
+        target = await self.message(message)
+        if target is None or target.chat_id != chat_id:
+            return []
+        older = await self.messages_before(chat_id, target.pos, max(0, (limit - 1) // 2))
+        newer = await self.messages_after(chat_id, target.pos, max(0, limit - 1 - len(older)))
+        if len(older) + len(newer) + 1 < limit and len(newer) < limit // 2:
+            older = await self.messages_before(chat_id, target.pos, limit - 1 - len(newer))
+        return [*older, target, *newer]
+
+    async def search(
+        self,
+        query: str,
+        *,
+        account_id: str | None = None,
+        chat_id: str | None = None,
+        limit: int = 50,
+    ) -> list[SearchHit]:
+        """Messages matching what a person typed (every word, the last as a prefix), newest
+        first, with plain-text snippets. Any text is safe: FTS operators lose their meaning."""
+        match = fts_query(query)
+        if match is None or limit <= 0:
+            return []
+        where = "messages_fts MATCH ?"
+        params: list[Any] = [HL_START, HL_END, match]
+        if chat_id is not None:
+            where += " AND m.chat_id = ?"
+            params.append(chat_id)
+        if account_id is not None:
+            where += " AND m.account_id = ?"
+            params.append(account_id)
+        params.append(limit)
+        rows = await self._read(
+            f"""SELECT m.account_id, m.chat_id,
+                COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''),
+                m.message_id, m.pos, m.created_at, m.from_creator,
+                snippet(messages_fts, 0, ?, ?, '…', {SNIPPET_TOKENS})
+            FROM messages_fts JOIN messages m ON m.pos = messages_fts.rowid
+            LEFT JOIN chats c ON c.chat_id = m.chat_id
+            LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
+            WHERE {where} ORDER BY messages_fts.rowid DESC LIMIT ?""",
+            params,
+        )
+        return [
+            SearchHit(
+                account_id=row[0],
+                chat_id=row[1],
+                fan_name=row[2],
+                message_id=row[3],
+                pos=row[4],
+                created_at=dt_required(row[5]),
+                from_creator=bool(row[6]),
+                snippet=parse_snippet(row[7]),
+            )
+            for row in rows
+        ]

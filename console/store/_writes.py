@@ -1,0 +1,419 @@
+"""Writing what the gateway says: accounts, fans, chats, messages (idempotent upserts)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import aiosqlite
+
+from console.api.models import Account, Chat, Earnings, Fan, Message, Subscription
+from console.api.models import SubscriptionStatus as SubStatus
+from console.store._core import (
+    NEXT_POS,
+    StoreCore,
+    chunks,
+    dumps,
+    ms,
+    now_ms,
+    pos_params,
+)
+from console.store.text import clean_stored, one_line
+from console.sync.updates import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
+
+_INSERT_MESSAGE = f"""
+INSERT INTO messages(pos, message_id, chat_id, account_id, sender_id, from_creator, text,
+    created_at, reply_to_id, attachments_json, likes_json, liked_by_creator, pinned, tip_millis,
+    state)
+VALUES ({NEXT_POS}, :message_id, :chat_id, :account_id, :sender_id, :from_creator, :text,
+    :created_at, :reply_to_id, :attachments_json, :likes_json, :liked_by_creator, :pinned,
+    :tip_millis, 'sent')
+ON CONFLICT(message_id) DO UPDATE SET
+    text = excluded.text,
+    attachments_json = excluded.attachments_json,
+    likes_json = excluded.likes_json,
+    liked_by_creator = excluded.liked_by_creator,
+    pinned = excluded.pinned,
+    reply_to_id = COALESCE(excluded.reply_to_id, messages.reply_to_id),
+    tip_millis = MAX(messages.tip_millis, excluded.tip_millis),
+    state = 'sent',
+    error = NULL
+WHERE messages.text IS NOT excluded.text
+    OR messages.attachments_json IS NOT excluded.attachments_json
+    OR messages.likes_json IS NOT excluded.likes_json
+    OR messages.pinned IS NOT excluded.pinned
+    OR messages.liked_by_creator IS NOT excluded.liked_by_creator
+    OR (excluded.reply_to_id IS NOT NULL AND messages.reply_to_id IS NOT excluded.reply_to_id)
+    OR messages.tip_millis < excluded.tip_millis
+    OR messages.state != 'sent'
+"""
+
+# A local message the creator sent whose server id is not known yet (the send is in flight,
+# its answer was lost, or it was acknowledged without a body): the server copy, when it shows
+# up, replaces it instead of appearing twice.
+_LOCAL_TWIN = """
+SELECT m.pos, m.client_id FROM messages m JOIN outbox o ON o.client_id = m.client_id
+WHERE m.chat_id = ? AND m.message_id IS NULL AND m.from_creator = 1 AND m.text = ?
+    AND o.kind = 'send' AND o.state IN ('in_flight', 'unknown', 'sent')
+ORDER BY m.pos LIMIT 1
+"""
+
+
+def _subscriber(fan: Fan, tier_id: str | None) -> bool:
+    if fan.subscription is not None and fan.subscription.status is not SubStatus.UNKNOWN:
+        return fan.subscription.status is SubStatus.ACTIVE
+    return tier_id is not None
+
+
+def _vip(lists: Iterable[str]) -> bool:
+    return any(label.strip().casefold() == "vip" for label in lists)
+
+
+def _sub_time(sub: Subscription) -> int | None:
+    return ms(sub.updated_at or sub.created_at)
+
+
+class CacheWrites(StoreCore):
+    async def upsert_accounts(self, accounts: Sequence[Account]) -> None:
+        """Store the connected accounts; their order here is the tab order."""
+        async with self._transaction() as db:
+            await db.executemany(
+                """INSERT INTO accounts(account_id, name, username, fansly_account_id, country,
+                    status, position, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(account_id) DO UPDATE SET name = excluded.name,
+                    username = COALESCE(excluded.username, accounts.username),
+                    fansly_account_id = COALESCE(excluded.fansly_account_id,
+                        accounts.fansly_account_id),
+                    country = excluded.country, status = excluded.status,
+                    position = excluded.position, updated_at = excluded.updated_at""",
+                [
+                    (
+                        a.account_id,
+                        a.name,
+                        a.username,
+                        a.fansly_account_id,
+                        a.country,
+                        a.status,
+                        index,
+                        now_ms(),
+                    )
+                    for index, a in enumerate(accounts)
+                ],
+            )
+
+    async def upsert_fan(self, account_id: str, fan: Fan) -> list[Update]:
+        """Store a fan's full profile (lists included, replacing the cached ones)."""
+        async with self._transaction() as db:
+            await self._ensure_account(db, account_id)
+            await self._upsert_fan(db, account_id, fan, replace_lists=True)
+        return [FanChanged(account_id, fan.id)]
+
+    async def set_fan_earnings(self, account_id: str, fan_id: str, earnings: Earnings) -> None:
+        """Replace a fan's lifetime spend, tips and spend history with the gateway's figures."""
+        history = sorted(earnings.history, key=lambda point: point[0])
+        last = history[-1] if history else None
+        async with self._transaction() as db:
+            await self._ensure_account(db, account_id)
+            await self._ensure_fan(db, account_id, fan_id)
+            await db.execute(
+                """UPDATE fans SET lifetime_spend_millis = ?, tips_millis = ?,
+                    spend_history_json = ?,
+                    last_purchase_at = COALESCE(?, last_purchase_at),
+                    last_purchase_millis = COALESCE(?, last_purchase_millis), updated_at = ?
+                WHERE account_id = ? AND fan_id = ?""",
+                (
+                    earnings.total_gross_millis,
+                    earnings.tips_millis,
+                    dumps([[ms(at), amount] for at, amount in history]),
+                    ms(last[0]) if last else None,
+                    last[1] if last else None,
+                    now_ms(),
+                    account_id,
+                    fan_id,
+                ),
+            )
+
+    async def upsert_chats(self, account_id: str, chats: Sequence[Chat]) -> list[Update]:
+        """Store a page of the chat list: the chats, their fans and their last messages.
+
+        Local-only flags (pinned, muted) are kept; the provider's unread count wins.
+        """
+        updates: list[Update] = []
+        async with self._transaction() as db:
+            await self._ensure_account(db, account_id)
+            creator_id = await self._creator_id(db, account_id)
+            for chat in chats:
+                await self._upsert_fan(db, account_id, chat.fan, replace_lists=False)
+                await db.execute(
+                    """INSERT INTO chats(chat_id, account_id, fan_id, unread_count,
+                        subscription_tier_id, flags, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(chat_id) DO UPDATE SET fan_id = excluded.fan_id,
+                        unread_count = excluded.unread_count,
+                        subscription_tier_id = excluded.subscription_tier_id,
+                        flags = excluded.flags, updated_at = excluded.updated_at""",
+                    (
+                        chat.id,
+                        account_id,
+                        chat.fan.id,
+                        chat.unread_count,
+                        chat.subscription_tier_id,
+                        chat.flags,
+                        now_ms(),
+                    ),
+                )
+                row = await self._one(
+                    db,
+                    "SELECT lists_json FROM fans WHERE account_id = ? AND fan_id = ?",
+                    (account_id, chat.fan.id),
+                )
+                await db.execute(
+                    "UPDATE chats SET vip = ?, subscriber = ? WHERE chat_id = ?",
+                    (
+                        _vip(json.loads(row[0])) if row else False,
+                        _subscriber(chat.fan, chat.subscription_tier_id),
+                        chat.id,
+                    ),
+                )
+                if chat.last_message is not None:
+                    await self._upsert_message(
+                        db, account_id, chat.id, chat.last_message, creator_id=creator_id
+                    )
+                await self._refresh_chat(db, chat.id)
+                updates.append(ChatChanged(account_id, chat.id))
+        return updates
+
+    async def upsert_messages(
+        self,
+        account_id: str,
+        chat_id: str,
+        messages: Sequence[Message],
+        *,
+        creator_id: str | None = None,
+    ) -> list[Update]:
+        """Store a page of a chat's messages; re-syncing the same page changes nothing.
+
+        ``creator_id`` (the creator's Fansly id) tells the creator's messages from the fan's;
+        by default the account's ``fansly_account_id``. Returns the updates to publish.
+        """
+        updates: list[Update] = []
+        async with self._transaction() as db:
+            await self._ensure_account(db, account_id)
+            creator_id = creator_id or await self._creator_id(db, account_id)
+            fan_ids = {m.sender_id for m in messages if m.sender_id != creator_id}
+            await self._ensure_chat(db, account_id, chat_id, next(iter(fan_ids), None))
+            for message in messages:
+                change = await self._upsert_message(
+                    db, account_id, chat_id, message, creator_id=creator_id
+                )
+                if change is not None:
+                    updates.append(change)
+            if updates:
+                await self._refresh_chat(db, chat_id)
+                updates.append(ChatChanged(account_id, chat_id))
+        return updates
+
+    async def _existing_ids(self, db: aiosqlite.Connection, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for part in chunks(ids):
+            marks = ",".join("?" * len(part))
+            rows = await db.execute_fetchall(
+                f"SELECT message_id FROM messages WHERE message_id IN ({marks})", part
+            )
+            found.update(row[0] for row in rows)
+        return found
+
+    async def _upsert_message(
+        self,
+        db: aiosqlite.Connection,
+        account_id: str,
+        chat_id: str,
+        message: Message,
+        *,
+        creator_id: str | None,
+        from_creator: bool | None = None,
+    ) -> MessageAdded | MessageChanged | None:
+        """Insert or update one server message; the change, or ``None`` when nothing changed."""
+        if from_creator is None:
+            from_creator = creator_id is not None and message.sender_id == creator_id
+        text = clean_stored(message.content)
+        likes = [like.model_dump() for like in message.likes]
+        params: dict[str, Any] = {
+            "message_id": message.id,
+            "chat_id": chat_id,
+            "account_id": account_id,
+            "sender_id": message.sender_id,
+            "from_creator": from_creator,
+            "text": text,
+            "created_at": ms(message.created_at),
+            "reply_to_id": message.in_reply_to,
+            "attachments_json": dumps([a.model_dump() for a in message.attachments]),
+            "likes_json": dumps(likes),
+            "liked_by_creator": any(like["user_id"] == creator_id for like in likes),
+            "pinned": message.pinned,
+            "tip_millis": message.tip_millis,
+            **pos_params(ms(message.created_at) or 0),
+        }
+        exists = await self._one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,))
+        if exists is None and from_creator:
+            twin = await self._one(db, _LOCAL_TWIN, (chat_id, text))
+            if twin is not None:
+                await self._adopt(db, twin[0], message, params)
+                await db.execute(
+                    "UPDATE outbox SET state = 'sent', updated_at = ? WHERE client_id = ?",
+                    (now_ms(), twin[1]),
+                )
+                return MessageChanged(account_id, chat_id, message.id)
+        cursor = await db.execute(_INSERT_MESSAGE, params)
+        if cursor.rowcount == 0:
+            return None
+        if exists is None:
+            return MessageAdded(account_id, chat_id, message.id)
+        return MessageChanged(account_id, chat_id, message.id)
+
+    async def _adopt(
+        self, db: aiosqlite.Connection, pos: int, message: Message, params: dict[str, Any]
+    ) -> None:
+        """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
+        await db.execute(
+            f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,
+                sender_id = :sender_id, text = :text, created_at = :created_at,
+                reply_to_id = COALESCE(:reply_to_id, reply_to_id),
+                attachments_json = :attachments_json, likes_json = :likes_json,
+                pinned = :pinned, state = 'sent', error = NULL
+            WHERE pos = :old_pos""",
+            {**params, "old_pos": pos},
+        )
+
+    async def _refresh_chat(
+        self, db: aiosqlite.Connection, chat_id: str, *, unread_delta: int = 0
+    ) -> None:
+        """Recompute a chat's last message and waiting time from the cached messages.
+
+        Derived from the messages themselves, so events applied in any order end the same.
+        """
+        last = await self._one(
+            db,
+            """SELECT COALESCE(message_id, client_id), created_at, text, from_creator,
+                attachments_json != '[]'
+            FROM messages WHERE chat_id = ? AND state != 'failed' ORDER BY pos DESC LIMIT 1""",
+            (chat_id,),
+        )
+        answered = await self._one(
+            db,
+            """SELECT MAX(pos) FROM messages
+            WHERE chat_id = ? AND from_creator = 1 AND state != 'failed'""",
+            (chat_id,),
+        )
+        waiting = await self._one(
+            db,
+            """SELECT created_at FROM messages WHERE chat_id = ? AND from_creator = 0
+                AND pos > ? ORDER BY pos LIMIT 1""",
+            (chat_id, answered[0] if answered and answered[0] is not None else -1),
+        )
+        if last is None:
+            await db.execute(
+                "UPDATE chats SET unread_count = MAX(0, unread_count + ?) WHERE chat_id = ?",
+                (unread_delta, chat_id),
+            )
+            return
+        preview = one_line(last[2]) or ("(attachment)" if last[4] else "")
+        await db.execute(
+            """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
+                last_from_creator = ?, waiting_since = ?,
+                unread_count = MAX(0, unread_count + ?)
+            WHERE chat_id = ?""",
+            (
+                last[0],
+                last[1],
+                preview,
+                last[3],
+                waiting[0] if waiting else None,
+                unread_delta,
+                chat_id,
+            ),
+        )
+
+    @staticmethod
+    async def _ensure_fan(db: aiosqlite.Connection, account_id: str, fan_id: str) -> None:
+        await db.execute(
+            "INSERT INTO fans(account_id, fan_id, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (account_id, fan_id, now_ms()),
+        )
+
+    async def _upsert_fan(
+        self, db: aiosqlite.Connection, account_id: str, fan: Fan, *, replace_lists: bool
+    ) -> None:
+        sub = fan.subscription
+        await db.execute(
+            """INSERT INTO fans(account_id, fan_id, username, display_name, avatar_url,
+                created_at, lifetime_spend_millis, tips_millis, last_purchase_at,
+                last_purchase_millis, lists_json, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(account_id, fan_id) DO UPDATE SET username = excluded.username,
+                display_name = excluded.display_name,
+                avatar_url = COALESCE(excluded.avatar_url, fans.avatar_url),
+                created_at = COALESCE(excluded.created_at, fans.created_at),
+                lifetime_spend_millis = COALESCE(excluded.lifetime_spend_millis,
+                    fans.lifetime_spend_millis),
+                tips_millis = COALESCE(excluded.tips_millis, fans.tips_millis),
+                last_purchase_at = COALESCE(excluded.last_purchase_at, fans.last_purchase_at),
+                last_purchase_millis = COALESCE(excluded.last_purchase_millis,
+                    fans.last_purchase_millis),
+                lists_json = CASE WHEN ? OR excluded.lists_json != '[]'
+                    THEN excluded.lists_json ELSE fans.lists_json END,
+                updated_at = excluded.updated_at""",
+            (
+                account_id,
+                fan.id,
+                fan.username,
+                fan.display_name,
+                fan.avatar_url,
+                ms(fan.created_at),
+                fan.lifetime_spend_millis,
+                fan.tips_millis,
+                ms(fan.last_purchase_at),
+                fan.last_purchase_millis,
+                dumps(fan.lists),
+                now_ms(),
+                replace_lists,
+            ),
+        )
+        if sub is not None:
+            await self._set_subscription(db, account_id, fan.id, sub)
+        if replace_lists:
+            await db.execute(
+                "UPDATE chats SET vip = ? WHERE account_id = ? AND fan_id = ?",
+                (_vip(fan.lists), account_id, fan.id),
+            )
+
+    async def _set_subscription(
+        self,
+        db: aiosqlite.Connection,
+        account_id: str,
+        fan_id: str,
+        sub: Subscription,
+        *,
+        at: int | None = None,
+    ) -> bool:
+        """Store ``sub`` unless the cached one is newer; whether it was stored."""
+        when = _sub_time(sub) or at
+        cursor = await db.execute(
+            """UPDATE fans SET subscription_json = ?, subscription_status = ?,
+                subscription_updated_at = ?
+            WHERE account_id = ? AND fan_id = ?
+                AND (subscription_updated_at IS NULL OR ? IS NULL
+                     OR subscription_updated_at <= ?)""",
+            (sub.model_dump_json(), sub.status.value, when, account_id, fan_id, when, when),
+        )
+        if cursor.rowcount == 0:
+            return False
+        if sub.status is not SubStatus.UNKNOWN:
+            await db.execute(
+                "UPDATE chats SET subscriber = ? WHERE account_id = ? AND fan_id = ?",
+                (sub.status is SubStatus.ACTIVE, account_id, fan_id),
+            )
+        return True

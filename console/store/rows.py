@@ -1,0 +1,214 @@
+"""What the store hands back to the UI and the sync layer: small frozen rows.
+
+Every text a fan controls (names, previews, message text, snippets) is plain text; the caller
+renders it as such. Times are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from console.api.models import Attachment, Like, Subscription
+from console.events import Event
+from console.sync.updates import Update
+
+
+class ChatFilter(StrEnum):
+    ALL = "all"
+    UNREAD = "unread"
+    VIP = "vip"
+    SUBSCRIBERS = "subscribers"
+    PINNED = "pinned"
+    MUTED = "muted"
+
+
+class MessageState(StrEnum):
+    SENT = "sent"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+class OutboxKind(StrEnum):
+    SEND = "send"
+    LIKE = "like"
+    UNLIKE = "unlike"
+    PIN = "pin"
+    UNPIN = "unpin"
+    MUTE = "mute"
+    UNMUTE = "unmute"
+
+
+class OutboxState(StrEnum):
+    QUEUED = "queued"
+    IN_FLIGHT = "in_flight"
+    #: Sent, but no answer came back (timeout, connection lost): reconcile before resending.
+    UNKNOWN = "unknown"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    account_id: str
+    name: str
+    username: str | None
+    fansly_account_id: str | None
+    status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    """One line of the chat list."""
+
+    account_id: str
+    chat_id: str
+    fan_id: str | None
+    fan_name: str
+    fan_username: str
+    unread: int
+    #: The last message as one plain line (control characters and newlines removed).
+    preview: str
+    last_from_creator: bool
+    last_activity: datetime | None
+    #: When the fan's oldest unanswered message arrived; ``None`` when nothing waits.
+    waiting_since: datetime | None
+    pinned: bool
+    muted: bool
+    vip: bool
+    subscriber: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One message of a thread, sent or local (pending/failed)."""
+
+    #: Position in time order (unique); the paging cursor.
+    pos: int
+    account_id: str
+    chat_id: str
+    #: The server id; ``None`` while the message only exists locally.
+    message_id: str | None
+    client_id: str | None
+    sender_id: str
+    from_creator: bool
+    text: str
+    created_at: datetime
+    reply_to_id: str | None
+    #: The quoted message's text (plain, one line), when it is in the cache.
+    reply_to_text: str | None
+    attachments: list[Attachment]
+    likes: list[Like]
+    liked_by_creator: bool
+    pinned: bool
+    state: MessageState
+    error: str | None
+    tip_millis: int = 0
+
+    @property
+    def key(self) -> str:
+        """A stable id for the UI: the server id, or the client id while pending."""
+        return self.message_id or self.client_id or f"pos:{self.pos}"
+
+
+@dataclass(frozen=True, slots=True)
+class FanRow:
+    """The fan profile shown beside a thread."""
+
+    account_id: str
+    fan_id: str
+    username: str
+    display_name: str | None
+    avatar_url: str | None
+    subscription: Subscription | None
+    lifetime_spend_millis: int | None
+    tips_millis: int | None
+    last_purchase_at: datetime | None
+    last_purchase_millis: int | None
+    lists: list[str]
+    #: (time, gross thousandths) per transaction, oldest first.
+    spend_history: list[tuple[datetime, int]]
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    text: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """Plain text around a search match; ``highlights`` are ``[start, end)`` offsets in it."""
+
+    text: str
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    account_id: str
+    chat_id: str
+    fan_name: str
+    #: The server id (``None`` for a local message: use ``pos``).
+    message_id: str | None
+    pos: int
+    created_at: datetime
+    from_creator: bool
+    snippet: Snippet
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    client_id: str
+    account_id: str
+    chat_id: str
+    kind: OutboxKind
+    payload: dict[str, Any]
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedEvent:
+    """An event stored for the first time: its log position and the updates to publish."""
+
+    seq: int
+    event: Event
+    updates: list[Update]
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillState:
+    """How far backfill got for an account's chat list (``chat_id`` None) or one chat."""
+
+    account_id: str
+    chat_id: str | None
+    cursor: str | None
+    done: bool
+    fetched: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Messages known to be missing between two cached messages of a chat."""
+
+    id: int
+    account_id: str
+    chat_id: str
+    #: The newer cached message id (fetch older than this) ...
+    from_message_id: str
+    #: ... down to this older cached one (``None``: down to the start).
+    to_message_id: str | None
+    created_at: datetime

@@ -1,0 +1,210 @@
+"""The cache schema as a list of migration steps, versioned with ``PRAGMA user_version``.
+
+Step ``n`` (1-based) takes a database at version ``n - 1`` to version ``n``. Steps are only
+ever appended: a released step never changes, so every cache on disk can be brought forward.
+
+Messages use ``pos INTEGER PRIMARY KEY`` = ``created_at_ms << 12 | n`` so that rowid order is
+time order: paging is a range scan on the primary key and FTS5 can return the newest matches
+first (``ORDER BY rowid DESC``) without sorting every match.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+POS_SHIFT = 12  # up to 4096 messages in the same millisecond
+
+_V1 = """
+CREATE TABLE accounts (
+    account_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    username TEXT,
+    fansly_account_id TEXT,
+    country TEXT,
+    status TEXT,
+    position INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE fans (
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    fan_id TEXT NOT NULL,
+    username TEXT NOT NULL DEFAULT '',
+    display_name TEXT,
+    avatar_url TEXT,
+    created_at INTEGER,
+    subscription_json TEXT,
+    subscription_status TEXT,
+    subscription_updated_at INTEGER,
+    lifetime_spend_millis INTEGER,
+    tips_millis INTEGER,
+    last_purchase_at INTEGER,
+    last_purchase_millis INTEGER,
+    lists_json TEXT NOT NULL DEFAULT '[]',
+    spend_history_json TEXT NOT NULL DEFAULT '[]',
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, fan_id)
+) WITHOUT ROWID;
+
+CREATE TABLE chats (
+    chat_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE,
+    fan_id TEXT,
+    unread_count INTEGER NOT NULL DEFAULT 0,
+    last_message_id TEXT,
+    last_message_at INTEGER,
+    last_preview TEXT NOT NULL DEFAULT '',
+    last_from_creator INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    waiting_since INTEGER,
+    vip INTEGER NOT NULL DEFAULT 0,
+    subscriber INTEGER NOT NULL DEFAULT 0,
+    subscription_tier_id TEXT,
+    flags INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX chats_list ON chats(account_id, pinned DESC, last_message_at DESC, chat_id);
+CREATE INDEX chats_fan ON chats(account_id, fan_id);
+
+CREATE TABLE messages (
+    pos INTEGER PRIMARY KEY,
+    message_id TEXT UNIQUE,
+    client_id TEXT UNIQUE,
+    chat_id TEXT NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    from_creator INTEGER NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    reply_to_id TEXT,
+    attachments_json TEXT NOT NULL DEFAULT '[]',
+    likes_json TEXT NOT NULL DEFAULT '[]',
+    liked_by_creator INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    tip_millis INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'sent',
+    error TEXT
+);
+CREATE INDEX messages_chat ON messages(chat_id, pos);
+CREATE INDEX messages_chat_side ON messages(chat_id, from_creator, pos);
+
+CREATE TABLE fan_notes (
+    account_id TEXT NOT NULL,
+    fan_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, fan_id)
+) WITHOUT ROWID;
+
+CREATE TABLE drafts (
+    chat_id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE automations (
+    account_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    rule_json TEXT NOT NULL,
+    PRIMARY KEY (account_id, position)
+) WITHOUT ROWID;
+
+CREATE TABLE event_log (
+    seq INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    event_json TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+);
+"""
+
+_V2 = """
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox(account_id, state, next_attempt_at);
+
+CREATE TABLE sync_state (
+    account_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL,  -- '' for the account's chat list
+    cursor TEXT,
+    done INTEGER NOT NULL DEFAULT 0,
+    fetched INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, chat_id)
+) WITHOUT ROWID;
+
+CREATE TABLE gaps (
+    id INTEGER PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    from_message_id TEXT NOT NULL,
+    to_message_id TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (chat_id, from_message_id)
+);
+"""
+
+_V3 = """
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content='messages', content_rowid='pos', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.pos, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.pos, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF pos, text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.pos, old.text);
+    INSERT INTO messages_fts(rowid, text) VALUES (new.pos, new.text);
+END;
+-- Messages cached before this version are indexed too.
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+"""
+
+#: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The cache was written by a newer fansly-console."""
+
+
+def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
+    """Bring ``conn`` (autocommit mode) up to ``target``; each step is one transaction.
+
+    Returns the version the database was at before.
+    """
+    (before,) = conn.execute("PRAGMA user_version").fetchone()
+    if before > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the cache is at schema version {before}, newer than this program "
+            f"({SCHEMA_VERSION}); upgrade fansly-console"
+        )
+    for version in range(before + 1, target + 1):
+        script = MIGRATIONS[version - 1]
+        # executescript commits first; BEGIN inside it makes the step atomic with its version.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return int(before)

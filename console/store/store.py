@@ -1,0 +1,50 @@
+"""``Store``: the offline cache of one profile, the single source of truth the UI reads."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import TracebackType
+
+from console import paths
+from console.store._core import connect, prepare_file
+from console.store._outbox import LocalData
+from console.store._queries import CacheQueries
+
+
+def store_path(profile: str) -> Path:
+    """Where a profile's cache lives: ``<data dir>/<profile>.sqlite3``."""
+    return paths.data_dir() / f"{profile}.sqlite3"
+
+
+class Store(LocalData, CacheQueries):
+    """The SQLite cache (WAL, foreign keys, migrated on open).
+
+    ``store = await Store.open(path)`` … ``await store.close()``, or
+    ``async with await Store.open(path) as store:``. Safe to share between the tasks of one
+    event loop: writes are serialised, reads run beside them.
+    """
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        """Open (creating and migrating if needed) the cache at ``path``."""
+        path = Path(path)
+        await asyncio.to_thread(prepare_file, path)
+        writer = await connect(path, read_only=False)
+        try:
+            reader = await connect(path, read_only=True)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

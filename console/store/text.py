@@ -1,0 +1,75 @@
+"""Text helpers of the cache: safe FTS5 queries, sentinel-marked snippets, one-line previews.
+
+A fan's or a chatter's text is never interpreted: queries are rebuilt from word tokens as
+quoted FTS5 strings, and snippet highlights travel as offsets, not as markup.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from console.store.rows import Snippet
+
+# Private-use code points: never meaningful in a chat message, so they are removed from every
+# stored text and can mark snippet matches unambiguously.
+HL_START = "\ue000"
+HL_END = "\ue001"
+_SENTINELS = str.maketrans("", "", HL_START + HL_END)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+PREVIEW_LENGTH = 120
+
+
+def clean_stored(text: str) -> str:
+    """The text as stored: identical but for the snippet sentinels."""
+    return text.translate(_SENTINELS)
+
+
+def _printable(text: str) -> str:
+    """Whitespace collapsed to single spaces, control and format characters dropped."""
+    text = _SPACES.sub(" ", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
+def one_line(text: str, limit: int = PREVIEW_LENGTH) -> str:
+    """A plain one-line preview of ``text``."""
+    line = _printable(text).strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def fts_query(user_text: str) -> str | None:
+    """A safe FTS5 query for what a person typed: every word must appear, the last as a prefix.
+
+    Operators (``"``, ``*``, ``NEAR(``, ``AND``, ``-``, ``:``) lose their meaning because only
+    word characters survive and each word is a quoted string. ``None`` when nothing is left.
+    """
+    words = _WORD.findall(user_text)
+    if not words:
+        return None
+    quoted = [f'"{word}"' for word in words]
+    # A trailing space means the last word is complete; otherwise it is still being typed.
+    if not user_text[-1:].isspace():
+        quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def parse_snippet(marked: str) -> Snippet:
+    """Turn an FTS5 ``snippet()`` with sentinel marks into plain text plus match offsets."""
+    out: list[str] = []
+    highlights: list[tuple[int, int]] = []
+    length = 0
+    start: int | None = None
+    for part in re.split(f"([{HL_START}{HL_END}])", marked):
+        if part == HL_START:
+            start = length
+        elif part == HL_END:
+            if start is not None and length > start:
+                highlights.append((start, length))
+            start = None
+        elif part:
+            piece = _printable(part)
+            out.append(piece)
+            length += len(piece)
+    return Snippet("".join(out), highlights)
