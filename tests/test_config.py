@@ -1,0 +1,151 @@
+"""Settings: TOML file, FANSLY_CONSOLE_* nesting, FANSLY_API_KEY, profiles, clear errors."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console import paths
+from console.api.client import client_from_settings
+from console.config import ConfigError, load_settings
+
+GOOD = """\
+default_profile = "agency"
+
+[profiles.agency]
+api_key = "sk_agency_secret"
+base_url = "http://127.0.0.1:9/api/fansly"
+requests_per_minute = 1000
+
+[profiles.solo]
+base_url = "http://127.0.0.1:9/api/fansly"
+
+[ui]
+theme = "fansly-light"
+"""
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("FANSLY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FANSLY_CONSOLE_HOME", str(tmp_path / "home"))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "console", *argv],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_toml_file_profiles_and_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.ui.theme == "fansly-light"
+    agency = settings.profile()
+    assert agency.requests_per_minute == 1000
+    assert agency.api_key is not None and agency.api_key.get_secret_value() == "sk_agency_secret"
+    assert settings.profile("solo").api_key is None
+    assert list(settings.configured_profiles()) == ["agency"]
+    assert settings.sync.concurrency == 4  # untouched sections keep their defaults
+    assert "sk_agency_secret" not in repr(settings)
+    assert "sk_agency_secret" not in str(settings.model_dump())
+
+
+def test_unknown_profile_names_the_configured_ones(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, GOOD))
+    with pytest.raises(ConfigError, match=r"'nope'.*agency, solo"):
+        settings.profile("nope")
+
+
+def test_env_nesting_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FANSLY_CONSOLE_UI__THEME", "high-contrast")
+    monkeypatch.setenv("FANSLY_CONSOLE_SYNC__CONCURRENCY", "8")
+    settings = load_settings(write(tmp_path, GOOD))
+    assert settings.ui.theme == "high-contrast"
+    assert settings.sync.concurrency == 8
+
+
+def test_fansly_api_key_and_base_url_apply_to_the_active_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FANSLY_API_KEY", "from-env")
+    monkeypatch.setenv("FANSLY_API_BASE_URL", "http://127.0.0.1:7/api/fansly")
+    settings = load_settings(write(tmp_path, GOOD))
+    profile = settings.profile()
+    assert profile.api_key is not None and profile.api_key.get_secret_value() == "from-env"
+    assert profile.base_url == "http://127.0.0.1:7/api/fansly"
+    client = client_from_settings(settings)
+    assert client.base_url == "http://127.0.0.1:7/api/fansly"
+    assert "from-env" not in repr(client)
+
+
+def test_no_file_and_no_key_is_a_two_line_config_error(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path / "absent.toml")
+    with pytest.raises(ConfigError) as caught:
+        client_from_settings(settings, None)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2
+    assert "no API key" in lines[0] and "'default'" in lines[0]
+    assert "FANSLY_API_KEY" in lines[1]
+
+
+def test_bad_value_names_file_line_key_and_expectation(tmp_path: Path) -> None:
+    path = write(tmp_path, '[profiles.default]\napi_key = "sk_x"\nrequests_per_minute = "lots"\n')
+    result = run_cli("accounts", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert f"{path}, line 3" in result.stderr
+    assert "profiles.default.requests_per_minute" in result.stderr
+    assert "valid integer" in result.stderr
+    assert "sk_x" not in result.stderr + result.stdout
+
+
+def test_unknown_key_and_broken_toml_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "[ui]\ntheme = 'x'\ncolour = 'red'\n")
+    result = run_cli("accounts", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert "line 3" in result.stderr and "ui.colour: unknown key" in result.stderr
+    path.write_text("[ui\ntheme=", encoding="utf-8")
+    result = run_cli("accounts", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert "not valid TOML" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
+    result = run_cli("accounts", env={"FANSLY_CONSOLE_CONFIG": str(tmp_path / "gone.toml")})
+    assert result.returncode == 2
+    assert "gone.toml: no such file" in result.stderr
+
+
+def test_secret_files_are_private(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "secret.toml"
+    paths.write_private(target, 'api_key = "x"\n')
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    target.chmod(0o644)
+    paths.write_private(target, 'api_key = "y"\n')  # rewriting narrows it again
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text(encoding="utf-8") == 'api_key = "y"\n'
+
+
+def test_paths_follow_fansly_console_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert paths.config_file() == home / "config.toml"
+    assert paths.data_dir() == home / "data"
+    assert paths.themes_dir() == home / "themes"
