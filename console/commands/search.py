@@ -1,0 +1,93 @@
+"""``fansly-console search QUERY``: search the offline cache, no network and no API key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.store import SearchHit
+
+EXIT_NO_CACHE = 1
+MATCH_STYLE = "bold reverse"
+
+
+def cache_path(args: argparse.Namespace) -> tuple[str, Path]:
+    """The profile named by ``--profile`` (or the default one) and its cache file."""
+    from console.config import load_settings
+    from console.store import store_path
+
+    settings = load_settings()
+    profile = getattr(args, "profile", None) or settings.default_profile
+    return profile, store_path(profile)
+
+
+def no_cache(profile: str, path: Path) -> int:
+    hint = "fansly-console sync" + ("" if profile == "default" else f" --profile {profile}")
+    print(
+        f"fansly-console: there is no offline cache for profile {profile!r} yet ({path}).\n"
+        f"Fill it with `{hint}`.",
+        file=sys.stderr,
+    )
+    return EXIT_NO_CACHE
+
+
+def hit_json(hit: SearchHit) -> dict[str, Any]:
+    return {
+        "account_id": hit.account_id,
+        "chat_id": hit.chat_id,
+        "fan_name": hit.fan_name,
+        "message_id": hit.message_id,
+        "pos": hit.pos,
+        "created_at": hit.created_at.isoformat(),
+        "from_creator": hit.from_creator,
+        "snippet": hit.snippet.text,
+        "highlights": [list(span) for span in hit.snippet.highlights],
+    }
+
+
+def print_hits(hits: list[SearchHit]) -> None:
+    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from console.store.text import one_line
+
+    console = Console(highlight=False, soft_wrap=False, emoji=False)
+    for hit in hits:
+        who = "you" if hit.from_creator else one_line(hit.fan_name, 60) or "(unknown fan)"
+        when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        header = Text(f"{when}  {who}  ", style="bold")
+        header.append(Text(f"{hit.account_id} / chat {hit.chat_id}", style="dim"))
+        console.print(header)
+        body = Text("  " + hit.snippet.text)
+        for start, end in hit.snippet.highlights:
+            body.stylize(MATCH_STYLE, start + 2, end + 2)
+        console.print(body)
+    if not hits:
+        console.print(Text("no matches", style="dim"))
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.store import Store
+
+    profile, path = cache_path(args)
+    if not path.exists():
+        return no_cache(profile, path)
+
+    async def search() -> list[SearchHit]:
+        async with await Store.open(path) as store:
+            return await store.search(
+                args.query, account_id=args.account, chat_id=args.chat, limit=max(0, args.limit)
+            )
+
+    hits = asyncio.run(search())
+    if args.json:
+        print(json.dumps([hit_json(hit) for hit in hits], ensure_ascii=False, indent=2))
+    else:
+        print_hits(hits)
+    return 0
