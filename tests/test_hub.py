@@ -1,0 +1,196 @@
+"""The event hub: in-process subscribers and remote consoles over the ``/events`` websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from test_webhooks_samples import SECRET, contract, message_object
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from console.events import Event
+from console.serving import EmbeddedServer
+from console.webhooks.app import create_listener_app
+from console.webhooks.hub import EventHub
+from console.webhooks.memory import MemoryEventLog
+from console.webhooks.normalise import event_from_delivery
+from console.webhooks.remote import HubAuthError, RemoteEvents
+from console.webhooks.signature import sign
+
+TOKEN = "hub-token-0123456789"
+PATH = "/webhooks/fansly"
+
+
+@dataclass
+class Hub:
+    log: MemoryEventLog
+    hub: EventHub
+    server: EmbeddedServer
+    client: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return self.server.url.replace("http://", "ws://") + "/events"
+
+    async def deliver(self, text: str = "hi") -> int:
+        body = contract("message.received", message_object(content=text))
+        response = await self.client.post(
+            PATH, content=body, headers={"X-Fansly-Signature": sign(SECRET, body)}
+        )
+        assert response.status_code == 200
+        seq: int = response.json()["seq"]
+        return seq
+
+
+@pytest.fixture
+async def hub() -> AsyncIterator[Hub]:
+    log = MemoryEventLog()
+    event_hub = EventHub(log, token=TOKEN)
+    app = create_listener_app(log.apply_event, secrets=[SECRET], hub=event_hub)
+    async with (
+        EmbeddedServer(app) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+    ):
+        yield Hub(log, event_hub, server, client)
+
+
+@dataclass
+class Console:
+    """A remote console: what it received, and a way to wait for more."""
+
+    events: list[Event] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def on_event(self, event: Event) -> None:
+        async with self.changed:
+            self.events.append(event)
+            self.changed.notify_all()
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(10), self.changed:
+            await self.changed.wait_for(lambda: len(self.events) >= count)
+
+    @property
+    def seqs(self) -> list[int | None]:
+        return [event.seq for event in self.events]
+
+
+async def test_in_process_subscriber_gets_each_applied_event(hub: Hub) -> None:
+    async with hub.hub.subscribe() as queue:
+        seqs = [await hub.deliver(f"m{i}") for i in range(3)]
+        got = [await asyncio.wait_for(queue.get(), 5) for _ in seqs]
+    assert [event.seq for event in got] == seqs == [1, 2, 3]
+    assert got[0].message is not None and got[0].message.content == "m0"
+    assert hub.hub.subscribers == 0
+
+
+async def test_every_console_receives_every_event_once_in_order(hub: Hub) -> None:
+    consoles = [Console() for _ in range(3)]
+    readers = [RemoteEvents(hub.ws_url, c.on_event, token=TOKEN, after=0) for c in consoles]
+    async with contextlib.AsyncExitStack() as stack:
+        for reader in readers:
+            await stack.enter_async_context(reader)
+        await asyncio.gather(*(r.connected.wait() for r in readers))
+        await asyncio.gather(*(hub.deliver(f"m{i}") for i in range(40)))
+        for console in consoles:
+            await console.wait_for(40)
+    for console in consoles:
+        assert console.seqs == list(range(1, 41))
+    assert len({e.message.content for e in consoles[0].events if e.message}) == 40
+
+
+async def test_resume_from_history_then_live_without_gap_or_duplicate(hub: Hub) -> None:
+    for i in range(120):
+        await hub.deliver(f"old{i}")
+    console = Console()
+    async with RemoteEvents(hub.ws_url, console.on_event, token=TOKEN, after=50) as reader:
+        # Live deliveries race the history read: the switch-over must neither drop nor repeat.
+        await asyncio.gather(*(hub.deliver(f"new{i}") for i in range(60)))
+        await console.wait_for(130)
+        assert reader.last_seq == 180
+    assert console.seqs == list(range(51, 181))
+
+
+async def test_console_without_after_starts_from_now(hub: Hub) -> None:
+    await hub.deliver("before")
+    console = Console()
+    async with RemoteEvents(hub.ws_url, console.on_event, token=TOKEN) as reader:
+        await reader.connected.wait()
+        await hub.deliver("after")
+        await console.wait_for(1)
+    assert console.seqs == [2]
+
+
+async def test_console_resumes_after_the_hub_restarts(hub: Hub) -> None:
+    console = Console()
+    states: list[str] = []
+    reader = RemoteEvents(
+        hub.ws_url,
+        console.on_event,
+        token=TOKEN,
+        after=0,
+        on_state=lambda state, detail: states.append(state),
+        min_backoff=0.05,
+    )
+    async with reader:
+        await reader.connected.wait()
+        await hub.deliver("one")
+        await hub.deliver("two")
+        await console.wait_for(2)
+        port = hub.server.port
+        await hub.server.stop()
+        # Applied while no console is connected: must arrive on resume, once.
+        for i in range(3):
+            body = message_object(content=f"offline{i}")
+            await hub.log.apply_event(event_from_delivery(contract("message.received", body)))
+        app = create_listener_app(hub.log.apply_event, secrets=[SECRET], hub=hub.hub)
+        async with EmbeddedServer(app, port=port):
+            await console.wait_for(5)
+            assert reader.connections == 2
+            assert states[0] == "live" and "reconnecting" in states and states[-1] == "live"
+    assert console.seqs == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "query_and_headers",
+    [("", {}), ("?token=wrong", {}), ("", {"Authorization": "Bearer wrong"})],
+    ids=["missing", "bad-query-token", "bad-bearer"],
+)
+async def test_bad_token_is_refused(
+    hub: Hub, query_and_headers: tuple[str, dict[str, str]]
+) -> None:
+    query, headers = query_and_headers
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(hub.ws_url + query, additional_headers=headers):
+            pass
+    assert refused.value.response.status_code == 403
+    assert hub.hub.subscribers == 0
+
+
+async def test_remote_client_stops_on_a_refused_token(hub: Hub) -> None:
+    reader = RemoteEvents(hub.ws_url, Console().on_event, token="wrong")
+    with pytest.raises(HubAuthError):
+        await asyncio.wait_for(reader.run(), 10)
+
+
+async def test_token_in_query_or_bearer_is_accepted(hub: Hub) -> None:
+    async with connect(f"{hub.ws_url}?token={TOKEN}&after=0") as ws:
+        await hub.deliver("q")
+        first = Event.model_validate_json(await asyncio.wait_for(ws.recv(), 5))
+    async with connect(
+        f"{hub.ws_url}?after=0", additional_headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as ws:
+        again = Event.model_validate_json(await asyncio.wait_for(ws.recv(), 5))
+    assert first.seq == again.seq == 1
+
+
+def test_token_never_in_repr() -> None:
+    event_hub = EventHub(MemoryEventLog(), token=TOKEN)
+    reader = RemoteEvents(f"ws://127.0.0.1:1/events?token={TOKEN}", lambda event: None)
+    assert TOKEN not in repr(event_hub) and TOKEN not in repr(reader)
+    assert event_hub.check_token(TOKEN) and not event_hub.check_token("x")
