@@ -1,0 +1,66 @@
+"""Shared fixtures: a real sandbox over a real socket, and an isolated console home.
+
+- ``sandbox``: a small-world sandbox served from a thread (works in sync and async tests).
+- ``sandbox_async``: the same, served inside the test's own event loop.
+- ``console_home``: a tmp dir set as ``FANSLY_CONSOLE_HOME`` with ``FANSLY_*`` cleared.
+- Every test runs with ``FANSLY_CONSOLE_HOME`` pointing at a tmp dir, so nothing reads or
+  writes the developer's real config or cache.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from console.sandbox.server import SandboxServer
+from console.sandbox.world import World, build_world
+
+
+def _clear_fansly_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("FANSLY_"):
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never touch the developer's real config, data or API key."""
+    _clear_fansly_env(monkeypatch)
+    monkeypatch.setenv("FANSLY_CONSOLE_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+def console_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty console home (config, data, themes) for this test."""
+    _clear_fansly_env(monkeypatch)
+    home = tmp_path / "console-home"
+    home.mkdir()
+    monkeypatch.setenv("FANSLY_CONSOLE_HOME", str(home))
+    return home
+
+
+def fresh_world(seed: int = 7, size: str = "small") -> World:
+    """A new world (the routes mutate it, so tests never share one)."""
+    return build_world(seed, size)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    """A small-world sandbox on a real socket, served from a background thread."""
+    server = SandboxServer(seed=7, size="small", requests_per_minute=100_000).start_thread()
+    try:
+        yield server
+    finally:
+        server.stop_thread()
+
+
+@pytest.fixture
+async def sandbox_async() -> AsyncIterator[SandboxServer]:
+    """A small-world sandbox served inside the test's own event loop."""
+    async with SandboxServer(seed=7, size="small", requests_per_minute=100_000) as server:
+        yield server
