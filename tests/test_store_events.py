@@ -1,0 +1,142 @@
+"""Webhook events: applied once, in one transaction, in any order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from test_store_support import (
+    ACCOUNT,
+    CREATOR,
+    account,
+    at,
+    chat,
+    event,
+    message,
+    message_event,
+    reaction_event,
+    subscription_event,
+)
+
+from console.events import EventType
+from console.store import Store
+from console.sync.updates import ChatChanged, EventApplied, FanChanged, MessageAdded
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with await Store.open(tmp_path / "cache.sqlite3") as opened:
+        await opened.upsert_accounts([account()])
+        yield opened
+
+
+async def test_a_message_event_is_applied_once(store: Store) -> None:
+    ev = message_event("k1", message("m1", text="hi there", minutes=1))
+    applied = await store.apply_event(ev)
+    assert applied is not None and applied.seq == 1 and applied.event.seq == 1
+    assert MessageAdded(ACCOUNT, "c1", "m1") in applied.updates
+    assert ChatChanged(ACCOUNT, "c1") in applied.updates
+    assert isinstance(applied.updates[-1], EventApplied)
+    assert await store.apply_event(ev) is None
+    # The same message under another key (a redelivery with a new key) adds nothing either.
+    again = await store.apply_event(message_event("k1-bis", message("m1", text="hi there")))
+    assert again is not None and again.updates[:-1] == []
+    row = await store.chat("c1")
+    assert row is not None and row.unread == 1 and row.preview == "hi there"
+    assert row.waiting_since == at(1) and row.fan_id == "100"
+    assert len(await store.latest_messages("c1")) == 1
+    assert [e.idempotency_key for e in await store.events_since(0)] == ["k1", "k1-bis"]
+
+
+async def test_an_older_message_does_not_replace_the_last_one(store: Store) -> None:
+    await store.apply_event(message_event("k2", message("m2", text="newer", minutes=2)))
+    await store.apply_event(message_event("k1", message("m1", text="older", minutes=1)))
+    row = await store.chat("c1")
+    assert row is not None
+    assert (row.preview, row.last_activity, row.unread) == ("newer", at(2), 2)
+    assert row.waiting_since == at(1)
+    assert [r.message_id for r in await store.latest_messages("c1")] == ["m1", "m2"]
+
+
+async def test_the_creator_answering_clears_unread_unless_older(store: Store) -> None:
+    await store.apply_event(message_event("k1", message("m1", minutes=1)))
+    await store.apply_event(message_event("k3", message("m3", minutes=3)))
+    # An old creator message arriving late says nothing about m3.
+    late = message("m0", sender=CREATOR, text="old reply", minutes=0)
+    await store.apply_event(message_event("k0", late, sent=True))
+    row = await store.chat("c1")
+    assert row is not None and row.unread == 2 and row.waiting_since == at(1)
+    answer = message("m4", sender=CREATOR, text="answer", minutes=4)
+    await store.apply_event(message_event("k4", answer, sent=True))
+    row = await store.chat("c1")
+    assert row is not None and row.unread == 0 and row.waiting_since is None
+    assert row.last_from_creator
+
+
+async def test_subscription_events_out_of_order(store: Store) -> None:
+    await store.upsert_chats(ACCOUNT, [chat()])
+    new = await store.apply_event(subscription_event("s1", EventType.SUBSCRIPTION_NEW, "100", 1))
+    assert new is not None and FanChanged(ACCOUNT, "100") in new.updates
+    assert ChatChanged(ACCOUNT, "c1") in new.updates
+    assert (await store.chat("c1")).subscriber  # type: ignore[union-attr]
+    expired = subscription_event("s3", EventType.SUBSCRIPTION_EXPIRED, "100", 3)
+    await store.apply_event(expired)
+    late_renewal = subscription_event("s2", EventType.SUBSCRIPTION_RENEWED, "100", 2)
+    applied = await store.apply_event(late_renewal)
+    assert applied is not None and applied.updates[:-1] == []  # recorded, no effect
+    fan = await store.fan(ACCOUNT, "100")
+    assert fan is not None and fan.subscription is not None
+    assert fan.subscription.status == "expired"
+    assert not (await store.chat("c1")).subscriber  # type: ignore[union-attr]
+
+
+async def test_tips_and_sales_add_up_once(store: Store) -> None:
+    tip = event(
+        EventType.TIP_RECEIVED, "t1", minutes=5, fan_id="100", chat_id="c1", amount_millis=20_000
+    )
+    sale = event(EventType.SALE_COMPLETED, "p1", minutes=2, fan_id="100", amount_millis=5_000)
+    for ev in (tip, sale, tip, sale):
+        await store.apply_event(ev)
+    fan = await store.fan(ACCOUNT, "100")
+    assert fan is not None
+    assert (fan.lifetime_spend_millis, fan.tips_millis) == (25_000, 20_000)
+    # The later purchase stays the last one although the sale was applied after it.
+    assert (fan.last_purchase_at, fan.last_purchase_millis) == (at(5), 20_000)
+    assert fan.spend_history == [(at(2), 5_000), (at(5), 20_000)]
+
+
+async def test_reactions_land_on_the_message(store: Store) -> None:
+    await store.upsert_messages(ACCOUNT, "c1", [message("m1", sender=CREATOR)])
+    await store.apply_event(reaction_event("r1", "m1", "100"))
+    (row,) = await store.latest_messages("c1")
+    assert [(like.user_id, like.type) for like in row.likes] == [("100", 1)]
+    await store.apply_event(reaction_event("r2", "m1", CREATOR))
+    assert (await store.latest_messages("c1"))[0].liked_by_creator
+    await store.apply_event(reaction_event("r3", "m1", "100", added=False))
+    (row,) = await store.latest_messages("c1")
+    assert [like.user_id for like in row.likes] == [CREATOR]
+    # A reaction on a message not in the cache is only recorded.
+    assert await store.apply_event(reaction_event("r4", "nope", "100")) is not None
+
+
+async def test_unknown_events_are_recorded_and_resumable(store: Store) -> None:
+    odd = event(EventType.UNKNOWN, "u1", raw={"event": "payout.sent", "data": {"x": 1}})
+    first = await store.apply_event(odd)
+    assert first is not None and first.updates == [EventApplied(first.event)]
+    for i in range(5):
+        await store.apply_event(message_event(f"k{i}", message(f"m{i}", minutes=i)))
+    assert await store.last_event_seq() == 6
+    resumed = await store.events_since(2, limit=3)
+    assert [e.seq for e in resumed] == [3, 4, 5]
+    assert resumed[0].message is not None and resumed[0].message.id == "m1"
+    assert (await store.events_since(0, 1))[0].raw == {"event": "payout.sent", "data": {"x": 1}}
+
+
+async def test_events_for_an_unknown_account_or_chat_create_them(store: Store) -> None:
+    ev = message_event("x1", message("m1", "new-chat", sender="555"))
+    ev = ev.model_copy(update={"account_id": "fansly_acc_new"})
+    assert await store.apply_event(ev) is not None
+    assert "fansly_acc_new" in {a.account_id for a in await store.accounts()}
+    (row,) = await store.chats("fansly_acc_new")
+    assert (row.chat_id, row.fan_id, row.unread) == ("new-chat", "555", 1)
