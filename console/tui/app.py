@@ -1,0 +1,742 @@
+"""The console app: account tabs, chat list | thread + composer | fan profile, status line.
+
+``make_app`` is the one factory the ``console`` and ``demo`` verbs, the tests, the snapshots
+and the bench all use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tab, Tabs
+
+from console.api.models import Message
+from console.events import EventType
+from console.sync.updates import (
+    ChatChanged,
+    ConnectionChanged,
+    EventApplied,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    OutboxChanged,
+    SyncProgress,
+    Update,
+)
+from console.tui.chat_list import ChatList
+from console.tui.commands import JumpToChat
+from console.tui.composer import Composer
+from console.tui.help_screen import HelpScreen
+from console.tui.messages import (
+    ChatSelected,
+    ChatsStale,
+    EventArrived,
+    FanStale,
+    StatusChanged,
+    ThreadChanged,
+    UnreadStale,
+)
+from console.tui.panes import FanProfile, ReplyBar, StatusLine
+from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
+from console.tui.text import clean, plain, utcnow
+from console.tui.themes import BUILTIN_THEMES, DEFAULT_THEME, load_user_themes
+from console.tui.thread import PinnedStrip, Thread
+
+_LONG_LIVED = {"updates", "services"}
+NARROW_WIDTH = 100  # below this the profile pane folds away
+_OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
+
+
+@dataclass
+class _AccountView:
+    """What each account tab remembers while another is shown."""
+
+    filter: ChatFilter = "all"
+    search: str = ""
+    chat_id: str | None = None
+
+
+def _account_bindings() -> list[BindingType]:
+    return [
+        Binding(
+            f"alt+{n}",
+            f"account({n - 1})",
+            f"Account {n}",
+            show=False,
+            id=f"account_{n}",
+            tooltip=f"Show account tab {n}",
+        )
+        for n in range(1, 10)
+    ]
+
+
+class ConsoleApp(App[int]):
+    """The chatter's console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "fansly-console"
+    COMMANDS = App.COMMANDS | {JumpToChat}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
+        Binding(
+            "R",
+            "reply_to",
+            "Reply to",
+            id="reply_to",
+            tooltip="Reply to the selected message (quoted)",
+        ),
+        Binding("l", "like", "Like", id="like", tooltip="Like or unlike the selected message"),
+        Binding("p", "pin", "Pin", id="pin", tooltip="Pin or unpin the selected message"),
+        Binding("m", "mute", "Mute", id="mute", tooltip="Mute or unmute the fan"),
+        Binding(
+            "n",
+            "next_unread",
+            "Next unread",
+            id="next_unread",
+            tooltip="Open the next chat with unread messages, in any account",
+        ),
+        Binding(
+            "e",
+            "retry",
+            "Retry",
+            show=False,
+            id="retry",
+            tooltip="Send the selected failed message again",
+        ),
+        Binding("slash", "search", "Search", id="search", tooltip="Search chats by fan name"),
+        Binding(
+            "f",
+            "cycle_filter",
+            "Filter",
+            id="filter",
+            tooltip="Cycle the chat filter: all, unread, VIP, subscribers",
+        ),
+        Binding(
+            "i",
+            "toggle_profile",
+            "Profile",
+            id="profile",
+            tooltip="Show or hide the fan profile pane",
+        ),
+        Binding(
+            "ctrl+pagedown",
+            "account_step(1)",
+            "Next account",
+            show=False,
+            id="next_account",
+            tooltip="Show the next account tab",
+        ),
+        Binding(
+            "ctrl+pageup",
+            "account_step(-1)",
+            "Previous account",
+            show=False,
+            id="previous_account",
+            tooltip="Show the previous account tab",
+        ),
+        *_account_bindings(),
+        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
+    ]
+
+    def __init__(
+        self,
+        source: ConsoleSource,
+        *,
+        theme: str = DEFAULT_THEME,
+        keymap: dict[str, str] | None = None,
+        tip_alert_dollars: float = 20.0,
+        waiting_alert_minutes: int = 15,
+        clock: Callable[[], datetime] = utcnow,
+        services: Sequence[AbstractAsyncContextManager[Any]] = (),
+        themes_dir: Path | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.clock = clock
+        self.tip_alert_millis = int(tip_alert_dollars * 1000)
+        self.waiting_alert_minutes = waiting_alert_minutes
+        self.keymap = dict(keymap or {})
+        self.services = list(services)
+        self._exit_stack = AsyncExitStack()
+        self.accounts = list(source.accounts())
+        self.views = {a.account_id: _AccountView() for a in self.accounts}
+        self.account_id: str | None = self.accounts[0].account_id if self.accounts else None
+        self.chat_id: str | None = None
+        self.fan_id: str | None = None
+        self.fan_name = ""
+        self.reply_to: Message | None = None
+        self.show_profile: bool | None = None  # None: decided by the width
+        self._open_timer: Any = None
+        self.open_delay = _OPEN_DELAY
+        self._timer_idle = asyncio.Event()
+        self._timer_idle.set()
+        self._unread: dict[str, int] = {}
+        if title:
+            self.sub_title = title
+        for item in BUILTIN_THEMES:
+            self.register_theme(item)
+        self.theme_problems: list[str] = []
+        if themes_dir is not None:
+            user_themes, self.theme_problems = load_user_themes(themes_dir)
+            for item in user_themes:
+                self.register_theme(item)
+        self._wanted_theme = theme
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(
+            *[
+                Tab(plain(a.name, one_line=True), id=f"account-{i}")
+                for i, a in enumerate(self.accounts)
+            ],
+            id="accounts",
+        )
+        with Horizontal(id="main"):
+            with Vertical(id="chats-pane"):
+                yield Static(id="filter-bar")
+                yield Input(placeholder="/ search names", id="search", compact=True)
+                yield ChatList(
+                    self.source,
+                    clock=self.clock,
+                    waiting_alert_minutes=self.waiting_alert_minutes,
+                    id="chat-list",
+                )
+            with Vertical(id="thread-pane"):
+                yield Static(id="thread-title")
+                yield PinnedStrip(id="pinned")
+                yield Thread(self.source, clock=self.clock, id="thread")
+                yield ReplyBar(id="reply-bar")
+                yield Composer(id="composer")
+            yield FanProfile(id="profile")
+        yield StatusLine(clock=self.clock, id="status")
+        yield Footer()
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        from console.tui.themes import APP_VARIABLES
+
+        return dict(APP_VARIABLES)
+
+    async def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        wanted = self._wanted_theme
+        self.theme = wanted if self.get_theme(wanted) else DEFAULT_THEME
+        if wanted != self.theme:
+            self.notify(
+                f"Unknown theme {wanted!r}; using {self.theme}.", severity="warning", markup=False
+            )
+        for problem in self.theme_problems:
+            self.notify(f"Theme file skipped: {problem}", severity="warning", markup=False)
+        self.query_one(ReplyBar).display = False
+        self.query_one(PinnedStrip).display = False
+        self._render_filter_bar()
+        status = self.query_one(StatusLine)
+        status.budget = self.source.budget()
+        status.render_status()
+        self._update_layout()
+        self._pump_updates()
+        self._start_services()
+        if self.account_id is not None:
+            self._show_account(self.account_id)
+        else:
+            self.query_one("#thread-title", Static).update(
+                Content("No connected accounts. Check the API key, or try `fansly-console demo`.")
+            )
+        self.post_message(UnreadStale())
+        self.query_one(ChatList).focus()
+
+    @work(group="services", exit_on_error=False)
+    async def _start_services(self) -> None:
+        for service in self.services:
+            try:
+                await self._exit_stack.enter_async_context(service)
+            except Exception as exc:
+                self.notify(clean(f"Could not start: {exc}"), severity="error", markup=False)
+
+    async def on_unmount(self) -> None:
+        await self._save_draft()
+        with contextlib.suppress(Exception):
+            await self._exit_stack.aclose()
+
+    def on_resize(self) -> None:
+        self._update_layout()
+
+    def _update_layout(self) -> None:
+        narrow = self.size.width < NARROW_WIDTH
+        profile = self.query_one(FanProfile)
+        profile.display = self.show_profile if self.show_profile is not None else not narrow
+        self.screen.set_class(narrow, "-narrow")
+
+    # -- updates from the layers below -------------------------------------------------------
+
+    @work(group="updates", exit_on_error=False)
+    async def _pump_updates(self) -> None:
+        async with self.source.bus.subscribe() as queue:
+            while True:
+                self._route(await queue.get())
+
+    def _route(self, update: Update) -> None:
+        post = self.post_message
+        if isinstance(update, MessageAdded | MessageChanged):
+            added = isinstance(update, MessageAdded)
+            post(ThreadChanged(update.account_id, update.chat_id, update.message_id, added))
+            if added:
+                post(ChatsStale(update.account_id))
+                post(UnreadStale())
+        elif isinstance(update, ChatChanged):
+            post(ChatsStale(update.account_id))
+            post(UnreadStale())
+        elif isinstance(update, FanChanged):
+            post(FanStale(update.account_id, update.fan_id))
+        elif isinstance(update, ConnectionChanged | SyncProgress | OutboxChanged):
+            post(StatusChanged(update))
+            if isinstance(update, SyncProgress) and update.finished:
+                post(ChatsStale(update.account_id))
+                post(UnreadStale())
+        elif isinstance(update, EventApplied):
+            post(EventArrived(update.event))
+
+    @on(ChatsStale)
+    def _chats_stale(self, message: ChatsStale) -> None:
+        if message.account_id == self.account_id:
+            self.query_one(ChatList).reload()
+
+    @on(UnreadStale)
+    @work(group="unread", exclusive=True, exit_on_error=False)
+    async def _unread_stale(self) -> None:
+        self._unread = await self.source.unread_counts()
+        tabs = self.query_one(Tabs)
+        for i, account in enumerate(self.accounts):
+            count = self._unread.get(account.account_id, 0)
+            label = plain(account.name, one_line=True)
+            if count:
+                label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
+            with contextlib.suppress(Exception):
+                tabs.query_one(f"#account-{i}", Tab).label = label
+
+    @on(ThreadChanged)
+    async def _thread_changed(self, message: ThreadChanged) -> None:
+        if (message.account_id, message.chat_id) != (self.account_id, self.chat_id):
+            return
+        row = await self.source.message(message.account_id, message.chat_id, message.message_id)
+        if row is None:
+            return
+        thread = self.query_one(Thread)
+        if message.added:
+            await thread.message_added(row)
+            if not row.outgoing:
+                # The chatter is reading this chat: it must not count as unread.
+                self._mark_read(message.account_id, message.chat_id)
+        else:
+            await thread.message_changed(row)
+            self._refresh_pins()
+
+    @on(FanStale)
+    def _fan_stale(self, message: FanStale) -> None:
+        if message.account_id == self.account_id and message.fan_id == self.fan_id:
+            self._load_fan(message.account_id, message.fan_id)
+
+    @on(StatusChanged)
+    def _status_changed(self, message: StatusChanged) -> None:
+        status = self.query_one(StatusLine)
+        status.budget = self.source.budget()
+        status.apply(message.update)
+
+    @on(EventArrived)
+    @work(group="alerts", exit_on_error=False)
+    async def _event_arrived(self, message: EventArrived) -> None:
+        event = message.event
+        if (event.account_id, event.chat_id) == (self.account_id, self.chat_id):
+            return  # the chatter is looking at it
+        name = "A fan"
+        if event.chat_id:
+            row = await self.source.chat(event.account_id, event.chat_id)
+            if row is not None:
+                if row.muted:
+                    return
+                name = clean(row.fan_name, one_line=True)
+        if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
+            self.tip_alert_millis
+        ):
+            amount = (event.amount_millis or 0) / 1000
+            self.notify(f"{name} tipped ${amount:,.2f}", title="Tip", markup=False)
+            self.bell()
+        elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
+            preview = clean(event.message.content, one_line=True)[:80]
+            self.notify(f"{name}: {preview}", timeout=4, markup=False)
+
+    # -- accounts and chats ------------------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#accounts")
+    async def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        index = int(event.tab.id.rsplit("-", 1)[1])
+        account_id = self.accounts[index].account_id
+        if account_id != self.account_id:
+            await self._save_draft()
+            self._show_account(account_id)
+
+    def _show_account(self, account_id: str, chat_id: str | None = None) -> None:
+        self.account_id = account_id
+        view = self.views[account_id]
+        if chat_id is not None:
+            view.chat_id = chat_id
+        search = self.query_one("#search", Input)
+        with search.prevent(Input.Changed):
+            search.value = view.search
+        self._render_filter_bar()
+        self.chat_id = None
+        self.query_one(ChatList).show(account_id, view.filter, view.search, view.chat_id)
+        if view.chat_id is not None:
+            self._open_chat(account_id, view.chat_id, focus_composer=False)
+        index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
+        tabs = self.query_one(Tabs)
+        if tabs.active != f"account-{index}":
+            tabs.active = f"account-{index}"
+
+    def action_account(self, index: int) -> None:
+        if 0 <= index < len(self.accounts):
+            self.query_one(Tabs).active = f"account-{index}"
+
+    def action_account_step(self, step: int) -> None:
+        if not self.accounts or self.account_id is None:
+            return
+        current = next(i for i, a in enumerate(self.accounts) if a.account_id == self.account_id)
+        self.action_account((current + step) % len(self.accounts))
+
+    @on(ChatSelected)
+    def _chat_selected(self, message: ChatSelected) -> None:
+        if self._open_timer is not None:
+            self._open_timer.stop()
+            self._open_timer = None
+            self._timer_idle.set()
+        if message.open:
+            self._open_chat(message.account_id, message.chat_id, focus_composer=True)
+            return
+        if message.chat_id == self.chat_id:
+            return
+
+        def fire() -> None:
+            self._open_timer = None
+            self._timer_idle.set()
+            self._open_chat(message.account_id, message.chat_id, focus_composer=False)
+
+        self._timer_idle.clear()
+        self._open_timer = self.set_timer(self.open_delay, fire)
+
+    def jump_to(self, account_id: str, chat_id: str) -> None:
+        """Show ``chat_id`` of ``account_id`` (palette, next unread)."""
+        if account_id != self.account_id:
+            self.call_later(self._jump_across, account_id, chat_id)
+        else:
+            self.query_one(ChatList).move_to_chat(chat_id)
+            self._open_chat(account_id, chat_id, focus_composer=False)
+
+    async def _jump_across(self, account_id: str, chat_id: str) -> None:
+        await self._save_draft()
+        self._show_account(account_id, chat_id)
+
+    def _open_chat(self, account_id: str, chat_id: str, *, focus_composer: bool) -> None:
+        if focus_composer:
+            self.query_one(Composer).focus()
+        if (account_id, chat_id) == (self.account_id, self.chat_id):
+            return
+        self._switch_chat(account_id, chat_id)
+
+    @work(group="open-chat", exclusive=True, exit_on_error=False)
+    async def _switch_chat(self, account_id: str, chat_id: str) -> None:
+        await self._save_draft()
+        row = await self.source.chat(account_id, chat_id)
+        if row is None or account_id != self.account_id:
+            return
+        self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
+        self.views[account_id].chat_id = chat_id
+        self._set_reply_to(None)
+        self.query_one("#thread-title", Static).update(
+            Content.assemble(
+                plain(row.fan_name, one_line=True, style="bold"),
+                Content.styled("  muted" if row.muted else "", "$text-warning"),
+            )
+        )
+        self.query_one(Thread).open_chat(account_id, chat_id, row.fan_name, row.unread)
+        self.query_one(Composer).load_draft(await self.source.draft(account_id, chat_id))
+        self._refresh_pins()
+        self._load_fan(account_id, row.fan_id)
+        if row.unread:
+            self._mark_read(account_id, chat_id)
+
+    @work(group="read", exit_on_error=False)
+    async def _mark_read(self, account_id: str, chat_id: str) -> None:
+        await self.source.mark_read(account_id, chat_id)
+
+    @work(group="fan", exclusive=True, exit_on_error=False)
+    async def _load_fan(self, account_id: str, fan_id: str) -> None:
+        self.query_one(FanProfile).show(await self.source.fan_card(account_id, fan_id))
+
+    @work(group="pins", exclusive=True, exit_on_error=False)
+    async def _refresh_pins(self) -> None:
+        if self.account_id is None or self.chat_id is None:
+            return
+        rows = await self.source.pinned_messages(self.account_id, self.chat_id)
+        self.query_one(PinnedStrip).show(rows)
+
+    async def _save_draft(self) -> None:
+        if self.account_id is None or self.chat_id is None or not self.is_running:
+            return
+        with contextlib.suppress(Exception):
+            text = self.query_one(Composer).text
+            if text != await self.source.draft(self.account_id, self.chat_id):
+                await self.source.save_draft(self.account_id, self.chat_id, text)
+
+    # -- composer ----------------------------------------------------------------------------
+
+    @on(Composer.Submitted)
+    async def _submitted(self, message: Composer.Submitted) -> None:
+        if self.account_id is None or self.chat_id is None:
+            self.notify("Open a chat first.", severity="warning", markup=False)
+            return
+        reply_to = self.reply_to.id if self.reply_to is not None else None
+        account_id, chat_id, text = self.account_id, self.chat_id, message.text
+        message.composer.clear_sent()
+        self._set_reply_to(None)
+        await self._act(self.source.send(account_id, chat_id, text, reply_to))
+        await self._act(self.source.save_draft(account_id, chat_id, ""))
+
+    @on(Composer.Typing)
+    def _typing(self) -> None:
+        if self.account_id is not None and self.chat_id is not None:
+            self._run(self.source.typing(self.account_id, self.chat_id))
+
+    @on(Composer.Refused)
+    def _refused(self, message: Composer.Refused) -> None:
+        self.notify(message.reason, severity="warning", markup=False)
+
+    @on(Composer.Left)
+    def _left(self) -> None:
+        if self.reply_to is not None:
+            self._set_reply_to(None)
+        else:
+            self.query_one(ChatList).focus()
+
+    def _set_reply_to(self, message: Message | None) -> None:
+        self.reply_to = message
+        who = "you"
+        if message is not None and message.sender_id == self.fan_id:
+            who = self.fan_name
+        self.query_one(ReplyBar).show(message, who)
+
+    # -- search and filter ------------------------------------------------------------------
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self.account_id is None:
+            return
+        view = self.views[self.account_id]
+        view.search = event.value
+        self.query_one(ChatList).show(self.account_id, view.filter, view.search, view.chat_id)
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one(ChatList).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_cycle_filter(self) -> None:
+        if self.account_id is None:
+            return
+        view = self.views[self.account_id]
+        view.filter = CHAT_FILTERS[(CHAT_FILTERS.index(view.filter) + 1) % len(CHAT_FILTERS)]
+        self._render_filter_bar()
+        self.query_one(ChatList).show(self.account_id, view.filter, view.search, view.chat_id)
+
+    def _render_filter_bar(self) -> None:
+        current = self.views[self.account_id].filter if self.account_id else "all"
+        names = {"all": "all", "unread": "unread", "vip": "VIP", "subscribers": "subs"}
+        parts: list[Content] = []
+        for name in CHAT_FILTERS:
+            style = "bold reverse" if name == current else "$text-muted"
+            parts.append(Content.styled(f" {names[name]} ", style))
+        self.query_one("#filter-bar", Static).update(Content.assemble(*parts))
+
+    # -- actions on the open chat -----------------------------------------------------------
+
+    def _selected_row(self):  # type: ignore[no-untyped-def]
+        view = self.query_one(Thread).selected
+        return view.row if view is not None else None
+
+    def action_reply(self) -> None:
+        self.query_one(Composer).focus()
+
+    def action_reply_to(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        self._set_reply_to(row.message)
+        self.query_one(Composer).focus()
+
+    def action_like(self) -> None:
+        row = self._selected_row()
+        if row is not None and self.account_id and self.chat_id:
+            self._run(
+                self.source.set_like(self.account_id, self.chat_id, row.id, not row.liked_by_me)
+            )
+
+    def action_pin(self) -> None:
+        row = self._selected_row()
+        if row is not None and self.account_id and self.chat_id:
+            self._run(
+                self.source.set_pin(self.account_id, self.chat_id, row.id, not row.message.pinned)
+            )
+
+    @work(group="actions", exit_on_error=False)
+    async def action_mute(self) -> None:
+        if not (self.account_id and self.chat_id and self.fan_id):
+            return
+        row = await self.source.chat(self.account_id, self.chat_id)
+        muted = bool(row and row.muted)
+        await self._act(self.source.set_mute(self.account_id, self.fan_id, not muted))
+        self.notify(
+            f"{'Unmuted' if muted else 'Muted'} {clean(self.fan_name, one_line=True)}",
+            markup=False,
+        )
+        if row is not None:
+            self.query_one("#thread-title", Static).update(
+                Content.assemble(
+                    plain(row.fan_name, one_line=True, style="bold"),
+                    Content.styled("" if muted else "  muted", "$text-warning"),
+                )
+            )
+
+    def action_retry(self) -> None:
+        row = self._selected_row()
+        thread = self.query_one(Thread)
+        if row is None or row.state.value != "failed":
+            failed = [v.row for v in thread.message_views if v.row.state.value == "failed"]
+            row = failed[-1] if failed else None
+        if row is None or self.account_id is None:
+            self.notify("No failed message to retry.", markup=False)
+            return
+        self._run(self.source.retry(self.account_id, row.id))
+
+    @work(group="actions", exit_on_error=False)
+    async def action_next_unread(self) -> None:
+        after = (self.account_id, self.chat_id) if self.account_id and self.chat_id else None
+        found = await self.source.next_unread_chat(after)  # type: ignore[arg-type]
+        if found is None:
+            self.notify("No unread chats.", markup=False)
+            return
+        self.jump_to(*found)
+
+    def action_toggle_profile(self) -> None:
+        profile = self.query_one(FanProfile)
+        self.show_profile = not profile.display
+        self._update_layout()
+
+    def action_help(self) -> None:
+        groups = [
+            ("Console", [b for _, b in self._bindings_of(self)]),
+            ("Chat list", [b for _, b in self._bindings_of(ChatList)]),
+            ("Thread", [b for _, b in self._bindings_of(Thread)]),
+            ("Composer", [b for _, b in self._bindings_of(Composer)]),
+        ]
+        self.push_screen(HelpScreen(groups, self.keymap))
+
+    @staticmethod
+    def _bindings_of(owner: Any) -> Iterable[tuple[str, Binding]]:
+        for item in owner.BINDINGS:
+            if isinstance(item, Binding):
+                yield item.key, item
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for _, binding in self._bindings_of(self):
+            if binding.action in {"quit", "help"} or binding.action.startswith("account("):
+                continue
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or binding.description,
+                lambda action=action: self.call_later(self.run_action, action),
+            )
+        yield SystemCommand("Help", "Show every key", self.action_help)
+
+    # -- running actions ---------------------------------------------------------------------
+
+    async def settled(self, rounds: int = 20) -> None:
+        """Wait until no short-lived worker runs (tests, snapshots; the pump never ends)."""
+        for _ in range(rounds):
+            busy = [w for w in self.workers if w.group not in _LONG_LIVED and w.is_running]
+            if not busy and not self._open_timer_pending():
+                return
+            await self.workers.wait_for_complete(busy)
+            await self.animator.wait_until_complete()
+            # Let the messages those workers posted be handled (they may start new workers).
+            for _ in range(3):
+                await asyncio.sleep(0)
+            await self._wait_timer()
+
+    def _open_timer_pending(self) -> bool:
+        return self._open_timer is not None
+
+    async def _wait_timer(self) -> None:
+        # The debounce is time by design; a test sets ``open_delay = 0``.
+        await self._timer_idle.wait()
+
+    def _run(self, call: Awaitable[Any]) -> None:
+        self.run_worker(self._act(call), group="actions", exit_on_error=False)
+
+    async def _act(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except Exception as exc:
+            # The error text may quote a fan's words or a server's; it is shown as plain text.
+            self.notify(
+                clean(str(exc), one_line=True) or type(exc).__name__, severity="error", markup=False
+            )
+            return None
+
+
+def make_app(
+    source: ConsoleSource,
+    *,
+    theme: str = DEFAULT_THEME,
+    keymap: dict[str, str] | None = None,
+    tip_alert_dollars: float = 20.0,
+    waiting_alert_minutes: int = 15,
+    clock: Callable[[], datetime] = utcnow,
+    services: Sequence[AbstractAsyncContextManager[Any]] = (),
+    themes_dir: Path | None = None,
+    title: str | None = None,
+) -> ConsoleApp:
+    """The console on ``source``; ``services`` are entered on mount and closed on exit."""
+    return ConsoleApp(
+        source,
+        theme=theme,
+        keymap=keymap,
+        tip_alert_dollars=tip_alert_dollars,
+        waiting_alert_minutes=waiting_alert_minutes,
+        clock=clock,
+        services=services,
+        themes_dir=themes_dir,
+        title=title,
+    )

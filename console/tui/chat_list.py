@@ -1,0 +1,299 @@
+"""The chat list: a line-API ``ScrollView`` that renders only the rows on screen.
+
+Rows are read from the source by window (offset/limit) around the viewport and kept in a
+small cache; 10,000 chats cost what 20 cost. Each chat takes two lines: name, badges and how
+long the fan has waited; then the preview.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import work
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.tui.messages import ChatSelected
+from console.tui.source import ChatFilter, ChatRow, ConsoleSource
+from console.tui.text import ago, clean, utcnow
+
+ROW_LINES = 2
+_MARGIN = 40  # rows fetched beyond the viewport each way, so scrolling rarely waits
+
+
+class ChatList(ScrollView, can_focus=True):
+    """Chats of one account, newest activity first, pinned on top."""
+
+    COMPONENT_CLASSES = {
+        "chat-list--cursor",
+        "chat-list--name",
+        "chat-list--preview",
+        "chat-list--unread",
+        "chat-list--waiting",
+        "chat-list--pinned",
+        "chat-list--vip",
+        "chat-list--muted",
+        "chat-list--time",
+    }
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, id="chats.up"),
+        Binding("down,j", "cursor(1)", "Down", show=False, id="chats.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="chats.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="chats.page_down"),
+        Binding("home", "jump(0)", "First chat", show=False, id="chats.first"),
+        Binding("end", "jump(-1)", "Last chat", show=False, id="chats.last"),
+        Binding(
+            "enter", "open", "Open", id="chats.open", tooltip="Open the chat and write a reply"
+        ),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    def __init__(
+        self,
+        source: ConsoleSource,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        waiting_alert_minutes: int = 15,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.clock = clock
+        self.waiting_alert_seconds = waiting_alert_minutes * 60
+        self.account_id: str | None = None
+        self.filter: ChatFilter = "all"
+        self.search = ""
+        self.total = 0
+        self.rows: dict[int, ChatRow] = {}
+        self.selected_chat_id: str | None = None
+        self._generation = 0
+        self._pending_window: tuple[int, int] | None = None
+        #: When set, each cursor move appends key→painted seconds (the bench reads it).
+        self.latency_probe: list[float] | None = None
+
+    # -- loading -------------------------------------------------------------------------
+
+    def show(
+        self, account_id: str, filter: ChatFilter, search: str, cursor_chat: str | None
+    ) -> None:
+        """Point the list at an account/filter/search and (re)load it."""
+        changed = (account_id, filter, search) != (self.account_id, self.filter, self.search)
+        self.account_id, self.filter, self.search = account_id, filter, search
+        self.selected_chat_id = cursor_chat
+        if changed:
+            self.rows.clear()
+            self.set_reactive(ChatList.cursor, 0)
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the count and the visible window (after a ``ChatsStale``)."""
+        self._generation += 1
+        self._load(self._generation, keep_selection=True)
+
+    @work(group="chat-list", exclusive=True, exit_on_error=False)
+    async def _load(self, generation: int, keep_selection: bool) -> None:
+        account_id = self.account_id
+        if account_id is None:
+            return
+        total = await self.source.count_chats(account_id, self.filter, self.search)
+        start, end = self._window()
+        rows = await self.source.chats(account_id, self.filter, self.search, start, end - start)
+        if generation != self._generation:
+            return
+        self.total = total
+        self.rows = {start + i: row for i, row in enumerate(rows)}
+        self.virtual_size = Size(self.size.width, total * ROW_LINES)
+        if keep_selection and self.selected_chat_id:
+            found = next(
+                (i for i, r in self.rows.items() if r.chat_id == self.selected_chat_id), None
+            )
+            if found is not None:
+                self.set_reactive(ChatList.cursor, found)
+        if self.cursor >= total:
+            self.set_reactive(ChatList.cursor, max(0, total - 1))
+        self.refresh()
+        if self.selected_chat_id is None and total:
+            self._select(open=False)
+
+    def _window(self) -> tuple[int, int]:
+        first = int(self.scroll_y) // ROW_LINES
+        visible = self.size.height // ROW_LINES + 2
+        return max(0, first - _MARGIN), first + visible + _MARGIN
+
+    def _ensure_window(self) -> None:
+        if self.account_id is None:
+            return
+        first = int(self.scroll_y) // ROW_LINES
+        last = min(self.total, first + self.size.height // ROW_LINES + 1)
+        if all(i in self.rows for i in range(first, last)):
+            return
+        self._fetch_window(self._generation)
+
+    @work(group="chat-list-window", exclusive=True, exit_on_error=False)
+    async def _fetch_window(self, generation: int) -> None:
+        account_id = self.account_id
+        if account_id is None:
+            return
+        start, end = self._window()
+        rows = await self.source.chats(account_id, self.filter, self.search, start, end - start)
+        if generation != self._generation:
+            return
+        # Keep the cache bounded: only the new window survives.
+        self.rows = {start + i: row for i, row in enumerate(rows)}
+        self.refresh()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._ensure_window()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total * ROW_LINES)
+        self._ensure_window()
+
+    # -- cursor --------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> ChatRow | None:
+        return self.rows.get(self.cursor)
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * max(1, self.size.height // ROW_LINES - 1))
+
+    def action_jump(self, where: int) -> None:
+        self._move(0 if where == 0 else self.total - 1)
+
+    def action_open(self) -> None:
+        self._select(open=True)
+
+    def _move(self, index: int) -> None:
+        if not self.total:
+            return
+        started = time.perf_counter()
+        old = self.cursor
+        self.cursor = max(0, min(self.total - 1, index))
+        self.refresh_lines(old * ROW_LINES, ROW_LINES)
+        self.refresh_lines(self.cursor * ROW_LINES, ROW_LINES)
+        self.scroll_to_region_of(self.cursor)
+        self._select(open=False)
+        if self.latency_probe is not None:
+            probe = self.latency_probe
+            self.call_after_refresh(lambda: probe.append(time.perf_counter() - started))
+
+    def scroll_to_region_of(self, index: int) -> None:
+        top = index * ROW_LINES
+        if top < self.scroll_y:
+            self.scroll_to(y=top, animate=False, immediate=True)
+        elif top + ROW_LINES > self.scroll_y + self.size.height:
+            self.scroll_to(y=top + ROW_LINES - self.size.height, animate=False, immediate=True)
+
+    def move_to_chat(self, chat_id: str) -> None:
+        """Put the cursor on ``chat_id`` if it is in the loaded window."""
+        self.selected_chat_id = chat_id
+        for index, row in self.rows.items():
+            if row.chat_id == chat_id:
+                self.set_reactive(ChatList.cursor, index)
+                self.scroll_to_region_of(index)
+                self.refresh()
+                return
+
+    def _select(self, open: bool) -> None:
+        row = self.selected
+        if row is None:
+            self._ensure_window()
+            return
+        self.selected_chat_id = row.chat_id
+        self.post_message(ChatSelected(row.account_id, row.chat_id, row.fan_id, open=open))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        line = int(self.scroll_y) + y
+        index, part = divmod(line, ROW_LINES)
+        base = self.rich_style
+        row = self.rows.get(index)
+        if row is None:
+            return Strip.blank(width, base)
+        style = base
+        if row.muted:
+            style += self.get_component_rich_style("chat-list--muted")
+        if index == self.cursor:
+            style += self.get_component_rich_style("chat-list--cursor")
+            if not self.has_focus:
+                style += Style(dim=True) if not row.muted else Style()
+        segments = (
+            self._name_line(row, width, style)
+            if part == 0
+            else self._preview_line(row, width, style)
+        )
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def _name_line(self, row: ChatRow, width: int, style: Style) -> list[Segment]:
+        marker = " "
+        marker_style = style
+        if row.pinned:
+            marker, marker_style = "▲", style + self.get_component_rich_style("chat-list--pinned")
+        elif row.vip:
+            marker, marker_style = "★", style + self.get_component_rich_style("chat-list--vip")
+        right: list[Segment] = []
+        if row.unread:
+            right.append(
+                Segment(
+                    f" {row.unread} ", style + self.get_component_rich_style("chat-list--unread")
+                )
+            )
+        now = self.clock()
+        if row.waiting_since is not None:
+            waited = (now - row.waiting_since).total_seconds()
+            name = (
+                "chat-list--waiting" if waited >= self.waiting_alert_seconds else "chat-list--time"
+            )
+            right.append(
+                Segment(
+                    f" {ago(row.waiting_since, now)}", style + self.get_component_rich_style(name)
+                )
+            )
+        elif row.last_activity is not None:
+            right.append(
+                Segment(
+                    f" {ago(row.last_activity, now)}",
+                    style + self.get_component_rich_style("chat-list--time"),
+                )
+            )
+        right_len = sum(cell_len(s.text) for s in right)
+        name_width = max(1, width - 2 - right_len)
+        name = set_cell_size(clean(row.fan_name, one_line=True), name_width)
+        name_style = style + self.get_component_rich_style("chat-list--name")
+        if row.vip and not row.pinned:
+            name_style += self.get_component_rich_style("chat-list--vip")
+        return [
+            Segment(marker, marker_style),
+            Segment(" ", style),
+            Segment(name, name_style),
+            *right,
+        ]
+
+    def _preview_line(self, row: ChatRow, width: int, style: Style) -> list[Segment]:
+        preview_style = style + self.get_component_rich_style("chat-list--preview")
+        text = set_cell_size(clean(row.preview, one_line=True), max(0, width - 2))
+        return [Segment("  ", style), Segment(text, preview_style)]

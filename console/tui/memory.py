@@ -1,0 +1,350 @@
+"""An in-memory :class:`~console.tui.source.ConsoleSource`: a small deterministic world.
+
+Used by widget tests, snapshot tests and the bench's baseline, where a network and a cache
+would only add noise. Actions change the world and publish the same updates the sync engine
+publishes, so the console reacts to them the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from console.api.models import Account, Fan, Like, Message, RateBudget, Subscription
+from console.sync.updates import (
+    ChatChanged,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    OutboxChanged,
+    UpdateBus,
+)
+from console.tui.source import ChatFilter, ChatRow, FanCard, MessageRow, MessageState
+
+FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+_FIRST = ["Ava", "Mia", "Leo", "Kai", "Zoe", "Max", "Ivy", "Sam", "Eli", "Noa", "Ray", "Lux"]
+_LAST = ["Stone", "Rivers", "Park", "Quinn", "Hale", "Moss", "Vale", "Reed", "Cruz", "Frost"]
+_LINES = [
+    "hey, how was your day?",
+    "loved the last post!!",
+    "are you doing a stream this week?",
+    "good morning ☀️",
+    "that outfit though 🔥",
+    "can I ask you something?",
+    "thanks for the reply 😊",
+    "just renewed, see you around",
+]
+
+
+@dataclass
+class _Chat:
+    account_id: str
+    chat_id: str
+    fan: Fan
+    messages: list[MessageRow] = field(default_factory=list)
+    unread: int = 0
+    pinned: bool = False
+    muted: bool = False
+    vip: bool = False
+
+
+class MemorySource:
+    """A deterministic in-memory world of accounts, fans, chats and messages."""
+
+    def __init__(
+        self,
+        *,
+        accounts: int = 2,
+        chats_per_account: int = 40,
+        messages_per_chat: int = 30,
+        seed: int = 7,
+        now: datetime = FIXED_NOW,
+    ) -> None:
+        self.bus = UpdateBus()
+        self.now = now
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+        self.drafts: dict[tuple[str, str], str] = {}
+        self.notes: dict[str, list[str]] = {}
+        self._ids = itertools.count(10**17)
+        self._accounts: list[Account] = []
+        self._chats: dict[str, list[_Chat]] = {}
+        self._by_id: dict[tuple[str, str], _Chat] = {}
+        rng = random.Random(seed)
+        for a in range(accounts):
+            account = Account(account_id=f"fansly_acc_{a + 1:04d}", name=f"Creator {a + 1}")
+            account.fansly_account_id = str(900 + a)
+            self._accounts.append(account)
+            chats: list[_Chat] = []
+            for c in range(chats_per_account):
+                fan_id = str(next(self._ids))
+                name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+                sub = Subscription(
+                    id=str(next(self._ids)),
+                    fan_id=fan_id,
+                    tier_name=rng.choice(["Basic", "VIP", "Gold"]),
+                    status=rng.choice(["active", "active", "expired"]),
+                    renew_date=now + timedelta(days=rng.randint(1, 30)),
+                )
+                fan = Fan(
+                    id=fan_id,
+                    username=name.lower().replace(" ", "_") + str(c),
+                    display_name=name,
+                    subscription=sub,
+                    lifetime_spend_millis=rng.randint(0, 900_000),
+                    tips_millis=rng.randint(0, 200_000),
+                    lists=["VIP"] if c % 7 == 0 else [],
+                )
+                chat = _Chat(account.account_id, str(next(self._ids)), fan, vip=c % 7 == 0)
+                chat.pinned = c in (3, 11)
+                chat.muted = c % 13 == 5
+                start = now - timedelta(minutes=7 * c + 3, days=messages_per_chat // 8)
+                for m in range(messages_per_chat):
+                    outgoing = m % 3 == 2
+                    created = start + timedelta(hours=3 * m)
+                    created = min(
+                        created, now - timedelta(minutes=7 * c + 3 + messages_per_chat - m)
+                    )
+                    msg = Message(
+                        id=str(next(self._ids)),
+                        chat_id=chat.chat_id,
+                        sender_id=account.fansly_account_id if outgoing else fan_id,
+                        content=rng.choice(_LINES),
+                        created_at=created,
+                    )
+                    chat.messages.append(MessageRow(msg, outgoing=outgoing))
+                chat.unread = 0 if c % 3 else rng.randint(1, 4)
+                chats.append(chat)
+                self._by_id[(account.account_id, chat.chat_id)] = chat
+            self._chats[account.account_id] = chats
+
+    # -- reading -------------------------------------------------------------------------
+
+    def accounts(self) -> Sequence[Account]:
+        return list(self._accounts)
+
+    def budget(self) -> RateBudget | None:
+        return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
+
+    def _row(self, chat: _Chat) -> ChatRow:
+        last = chat.messages[-1].message if chat.messages else None
+        waiting = None
+        if chat.unread and chat.messages:
+            waiting = chat.messages[-chat.unread].message.created_at
+        return ChatRow(
+            account_id=chat.account_id,
+            chat_id=chat.chat_id,
+            fan_id=chat.fan.id,
+            fan_name=chat.fan.name,
+            unread=chat.unread,
+            preview=last.content if last else "",
+            last_activity=last.created_at if last else None,
+            waiting_since=waiting,
+            pinned=chat.pinned,
+            muted=chat.muted,
+            vip=chat.vip,
+            subscriber=bool(chat.fan.subscription and chat.fan.subscription.status == "active"),
+        )
+
+    def _ordered(self, account_id: str, filter: ChatFilter, search: str) -> list[_Chat]:
+        chats = self._chats.get(account_id, [])
+        needle = search.casefold()
+        rows = [
+            c
+            for c in chats
+            if (not needle or needle in c.fan.name.casefold())
+            and (
+                filter == "all"
+                or (filter == "unread" and c.unread)
+                or (filter == "vip" and c.vip)
+                or (
+                    filter == "subscribers"
+                    and c.fan.subscription is not None
+                    and c.fan.subscription.status == "active"
+                )
+            )
+        ]
+        epoch = datetime.min.replace(tzinfo=UTC)
+
+        def key(c: _Chat) -> tuple[bool, datetime]:
+            last = c.messages[-1].message.created_at if c.messages else epoch
+            return (c.pinned, last)
+
+        return sorted(rows, key=key, reverse=True)
+
+    async def chats(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> list[ChatRow]:
+        ordered = self._ordered(account_id, filter, search)
+        return [self._row(c) for c in ordered[offset : offset + limit]]
+
+    async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
+        return len(self._ordered(account_id, filter, search))
+
+    async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
+        chat = self._by_id.get((account_id, chat_id))
+        return self._row(chat) if chat else None
+
+    async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
+        needle = name.casefold()
+        found = [
+            self._row(c)
+            for chats in self._chats.values()
+            for c in chats
+            if needle in c.fan.name.casefold()
+        ]
+        return found[:limit]
+
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
+        chat = self._by_id[(account_id, chat_id)]
+        return [self._quoted(chat, r) for r in chat.messages[-limit:]]
+
+    async def messages_before(
+        self, account_id: str, chat_id: str, before_id: str, limit: int
+    ) -> list[MessageRow]:
+        chat = self._by_id[(account_id, chat_id)]
+        index = next((i for i, r in enumerate(chat.messages) if r.id == before_id), 0)
+        return [self._quoted(chat, r) for r in chat.messages[max(0, index - limit) : index]]
+
+    async def message(self, account_id: str, chat_id: str, message_id: str) -> MessageRow | None:
+        chat = self._by_id[(account_id, chat_id)]
+        row = next((r for r in chat.messages if r.id == message_id), None)
+        return self._quoted(chat, row) if row else None
+
+    def _quoted(self, chat: _Chat, row: MessageRow) -> MessageRow:
+        target = row.message.in_reply_to
+        if not target:
+            return row
+        quoted = next((r.message for r in chat.messages if r.id == target), None)
+        return replace(row, reply_to=quoted)
+
+    async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]:
+        chat = self._by_id[(account_id, chat_id)]
+        return [r for r in chat.messages if r.message.pinned]
+
+    async def fan_card(self, account_id: str, fan_id: str) -> FanCard | None:
+        for chat in self._chats.get(account_id, []):
+            if chat.fan.id == fan_id:
+                return FanCard(chat.fan, muted=chat.muted, notes=self.notes.get(fan_id, []))
+        return None
+
+    async def unread_counts(self) -> dict[str, int]:
+        return {a: sum(c.unread for c in chats) for a, chats in self._chats.items()}
+
+    async def next_unread_chat(self, after: tuple[str, str] | None) -> tuple[str, str] | None:
+        order = [
+            (a.account_id, c.chat_id)
+            for a in self._accounts
+            for c in self._ordered(a.account_id, "unread", "")
+        ]
+        if not order:
+            return None
+        if after in order:
+            return order[(order.index(after) + 1) % len(order)]
+        return order[0]
+
+    async def draft(self, account_id: str, chat_id: str) -> str:
+        return self.drafts.get((account_id, chat_id), "")
+
+    async def save_draft(self, account_id: str, chat_id: str, text: str) -> None:
+        self.drafts[(account_id, chat_id)] = text
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def _me(self, account_id: str) -> str:
+        account = next(a for a in self._accounts if a.account_id == account_id)
+        return account.fansly_account_id or account_id
+
+    async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
+        self.calls.append(("send", (account_id, chat_id, text, reply_to)))
+        chat = self._by_id[(account_id, chat_id)]
+        msg = Message(
+            id=str(next(self._ids)),
+            chat_id=chat_id,
+            sender_id=self._me(account_id),
+            content=text,
+            created_at=self.now,
+            in_reply_to=reply_to,
+        )
+        chat.messages.append(MessageRow(msg, outgoing=True, state=MessageState.PENDING))
+        chat.unread = 0
+        self.bus.publish(MessageAdded(account_id, chat_id, msg.id))
+        self.bus.publish(ChatChanged(account_id, chat_id))
+        self.bus.publish(OutboxChanged(account_id, 1, 0))
+        return msg.id
+
+    def settle(self, account_id: str, chat_id: str, message_id: str, error: str = "") -> None:
+        """Turn a pending message sent (or failed with ``error``), as the outbox would."""
+        chat = self._by_id[(account_id, chat_id)]
+        for i, row in enumerate(chat.messages):
+            if row.id == message_id:
+                state = MessageState.FAILED if error else MessageState.SENT
+                chat.messages[i] = replace(row, state=state, error=error)
+        self.bus.publish(MessageChanged(account_id, chat_id, message_id))
+        self.bus.publish(OutboxChanged(account_id, 0, 1 if error else 0))
+
+    def receive(self, account_id: str, chat_id: str, text: str) -> str:
+        """A fan writes (what a webhook would do)."""
+        chat = self._by_id[(account_id, chat_id)]
+        msg = Message(
+            id=str(next(self._ids)),
+            chat_id=chat_id,
+            sender_id=chat.fan.id,
+            content=text,
+            created_at=self.now,
+        )
+        chat.messages.append(MessageRow(msg, outgoing=False))
+        chat.unread += 1
+        self.bus.publish(MessageAdded(account_id, chat_id, msg.id))
+        self.bus.publish(ChatChanged(account_id, chat_id))
+        return msg.id
+
+    def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: object) -> None:
+        chat = self._by_id[(account_id, chat_id)]
+        for i, row in enumerate(chat.messages):
+            if row.id == message_id:
+                chat.messages[i] = replace(row, **changes)  # type: ignore[arg-type]
+        self.bus.publish(MessageChanged(account_id, chat_id, message_id))
+
+    async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
+        self.calls.append(("like" if liked else "unlike", (account_id, message_id)))
+        chat = self._by_id[(account_id, chat_id)]
+        row = next(r for r in chat.messages if r.id == message_id)
+        me = self._me(account_id)
+        likes = [lk for lk in row.message.likes if lk.user_id != me]
+        if liked:
+            likes.append(Like(user_id=me))
+        msg = row.message.model_copy(update={"likes": likes})
+        self._edit(account_id, chat_id, message_id, message=msg, liked_by_me=liked)
+
+    async def set_pin(self, account_id: str, chat_id: str, message_id: str, pinned: bool) -> None:
+        self.calls.append(("pin" if pinned else "unpin", (account_id, message_id)))
+        chat = self._by_id[(account_id, chat_id)]
+        row = next(r for r in chat.messages if r.id == message_id)
+        msg = row.message.model_copy(update={"pinned": pinned})
+        self._edit(account_id, chat_id, message_id, message=msg)
+
+    async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None:
+        self.calls.append(("mute" if muted else "unmute", (account_id, fan_id)))
+        for chat in self._chats.get(account_id, []):
+            if chat.fan.id == fan_id:
+                chat.muted = muted
+                self.bus.publish(ChatChanged(account_id, chat.chat_id))
+        self.bus.publish(FanChanged(account_id, fan_id))
+
+    async def typing(self, account_id: str, chat_id: str) -> None:
+        self.calls.append(("typing", (account_id, chat_id)))
+
+    async def retry(self, account_id: str, message_id: str) -> None:
+        self.calls.append(("retry", (account_id, message_id)))
+        for (acc, chat_id), chat in self._by_id.items():
+            if acc == account_id and any(r.id == message_id for r in chat.messages):
+                self._edit(acc, chat_id, message_id, state=MessageState.PENDING, error="")
+
+    async def mark_read(self, account_id: str, chat_id: str) -> None:
+        chat = self._by_id[(account_id, chat_id)]
+        if chat.unread:
+            chat.unread = 0
+            self.bus.publish(ChatChanged(account_id, chat_id))

@@ -1,0 +1,137 @@
+"""What the console needs from the layers below it, as small Protocols and plain rows.
+
+The TUI never touches HTTP or SQLite: it reads rows and calls actions through a
+:class:`ConsoleSource`. ``console.tui.workspace_source`` adapts the sync engine's Workspace
+and the store to it; ``console.tui.memory`` is an in-memory one for tests and benches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol
+
+from console.api.models import Account, Fan, Message, RateBudget
+from console.sync.updates import UpdateBus
+
+ChatFilter = Literal["all", "unread", "vip", "subscribers"]
+CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    """One line of the chat list."""
+
+    account_id: str
+    chat_id: str
+    fan_id: str
+    fan_name: str
+    unread: int = 0
+    preview: str = ""
+    last_activity: datetime | None = None
+    #: When the fan's oldest unanswered message arrived (None: nobody is waiting).
+    waiting_since: datetime | None = None
+    pinned: bool = False
+    muted: bool = False
+    vip: bool = False
+    subscriber: bool = False
+
+
+class MessageState(StrEnum):
+    SENT = "sent"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """One message of a thread, with what the console knows about it beyond the API."""
+
+    message: Message
+    outgoing: bool
+    state: MessageState = MessageState.SENT
+    error: str = ""
+    liked_by_me: bool = False
+    #: The quoted message when this one replies to another (None when unknown or not a reply).
+    reply_to: Message | None = None
+
+    @property
+    def id(self) -> str:
+        return self.message.id
+
+
+@dataclass(slots=True)
+class FanCard:
+    """The fan profile pane."""
+
+    fan: Fan
+    muted: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class ConsoleSource(Protocol):
+    """Everything the console reads and does. All ids are strings."""
+
+    bus: UpdateBus
+
+    def accounts(self) -> Sequence[Account]: ...
+
+    def budget(self) -> RateBudget | None: ...
+
+    async def chats(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> list[ChatRow]: ...
+
+    async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int: ...
+
+    async def chat(self, account_id: str, chat_id: str) -> ChatRow | None: ...
+
+    async def find_chats(self, name: str, limit: int) -> list[ChatRow]: ...
+
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
+        """The newest ``limit`` messages, oldest first."""
+        ...
+
+    async def messages_before(
+        self, account_id: str, chat_id: str, before_id: str, limit: int
+    ) -> list[MessageRow]:
+        """Up to ``limit`` messages older than ``before_id``, oldest first (may hit the API)."""
+        ...
+
+    async def message(
+        self, account_id: str, chat_id: str, message_id: str
+    ) -> MessageRow | None: ...
+
+    async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]: ...
+
+    async def fan_card(self, account_id: str, fan_id: str) -> FanCard | None: ...
+
+    async def unread_counts(self) -> dict[str, int]: ...
+
+    async def next_unread_chat(self, after: tuple[str, str] | None) -> tuple[str, str] | None: ...
+
+    async def draft(self, account_id: str, chat_id: str) -> str: ...
+
+    async def save_draft(self, account_id: str, chat_id: str, text: str) -> None: ...
+
+    async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
+        """Queue a message; returns its client id (the pending row appears at once)."""
+        ...
+
+    async def set_like(
+        self, account_id: str, chat_id: str, message_id: str, liked: bool
+    ) -> None: ...
+
+    async def set_pin(
+        self, account_id: str, chat_id: str, message_id: str, pinned: bool
+    ) -> None: ...
+
+    async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None: ...
+
+    async def typing(self, account_id: str, chat_id: str) -> None: ...
+
+    async def retry(self, account_id: str, message_id: str) -> None: ...
+
+    async def mark_read(self, account_id: str, chat_id: str) -> None: ...

@@ -1,0 +1,298 @@
+"""The open conversation: a bounded window of message widgets over the chat's history.
+
+The newest page is shown on open; scrolling near the top loads the previous page (from the
+cache, or from the API through the source when the cache has a gap). The window never holds
+more than ``MAX_MESSAGES`` widgets: past that, the far end is pruned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual import work
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from console.api.models import Message
+from console.tui.source import ConsoleSource, MessageRow, MessageState
+from console.tui.text import clean, plain, utcnow
+
+PAGE = 30
+MAX_MESSAGES = 240
+_LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
+
+
+class DateSeparator(Static):
+    def __init__(self, day: str) -> None:
+        super().__init__(Content(f"── {day} ──"), classes="date-separator")
+        self.day = day
+
+
+class NewMarker(Static):
+    def __init__(self) -> None:
+        super().__init__(Content("── new ──"), classes="new-marker")
+
+
+class MessageView(Static):
+    """One message: who and when, the quoted message, the text, likes, pin and state."""
+
+    def __init__(self, row: MessageRow, sender_name: str) -> None:
+        super().__init__(classes="message")
+        self.row = row
+        self.sender_name = sender_name
+        self._apply()
+
+    @property
+    def message_id(self) -> str:
+        return self.row.id
+
+    def update_row(self, row: MessageRow) -> None:
+        self.row = row
+        self._apply()
+
+    def _apply(self) -> None:
+        row = self.row
+        self.set_class(row.outgoing, "-own")
+        self.set_class(not row.outgoing, "-fan")
+        self.set_class(row.state is MessageState.PENDING, "-pending")
+        self.set_class(row.state is MessageState.FAILED, "-failed")
+        self.set_class(row.message.pinned, "-pinned")
+        self.update(self._content())
+
+    def _content(self) -> Content:
+        row, msg = self.row, self.row.message
+        who = "You" if row.outgoing else self.sender_name
+        head = [
+            plain(who, one_line=True, style="bold"),
+            Content(f"  {msg.created_at:%H:%M}"),
+        ]
+        if msg.pinned:
+            head.append(Content.styled("  📌 pinned", "$text-warning"))
+        if msg.likes:
+            glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in msg.likes}))
+            mine = " (you)" if row.liked_by_me else ""
+            head.append(Content(f"  {glyphs} {len(msg.likes)}{mine}"))
+        if row.state is MessageState.PENDING:
+            head.append(Content.styled("  ⧗ sending", "$text-muted"))
+        elif row.state is MessageState.FAILED:
+            head.append(Content.styled("  ✗ failed: ", "$text-error"))
+            head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
+            head.append(Content.styled("  (e: retry)", "$text-muted"))
+        parts = [Content.assemble(*head)]
+        if msg.in_reply_to:
+            quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
+            parts.append(
+                plain("▏" + clean(quoted, one_line=True)[:120], style="italic $text-muted")
+            )
+        if msg.attachments:
+            parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
+        parts.append(plain(msg.content))
+        return Content("\n").join(parts)
+
+
+class PinnedStrip(Static):
+    """The chat's pinned messages, one line each, at the top of the thread."""
+
+    def show(self, rows: list[MessageRow]) -> None:
+        self.display = bool(rows)
+        lines = [plain("📌 " + clean(r.message.content, one_line=True)[:200]) for r in rows[-3:]]
+        self.update(Content("\n").join(lines))
+
+
+class Thread(VerticalScroll, can_focus=True):
+    """A bounded, scrollable window over one chat's messages, with a selected message."""
+
+    BINDINGS = [
+        Binding("up,k", "select(-1)", "Previous message", show=False, id="thread.up"),
+        Binding("down,j", "select(1)", "Next message", show=False, id="thread.down"),
+        Binding("end", "bottom", "Newest", show=False, id="thread.bottom"),
+    ]
+
+    def __init__(
+        self,
+        source: ConsoleSource,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.clock = clock
+        self.account_id: str | None = None
+        self.chat_id: str | None = None
+        self.fan_name = ""
+        self.selected_index: int | None = None
+        self._exhausted = False
+        self._loading_older = False
+        self._generation = 0
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def open_chat(self, account_id: str, chat_id: str, fan_name: str, unread: int) -> None:
+        self.account_id, self.chat_id, self.fan_name = account_id, chat_id, fan_name
+        self._generation += 1
+        self.selected_index = None
+        self._exhausted = False
+        self._load_latest(self._generation, unread)
+
+    @work(group="thread", exclusive=True, exit_on_error=False)
+    async def _load_latest(self, generation: int, unread: int) -> None:
+        assert self.account_id and self.chat_id
+        rows = await self.source.latest_messages(self.account_id, self.chat_id, PAGE)
+        if generation != self._generation:
+            return
+        self._exhausted = len(rows) < PAGE
+        await self.remove_children()
+        widgets = self._build(rows, previous=None)
+        first_unread = self._first_unread(rows, unread)
+        if first_unread is not None:
+            for i, w in enumerate(widgets):
+                if isinstance(w, MessageView) and w.message_id == first_unread:
+                    widgets.insert(i, NewMarker())
+                    break
+        await self.mount_all(widgets)
+        self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    @staticmethod
+    def _first_unread(rows: list[MessageRow], unread: int) -> str | None:
+        if unread <= 0:
+            return None
+        incoming = [r for r in rows if not r.outgoing]
+        return incoming[-unread].id if len(incoming) >= unread else None
+
+    def _build(self, rows: list[MessageRow], previous: Message | None) -> list[Static]:
+        widgets: list[Static] = []
+        last_day = previous.created_at.date() if previous else None
+        for row in rows:
+            day = row.message.created_at.date()
+            if day != last_day:
+                widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
+                last_day = day
+            widgets.append(MessageView(row, self.fan_name))
+        return widgets
+
+    @property
+    def message_views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    def view_of(self, message_id: str) -> MessageView | None:
+        for view in self.query_children(MessageView):
+            if view.message_id == message_id:
+                return view
+        return None
+
+    # -- older pages -----------------------------------------------------------------------
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 3 and old > new and not self._exhausted and not self._loading_older:
+            self.load_older()
+
+    def load_older(self) -> None:
+        views = self.message_views
+        if not views or self.account_id is None or self.chat_id is None:
+            return
+        self._loading_older = True
+        self._load_older(self._generation, views[0].message_id)
+
+    @work(group="thread-older", exclusive=True, exit_on_error=False)
+    async def _load_older(self, generation: int, before_id: str) -> None:
+        try:
+            assert self.account_id and self.chat_id
+            rows = await self.source.messages_before(self.account_id, self.chat_id, before_id, PAGE)
+            if generation != self._generation:
+                return
+            if len(rows) < PAGE:
+                self._exhausted = True
+            if not rows:
+                return
+            first = self.children[0] if self.children else None
+            if isinstance(first, DateSeparator) and rows[-1].message.created_at.date() == (
+                self.message_views[0].row.message.created_at.date()
+            ):
+                await first.remove()
+                first = self.children[0] if self.children else None
+            before_height = self.virtual_size.height
+            widgets = self._build(rows, previous=None)
+            await self.mount_all(widgets, before=first)
+            if self.selected_index is not None:
+                self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
+            self._prune(from_top=False)
+
+            def keep_position() -> None:
+                added = self.virtual_size.height - before_height
+                self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
+
+            self.call_after_refresh(keep_position)
+        finally:
+            self._loading_older = False
+
+    def _prune(self, from_top: bool) -> None:
+        views = self.message_views
+        excess = len(views) - MAX_MESSAGES
+        if excess <= 0:
+            return
+        doomed = views[:excess] if from_top else views[-excess:]
+        for view in doomed:
+            view.remove()
+
+    # -- live changes ----------------------------------------------------------------------
+
+    @property
+    def at_bottom(self) -> bool:
+        return self.scroll_y >= self.max_scroll_y - 1
+
+    async def message_added(self, row: MessageRow) -> None:
+        if self.view_of(row.id) is not None:
+            await self.message_changed(row)
+            return
+        stick = self.at_bottom
+        views = self.message_views
+        previous = views[-1].row.message if views else None
+        await self.mount_all(self._build([row], previous))
+        self._prune(from_top=True)
+        if stick:
+            self.scroll_end(animate=False, immediate=True)
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    async def message_changed(self, row: MessageRow) -> None:
+        view = self.view_of(row.id)
+        if view is not None:
+            view.update_row(row)
+
+    # -- selection -------------------------------------------------------------------------
+
+    @property
+    def selected(self) -> MessageView | None:
+        views = self.message_views
+        if not views:
+            return None
+        if self.selected_index is None or self.selected_index >= len(views):
+            return views[-1]
+        return views[self.selected_index]
+
+    def action_select(self, delta: int) -> None:
+        views = self.message_views
+        if not views:
+            return
+        current = len(views) - 1 if self.selected_index is None else self.selected_index
+        index = max(0, min(len(views) - 1, current + delta))
+        for view in views:
+            view.remove_class("-selected")
+        views[index].add_class("-selected")
+        self.selected_index = index
+        self.scroll_to_widget(views[index], animate=False, immediate=True)
+        if index == 0 and delta < 0 and not self._exhausted:
+            self.load_older()
+
+    def action_bottom(self) -> None:
+        self.scroll_end(animate=False)
+
+    def on_focus(self) -> None:
+        view = self.selected
+        if view is not None:
+            view.add_class("-selected")
