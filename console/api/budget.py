@@ -59,13 +59,15 @@ class RequestBudget:
         with self._lock:
             if now < self._paused_until:
                 return self._paused_until - now
-            horizon = now - self.window
+            # The gateway counts a request when it arrives, a little after we stamp it:
+            # a small margin keeps our window from freeing a slot before the gateway's does.
+            horizon = now - self.window * 1.02 - 0.01
             while self._sent and self._sent[0] <= horizon:
                 self._sent.popleft()
             if len(self._sent) < self.limit:
                 self._sent.append(now)
                 return 0.0
-            return max(self._sent[0] + self.window - now, 0.001)
+            return max(self._sent[0] - horizon, 0.001)
 
     async def acquire(self) -> None:
         """Wait until one more request fits in the window, and count it."""

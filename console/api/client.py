@@ -427,10 +427,10 @@ class FanslyClient:
         )
 
     async def mute(self, account_id: str, fan_id: str) -> None:
-        await self._call("mute", account_id=account_id, body={"targetUserId": fan_id})
+        await self._call("mute_chat", account_id=account_id, body={"targetUserId": fan_id})
 
     async def unmute(self, account_id: str, fan_id: str) -> None:
-        await self._call("unmute", account_id=account_id, body={"targetUserId": fan_id})
+        await self._call("unmute_chat", account_id=account_id, body={"targetUserId": fan_id})
 
     async def typing(self, account_id: str, chat_id: str) -> None:
         """Show the typing indicator to the fan for about five seconds."""
@@ -527,7 +527,7 @@ class FanslyClient:
         limit: int | None = None,
     ) -> Page[Subscription]:
         envelope = await self._call(
-            "subscribers",
+            "list_subscribers",
             account_id=account_id,
             params={"status": status, "search": search or None, "cursor": cursor, "limit": limit},
         )
@@ -559,7 +559,7 @@ class FanslyClient:
 
     async def lists(self, account_id: str, *, fan_id: str | None = None) -> list[FanList]:
         """The creator's lists, or only those ``fan_id`` is on (an emulator-only route)."""
-        envelope = await self._call("lists", account_id=account_id, params={"userId": fan_id})
+        envelope = await self._call("list_lists", account_id=account_id, params={"userId": fan_id})
         return parse.fan_lists(envelope.payload)
 
     async def add_to_list(self, account_id: str, fan_id: str, list_id: str) -> None:
@@ -575,10 +575,10 @@ class FanslyClient:
     # -- automated messages ------------------------------------------------------------------
 
     async def automated_messages(self, account_id: str) -> list[AutomatedMessage]:
-        envelope = await self._call("automated_messages", account_id=account_id)
+        envelope = await self._call("list_automated", account_id=account_id)
         payload = envelope.payload
         if not isinstance(payload, list):
-            raise ProviderError("expected a list of automated messages", route="automated_messages")
+            raise ProviderError("expected a list of automated messages", route="list_automated")
         return [parse.automated_message(row) for row in payload]
 
     async def create_automated_message(
@@ -590,15 +590,15 @@ class FanslyClient:
         except ValidationError as exc:
             reason = str(exc.errors()[0].get("msg", "invalid rule"))
             reason = reason.removeprefix("Value error, ")
-            raise InvalidRequestError(reason, route="create_automated_message") from None
+            raise InvalidRequestError(reason, route="create_automated") from None
         envelope = await self._call(
-            "create_automated_message", account_id=account_id, body=checked.to_request()
+            "create_automated", account_id=account_id, body=checked.to_request()
         )
         return parse.automated_message(envelope.payload)
 
     async def delete_automated_message(self, account_id: str, rule_id: str) -> None:
         try:
-            await self._call("delete_automated_message", account_id=account_id, rule_id=rule_id)
+            await self._call("delete_automated", account_id=account_id, rule_id=rule_id)
         except NotFoundError as exc:
             # A retried delete whose first try was applied finds nothing: that is success.
             if exc.attempts <= 1:

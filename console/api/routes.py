@@ -61,11 +61,11 @@ ROUTES: dict[str, Route] = {
         Route("unlike_message", "POST", "/{account_id}/messages/unlike", True, True),  # 8
         Route("pin_message", "POST", "/{account_id}/messages/pin", True, True, _A),  # 9
         Route("unpin_message", "POST", "/{account_id}/messages/unpin", True, True, _A),  # 9
-        Route("mute", "POST", "/{account_id}/chats/mute", True, True),  # 10
-        Route("unmute", "POST", "/{account_id}/chats/unmute", True, True),  # 10
+        Route("mute_chat", "POST", "/{account_id}/chats/mute", True, True),  # 10
+        Route("unmute_chat", "POST", "/{account_id}/chats/unmute", True, True),  # 10
         Route("typing", "POST", "/{account_id}/chats/typing", True, True),  # 11
         Route("read_receipts", "POST", "/{account_id}/chats/{chat_id}/readreceipts", True, True),
-        Route("subscribers", "GET", "/{account_id}/subscribers", True, True),  # 13
+        Route("list_subscribers", "GET", "/{account_id}/subscribers", True, True),  # 13
         Route("accounts_by_ids", "GET", "/accounts/by-ids", True, True, _A),  # 14
         Route("fan_earnings", "GET", "/{account_id}/earnings/fans/{fan_id}", True, True, _A),
         Route(
@@ -79,13 +79,13 @@ ROUTES: dict[str, Route] = {
         Route("fan_tips", "GET", "/{account_id}/chats/{fan_id}/tips", True, True, _A),  # 17
         Route("add_to_list", "POST", "/{account_id}/lists/users", True, True),  # 18
         Route("remove_from_list", "DELETE", "/{account_id}/lists/users", True, True),  # 18
-        Route("lists", "GET", "/{account_id}/lists", True, True, _E),  # 19
-        Route("automated_messages", "GET", "/{account_id}/automated-messages", True, True),  # 20
+        Route("list_lists", "GET", "/{account_id}/lists", True, True, _E),  # 19
+        Route("list_automated", "GET", "/{account_id}/automated-messages", True, True),  # 20
         Route(
-            "create_automated_message", "POST", "/{account_id}/automated-messages", False, True, _A
+            "create_automated", "POST", "/{account_id}/automated-messages", False, True, _A
         ),  # 21
         Route(
-            "delete_automated_message",
+            "delete_automated",
             "DELETE",
             "/{account_id}/automated-messages/{rule_id}",
             True,
