@@ -49,11 +49,11 @@ def client_for(bodies: dict[str, tuple[int, Any]]) -> FanslyClient:
 def test_route_table_is_complete_and_consistent() -> None:
     assert len(ROUTES) == 26
     assert not ROUTES["send_message"].idempotent
-    assert not ROUTES["create_automated_message"].idempotent
+    assert not ROUTES["create_automated"].idempotent
     assert all(r.idempotent for r in ROUTES.values() if r.method == "GET")
     assert not ROUTES["list_accounts"].nested
     assert ROUTES["get_chat"].standing is Standing.EMULATOR_ONLY
-    assert ROUTES["lists"].standing is Standing.EMULATOR_ONLY
+    assert ROUTES["list_lists"].standing is Standing.EMULATOR_ONLY
     assert ROUTES["me"].url(account_id="fansly_acc_1") == "/fansly_acc_1/me"
     # An id can never smuggle another path segment in.
     assert ROUTES["get_chat"].url(account_id="a", chat_id="../x") == "/a/chats/..%2Fx"
