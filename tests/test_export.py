@@ -1,0 +1,76 @@
+"""The export verb: the cache as JSON lines, paged, per account."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_store_support import ACCOUNT, CREATOR, account, chat, message
+
+from console.store import Store, store_path
+
+
+def _cli(home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
+    env |= {"FANSLY_CONSOLE_HOME": str(home), "CI": "true"}
+    return subprocess.run(
+        [sys.executable, "-m", "console", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def _fill(path: Path) -> None:
+    async with await Store.open(path) as store:
+        await store.upsert_accounts([account(), account("fansly_acc_2", "9001", "Two")])
+        await store.upsert_chats(ACCOUNT, [chat("c1", "100", display_name="[b]Ann\x1b")])
+        msgs = [
+            message(
+                f"m{i:04}", sender=CREATOR if i % 2 else "100", text=f'line {i}\n"q"', minutes=i
+            )
+            for i in range(1200)  # more than one page
+        ]
+        await store.upsert_messages(ACCOUNT, "c1", msgs, creator_id=CREATOR)
+        await store.enqueue(ACCOUNT, "c1", "send", {"content": "pending one"}, "cl-1")
+        await store.upsert_chats(
+            "fansly_acc_2",
+            [chat("c2", "200", account_id="fansly_acc_2", last=message("x1", "c2", sender="200"))],
+        )
+
+
+def test_export_writes_json_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = _cli(tmp_path, "export")
+    assert missing.returncode == 1 and "fansly-console sync" in missing.stderr
+
+    monkeypatch.setenv("FANSLY_CONSOLE_HOME", str(tmp_path))
+    asyncio.run(_fill(store_path("default")))
+
+    out = tmp_path / "all.jsonl"
+    result = _cli(tmp_path, "export", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "2 accounts, 2 chats, 1202 messages" in result.stderr
+    assert not (tmp_path / "all.jsonl.partial").exists()
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [o["type"] for o in lines[:2]] == ["account", "chat"]
+    assert lines[1]["fan"]["display_name"] == "[b]Ann\x1b"  # data, exactly as cached
+    messages = [o for o in lines if o["type"] == "message" and o["chat_id"] == "c1"]
+    assert [m["id"] for m in messages[:-1]] == [f"m{i:04}" for i in range(1200)]
+    assert messages[0]["text"] == 'line 0\n"q"' and messages[1]["from_creator"] is True
+    assert (messages[-1]["client_id"], messages[-1]["state"]) == ("cl-1", "pending")
+    assert messages[0]["created_at"].startswith("2026-01-01T12:00:00")
+
+    only = _cli(tmp_path, "export", "--account", "fansly_acc_2", "--format", "jsonl")
+    assert only.returncode == 0, only.stderr
+    rows = [json.loads(line) for line in only.stdout.splitlines()]
+    assert [(o["type"], o.get("account_id")) for o in rows] == [
+        ("account", "fansly_acc_2"),
+        ("chat", "fansly_acc_2"),
+        ("message", "fansly_acc_2"),
+    ]
