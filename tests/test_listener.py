@@ -1,0 +1,220 @@
+"""``fansly-console listen`` as a real process: signed POSTs in, the cache and ``search`` out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from test_webhooks_samples import contract, message_object
+
+from console.__main__ import main
+from console.sandbox.simulator import Simulator
+from console.sandbox.world import build_world
+from console.webhooks.signature import sign
+
+SECRET = "s"  # the brief's own "done when" command line
+LONG_SECRET = "whsec_listen_test_9f8e7d6c5b4a"
+
+
+@dataclass
+class ListenProcess:
+    process: asyncio.subprocess.Process
+    url: str
+    stdout: list[str]
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
+
+
+async def start_listen(*args: str, stderr_path: Path) -> ListenProcess:
+    """Start ``fansly-console listen``; returns once it printed its startup lines."""
+    with stderr_path.open("ab") as stderr:
+        # stderr to a file: a delivery log line per event would fill a pipe and stall the child.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "console",
+            "listen",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    assert process.stdout is not None
+    lines: list[str] = []
+    url = ""
+    async with asyncio.timeout(30):
+        while True:
+            line = (await process.stdout.readline()).decode()
+            assert line, f"listen exited early, see {stderr_path}"
+            lines.append(line)
+            if "webhook URL" in line:
+                url = line.split(": ", 1)[1].strip()
+            if "Ctrl-C stops" in line:
+                return ListenProcess(process, url, lines)
+
+
+async def stop(listen: ListenProcess) -> int:
+    listen.process.send_signal(signal.SIGINT)
+    async with asyncio.timeout(20):
+        return await listen.process.wait()
+
+
+@asynccontextmanager
+async def running(*args: str, stderr_path: Path) -> AsyncIterator[ListenProcess]:
+    listen = await start_listen(*args, stderr_path=stderr_path)
+    try:
+        yield listen
+    finally:
+        if listen.process.returncode is None:
+            await stop(listen)
+
+
+def cache_file() -> Path:
+    return Path(os.environ["FANSLY_CONSOLE_HOME"]) / "data" / "default.sqlite3"
+
+
+def count(sql: str) -> int:
+    with sqlite3.connect(f"file:{cache_file()}?mode=ro", uri=True) as db:
+        return int(db.execute(sql).fetchone()[0])
+
+
+async def test_done_when(tmp_path: Path) -> None:
+    """Signed message accepted, wrong signature refused, found by ``search``, retry harmless."""
+    body = contract("message.received", message_object(content="pineapple pizza tonight?"))
+    async with (
+        running("--port", "0", "--secret", SECRET, stderr_path=tmp_path / "err") as listen,
+        httpx.AsyncClient(timeout=10) as client,
+    ):
+        good = await client.post(
+            listen.url, content=body, headers={"X-Fansly-Signature": sign(SECRET, body)}
+        )
+        bad = await client.post(
+            listen.url, content=body, headers={"X-Fansly-Signature": sign("wrong", body)}
+        )
+        again = await client.post(
+            listen.url, content=body, headers={"X-Fansly-Signature": sign(SECRET, body)}
+        )
+        assert (good.status_code, bad.status_code, again.status_code) == (200, 401, 200)
+        assert again.json()["duplicate"] is True
+        search = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "console",
+            "search",
+            "pineapple",
+            "--json",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await search.communicate()
+        assert search.returncode == 0
+        code = await stop(listen)
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 1 and "pineapple" in hits[0]["snippet"]
+    assert count("SELECT COUNT(*) FROM event_log") == 1
+    log = (tmp_path / "err").read_text()
+    assert log.count("delivery message.received") == 2 and "status=401" in log
+
+
+def test_refuses_to_start_without_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["listen", "--port", "0"]) == 2
+    assert "no webhook secret is configured" in capsys.readouterr().err
+
+
+async def test_insecure_mode_warns(tmp_path: Path) -> None:
+    async with running("--port", "0", "--insecure-no-signature", stderr_path=tmp_path / "e"):
+        pass
+    assert "WARNING: --insecure-no-signature" in (tmp_path / "e").read_text()
+
+
+async def test_secrets_and_hub_token_are_never_printed(tmp_path: Path) -> None:
+    args = ("--port", "0", "--secret", LONG_SECRET)
+    async with running(*args, stderr_path=tmp_path / "e") as listen:
+        body = contract("message.received", message_object())
+        async with httpx.AsyncClient() as client:
+            for secret in (LONG_SECRET, "wrong"):
+                headers = {"X-Fansly-Signature": sign(secret, body)}
+                await client.post(listen.url, content=body, headers=headers)
+        token_file = Path(os.environ["FANSLY_CONSOLE_HOME"]) / "data" / "hub-token"
+        token = token_file.read_text().strip()
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        assert str(token_file) in "".join(listen.stdout)
+    printed = "".join(listen.stdout) + (tmp_path / "e").read_text()
+    assert "status=200" in printed and "status=401" in printed
+    assert token not in printed and LONG_SECRET not in printed
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.mark.slow
+async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
+    burst = 5000
+    first = await start_listen("--port", "0", "--secret", SECRET, stderr_path=tmp_path / "e")
+    simulator = Simulator(
+        build_world(11, "small"),
+        webhook_secret=SECRET,
+        webhook_url=first.url,
+        workers=16,
+        max_attempts=1000,
+        backoff_base=0.05,
+        backoff_cap=0.5,
+    )
+    await simulator.start()
+    try:
+        simulator.simulate(burst)
+        await wait_until(lambda: simulator.delivered >= burst // 4, 40)
+        first.process.kill()  # SIGKILL: no shutdown, requests in flight are cut
+        await first.process.wait()
+        at_kill = simulator.delivered
+        second = await start_listen(
+            "--port", str(first.port), "--secret", SECRET, stderr_path=tmp_path / "e"
+        )
+        try:
+            async with asyncio.timeout(50):
+                await simulator.drain()
+        finally:
+            assert await stop(second) == 0
+    finally:
+        await simulator.stop()
+    assert simulator.failed == 0
+    assert at_kill < burst, "the kill came after the burst: nothing was tested"
+    assert simulator.retried > 0
+    keys = {str(event["idempotencyKey"]) for event in simulator.events}
+    messages = {
+        str(event["data"]["id"])
+        for event in simulator.events
+        if event["event"] == "message.received"
+    }
+    assert len(keys) == burst
+    assert count("SELECT COUNT(*) FROM event_log") == burst
+    assert count("SELECT COUNT(DISTINCT idempotency_key) FROM event_log") == burst
+    with sqlite3.connect(f"file:{cache_file()}?mode=ro", uri=True) as db:
+        logged = {row[0] for row in db.execute("SELECT idempotency_key FROM event_log")}
+        stored = {
+            row[0]
+            for row in db.execute(
+                f"SELECT message_id FROM messages WHERE message_id IN "
+                f"({','.join('?' * len(messages))})",
+                sorted(messages),
+            )
+        }
+    assert logged == keys
+    assert stored == messages
