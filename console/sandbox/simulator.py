@@ -155,8 +155,6 @@ class Simulator:
         self._queue = asyncio.Queue()
         self._idle = asyncio.Event()
         self._idle.set()
-        limits = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=64)
-        self._client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(self._generate()))
 
@@ -276,14 +274,20 @@ class Simulator:
                 self.failed += 1
                 self._add_outstanding(-1)
 
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use: building one costs ~0.1 s (TLS context), most sandboxes never send.
+        if self._client is None:
+            limits = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=64)
+            self._client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
+        return self._client
+
     async def _deliver(self, delivery: Delivery) -> None:
-        assert self._client is not None
         url = self.webhook_url
         delivery.attempts += 1
         ok = False
         if url is not None:
             try:
-                response = await self._client.post(
+                response = await self._http().post(
                     url, content=delivery.body, headers=delivery.headers
                 )
                 ok = 200 <= response.status_code < 300
