@@ -1,0 +1,653 @@
+"""The sync engine: one :class:`AccountSync` per connected account, all held by a
+:class:`Workspace`, the one object the console (and ``fansly-console sync``) talks to.
+
+The Workspace owns the store, one :class:`FanslyClient` per profile (API key), one engine per
+account across every profile, and the :class:`UpdateBus`. The TUI never touches HTTP or
+SQLite: it reads the store and calls the Workspace's actions, which are written to the store
+first and delivered by the account's outbox sender. With ``offline=True`` nothing ever touches
+the network: reads come from the cache and actions wait in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from console.api.client import FanslyClient
+from console.api.errors import ApiError, GatewayUnreachable
+from console.api.models import Account, RateBudget
+from console.config import ConfigError, Settings, SyncSettings
+from console.events import Event
+from console.store import Store, store_path
+from console.store.rows import MessageRow, OutboxItem, OutboxKind
+from console.sync.backfill import Backfill, BackfillReport, History
+from console.sync.connection import Connection
+from console.sync.outbox import RECONCILE_DELAY, OutboxSender
+from console.sync.policy import Backoff
+from console.sync.updates import (
+    ChatChanged,
+    ConnectionChanged,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    OutboxChanged,
+    SyncProgress,
+    Update,
+    UpdateBus,
+)
+
+log = logging.getLogger(__name__)
+
+#: The typing indicator lasts about five seconds (§10.6); sending it more often wastes budget.
+TYPING_INTERVAL = 3.0
+
+
+class AccountSync:
+    """One connected account: backfill, the outbox sender, gap filling and fan refreshes."""
+
+    def __init__(
+        self,
+        account: Account,
+        store: Store,
+        client: FanslyClient | None,
+        connection: Connection,
+        publish: Callable[[Update], None],
+        settings: SyncSettings,
+        *,
+        backoff: Backoff | None = None,
+        reconcile_delay: float | None = None,
+    ) -> None:
+        self.account = account
+        self.account_id = account.account_id
+        self.store = store
+        self.client = client
+        self.connection = connection
+        self._publish = publish
+        self.settings = settings
+        self.backoff = backoff or Backoff()
+        self.history: History | None = None
+        self.sender: OutboxSender | None = None
+        if client is not None:
+            self.history = History(self.account_id, store, client)
+            self.sender = OutboxSender(
+                self.account_id,
+                store,
+                client,
+                connection,
+                publish,
+                backoff=backoff,
+                reconcile_delay=RECONCILE_DELAY if reconcile_delay is None else reconcile_delay,
+            )
+        self.progress: SyncProgress | None = None
+        self.report: BackfillReport | None = None
+        #: The last error that stopped the backfill (a bad key, a refused account).
+        self.error: ApiError | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._backfilled = asyncio.Event()
+        self._last_typing: dict[str, float] = {}
+
+    @property
+    def online(self) -> bool:
+        return self.client is not None and self.connection.live
+
+    def publish(self, update: Update) -> None:
+        if isinstance(update, SyncProgress) and update.account_id == self.account_id:
+            self.progress = update
+        self._publish(update)
+
+    def start(self, *, backfill: bool = True) -> None:
+        """Start the outbox sender and (by default) a backfill in the background."""
+        if self.sender is not None:
+            self._tasks.append(asyncio.create_task(self._run_sender(), name=f"outbox:{self.id}"))
+        if backfill and self.client is not None:
+            self._tasks.append(asyncio.create_task(self._run_backfill(), name=f"sync:{self.id}"))
+        else:
+            self._backfilled.set()
+
+    @property
+    def id(self) -> str:
+        return self.account_id
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run_sender(self) -> None:
+        assert self.sender is not None
+        await self.sender.run()
+
+    async def _run_backfill(self) -> None:
+        """Backfill, waiting out a lost gateway; a refusal (bad key, 404) stops it."""
+        try:
+            while True:
+                await self.connection.wait_live()
+                try:
+                    self.report = await self.backfill()
+                    self.error = None
+                    return
+                except GatewayUnreachable as exc:
+                    self.connection.lost(str(exc))
+                except ApiError as exc:
+                    self.error = exc
+                    log.warning("backfill of %s stopped: %s", self.account_id, exc)
+                    return
+        finally:
+            self._backfilled.set()
+
+    async def backfill(self) -> BackfillReport:
+        """Run one backfill now and return its report (raises the gateway's errors)."""
+        if self.history is None:
+            raise RuntimeError("offline: nothing to backfill from")
+        run = Backfill(
+            self.history,
+            self.publish,
+            messages_per_chat=self.settings.messages_per_chat,
+            concurrency=self.settings.concurrency,
+        )
+        try:
+            report = await run.run()
+        except GatewayUnreachable as exc:
+            self.connection.lost(str(exc))
+            raise
+        self.connection.ok()
+        self.report = report
+        return report
+
+    async def wait_backfilled(self) -> None:
+        await self._backfilled.wait()
+
+    async def load_older(
+        self, chat_id: str, before: MessageRow | int | None, limit: int
+    ) -> list[MessageRow]:
+        if self.history is None:
+            return await History.cached(self.store, chat_id, before, limit)
+        try:
+            return await self.history.older(
+                chat_id, before, limit, self.publish, online=self.online
+            )
+        except ApiError as exc:
+            # Scrolling must work offline: show what the cache has, fill the gap later.
+            if isinstance(exc, GatewayUnreachable):
+                self.connection.lost(str(exc))
+            return await History.cached(self.store, chat_id, before, limit)
+
+    async def typing(self, chat_id: str) -> None:
+        if self.client is None or not self.online:
+            return
+        now = time.monotonic()
+        if now - self._last_typing.get(chat_id, -TYPING_INTERVAL) < TYPING_INTERVAL:
+            return
+        self._last_typing[chat_id] = now
+        try:
+            await self.client.typing(self.account_id, chat_id)
+        except ApiError as exc:  # best effort: a lost indicator is no loss
+            if isinstance(exc, GatewayUnreachable):
+                self.connection.lost(str(exc))
+
+    async def refresh_fan(self, fan_id: str) -> None:
+        """Fetch a fan's profile, lists and spend into the cache (raises gateway errors)."""
+        if self.client is None or not self.online:
+            return
+        client = self.client
+        profiles, lists, earnings = await asyncio.gather(
+            client.accounts_by_ids([fan_id]),
+            client.lists(self.account_id, fan_id=fan_id),
+            client.fan_earnings(self.account_id, fan_id),
+        )
+        cached = await self.store.fan(self.account_id, fan_id)
+        if profiles:
+            fan = profiles[0].model_copy(update={"lists": [row.label for row in lists]})
+            if fan.subscription is None and cached is not None:
+                fan.subscription = cached.subscription
+            for update in await self.store.upsert_fan(self.account_id, fan):
+                self.publish(update)
+        await self.store.set_fan_earnings(self.account_id, fan_id, earnings)
+        self.publish(FanChanged(self.account_id, fan_id))
+
+
+class Workspace:
+    """Everything the console needs below the UI. Build with :meth:`open` (or the
+    constructor, for tests that bring their own store and clients), then ``start()``.
+
+    Actions (``send``, ``like``, …) return at once: they are stored, shown, and delivered by
+    the account's outbox sender in the background.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clients: Mapping[str, FanslyClient] | None = None,
+        offline: bool = False,
+        accounts: Sequence[str] | None = None,
+        bus: UpdateBus | None = None,
+        backoff: Backoff | None = None,
+        probe_backoff: Backoff | None = None,
+        reconcile_delay: float | None = None,
+        owns_store: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.bus = bus or UpdateBus()
+        self.offline = offline
+        self.clients: dict[str, FanslyClient] = {} if offline else dict(clients or {})
+        self.only_accounts = set(accounts or ())
+        self.engines: dict[str, AccountSync] = {}
+        self.backoff = backoff or Backoff()
+        self.reconcile_delay = reconcile_delay
+        self._owns_store = owns_store
+        self.connections: dict[str, Connection] = {}
+        for name, client in self.clients.items():
+            self.connections[name] = Connection(
+                name,
+                self._connection_changed,
+                client.list_accounts,
+                backoff=probe_backoff or Backoff(base=0.5, cap=15.0),
+            )
+        self._offline_connection = Connection("offline", self._connection_changed, None)
+        self._state = ConnectionChanged(
+            "offline" if offline or not self.clients else "live",
+            datetime.now(UTC),
+            "offline mode" if offline else "",
+        )
+        self._accounts: dict[str, Account] = {}
+        self._profile_accounts: dict[str, list[Account]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self._attached: dict[str, asyncio.Event] = {name: asyncio.Event() for name in self.clients}
+        self.errors: dict[str, ApiError] = {}
+        self._started = False
+
+    # -- construction --------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        settings: Settings,
+        *,
+        profile: str | None = None,
+        offline: bool = False,
+        accounts: Sequence[str] | None = None,
+        path: Path | None = None,
+        bus: UpdateBus | None = None,
+    ) -> Workspace:
+        """Open the cache and a client per profile: ``profile`` alone (and its own cache), or
+        every profile that has an API key (and the default profile's cache)."""
+        if profile is not None:
+            settings.profile(profile)  # a ConfigError for an unknown name
+            names = [profile]
+        else:
+            names = list(settings.configured_profiles())
+        clients: dict[str, FanslyClient] = {}
+        if not offline:
+            from console.api.client import client_from_settings
+
+            if not names:
+                raise ConfigError(
+                    "no profile has an API key: set FANSLY_API_KEY, or api_key under "
+                    "[profiles.default] in the config file (or use --offline)"
+                )
+            for name in names:
+                clients[name] = client_from_settings(settings, name)
+        store = await Store.open(path or store_path(profile or settings.default_profile))
+        return cls(
+            settings,
+            store,
+            clients=clients,
+            offline=offline,
+            accounts=accounts,
+            bus=bus,
+            owns_store=True,
+        )
+
+    async def __aenter__(self) -> Workspace:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self, *, backfill: bool = True) -> None:
+        """Attach every profile's accounts (from the gateway, or the cache while it cannot be
+        reached) and start their senders and, by default, their backfills."""
+        if self._started:
+            return
+        self._started = True
+        await self.store.recover_outbox()
+        for row in await self.store.accounts():
+            self._accounts.setdefault(
+                row.account_id,
+                Account(
+                    account_id=row.account_id,
+                    name=row.name,
+                    username=row.username,
+                    fansly_account_id=row.fansly_account_id,
+                    status=row.status,
+                ),
+            )
+        if not self.clients:
+            for account in self._visible(list(self._accounts.values())):
+                self._attach(account, None, self._offline_connection, backfill=False)
+            self.bus.publish(self._state)
+            return
+        for name in self.clients:
+            self._tasks.append(
+                asyncio.create_task(self._attach_profile(name, backfill), name=f"attach:{name}")
+            )
+
+    async def wait_attached(self) -> None:
+        """Return once every profile has listed its accounts (or failed for good)."""
+        await asyncio.gather(*(event.wait() for event in self._attached.values()))
+
+    async def stop(self) -> None:
+        """Stop every task and close the clients (and the store, if :meth:`open` opened it)."""
+        tasks = [*self._tasks, *self._background]
+        self._tasks.clear()
+        self._background.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(engine.stop() for engine in self.engines.values()))
+        for connection in [*self.connections.values(), self._offline_connection]:
+            await connection.close()
+        for client in self.clients.values():
+            await client.aclose()
+        if self._owns_store:
+            await self.store.close()
+        self._started = False
+
+    def _visible(self, accounts: Sequence[Account]) -> list[Account]:
+        if not self.only_accounts:
+            return list(accounts)
+        return [a for a in accounts if a.account_id in self.only_accounts]
+
+    async def _attach_profile(self, name: str, backfill: bool) -> None:
+        client = self.clients[name]
+        connection = self.connections[name]
+        wanted = (
+            set(self.settings.profiles[name].accounts) if name in self.settings.profiles else set()
+        )
+        try:
+            while True:
+                try:
+                    listed = await client.list_accounts()
+                    break
+                except GatewayUnreachable as exc:
+                    connection.lost(str(exc))
+                    if len(self.clients) == 1:
+                        # Only one profile: the cached accounts are surely its own, so their
+                        # queued actions can wait for the gateway beside it.
+                        self._attach_cached(name, client, connection)
+                    await connection.wait_live()
+                except ApiError as exc:
+                    self.errors[name] = exc
+                    log.warning("profile %s: %s", name, exc)
+                    return
+            connection.ok()
+            accounts = [a for a in listed if not wanted or a.account_id in wanted]
+            accounts = self._visible(accounts)
+            for account in accounts:
+                if account.fansly_account_id is None:
+                    with contextlib.suppress(ApiError):
+                        creator = await client.creator_id(account.account_id)
+                        account = account.model_copy(update={"fansly_account_id": creator})
+                self._accounts[account.account_id] = account
+            self._profile_accounts[name] = [
+                self._accounts[a.account_id] for a in accounts if a.account_id in self._accounts
+            ]
+            await self.store.upsert_accounts(
+                [a for profile in self._profile_accounts.values() for a in profile]
+            )
+            for account in self._profile_accounts[name]:
+                self._attach(account, client, connection, backfill=backfill)
+        finally:
+            self._attached[name].set()
+
+    def _attach_cached(self, name: str, client: FanslyClient, connection: Connection) -> None:
+        for account in self._visible(list(self._accounts.values())):
+            if account.account_id not in self.engines:
+                self._attach(account, client, connection, backfill=True)
+
+    def _attach(
+        self,
+        account: Account,
+        client: FanslyClient | None,
+        connection: Connection,
+        *,
+        backfill: bool,
+    ) -> None:
+        if account.account_id in self.engines:
+            return
+        engine = AccountSync(
+            account,
+            self.store,
+            client,
+            connection,
+            self.bus.publish,
+            self.settings.sync,
+            backoff=self.backoff,
+            reconcile_delay=self.reconcile_delay,
+        )
+        self.engines[account.account_id] = engine
+        engine.start(backfill=backfill)
+        self.bus.publish(ChatChanged(account.account_id, ""))
+
+    # -- state the UI shows ---------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> list[Account]:
+        """The accounts shown as tabs (cached ones too, while their gateway is away)."""
+        return self._visible(list(self._accounts.values()))
+
+    def engine(self, account_id: str) -> AccountSync:
+        try:
+            return self.engines[account_id]
+        except KeyError:
+            raise KeyError(f"no connected account {account_id!r}") from None
+
+    @property
+    def connection(self) -> ConnectionChanged:
+        """Live / reconnecting / offline, and since when."""
+        return self._state
+
+    def _connection_changed(self, _change: ConnectionChanged) -> None:
+        if self.offline or not self.connections:
+            state = ConnectionChanged("offline", self._state.since, "offline mode")
+        else:
+            order = {"live": 0, "reconnecting": 1, "offline": 2}
+            worst = max(self.connections.values(), key=lambda c: order[c.state])
+            state = ConnectionChanged(worst.state, worst.since, worst.detail)
+        if (state.state, state.detail) != (self._state.state, self._state.detail):
+            self._state = state
+            self.bus.publish(state)
+
+    def budget(self) -> RateBudget | None:
+        """The latest rate-limit figures of the first profile's key (for the status line)."""
+        for client in self.clients.values():
+            return client.rate
+        return None
+
+    def progress(self) -> dict[str, SyncProgress]:
+        return {a: e.progress for a, e in self.engines.items() if e.progress is not None}
+
+    async def wait_backfilled(self) -> None:
+        """Return once every attached account's start-up backfill has ended."""
+        await self.wait_attached()
+        await asyncio.gather(*(e.wait_backfilled() for e in self.engines.values()))
+
+    async def backfill(self, account_id: str | None = None) -> list[BackfillReport]:
+        """Run a backfill now, for one account or all, and return the reports."""
+        await self.wait_attached()
+        engines = [self.engine(account_id)] if account_id else list(self.engines.values())
+        return list(await asyncio.gather(*(e.backfill() for e in engines)))
+
+    # -- actions: stored first, delivered by the outbox ------------------------------------------
+
+    async def _enqueue(
+        self, account_id: str, chat_id: str, kind: OutboxKind, payload: dict[str, object]
+    ) -> OutboxItem:
+        item = await self.store.enqueue(account_id, chat_id, kind, payload, uuid.uuid4().hex)
+        engine = self.engines.get(account_id)
+        if kind is OutboxKind.SEND:
+            self.bus.publish(MessageAdded(account_id, chat_id, item.client_id))
+        elif "message_id" in payload:
+            self.bus.publish(MessageChanged(account_id, chat_id, str(payload["message_id"])))
+        self.bus.publish(ChatChanged(account_id, chat_id))
+        if engine is not None and engine.sender is not None:
+            await engine.sender.publish_counts()
+            engine.sender.wake()
+        else:
+            pending, failed = await self.store.outbox_counts(account_id)
+            self.bus.publish(OutboxChanged(account_id, pending, failed))
+        return item
+
+    async def send(
+        self, account_id: str, chat_id: str, text: str, reply_to: str | None = None
+    ) -> str:
+        """Queue a message; returns its client id (the pending message shows at once)."""
+        if not text.strip():
+            raise ValueError("the message is empty")
+        payload: dict[str, object] = {"content": text}
+        if reply_to:
+            payload["in_reply_to"] = reply_to
+        item = await self._enqueue(account_id, chat_id, OutboxKind.SEND, payload)
+        return item.client_id
+
+    async def like(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
+        payload: dict[str, object] = {"message_id": message_id, "type": type}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.LIKE, payload)).client_id
+
+    async def unlike(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
+        payload: dict[str, object] = {"message_id": message_id, "type": type}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.UNLIKE, payload)).client_id
+
+    async def pin(self, account_id: str, chat_id: str, message_id: str) -> str:
+        payload: dict[str, object] = {"message_id": message_id}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.PIN, payload)).client_id
+
+    async def unpin(self, account_id: str, chat_id: str, message_id: str) -> str:
+        payload: dict[str, object] = {"message_id": message_id}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.UNPIN, payload)).client_id
+
+    async def mute(self, account_id: str, fan_id: str, chat_id: str | None = None) -> str:
+        chat_id = chat_id or await self._chat_of(account_id, fan_id)
+        payload: dict[str, object] = {"fan_id": fan_id}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.MUTE, payload)).client_id
+
+    async def unmute(self, account_id: str, fan_id: str, chat_id: str | None = None) -> str:
+        chat_id = chat_id or await self._chat_of(account_id, fan_id)
+        payload: dict[str, object] = {"fan_id": fan_id}
+        return (await self._enqueue(account_id, chat_id, OutboxKind.UNMUTE, payload)).client_id
+
+    async def _chat_of(self, account_id: str, fan_id: str) -> str:
+        # The store has no public "chat of a fan" query; this one read is all that is needed.
+        row = await self.store._read_one(
+            "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ? LIMIT 1",
+            (account_id, fan_id),
+        )
+        if row is None:
+            raise KeyError(f"no cached chat with fan {fan_id!r}")
+        return str(row[0])
+
+    async def retry(self, client_id: str) -> None:
+        """Queue a failed action again, now."""
+        item = await self.store.retry_failed(client_id)
+        self.bus.publish(
+            MessageChanged(item.account_id, item.chat_id, item.client_id)
+            if item.kind is OutboxKind.SEND
+            else ChatChanged(item.account_id, item.chat_id)
+        )
+        engine = self.engines.get(item.account_id)
+        if engine is not None and engine.sender is not None:
+            await engine.sender.publish_counts()
+            engine.sender.wake()
+
+    async def discard(self, client_id: str) -> None:
+        """Drop a failed action (and its failed message) for good."""
+        item = await self.store.outbox_item(client_id)
+        await self.store.discard_outbox(client_id)
+        if item is not None:
+            self.bus.publish(ChatChanged(item.account_id, item.chat_id))
+            engine = self.engines.get(item.account_id)
+            if engine is not None and engine.sender is not None:
+                await engine.sender.publish_counts()
+
+    async def drain_outbox(self, account_id: str | None = None) -> None:
+        """Wait until the outbox holds nothing pending (bound it with ``asyncio.timeout``)."""
+        engines = [self.engine(account_id)] if account_id else list(self.engines.values())
+        await asyncio.gather(*(e.sender.drain() for e in engines if e.sender is not None))
+
+    async def typing(self, account_id: str, chat_id: str) -> None:
+        """Best effort, never queued: show the fan that someone is typing."""
+        engine = self.engines.get(account_id)
+        if engine is not None:
+            await engine.typing(chat_id)
+
+    async def mark_read(self, account_id: str, chat_id: str) -> None:
+        await self.store.mark_read(chat_id)
+        self.bus.publish(ChatChanged(account_id, chat_id))
+
+    # -- reads that may reach the gateway ------------------------------------------------------
+
+    async def load_older(
+        self,
+        account_id: str,
+        chat_id: str,
+        before: MessageRow | int | None = None,
+        limit: int = 50,
+    ) -> list[MessageRow]:
+        """Up to ``limit`` messages older than ``before`` (a row or its ``pos``; ``None``: the
+        newest), oldest first, from the cache; a gap in that range is filled from the
+        gateway first when it can be reached."""
+        engine = self.engines.get(account_id)
+        if engine is None:
+            return await History.cached(self.store, chat_id, before, limit)
+        return await engine.load_older(chat_id, before, limit)
+
+    def refresh_fan(self, account_id: str, fan_id: str) -> asyncio.Task[None] | None:
+        """Refresh a fan's profile, lists and spend in the background (``FanChanged`` when
+        done). Returns the task, or ``None`` when offline."""
+        engine = self.engines.get(account_id)
+        if engine is None or not engine.online:
+            return None
+
+        async def refresh() -> None:
+            try:
+                await engine.refresh_fan(fan_id)
+            except GatewayUnreachable as exc:
+                engine.connection.lost(str(exc))
+            except ApiError as exc:
+                log.info("refreshing fan %s failed: %s", fan_id, exc)
+
+        task = asyncio.create_task(refresh(), name=f"fan:{fan_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # -- webhook events ------------------------------------------------------------------------
+
+    async def apply_event(self, event: Event) -> int | None:
+        """The listener's sink: store the event (once), publish what changed; returns its seq,
+        or ``None`` for a duplicate."""
+        applied = await self.store.apply_event(event)
+        if applied is None:
+            return None
+        for update in applied.updates:
+            self.bus.publish(update)
+        return applied.seq
