@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 from test_webhooks_samples import (
     ACCOUNT,
     CHAT,
@@ -28,10 +29,13 @@ from test_webhooks_samples import (
 
 from console.events import Event, EventType
 from console.serving import EmbeddedServer
+from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
 from console.webhooks.memory import MemoryEventLog
 from console.webhooks.signature import sign
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 PATH = "/webhooks/fansly"
 CAP = 64 * 1024
@@ -40,8 +44,9 @@ CAP = 64 * 1024
 @dataclass
 class Listener:
     client: httpx.AsyncClient
-    log: MemoryEventLog
+    store: Store
     hub: EventHub
+    applied: asyncio.Condition
 
     async def post(self, body: bytes, headers: dict[str, str]) -> httpx.Response:
         return await self.client.post(PATH, content=body, headers=headers)
@@ -49,64 +54,69 @@ class Listener:
     async def deliver(self, delivery: Delivery, secret: str = SECRET) -> httpx.Response:
         return await self.client.post(PATH, content=delivery.body, headers=delivery.signed(secret))
 
+    async def events(self) -> list[Event]:
+        """What the cache's event log holds, oldest first."""
+        return list(await self.store.events_since(0, 10_000))
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait for what happens after the answer (hub fan-out, ``on_applied``)."""
+        async with asyncio.timeout(5), self.applied:
+            await self.applied.wait_for(condition)
+
 
 class _Swappable:
-    """The module's one server writes to whichever log the current test installed."""
+    """The module's one server writes to the cache the current test opened."""
 
-    def __init__(self) -> None:
-        self.log = MemoryEventLog()
+    store: Store | None = None
 
     async def apply_event(self, event: Event) -> int | None:
-        return await self.log.apply_event(event)
+        assert self.store is not None
+        applied = await self.store.apply_event(event)
+        return None if applied is None else applied.seq
 
 
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[EmbeddedServer, _Swappable, EventHub]]:
-    # One server in a thread for the whole module: starting and stopping uvicorn per test
-    # would cost more than the tests themselves.
+@dataclass
+class Served:
+    server: EmbeddedServer
+    sink: _Swappable
+    hub: EventHub
+    applied: asyncio.Condition
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def served() -> AsyncIterator[Served]:
+    # One server for the whole module: starting and stopping uvicorn per test would cost more
+    # than the tests themselves. Each test still gets its own SQLite cache.
     sink = _Swappable()
     hub = EventHub(token="hub-token-for-tests")
+    applied = asyncio.Condition()
+
+    async def notify(event: Event) -> None:
+        async with applied:
+            applied.notify_all()
+
     app = create_listener_app(
         sink.apply_event,
         secrets=[SECRET, OLD_SECRET],
         hub=hub,
         max_body_bytes=CAP,
-        on_applied=_notify,
+        on_applied=notify,
     )
-    server = EmbeddedServer(app).start_thread()
+    async with EmbeddedServer(app) as server:
+        yield Served(server, sink, hub, applied)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def listener(served: Served, tmp_path: Path) -> AsyncIterator[Listener]:
+    store = await Store.open(tmp_path / "cache.sqlite3")
+    served.sink.store = store
+    served.hub.published = 0
     try:
-        yield server, sink, hub
+        async with httpx.AsyncClient(base_url=served.server.url, timeout=10) as client:
+            yield Listener(client, store, served.hub, served.applied)
     finally:
-        server.stop_thread()
-
-
-@pytest.fixture
-async def listener(
-    served: tuple[EmbeddedServer, _Swappable, EventHub],
-) -> AsyncIterator[Listener]:
-    server, sink, hub = served
-    sink.log = MemoryEventLog()
-    hub.published = 0
-    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-        yield Listener(client, sink.log, hub)
-
-
-_applied = threading.Condition()
-
-
-def _notify(event: Event) -> None:
-    with _applied:
-        _applied.notify_all()
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Wait for what the server thread does after answering (hub fan-out, ``on_applied``)."""
-
-    def wait() -> bool:
-        with _applied:
-            return _applied.wait_for(condition, timeout=5)
-
-    assert await asyncio.to_thread(wait), "condition not met in time"
+        served.sink.store = None
+        await store.close()
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -118,7 +128,7 @@ async def test_every_event_type_of_every_vocabulary(listener: Listener, delivery
     response = await listener.deliver(delivery)
     assert response.status_code == 200, response.text
     assert response.json() == {"ok": True, "duplicate": False, "seq": 1}
-    [event] = listener.log.events
+    [event] = await listener.events()
     assert event.type is delivery.type
     assert event.provider is delivery.provider
     assert event.name == delivery.name
@@ -149,7 +159,7 @@ async def test_key_comes_from_body_then_header_then_subject(listener: Listener) 
     await listener.post(body_key, {**signed(body_key), "X-Fansly-Idempotency-Key": "evt_other"})
     await listener.post(header_key, {**signed(header_key), "X-OFAPI-Idempotency-Key": "evt_hdr"})
     await listener.post(derived, signed(derived))
-    keys = [event.idempotency_key for event in listener.log.events]
+    keys = [event.idempotency_key for event in await listener.events()]
     assert keys[:2] == ["evt_body", "evt_hdr"]
     assert keys[2].startswith("sha256:") and len(keys[2]) == len("sha256:") + 64
 
@@ -171,7 +181,7 @@ async def test_accepted_signature_forms(
     headers = {"Content-Type": "application/json", header: prefix + sign(secret, body)}
     response = await listener.post(body, headers)
     assert response.status_code == 200
-    assert len(listener.log.events) == 1
+    assert len(await listener.events()) == 1
 
 
 @pytest.mark.parametrize(
@@ -197,7 +207,7 @@ async def test_unsigned_or_badly_signed_is_refused(
     )
     assert response.status_code == 401
     assert response.json()["error"] == reason
-    assert listener.log.events == []
+    assert await listener.events() == []
     assert SECRET not in caplog.text and SECRET not in response.text
 
 
@@ -208,7 +218,7 @@ async def test_signature_of_a_reserialised_body_fails(listener: Listener) -> Non
     for variant in (json.dumps(document).encode(), json.dumps(document, indent=1).encode()):
         response = await listener.post(variant, {"X-Fansly-Signature": signature})
         assert response.status_code == 401
-    assert listener.log.events == []
+    assert await listener.events() == []
 
 
 async def test_body_over_the_cap_is_413(listener: Listener) -> None:
@@ -223,7 +233,7 @@ async def test_body_over_the_cap_is_413(listener: Listener) -> None:
 
     response = await listener.client.post(PATH, content=chunks(), headers=signed(b"x"))
     assert response.status_code == 413
-    assert listener.log.events == []
+    assert await listener.events() == []
     health = await listener.client.get("/healthz")
     assert health.json() == {"ok": True}
 
@@ -281,7 +291,7 @@ async def test_malformed_bodies_are_400_with_a_reason(
     error = response.json()["error"]
     assert reason in error
     assert len(error) < 200
-    assert listener.log.events == []
+    assert await listener.events() == []
 
 
 async def test_reason_never_echoes_the_input(listener: Listener) -> None:
@@ -298,8 +308,8 @@ async def test_ten_deliveries_of_one_key_have_one_effect(listener: Listener) -> 
     answers += await asyncio.gather(*(listener.post(body, signed(body)) for _ in range(5)))
     assert all(answer.status_code == 200 for answer in answers)
     assert [answer.json()["duplicate"] for answer in answers].count(False) == 1
-    assert len(listener.log.events) == 1
-    await until(lambda: listener.hub.published == 1)
+    assert len(await listener.events()) == 1
+    await listener.until(lambda: listener.hub.published == 1)
     assert listener.hub.published == 1
 
 
@@ -309,7 +319,7 @@ async def test_retry_without_any_key_is_still_one_effect(listener: Listener) -> 
     )
     for _ in range(3):
         assert (await listener.post(body, signed(body))).status_code == 200
-    assert len(listener.log.events) == 1
+    assert len(await listener.events()) == 1
 
 
 async def test_out_of_order_events_are_all_recorded(listener: Listener) -> None:
@@ -326,7 +336,7 @@ async def test_out_of_order_events_are_all_recorded(listener: Listener) -> None:
         contract("message.received", earlier),
     ):
         assert (await listener.post(body, signed(body))).status_code == 200
-    events = listener.log.events
+    events = await listener.events()
     assert [event.type for event in events] == [
         EventType.SUBSCRIPTION_EXPIRED,
         EventType.MESSAGE_RECEIVED,
@@ -334,8 +344,12 @@ async def test_out_of_order_events_are_all_recorded(listener: Listener) -> None:
         EventType.MESSAGE_RECEIVED,
     ]
     assert events[0].idempotency_key != events[2].idempotency_key
-    by_time = sorted((e for e in events if e.message), key=lambda e: e.occurred_at)
-    assert [e.message.content for e in by_time if e.message] == ["first", "second"]
+    # The cache applied them by their own times, not by arrival.
+    thread = await listener.store.latest_messages(CHAT)
+    assert [row.text for row in thread] == ["first", "second"]
+    fan = await listener.store.fan(ACCOUNT, FAN)
+    assert fan is not None and fan.subscription is not None
+    assert fan.subscription.status.value == "expired"
 
 
 async def test_unknown_event_is_recorded_not_shown(listener: Listener) -> None:
@@ -345,8 +359,8 @@ async def test_unknown_event_is_recorded_not_shown(listener: Listener) -> None:
     known = contract("message.received", message_object())
     await listener.post(known, signed(known))
     # Only the known event reaches the hub.
-    await until(lambda: listener.hub.published == 1)
-    [unknown, _] = listener.log.events
+    await listener.until(lambda: listener.hub.published == 1)
+    [unknown, _] = await listener.events()
     assert unknown.type is EventType.UNKNOWN and unknown.name == "fansly.users.typing"
 
 
@@ -376,7 +390,7 @@ async def test_insecure_mode_accepts_unsigned() -> None:
     assert len(log.events) == 1
 
 
-def test_a_secret_is_required_unless_insecure() -> None:
+async def test_a_secret_is_required_unless_insecure() -> None:
     with pytest.raises(ValueError, match="secret is required"):
         create_listener_app(MemoryEventLog().apply_event, secrets=[])
 
