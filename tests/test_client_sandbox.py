@@ -26,30 +26,34 @@ from console.api.errors import (
 )
 from console.api.models import AutomatedMessage, SubscriptionStatus, TriggerType
 from console.api.routes import ROUTES
-from console.sandbox.app import create_app
 from console.sandbox.gateway import SlidingWindow
-from console.sandbox.world import CreatorState, World, build_world
-from console.serving import EmbeddedServer
+from console.sandbox.server import SandboxServer
+from console.sandbox.world import CreatorState
 
 UNLIMITED = 1_000_000
 
 
 @dataclass
 class Sandbox:
-    """A sandbox gateway on a real loopback socket, and the world behind it."""
+    """A running sandbox (console.sandbox.server) with the helpers these tests need."""
 
-    server: EmbeddedServer
-    app: Any
-    world: World
-    api_key: str
+    server: SandboxServer
 
     @property
     def base_url(self) -> str:
-        return f"{self.server.url}/api/fansly"
+        return self.server.base_url
+
+    @property
+    def api_key(self) -> str:
+        return self.server.api_key
 
     @property
     def gateway(self) -> Any:
-        return self.app.state.gateway
+        return self.server.gateway
+
+    @property
+    def creator(self) -> CreatorState:
+        return next(iter(self.server.world.accounts.values()))
 
     def client(self, **options: Any) -> FanslyClient:
         options.setdefault("requests_per_minute", UNLIMITED)
@@ -61,26 +65,20 @@ class Sandbox:
             answer = await http.post(
                 f"{self.server.url}/_sandbox/faults",
                 json={"next": list(next_faults)},
-                headers={"x-api-key": self.api_key},
+                headers=self.server.headers,
             )
         assert answer.status_code == 200, answer.text
 
-    @property
-    def creator(self) -> CreatorState:
-        return next(iter(self.world.accounts.values()))
-
 
 async def start_sandbox(**options: Any) -> AsyncIterator[Sandbox]:
-    key = f"test-{secrets.token_hex(8)}"
-    world = build_world(7, "small")
     options.setdefault("requests_per_minute", UNLIMITED)
-    app = create_app(world, api_key=key, **options)
-    async with EmbeddedServer(app, "127.0.0.1", 0) as server:
-        yield Sandbox(server, app, world, key)
+    async with SandboxServer(seed=7, size="small", **options) as server:
+        yield Sandbox(server)
 
 
 @pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
+async def live() -> AsyncIterator[Sandbox]:
+    """A fresh small-world sandbox served in the test's loop (its world is mutated)."""
     async for running in start_sandbox():
         yield running
 
@@ -102,9 +100,9 @@ def test_route_table_matches_the_sandbox() -> None:
     assert ours == sandbox
 
 
-async def test_accounts_me_and_profiles(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
-    async with sandbox.client() as client:
+async def test_accounts_me_and_profiles(live: Sandbox) -> None:
+    creator = live.creator
+    async with live.client() as client:
         [account] = await client.list_accounts()
         me = await client.me(account.account_id)
         fan_ids = list(creator.fans)[:3]
@@ -116,10 +114,10 @@ async def test_accounts_me_and_profiles(sandbox: Sandbox) -> None:
     assert client.rate.limit == UNLIMITED and client.rate.remaining is not None
 
 
-async def test_chats_paginate_to_the_end(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_chats_paginate_to_the_end(live: Sandbox) -> None:
+    creator = live.creator
     acc = creator.account_id
-    async with sandbox.client() as client:
+    async with live.client() as client:
         chats = [chat async for chat in client.iter_chats(acc, limit=7)]
         unread = [chat async for chat in client.unread_chats(acc)]
         oldest = await client.chats_page(acc, sort="oldest", limit=3)
@@ -140,10 +138,10 @@ async def test_chats_paginate_to_the_end(sandbox: Sandbox) -> None:
     assert client.requests_sent == sent_before + 1
 
 
-async def test_messages_paginate_to_the_end_newest_first(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_messages_paginate_to_the_end_newest_first(live: Sandbox) -> None:
+    creator = live.creator
     chat = max(creator.chats.values(), key=lambda c: len(c.messages))
-    async with sandbox.client() as client:
+    async with live.client() as client:
         history = [m async for m in client.iter_messages(creator.account_id, chat.id)]
         first = await client.messages_page(creator.account_id, chat.id, limit=50)
     assert len(history) == len(chat.messages) > 10
@@ -154,12 +152,12 @@ async def test_messages_paginate_to_the_end_newest_first(sandbox: Sandbox) -> No
     assert all(m.chat_id == chat.id for m in history)
 
 
-async def test_send_reply_like_pin_and_chat_actions(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_send_reply_like_pin_and_chat_actions(live: Sandbox) -> None:
+    creator = live.creator
     acc = creator.account_id
     chat = creator.chat_order()[0]
     target = chat.messages[-1]["id"]
-    async with sandbox.client() as client:
+    async with live.client() as client:
         sent = await client.send_message(acc, chat.id, "thanks [b]you[/b]!", reply_to=target)
         await client.like_message(acc, target, type=5)
         liked = (await client.messages_page(acc, chat.id)).items
@@ -185,10 +183,10 @@ async def test_send_reply_like_pin_and_chat_actions(sandbox: Sandbox) -> None:
     assert not any(like.get("type") == 5 for like in chat.messages[-2].get("likes", []))
 
 
-async def test_subscribers_earnings_and_lists(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_subscribers_earnings_and_lists(live: Sandbox) -> None:
+    creator = live.creator
     acc = creator.account_id
-    async with sandbox.client() as client:
+    async with live.client() as client:
         everyone = [s async for s in client.iter_subscribers(acc, limit=5)]
         active = [s async for s in client.iter_subscribers(acc, status="active")]
         payer = max(creator.transactions, key=lambda f: len(creator.transactions[f]))
@@ -213,12 +211,12 @@ async def test_subscribers_earnings_and_lists(sandbox: Sandbox) -> None:
     assert target.id not in {fan_list.id for fan_list in after}
 
 
-async def test_automated_messages_round_trip(sandbox: Sandbox) -> None:
-    acc = sandbox.creator.account_id
+async def test_automated_messages_round_trip(live: Sandbox) -> None:
+    acc = live.creator.account_id
     rule = AutomatedMessage(
         trigger_type=TriggerType.SUBSCRIBER_RENEW, content="3 months! 💙", subscription_streak=3
     )
-    async with sandbox.client() as client:
+    async with live.client() as client:
         created = await client.create_automated_message(acc, rule)
         listed = await client.automated_messages(acc)
         await client.delete_automated_message(acc, created.id or "")
@@ -235,9 +233,9 @@ async def test_automated_messages_round_trip(sandbox: Sandbox) -> None:
     assert created.id not in {r.id for r in remaining}
 
 
-async def test_wrong_key_is_an_auth_error_without_the_key(sandbox: Sandbox) -> None:
+async def test_wrong_key_is_an_auth_error_without_the_key(live: Sandbox) -> None:
     wrong = "sk_wrong_" + secrets.token_hex(6)
-    async with FanslyClient(sandbox.base_url, wrong) as client:
+    async with FanslyClient(live.base_url, wrong) as client:
         with pytest.raises(AuthError) as caught:
             await client.list_accounts()
     assert caught.value.status == 401
@@ -246,9 +244,9 @@ async def test_wrong_key_is_an_auth_error_without_the_key(sandbox: Sandbox) -> N
     assert wrong not in f"{caught.value} {caught.value!r} {client!r} {client.budget!r}"
 
 
-async def test_not_found_and_bad_request(sandbox: Sandbox) -> None:
-    acc = sandbox.creator.account_id
-    async with sandbox.client() as client:
+async def test_not_found_and_bad_request(live: Sandbox) -> None:
+    acc = live.creator.account_id
+    async with live.client() as client:
         with pytest.raises(NotFoundError):
             await client.messages_page("fansly_acc_nobody", "1")
         with pytest.raises(NotFoundError):
@@ -312,23 +310,23 @@ async def test_local_budget_spaces_requests_without_a_429() -> None:
         assert client.budget.waited > 0
 
 
-async def test_budget_is_shared_per_key_and_never_holds_the_key(sandbox: Sandbox) -> None:
-    a, b = sandbox.client(), sandbox.client()
-    other = FanslyClient(sandbox.base_url, sandbox.api_key + "x")
+async def test_budget_is_shared_per_key_and_never_holds_the_key(live: Sandbox) -> None:
+    a, b = live.client(), live.client()
+    other = FanslyClient(live.base_url, live.api_key + "x")
     assert a.budget is b.budget
     assert other.budget is not a.budget
-    assert sandbox.api_key not in repr(a.budget) + repr(a) + repr(vars(a.budget))
+    assert live.api_key not in repr(a.budget) + repr(a) + repr(vars(a.budget))
 
 
-async def test_5xx_is_retried_for_reads_only(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_5xx_is_retried_for_reads_only(live: Sandbox) -> None:
+    creator = live.creator
     chat = creator.chat_order()[0]
     before = len(chat.messages)
-    await sandbox.faults({"route": "list_chats", "status": 500})
-    async with sandbox.client() as client:
+    await live.faults({"route": "list_chats", "status": 500})
+    async with live.client() as client:
         page = await client.chats_page(creator.account_id)
         assert client.requests_sent == 2
-        await sandbox.faults({"route": "send_message", "status": 500})
+        await live.faults({"route": "send_message", "status": 500})
         with pytest.raises(ServerError) as caught:
             await client.send_message(creator.account_id, chat.id, "only once")
         assert caught.value.attempts == 1
@@ -340,16 +338,16 @@ async def test_5xx_is_retried_for_reads_only(sandbox: Sandbox) -> None:
     assert len(chat.messages) == before + 1
 
 
-async def test_send_timeout_reports_an_unknown_outcome(sandbox: Sandbox) -> None:
-    creator = sandbox.creator
+async def test_send_timeout_reports_an_unknown_outcome(live: Sandbox) -> None:
+    creator = live.creator
     chat = creator.chat_order()[0]
-    await sandbox.faults({"route": "send_message", "delay_after_apply": 1.0})
-    async with sandbox.client(timeout=0.25) as client:
+    await live.faults({"route": "send_message", "delay_after_apply": 1.0})
+    async with live.client(timeout=0.25) as client:
         with pytest.raises(RequestTimeout) as caught:
             await client.send_message(creator.account_id, chat.id, "did it go?")
         assert caught.value.outcome_unknown
         assert client.requests_sent == 1  # never resent blindly
-        await sandbox.faults({"route": "list_chats", "delay_before": 1.0})
+        await live.faults({"route": "list_chats", "delay_before": 1.0})
         page = await client.chats_page(creator.account_id)  # a read is simply retried
         newest = await client.messages_page(creator.account_id, chat.id)
     assert "may or may not" in str(caught.value)
@@ -357,11 +355,11 @@ async def test_send_timeout_reports_an_unknown_outcome(sandbox: Sandbox) -> None
     assert [m.content for m in newest.items].count("did it go?") == 1
 
 
-async def test_provider_failure_inside_a_2xx(sandbox: Sandbox) -> None:
-    await sandbox.faults({"route": "list_chats", "provider_failure": True})
-    async with sandbox.client() as client:
+async def test_provider_failure_inside_a_2xx(live: Sandbox) -> None:
+    await live.faults({"route": "list_chats", "provider_failure": True})
+    async with live.client() as client:
         with pytest.raises(ProviderError) as caught:
-            await client.chats_page(sandbox.creator.account_id)
+            await client.chats_page(live.creator.account_id)
     assert caught.value.message
     assert "Fansly returned an error" in str(caught.value)
 

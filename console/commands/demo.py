@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 from datetime import UTC, datetime
 
 from console.commands.accounts import plain
@@ -28,26 +27,28 @@ def _age(when: datetime | None, now: datetime) -> str:
 
 
 def _clip(text: str, width: int) -> str:
+    """Cut to ``width`` terminal cells (emoji take two) and pad to exactly that."""
+    from rich.cells import cell_len, set_cell_size
+
     text = plain(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
 
 
 async def _view(args: argparse.Namespace, chats_per_account: int) -> list[str]:
     from console.api.client import FanslyClient
-    from console.sandbox.app import create_app
-    from console.sandbox.world import build_world
-    from console.serving import EmbeddedServer
+    from console.sandbox.server import SandboxServer
 
-    key = secrets.token_urlsafe(24)
-    world = build_world(args.seed, args.size)
     # The view is read once: no reason to hold it to a plan's budget.
-    app = create_app(world, api_key=key, requests_per_minute=100_000)
+    sandbox = SandboxServer(seed=args.seed, size=args.size, requests_per_minute=100_000)
     lines: list[str] = []
-    async with EmbeddedServer(app, "127.0.0.1", 0) as server:
-        base = f"{server.url}/api/fansly"
-        async with FanslyClient(base, key, requests_per_minute=100_000) as client:
+    async with sandbox:
+        base = sandbox.base_url
+        async with FanslyClient(base, sandbox.api_key, requests_per_minute=100_000) as client:
             accounts = await client.list_accounts()
-            lines.append(f"Sandbox gateway at {base} — {len(accounts)} accounts (seed {args.seed})")
+            count = f"{len(accounts)} account" + ("" if len(accounts) == 1 else "s")
+            lines.append(f"Sandbox gateway at {base} — {count} (seed {args.seed})")
             for account in accounts:
                 page = await client.chats_page(account.account_id, limit=chats_per_account)
                 handle = f" @{plain(account.username)}" if account.username else ""
@@ -58,9 +59,9 @@ async def _view(args: argparse.Namespace, chats_per_account: int) -> list[str]:
                     last = chat.last_message
                     badge = f"({chat.unread_count})" if chat.unread_count else ""
                     lines.append(
-                        f"  {badge:>5} {_clip(chat.fan.name, _NAME):<{_NAME}} "
+                        f"  {badge:>5} {_clip(chat.fan.name, _NAME)} "
                         f"{_age(last.created_at if last else None, now):>4}  "
-                        f"{_clip(last.content if last else '', _PREVIEW)}"
+                        f"{_clip(last.content if last else '', _PREVIEW).rstrip()}"
                     )
     return lines
 
