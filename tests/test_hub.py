@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,12 +16,14 @@ from websockets.exceptions import InvalidStatus
 
 from console.events import Event
 from console.serving import EmbeddedServer
+from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
 from console.webhooks.memory import MemoryEventLog
 from console.webhooks.normalise import event_from_delivery
 from console.webhooks.remote import HubAuthError, RemoteEvents
 from console.webhooks.signature import sign
+from console.webhooks.sinks import as_sink
 
 TOKEN = "hub-token-0123456789"
 PATH = "/webhooks/fansly"
@@ -28,7 +31,7 @@ PATH = "/webhooks/fansly"
 
 @dataclass
 class Hub:
-    log: MemoryEventLog
+    store: Store
     hub: EventHub
     server: EmbeddedServer
     client: httpx.AsyncClient
@@ -48,15 +51,18 @@ class Hub:
 
 
 @pytest.fixture
-async def hub() -> AsyncIterator[Hub]:
-    log = MemoryEventLog()
-    event_hub = EventHub(log, token=TOKEN)
-    app = create_listener_app(log.apply_event, secrets=[SECRET], hub=event_hub)
-    async with (
-        EmbeddedServer(app) as server,
-        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
-    ):
-        yield Hub(log, event_hub, server, client)
+async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+    store = await Store.open(tmp_path / "cache.sqlite3")
+    event_hub = EventHub(store, token=TOKEN)
+    app = create_listener_app(as_sink(store.apply_event), secrets=[SECRET], hub=event_hub)
+    try:
+        async with (
+            EmbeddedServer(app) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        ):
+            yield Hub(store, event_hub, server, client)
+    finally:
+        await store.close()
 
 
 @dataclass
@@ -147,8 +153,8 @@ async def test_console_resumes_after_the_hub_restarts(hub: Hub) -> None:
         # Applied while no console is connected: must arrive on resume, once.
         for i in range(3):
             body = message_object(content=f"offline{i}")
-            await hub.log.apply_event(event_from_delivery(contract("message.received", body)))
-        app = create_listener_app(hub.log.apply_event, secrets=[SECRET], hub=hub.hub)
+            await hub.store.apply_event(event_from_delivery(contract("message.received", body)))
+        app = create_listener_app(as_sink(hub.store.apply_event), secrets=[SECRET], hub=hub.hub)
         async with EmbeddedServer(app, port=port):
             await console.wait_for(5)
             assert reader.connections == 2
