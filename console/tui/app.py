@@ -76,6 +76,7 @@ def _account_bindings() -> list[BindingType]:
             f"account({n - 1})",
             f"Account {n}",
             show=False,
+            priority=True,
             id=f"account_{n}",
             tooltip=f"Show account tab {n}",
         )
@@ -138,6 +139,7 @@ class ConsoleApp(App[int]):
             "account_step(1)",
             "Next account",
             show=False,
+            priority=True,
             id="next_account",
             tooltip="Show the next account tab",
         ),
@@ -146,6 +148,7 @@ class ConsoleApp(App[int]):
             "account_step(-1)",
             "Previous account",
             show=False,
+            priority=True,
             id="previous_account",
             tooltip="Show the previous account tab",
         ),
@@ -433,6 +436,9 @@ class ConsoleApp(App[int]):
             self._open_chat(message.account_id, message.chat_id, focus_composer=True)
             return
         if message.chat_id == self.chat_id:
+            return
+        if self.open_delay <= 0:
+            self._open_chat(message.account_id, message.chat_id, focus_composer=False)
             return
 
         def fire() -> None:

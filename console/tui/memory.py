@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from console.api.models import Account, Fan, Like, Message, RateBudget, Subscription
+from console.events import Event, EventType, Provider
 from console.sync.updates import (
     ChatChanged,
+    EventApplied,
     FanChanged,
     MessageAdded,
     MessageChanged,
@@ -299,7 +301,26 @@ class MemorySource:
         chat.unread += 1
         self.bus.publish(MessageAdded(account_id, chat_id, msg.id))
         self.bus.publish(ChatChanged(account_id, chat_id))
+        event = Event(
+            type=EventType.MESSAGE_RECEIVED,
+            provider=Provider.FANSLY_API,
+            name="message.received",
+            idempotency_key=f"mem_{msg.id}",
+            account_id=account_id,
+            occurred_at=self.now,
+            chat_id=chat_id,
+            fan_id=chat.fan.id,
+            message=msg,
+        )
+        self.bus.publish(EventApplied(event))
         return msg.id
+
+    def set_reply(self, account_id: str, chat_id: str, message_id: str, reply_to: str) -> None:
+        chat = self._by_id[(account_id, chat_id)]
+        for i, row in enumerate(chat.messages):
+            if row.id == message_id:
+                msg = row.message.model_copy(update={"in_reply_to": reply_to})
+                chat.messages[i] = replace(row, message=msg)
 
     def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: object) -> None:
         chat = self._by_id[(account_id, chat_id)]
@@ -348,3 +369,25 @@ class MemorySource:
         if chat.unread:
             chat.unread = 0
             self.bus.publish(ChatChanged(account_id, chat_id))
+
+
+def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
+    """A world whose first chats carry ``strings`` as fan names, usernames, notes and messages."""
+    source = MemorySource(**options)  # type: ignore[arg-type]
+    account = source.accounts()[0].account_id
+    chats = source._chats[account]
+    for i, text in enumerate(strings):
+        chat = chats[i % len(chats)]
+        chat.fan.display_name = text
+        chat.fan.username = text
+        chat.fan.lists = [text]
+        if chat.fan.subscription is not None:
+            chat.fan.subscription.tier_name = text
+        source.notes[chat.fan.id] = [text]
+        source.receive(account, chat.chat_id, text)
+    first = chats[0]
+    for i, text in enumerate(strings):
+        msg_id = source.receive(account, first.chat_id, text)
+        if i % 2:
+            source.set_reply(account, first.chat_id, msg_id, first.messages[-2].id)
+    return source

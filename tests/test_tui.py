@@ -1,0 +1,357 @@
+"""The console UI driven by the keys a chatter presses, on an in-memory source.
+
+The in-memory source (``console.tui.memory``) publishes the same updates as the sync engine;
+the sandbox-backed tests live in ``test_tui_sandbox.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import pytest
+from textual.pilot import Pilot
+
+from console.events import Event, EventType, Provider
+from console.sync.updates import EventApplied
+from console.tui.app import ConsoleApp, make_app
+from console.tui.chat_list import ChatList
+from console.tui.composer import Composer
+from console.tui.help_screen import HelpScreen
+from console.tui.memory import FIXED_NOW, MemorySource
+from console.tui.panes import FanProfile, ReplyBar
+from console.tui.source import MessageState
+from console.tui.thread import MessageView, Thread
+
+
+def _clock() -> datetime:
+    return FIXED_NOW
+
+
+@asynccontextmanager
+async def running(
+    source: MemorySource | None = None, size: tuple[int, int] = (120, 36), **options: object
+) -> AsyncIterator[tuple[ConsoleApp, Pilot[int], MemorySource]]:
+    source = source or MemorySource()
+    app = make_app(source, clock=_clock, **options)  # type: ignore[arg-type]
+    app.open_delay = 0
+    async with app.run_test(size=size) as pilot:
+        await app.settled()
+        await pilot.pause()
+        yield app, pilot, source
+
+
+async def press(app: ConsoleApp, pilot: Pilot[int], *keys: str) -> None:
+    await pilot.press(*keys)
+    await app.settled()
+    await pilot.pause()
+
+
+def calls(source: MemorySource, name: str) -> list[tuple[object, ...]]:
+    return [args for kind, args in source.calls if kind == name]
+
+
+async def test_opens_on_the_newest_chat_with_its_thread() -> None:
+    async with running() as (app, _pilot, source):
+        first = (await source.chats(app.account_id or "", "all", "", 0, 1))[0]
+        assert app.chat_id == first.chat_id
+        views = app.query_one(Thread).message_views
+        assert views and views[-1].row.message.content == first.preview
+        assert app.focused is app.query_one(ChatList)
+
+
+async def test_reply_appears_pending_then_sent() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "down", "r", *"hi there", "enter")
+        sent = calls(source, "send")
+        assert sent == [(app.account_id, app.chat_id, "hi there", None)]
+        last = app.query_one(Thread).message_views[-1]
+        assert last.row.state is MessageState.PENDING
+        assert "sending" in str(last.render())
+        assert app.query_one(Composer).text == ""
+        source.settle(app.account_id or "", app.chat_id or "", last.message_id)
+        await app.settled()
+        await pilot.pause()
+        assert app.query_one(Thread).message_views[-1].row.state is MessageState.SENT
+
+
+async def test_failed_message_shows_reason_and_retries() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "r", *"x", "enter")
+        last = app.query_one(Thread).message_views[-1]
+        source.settle(
+            app.account_id or "", app.chat_id or "", last.message_id, "Insufficient credits"
+        )
+        await app.settled()
+        await pilot.pause()
+        view = app.query_one(Thread).message_views[-1]
+        assert view.has_class("-failed") and "Insufficient credits" in str(view.render())
+        await press(app, pilot, "escape", "e")
+        assert calls(source, "retry") == [(app.account_id, view.message_id)]
+
+
+async def test_reply_to_the_selected_message() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab", "up", "up")
+        assert app.focused is app.query_one(Thread)
+        target = app.query_one(Thread).selected
+        assert target is not None
+        await press(app, pilot, "R")
+        bar = app.query_one(ReplyBar)
+        assert bar.display and target.row.message.content in str(bar.render())
+        await press(app, pilot, *"yes!", "enter")
+        assert calls(source, "send")[-1][3] == target.message_id
+        assert not app.query_one(ReplyBar).display
+        quoted = app.query_one(Thread).message_views[-1]
+        assert target.row.message.content in str(quoted.render())
+
+
+async def test_escape_cancels_reply_to() -> None:
+    async with running() as (app, pilot, _source):
+        await press(app, pilot, "tab", "R")
+        assert app.query_one(ReplyBar).display
+        await press(app, pilot, "escape")
+        assert not app.query_one(ReplyBar).display and app.reply_to is None
+
+
+async def test_like_pin_and_mute_keys() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab", "up")
+        selected = app.query_one(Thread).selected
+        assert selected is not None
+        await press(app, pilot, "l", "p")
+        assert calls(source, "like") == [(app.account_id, selected.message_id)]
+        assert calls(source, "pin") == [(app.account_id, selected.message_id)]
+        view = app.query_one(Thread).view_of(selected.message_id)
+        assert view is not None and view.has_class("-pinned")
+        assert "♥ 1 (you)" in str(view.render())
+        assert app.query_one("#pinned").display
+        await press(app, pilot, "l", "p")
+        assert calls(source, "unlike") and calls(source, "unpin")
+        await press(app, pilot, "m")
+        assert calls(source, "mute") == [(app.account_id, app.fan_id)]
+        assert "muted" in str(app.query_one("#thread-title").render())
+        await press(app, pilot, "m")
+        assert calls(source, "unmute") == [(app.account_id, app.fan_id)]
+
+
+async def test_typing_indicator_is_throttled() -> None:
+    now = [100.0]
+    async with running() as (app, pilot, source):
+        app.query_one(Composer).clock = lambda: now[0]
+        await press(app, pilot, "r", *"hello there")
+        assert len(calls(source, "typing")) == 1
+        now[0] += 3.1
+        await press(app, pilot, *"abc")
+        assert len(calls(source, "typing")) == 2
+        now[0] += 60  # idle: nothing is sent without a key
+        await app.settled()
+        assert len(calls(source, "typing")) == 2
+
+
+async def test_empty_and_too_long_messages_are_refused() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "r", "enter")
+        composer = app.query_one(Composer)
+        composer.insert("x" * 5001)
+        await press(app, pilot, "enter")
+        assert calls(source, "send") == []
+        notices = [n.message for n in app._notifications]
+        assert any("empty" in n for n in notices) and any("5,000" in n for n in notices)
+
+
+async def test_ctrl_j_makes_a_newline() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "r", "a", "ctrl+j", "b", "enter")
+        assert calls(source, "send")[0][2] == "a\nb"
+
+
+async def test_draft_per_chat_survives_switching() -> None:
+    async with running() as (app, pilot, source):
+        first = app.chat_id
+        await press(app, pilot, "r", *"half written")
+        await press(app, pilot, "escape", "escape", "down")
+        assert app.chat_id != first
+        assert source.drafts[(app.account_id or "", first or "")] == "half written"
+        assert app.query_one(Composer).text == ""
+        await press(app, pilot, "up")
+        assert app.chat_id == first and app.query_one(Composer).text == "half written"
+
+
+async def test_account_switching_keys_and_next_unread() -> None:
+    async with running(MemorySource(chats_per_account=7, messages_per_chat=6)) as (
+        app,
+        pilot,
+        source,
+    ):
+        accounts = [a.account_id for a in source.accounts()]
+        await press(app, pilot, "alt+2")
+        assert app.account_id == accounts[1]
+        await press(app, pilot, "ctrl+pagedown")
+        assert app.account_id == accounts[0]
+        await press(app, pilot, "ctrl+pageup")
+        assert app.account_id == accounts[1]
+        seen = set()
+        for _ in range(6):
+            await press(app, pilot, "n")
+            seen.add(app.account_id)
+        assert seen == set(accounts)
+        assert (await source.unread_counts())[accounts[0]] == 0
+
+
+async def test_filter_and_incremental_search() -> None:
+    async with running() as (app, pilot, _source):
+        chat_list = app.query_one(ChatList)
+        everyone = chat_list.total
+        await press(app, pilot, "f")
+        assert app.views[app.account_id or ""].filter == "unread"
+        assert 0 < chat_list.total < everyone
+        await press(app, pilot, "f", "f", "f")
+        assert chat_list.total == everyone
+        name = chat_list.rows[5].fan_name
+        await press(app, pilot, "slash", *name[:4])
+        assert 0 < chat_list.total < everyone
+        assert all(name[:4].casefold() in r.fan_name.casefold() for r in chat_list.rows.values())
+        await press(app, pilot, "enter")
+        assert app.focused is chat_list
+
+
+async def test_live_message_updates_list_thread_and_badge() -> None:
+    async with running() as (app, pilot, source):
+        account = app.account_id or ""
+        other = (await source.chats(account, "all", "", 5, 1))[0]
+        source.receive(account, other.chat_id, "are you there?")
+        await app.settled()
+        await pilot.pause()
+        chat_list = app.query_one(ChatList)
+        assert chat_list.rows[0].chat_id == other.chat_id or chat_list.rows[0].pinned
+        assert any(n.message.endswith("are you there?") for n in app._notifications)
+        # The open chat: shown in the thread, kept at the bottom, not notified, marked read.
+        before = len(app._notifications)
+        source.receive(account, app.chat_id or "", "in the open chat")
+        await app.settled()
+        await pilot.pause()
+        thread = app.query_one(Thread)
+        assert thread.message_views[-1].row.message.content == "in the open chat"
+        assert thread.at_bottom
+        assert len(app._notifications) == before
+        row = await source.chat(account, app.chat_id or "")
+        assert row is not None and row.unread == 0
+
+
+async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:
+    async with running() as (app, pilot, source):
+        thread = app.query_one(Thread)
+        thread.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        y = thread.scroll_y
+        source.receive(app.account_id or "", app.chat_id or "", "later")
+        await app.settled()
+        await pilot.pause()
+        assert thread.message_views[-1].row.message.content == "later"
+        assert thread.scroll_y <= y + 40 and not thread.at_bottom
+
+
+async def test_big_tip_raises_a_toast_and_rings_the_bell(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(tip_alert_dollars=20) as (app, pilot, source):
+        rings: list[bool] = []
+        monkeypatch.setattr(app, "bell", lambda: rings.append(True))
+        account = app.account_id or ""
+        other = (await source.chats(account, "all", "", 4, 1))[0]
+        for millis in (5_000, 25_000):
+            source.bus.publish(
+                EventApplied(
+                    Event(
+                        type=EventType.TIP_RECEIVED,
+                        provider=Provider.FANSLY_API,
+                        name="tip.received",
+                        idempotency_key=f"k{millis}",
+                        account_id=account,
+                        occurred_at=FIXED_NOW,
+                        chat_id=other.chat_id,
+                        amount_millis=millis,
+                    )
+                )
+            )
+        await app.settled()
+        await pilot.pause()
+        tips = [n.message for n in app._notifications if n.title == "Tip"]
+        assert tips == [f"{other.fan_name} tipped $25.00"] and rings == [True]
+
+
+async def test_profile_folds_away_at_80_columns_and_comes_back() -> None:
+    async with running(size=(80, 24)) as (app, pilot, _source):
+        profile = app.query_one(FanProfile)
+        assert not profile.display
+        await press(app, pilot, "i")
+        assert profile.display
+        await press(app, pilot, "i")
+        assert not profile.display
+    async with running(size=(120, 36)) as (app, _pilot, _source):
+        assert app.query_one(FanProfile).display
+
+
+async def test_keymap_remaps_bindings_and_help_shows_it() -> None:
+    async with running(keymap={"like": "L"}) as (app, pilot, source):
+        await press(app, pilot, "tab", "l")
+        assert calls(source, "like") == []
+        await press(app, pilot, "L")
+        assert len(calls(source, "like")) == 1
+        await press(app, pilot, "f1")
+        body = str(app.screen.query_one("#help-body").render())
+        assert "Like or unlike the selected message" in body
+        line = next(li for li in body.splitlines() if "Like or unlike" in li)
+        assert line.strip().startswith("L ")
+        await press(app, pilot, "escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_every_binding_has_an_id_and_a_tooltip() -> None:
+    async with running() as (app, _pilot, _source):
+        for owner in (app, app.query_one(ChatList), app.query_one(Thread), app.query_one(Composer)):
+            for binding in owner.BINDINGS:
+                assert getattr(binding, "id", None), binding
+        for binding in app.BINDINGS:
+            assert binding.tooltip, binding  # type: ignore[union-attr]
+
+
+async def test_palette_offers_actions_jump_to_chat_and_themes() -> None:
+    async with running() as (app, pilot, source):
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Like", "Pin", "Mute", "Next unread", "Reply to", "Theme"):
+            assert wanted in titles
+        second = source.accounts()[1].account_id
+        target = (await source.chats(second, "all", "", 7, 1))[0]
+        app.jump_to(second, target.chat_id)
+        await app.settled()
+        await pilot.pause()
+        assert (app.account_id, app.chat_id) == (second, target.chat_id)
+
+
+async def test_themes_switch_and_carry_the_app_variables() -> None:
+    async with running(theme="fansly-high-contrast") as (app, pilot, _source):
+        assert app.theme == "fansly-high-contrast"
+        assert app.theme_variables["unread-badge"] == "#ffff00"
+        app.theme = "fansly-light"
+        await pilot.pause()
+        assert app.theme_variables["unread-badge"] == "#d6246e"
+    async with running(theme="no-such-theme") as (app, _pilot, _source):
+        assert app.theme == "fansly-dark"
+        assert any("no-such-theme" in n.message for n in app._notifications)
+
+
+async def test_older_messages_load_when_scrolling_up() -> None:
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        thread = app.query_one(Thread)
+        assert len(thread.message_views) == 30
+        thread.focus()
+        for _ in range(35):
+            await pilot.press("up")
+        await app.settled()
+        await pilot.pause()
+        assert len(thread.message_views) >= 60
+        selected = thread.selected
+        assert isinstance(selected, MessageView)
+        assert selected.has_class("-selected")
