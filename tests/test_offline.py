@@ -1,0 +1,78 @@
+"""With the gateway gone every read works from the cache, and queued actions wait; when it is
+back they are delivered, once each."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from test_sync_support import count_in_sandbox, open_workspace, wait_for
+
+from console.sandbox.server import SandboxServer
+from console.sandbox.world import build_world
+from console.store.rows import OutboxState
+from console.sync.updates import ConnectionChanged, Update
+
+
+async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
+    tmp_path: Path,
+) -> None:
+    world = build_world(7, "small")
+    first = SandboxServer(world=world, requests_per_minute=100_000)
+    port, key = first.server.port, first.api_key
+    creator = next(iter(world.accounts.values()))
+    chat = creator.chat_order()[0]
+    account = creator.account_id
+
+    await first.__aenter__()
+    workspace = await open_workspace(first, tmp_path / "cache.sqlite3")
+    try:
+        await workspace.start()
+        await workspace.wait_backfilled()
+        await first.__aexit__(None, None, None)  # the gateway goes away
+
+        async with workspace.bus.subscribe() as updates:
+            seen: list[Update] = []
+
+            async def state_is(state: str) -> bool:
+                while not updates.empty():
+                    seen.append(updates.get_nowait())
+                return workspace.connection.state == state
+
+            # Reads: the chat list, a thread, scrolling past what was fetched, the fan.
+            assert await workspace.store.count_chats(account) == 40
+            newest = await workspace.load_older(account, chat.id, None, 10)
+            assert [r.message_id for r in newest] == [m["id"] for m in chat.messages[-10:]]
+            older = await workspace.load_older(account, chat.id, newest[0], 10)
+            assert [r.message_id for r in older] == [m["id"] for m in chat.messages[-15:-10]]
+            assert await workspace.store.fan(account, chat.fan_id) is not None
+            hits = await workspace.store.search(chat.messages[-1]["content"].split()[0])
+            assert hits
+
+            # Actions are queued and shown at once, then wait for the gateway.
+            sent = await workspace.send(account, chat.id, "queued while offline")
+            await workspace.like(account, chat.id, chat.messages[-2]["id"])
+            await workspace.mute(account, chat.fan_id)
+            await wait_for(lambda: state_is("offline"), updates)
+            states = [u.state for u in seen if isinstance(u, ConnectionChanged)]
+            assert states[:1] == ["reconnecting"]
+            pending, _ = await workspace.store.outbox_counts(account)
+            assert pending == 3
+            row = await workspace.store.message(sent)
+            assert row is not None and row.state == "pending"
+
+            # The gateway comes back on the same address with the same world.
+            second = SandboxServer(world=world, port=port, api_key=key, requests_per_minute=100_000)
+            async with second:
+                await wait_for(lambda: state_is("live"), updates)
+                async with asyncio.timeout(10):
+                    await workspace.drain_outbox()
+                assert count_in_sandbox(second, chat.id, "queued while offline") == 1
+                assert chat.fan_id in creator.muted
+                liked = chat.messages[-3]
+                assert any(like.get("userId") == creator.native_id for like in liked["likes"])
+                items = await workspace.store.outbox_items(account)
+                assert [i.state for i in items] == [OutboxState.SENT] * 3
+                assert second.gateway.usage.requests["send_message"] == 1
+    finally:
+        await workspace.stop()
