@@ -97,6 +97,7 @@ class Delivery:
     body: bytes
     headers: dict[str, str]
     attempts: int = 0
+    duplicate: bool = False
 
 
 class Simulator:
@@ -295,10 +296,15 @@ class Simulator:
                 ok = False
         if ok:
             self.delivered += 1
-            if self.duplicate_rate and self.rng.random() < self.duplicate_rate:
+            if (
+                not delivery.duplicate
+                and self.duplicate_rate
+                and self.rng.random() < self.duplicate_rate
+            ):
                 self.duplicates += 1
                 self._add_outstanding(1)
-                self._later(self.rng.uniform(0.0, 0.1), Delivery(*_copy(delivery)))
+                copy = Delivery(delivery.key, delivery.body, dict(delivery.headers), duplicate=True)
+                self._later(self.rng.uniform(0.0, 0.1), copy)
             self._add_outstanding(-1)
             return
         if delivery.attempts >= self.max_attempts:
@@ -500,10 +506,6 @@ class Simulator:
         now = _now_ms()
         sub.update(status=EXPIRED, autoRenew=0, endsAt=now, updatedAt=now)
         return "subscription.expired", dict(sub)
-
-
-def _copy(delivery: Delivery) -> tuple[str, bytes, dict[str, str]]:
-    return delivery.key, delivery.body, dict(delivery.headers)
 
 
 def _now_ms() -> int:
