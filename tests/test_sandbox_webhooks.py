@@ -182,9 +182,8 @@ async def test_listener_down_then_up_everything_arrives(sandbox_async: SandboxSe
     simulator.backoff_base = 0.05
     simulator.backoff_cap = 0.3
     await _simulate(sandbox_async, 300)
-    async with asyncio.timeout(10):
-        while simulator.retried < 300:  # every event has failed at least once
-            await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):  # every event has failed at least once
+        await simulator.wait_for(lambda sim: sim.retried >= 300)
     rec = Receiver()
     async with EmbeddedServer(rec.app(), port=port):
         async with asyncio.timeout(30):

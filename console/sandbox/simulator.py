@@ -19,7 +19,7 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -140,6 +140,7 @@ class Simulator:
         self._outstanding = 0
         self._queue: asyncio.Queue[Delivery] | None = None
         self._idle: asyncio.Event | None = None
+        self._progress: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._timers: set[asyncio.TimerHandle] = set()
@@ -156,6 +157,7 @@ class Simulator:
         self._queue = asyncio.Queue()
         self._idle = asyncio.Event()
         self._idle.set()
+        self._progress = asyncio.Condition()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
         self._tasks.append(asyncio.create_task(self._generate()))
 
@@ -199,6 +201,19 @@ class Simulator:
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.drain(), self._loop))
             return
         await self._idle.wait()
+
+    async def wait_for(self, predicate: Callable[[Simulator], bool]) -> None:
+        """Wait until ``predicate(self)`` holds; checked after every delivery attempt."""
+        if self._loop is not None and asyncio.get_running_loop() is not self._loop:
+            future = asyncio.run_coroutine_threadsafe(self.wait_for(predicate), self._loop)
+            await asyncio.wrap_future(future)
+            return
+        if self._progress is None:
+            if not predicate(self):
+                raise RuntimeError("the simulator is not started")
+            return
+        async with self._progress:
+            await self._progress.wait_for(lambda: predicate(self))
 
     def wait_delivered(self, timeout: float | None = None) -> bool:
         """``drain`` for a thread with no running loop; False on timeout."""
@@ -274,6 +289,9 @@ class Simulator:
             except Exception:  # a bug here must not stop the other deliveries
                 self.failed += 1
                 self._add_outstanding(-1)
+            if self._progress is not None:
+                async with self._progress:
+                    self._progress.notify_all()
 
     def _http(self) -> httpx.AsyncClient:
         # Made on first use: building one costs ~0.1 s (TLS context), most sandboxes never send.
