@@ -183,6 +183,10 @@ async def test_reply_quote_and_attachments(store: Store) -> None:
             ),
         ],
     )
+    await store.upsert_messages(
+        ACCOUNT, "c1", [message("m1", text="the original\nquestion", minutes=1, pinned=True)]
+    )
+    assert [r.message_id for r in await store.pinned_messages("c1")] == ["m1"]
     rows = await store.latest_messages("c1")
     assert rows[1].reply_to_id == "m1" and rows[1].reply_to_text == "the original question"
     assert rows[1].attachments[0].content_id == "77"

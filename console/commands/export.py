@@ -81,7 +81,7 @@ async def export(store: Store, out: IO[str], account_id: str | None) -> dict[str
                     fan_data["subscription"] = (
                         fan.subscription.model_dump(mode="json") if fan.subscription else None
                     )
-                write({"type": "chat", **_plain(asdict(chat)), "fan": fan_data})
+                write({"type": "chat", **_plain(chat._asdict()), "fan": fan_data})
                 after = -1
                 while page := await store.messages_after(chat.chat_id, after, PAGE):
                     for row in page:

@@ -7,7 +7,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,51 +61,68 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_STATES = {state.value: state for state in MessageState}
+
+
 def message_row(row: Sequence[Any]) -> MessageRow:
+    # Hot path (every page of every thread): most messages have no attachments, likes or quote,
+    # so those skip JSON and pydantic entirely.
     reply_text = row[10]
     if reply_text is not None:
         from console.store.text import one_line
 
         reply_text = one_line(reply_text)
+    attachments = row[11]
+    likes = row[12]
     return MessageRow(
-        pos=row[0],
-        account_id=row[1],
-        chat_id=row[2],
-        message_id=row[3],
-        client_id=row[4],
-        sender_id=row[5],
-        from_creator=bool(row[6]),
-        text=row[7],
-        created_at=dt_required(row[8]),
-        reply_to_id=row[9],
-        reply_to_text=reply_text,
-        attachments=[Attachment.model_validate(a) for a in json.loads(row[11])],
-        likes=[Like.model_validate(like) for like in json.loads(row[12])],
-        liked_by_creator=bool(row[13]),
-        pinned=bool(row[14]),
-        state=MessageState(row[15]),
-        error=row[16],
-        tip_millis=row[17],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        row[7],
+        datetime.fromtimestamp(row[8] / 1000, tz=UTC),
+        row[9],
+        reply_text,
+        []
+        if attachments == "[]"
+        else [Attachment.model_validate(a) for a in json.loads(attachments)],
+        [] if likes == "[]" else [Like.model_validate(x) for x in json.loads(likes)],
+        bool(row[13]),
+        bool(row[14]),
+        _STATES[row[15]],
+        row[16],
+        row[17],
     )
 
 
 def chat_row(row: Sequence[Any]) -> ChatRow:
     return ChatRow(
-        account_id=row[0],
-        chat_id=row[1],
-        fan_id=row[2],
-        fan_name=row[3],
-        fan_username=row[4],
-        unread=row[5],
-        preview=row[6],
-        last_from_creator=bool(row[7]),
-        last_activity=dt(row[8]),
-        waiting_since=dt(row[9]),
-        pinned=bool(row[10]),
-        muted=bool(row[11]),
-        vip=bool(row[12]),
-        subscriber=bool(row[13]),
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        bool(row[7]),
+        dt(row[8]),
+        dt(row[9]),
+        bool(row[10]),
+        bool(row[11]),
+        bool(row[12]),
+        bool(row[13]),
     )
+
+
+def preview(text: str | None, has_attachments: int | None) -> str:
+    """The chat list's one-line preview of a message (an SQL function on the writer)."""
+    from console.store.text import one_line
+
+    line = one_line(text or "")
+    return line or ("(attachment)" if has_attachments else "")
 
 
 def prepare_file(path: Path) -> None:
@@ -133,6 +150,8 @@ async def connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
         PRAGMA cache_size=-16000;
         PRAGMA query_only={1 if read_only else 0};"""
     )
+    if not read_only:
+        await db.create_function("preview", 2, preview, deterministic=True)
     return db
 
 
@@ -148,6 +167,8 @@ class StoreCore:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
+        self._creators: dict[str, str | None] = {}
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -178,8 +199,9 @@ class StoreCore:
             return row
         return None
 
-    @staticmethod
-    async def _ensure_account(db: aiosqlite.Connection, account_id: str) -> None:
+    async def _ensure_account(self, db: aiosqlite.Connection, account_id: str) -> None:
+        if account_id in self._creators:
+            return
         await db.execute(
             "INSERT INTO accounts(account_id, name, position, updated_at) "
             "VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM accounts), ?) "
@@ -197,8 +219,9 @@ class StoreCore:
             (chat_id, account_id, fan_id, now_ms()),
         )
 
-    @staticmethod
-    async def _creator_id(db: aiosqlite.Connection, account_id: str) -> str | None:
+    async def _creator_id(self, db: aiosqlite.Connection, account_id: str) -> str | None:
+        if account_id in self._creators:
+            return self._creators[account_id]
         rows = await db.execute_fetchall(
             "SELECT fansly_account_id FROM accounts WHERE account_id = ?", (account_id,)
         )
@@ -211,8 +234,3 @@ class StoreCore:
         for db in (self._reader, self._writer):
             with contextlib.suppress(Exception):
                 await db.close()
-
-
-def chunks(items: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -36,21 +36,24 @@ class EventLog(CacheWrites):
         subscriptions compare their times.
         """
         async with self._transaction() as db:
+            # The seq is the row's key, not part of the stored JSON: one statement, no update.
             cursor = await db.execute(
                 """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
-                    received_at) VALUES (?, ?, ?, '', ?)
+                    received_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(idempotency_key) DO NOTHING""",
-                (event.idempotency_key, event.type.value, event.account_id, now_ms()),
+                (
+                    event.idempotency_key,
+                    event.type.value,
+                    event.account_id,
+                    event.model_dump_json(exclude={"seq"}),
+                    now_ms(),
+                ),
             )
             if cursor.rowcount == 0:
                 return None
             seq = cursor.lastrowid
             assert seq is not None
             stored = event.model_copy(update={"seq": seq})
-            await db.execute(
-                "UPDATE event_log SET event_json = ? WHERE seq = ?",
-                (stored.model_dump_json(), seq),
-            )
             await self._ensure_account(db, event.account_id)
             updates = await self._apply(db, stored)
         updates.append(EventApplied(stored))
@@ -59,9 +62,15 @@ class EventLog(CacheWrites):
     async def events_since(self, seq: int, limit: int = 500) -> list[Event]:
         """Logged events after ``seq``, oldest first (the hub's resume)."""
         rows = await self._read(
-            "SELECT event_json FROM event_log WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+            "SELECT seq, event_json FROM event_log WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
         )
-        return [Event.model_validate_json(row[0]) for row in rows]
+        events = []
+        for row in rows:
+            event = Event.model_validate_json(row[1])
+            event.seq = row[0]
+            events.append(event)
+        return events
 
     async def last_event_seq(self) -> int:
         row = await self._read_one("SELECT COALESCE(MAX(seq), 0) FROM event_log")
@@ -90,12 +99,23 @@ class EventLog(CacheWrites):
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
-        await self._ensure_chat(db, account_id, chat_id, fan_id)
         before = await self._one(
-            db, "SELECT COALESCE(MAX(pos), -1) FROM messages WHERE chat_id = ?", (chat_id,)
+            db,
+            "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
+            "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL) "
+            "FROM messages WHERE chat_id = ?",
+            (message.id, chat_id, chat_id),
         )
+        if not before[2]:
+            await self._ensure_chat(db, account_id, chat_id, fan_id)
         change = await self._upsert_message(
-            db, account_id, chat_id, message, creator_id=creator_id, from_creator=sent
+            db,
+            account_id,
+            chat_id,
+            message,
+            creator_id=creator_id,
+            from_creator=sent,
+            exists=bool(before[1]),
         )
         if change is None:
             return []

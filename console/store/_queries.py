@@ -91,7 +91,9 @@ class CacheQueries(StoreCore):
         search: str | None = None,
     ) -> int:
         where, params = _chat_where(account_id, filter, search)
-        row = await self._read_one(f"SELECT COUNT(*) FROM {CHAT_FROM} WHERE {where}", params)
+        # The fans join only matters to a name search; without it the count is index-only.
+        source = CHAT_FROM if len(params) > 1 else "chats c"
+        row = await self._read_one(f"SELECT COUNT(*) FROM {source} WHERE {where}", params)
         return int(row[0])
 
     async def chat(self, chat_id: str) -> ChatRow | None:
@@ -233,6 +235,15 @@ class CacheQueries(StoreCore):
         if len(older) + len(newer) + 1 < limit and len(newer) < limit // 2:
             older = await self.messages_before(chat_id, target.pos, limit - 1 - len(newer))
         return [*older, target, *newer]
+
+    async def pinned_messages(self, chat_id: str, limit: int = 100) -> list[MessageRow]:
+        """The chat's pinned messages, newest first."""
+        rows = await self._read(
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pinned = 1 "
+            "ORDER BY m.pos DESC LIMIT ?",
+            (chat_id, limit),
+        )
+        return [message_row(row) for row in rows]
 
     async def search(
         self,

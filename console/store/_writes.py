@@ -13,13 +13,12 @@ from console.api.models import SubscriptionStatus as SubStatus
 from console.store._core import (
     NEXT_POS,
     StoreCore,
-    chunks,
     dumps,
     ms,
     now_ms,
     pos_params,
 )
-from console.store.text import clean_stored, one_line
+from console.store.text import clean_stored
 from console.sync.updates import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
 
 _INSERT_MESSAGE = f"""
@@ -102,6 +101,7 @@ class CacheWrites(StoreCore):
                     for index, a in enumerate(accounts)
                 ],
             )
+        self._creators.update({a.account_id: a.fansly_account_id for a in accounts})
 
     async def upsert_fan(self, account_id: str, fan: Fan) -> list[Update]:
         """Store a fan's full profile (lists included, replacing the cached ones)."""
@@ -215,16 +215,6 @@ class CacheWrites(StoreCore):
                 updates.append(ChatChanged(account_id, chat_id))
         return updates
 
-    async def _existing_ids(self, db: aiosqlite.Connection, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for part in chunks(ids):
-            marks = ",".join("?" * len(part))
-            rows = await db.execute_fetchall(
-                f"SELECT message_id FROM messages WHERE message_id IN ({marks})", part
-            )
-            found.update(row[0] for row in rows)
-        return found
-
     async def _upsert_message(
         self,
         db: aiosqlite.Connection,
@@ -234,6 +224,7 @@ class CacheWrites(StoreCore):
         *,
         creator_id: str | None,
         from_creator: bool | None = None,
+        exists: bool | None = None,
     ) -> MessageAdded | MessageChanged | None:
         """Insert or update one server message; the change, or ``None`` when nothing changed."""
         if from_creator is None:
@@ -269,7 +260,7 @@ class CacheWrites(StoreCore):
         cursor = await db.execute(_INSERT_MESSAGE, params)
         if cursor.rowcount == 0:
             return None
-        if exists is None:
+        if not exists:
             return MessageAdded(account_id, chat_id, message.id)
         return MessageChanged(account_id, chat_id, message.id)
 
@@ -294,46 +285,28 @@ class CacheWrites(StoreCore):
 
         Derived from the messages themselves, so events applied in any order end the same.
         """
-        last = await self._one(
-            db,
-            """SELECT COALESCE(message_id, client_id), created_at, text, from_creator,
-                attachments_json != '[]'
-            FROM messages WHERE chat_id = ? AND state != 'failed' ORDER BY pos DESC LIMIT 1""",
-            (chat_id,),
-        )
-        answered = await self._one(
-            db,
-            """SELECT MAX(pos) FROM messages
-            WHERE chat_id = ? AND from_creator = 1 AND state != 'failed'""",
-            (chat_id,),
-        )
-        waiting = await self._one(
-            db,
-            """SELECT created_at FROM messages WHERE chat_id = ? AND from_creator = 0
-                AND pos > ? ORDER BY pos LIMIT 1""",
-            (chat_id, answered[0] if answered and answered[0] is not None else -1),
-        )
-        if last is None:
-            await db.execute(
-                "UPDATE chats SET unread_count = MAX(0, unread_count + ?) WHERE chat_id = ?",
-                (unread_delta, chat_id),
-            )
-            return
-        preview = one_line(last[2]) or ("(attachment)" if last[4] else "")
         await db.execute(
-            """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
-                last_from_creator = ?, waiting_since = ?,
-                unread_count = MAX(0, unread_count + ?)
-            WHERE chat_id = ?""",
-            (
-                last[0],
-                last[1],
-                preview,
-                last[3],
-                waiting[0] if waiting else None,
-                unread_delta,
-                chat_id,
-            ),
+            """UPDATE chats SET
+                last_message_id = COALESCE((SELECT COALESCE(message_id, client_id)
+                    FROM messages WHERE chat_id = :chat AND state != 'failed'
+                    ORDER BY pos DESC LIMIT 1), last_message_id),
+                last_message_at = COALESCE((SELECT created_at FROM messages
+                    WHERE chat_id = :chat AND state != 'failed'
+                    ORDER BY pos DESC LIMIT 1), last_message_at),
+                last_preview = COALESCE((SELECT preview(text, attachments_json != '[]')
+                    FROM messages WHERE chat_id = :chat AND state != 'failed'
+                    ORDER BY pos DESC LIMIT 1), last_preview),
+                last_from_creator = COALESCE((SELECT from_creator FROM messages
+                    WHERE chat_id = :chat AND state != 'failed'
+                    ORDER BY pos DESC LIMIT 1), last_from_creator),
+                waiting_since = (SELECT created_at FROM messages
+                    WHERE chat_id = :chat AND from_creator = 0 AND pos > COALESCE(
+                        (SELECT MAX(pos) FROM messages WHERE chat_id = :chat
+                            AND from_creator = 1 AND state != 'failed'), -1)
+                    ORDER BY pos LIMIT 1),
+                unread_count = MAX(0, unread_count + :delta)
+            WHERE chat_id = :chat""",
+            {"chat": chat_id, "delta": unread_delta},
         )
 
     @staticmethod

@@ -36,7 +36,10 @@ class Store(LocalData, CacheQueries):
         except BaseException:
             await writer.close()
             raise
-        return cls(path, writer, reader)
+        store = cls(path, writer, reader)
+        for account in await store.accounts():
+            store._creators[account.account_id] = account.fansly_account_id
+        return store
 
     async def __aenter__(self) -> Store:
         return self

@@ -29,6 +29,8 @@ def clean_stored(text: str) -> str:
 
 def _printable(text: str) -> str:
     """Whitespace collapsed to single spaces, control and format characters dropped."""
+    if text.isprintable():  # the common case, checked in C
+        return text
     text = _SPACES.sub(" ", text)
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
 
