@@ -339,7 +339,8 @@ class _Builder:
 
         hostile_msgs = self._hostile_messages(i)
         count = max(count, len(hostile_msgs) + 2)
-        times = sorted(rng.randint(start, last_at - 1) for _ in range(count - 1))
+        # Distinct seconds, so ids (ms + random sub-second) keep the chat's order.
+        times = sorted(rng.sample(range(start, last_at), count - 1))
         times.append(last_at)
         unread_tail = rng.randint(1, 3) if rng.random() < 0.35 else 0
         from_fan = True
