@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -23,195 +22,25 @@ from types import TracebackType
 from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Account, RateBudget
-from console.config import ConfigError, Settings, SyncSettings
+from console.config import ConfigError, Settings
 from console.events import Event
 from console.store import Store, store_path
 from console.store.rows import MessageRow, OutboxItem, OutboxKind
-from console.sync.backfill import Backfill, BackfillReport, History
+from console.sync.account import AccountSync
+from console.sync.backfill import BackfillReport, History
 from console.sync.connection import Connection
-from console.sync.outbox import RECONCILE_DELAY, OutboxSender
 from console.sync.policy import Backoff
 from console.sync.updates import (
     ChatChanged,
     ConnectionChanged,
-    FanChanged,
     MessageAdded,
     MessageChanged,
     OutboxChanged,
     SyncProgress,
-    Update,
     UpdateBus,
 )
 
 log = logging.getLogger(__name__)
-
-#: The typing indicator lasts about five seconds (§10.6); sending it more often wastes budget.
-TYPING_INTERVAL = 3.0
-
-
-class AccountSync:
-    """One connected account: backfill, the outbox sender, gap filling and fan refreshes."""
-
-    def __init__(
-        self,
-        account: Account,
-        store: Store,
-        client: FanslyClient | None,
-        connection: Connection,
-        publish: Callable[[Update], None],
-        settings: SyncSettings,
-        *,
-        backoff: Backoff | None = None,
-        reconcile_delay: float | None = None,
-    ) -> None:
-        self.account = account
-        self.account_id = account.account_id
-        self.store = store
-        self.client = client
-        self.connection = connection
-        self._publish = publish
-        self.settings = settings
-        self.backoff = backoff or Backoff()
-        self.history: History | None = None
-        self.sender: OutboxSender | None = None
-        if client is not None:
-            self.history = History(self.account_id, store, client)
-            self.sender = OutboxSender(
-                self.account_id,
-                store,
-                client,
-                connection,
-                publish,
-                backoff=backoff,
-                reconcile_delay=RECONCILE_DELAY if reconcile_delay is None else reconcile_delay,
-            )
-        self.progress: SyncProgress | None = None
-        self.report: BackfillReport | None = None
-        #: The last error that stopped the backfill (a bad key, a refused account).
-        self.error: ApiError | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._backfilled = asyncio.Event()
-        self._last_typing: dict[str, float] = {}
-
-    @property
-    def online(self) -> bool:
-        return self.client is not None and self.connection.live
-
-    def publish(self, update: Update) -> None:
-        if isinstance(update, SyncProgress) and update.account_id == self.account_id:
-            self.progress = update
-        self._publish(update)
-
-    def start(self, *, backfill: bool = True) -> None:
-        """Start the outbox sender and (by default) a backfill in the background."""
-        if self.sender is not None:
-            self._tasks.append(asyncio.create_task(self._run_sender(), name=f"outbox:{self.id}"))
-        if backfill and self.client is not None:
-            self._tasks.append(asyncio.create_task(self._run_backfill(), name=f"sync:{self.id}"))
-        else:
-            self._backfilled.set()
-
-    @property
-    def id(self) -> str:
-        return self.account_id
-
-    async def stop(self) -> None:
-        tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _run_sender(self) -> None:
-        assert self.sender is not None
-        await self.sender.run()
-
-    async def _run_backfill(self) -> None:
-        """Backfill, waiting out a lost gateway; a refusal (bad key, 404) stops it."""
-        try:
-            while True:
-                await self.connection.wait_live()
-                try:
-                    self.report = await self.backfill()
-                    self.error = None
-                    return
-                except GatewayUnreachable as exc:
-                    self.connection.lost(str(exc))
-                except ApiError as exc:
-                    self.error = exc
-                    log.warning("backfill of %s stopped: %s", self.account_id, exc)
-                    return
-        finally:
-            self._backfilled.set()
-
-    async def backfill(self) -> BackfillReport:
-        """Run one backfill now and return its report (raises the gateway's errors)."""
-        if self.history is None:
-            raise RuntimeError("offline: nothing to backfill from")
-        run = Backfill(
-            self.history,
-            self.publish,
-            messages_per_chat=self.settings.messages_per_chat,
-            concurrency=self.settings.concurrency,
-        )
-        try:
-            report = await run.run()
-        except GatewayUnreachable as exc:
-            self.connection.lost(str(exc))
-            raise
-        self.connection.ok()
-        self.report = report
-        return report
-
-    async def wait_backfilled(self) -> None:
-        await self._backfilled.wait()
-
-    async def load_older(
-        self, chat_id: str, before: MessageRow | int | None, limit: int
-    ) -> list[MessageRow]:
-        if self.history is None:
-            return await History.cached(self.store, chat_id, before, limit)
-        try:
-            return await self.history.older(
-                chat_id, before, limit, self.publish, online=self.online
-            )
-        except ApiError as exc:
-            # Scrolling must work offline: show what the cache has, fill the gap later.
-            if isinstance(exc, GatewayUnreachable):
-                self.connection.lost(str(exc))
-            return await History.cached(self.store, chat_id, before, limit)
-
-    async def typing(self, chat_id: str) -> None:
-        if self.client is None or not self.online:
-            return
-        now = time.monotonic()
-        if now - self._last_typing.get(chat_id, -TYPING_INTERVAL) < TYPING_INTERVAL:
-            return
-        self._last_typing[chat_id] = now
-        try:
-            await self.client.typing(self.account_id, chat_id)
-        except ApiError as exc:  # best effort: a lost indicator is no loss
-            if isinstance(exc, GatewayUnreachable):
-                self.connection.lost(str(exc))
-
-    async def refresh_fan(self, fan_id: str) -> None:
-        """Fetch a fan's profile, lists and spend into the cache (raises gateway errors)."""
-        if self.client is None or not self.online:
-            return
-        client = self.client
-        profiles, lists, earnings = await asyncio.gather(
-            client.accounts_by_ids([fan_id]),
-            client.lists(self.account_id, fan_id=fan_id),
-            client.fan_earnings(self.account_id, fan_id),
-        )
-        cached = await self.store.fan(self.account_id, fan_id)
-        if profiles:
-            fan = profiles[0].model_copy(update={"lists": [row.label for row in lists]})
-            if fan.subscription is None and cached is not None:
-                fan.subscription = cached.subscription
-            for update in await self.store.upsert_fan(self.account_id, fan):
-                self.publish(update)
-        await self.store.set_fan_earnings(self.account_id, fan_id, earnings)
-        self.publish(FanChanged(self.account_id, fan_id))
 
 
 class Workspace:
@@ -377,16 +206,43 @@ class Workspace:
             return list(accounts)
         return [a for a in accounts if a.account_id in self.only_accounts]
 
+    async def _list_profile(self, name: str) -> list[Account]:
+        """A profile's accounts from its gateway, remembered and cached (raises its errors)."""
+        client = self.clients[name]
+        listed = await client.list_accounts()
+        self.connections[name].ok()
+        profile = self.settings.profiles.get(name)
+        wanted = set(profile.accounts) if profile is not None else set()
+        accounts = self._visible([a for a in listed if not wanted or a.account_id in wanted])
+        for account in accounts:
+            if account.fansly_account_id is None:
+                # The store tells the creator's messages from the fans' by this id.
+                with contextlib.suppress(ApiError):
+                    creator = await client.creator_id(account.account_id)
+                    account = account.model_copy(update={"fansly_account_id": creator})
+            self._accounts[account.account_id] = account
+        self._profile_accounts[name] = [self._accounts[a.account_id] for a in accounts]
+        await self.store.upsert_accounts(
+            [a for listed in self._profile_accounts.values() for a in listed]
+        )
+        return self._profile_accounts[name]
+
+    async def connect(self) -> list[Account]:
+        """List every profile's accounts now and attach them without starting anything;
+        raises the first gateway error (bad key, unreachable). For one-shot commands."""
+        for name, client in self.clients.items():
+            for account in await self._list_profile(name):
+                self._attach(account, client, self.connections[name], backfill=False, start=False)
+            self._attached[name].set()
+        return self.accounts
+
     async def _attach_profile(self, name: str, backfill: bool) -> None:
         client = self.clients[name]
         connection = self.connections[name]
-        wanted = (
-            set(self.settings.profiles[name].accounts) if name in self.settings.profiles else set()
-        )
         try:
             while True:
                 try:
-                    listed = await client.list_accounts()
+                    accounts = await self._list_profile(name)
                     break
                 except GatewayUnreachable as exc:
                     connection.lost(str(exc))
@@ -399,22 +255,7 @@ class Workspace:
                     self.errors[name] = exc
                     log.warning("profile %s: %s", name, exc)
                     return
-            connection.ok()
-            accounts = [a for a in listed if not wanted or a.account_id in wanted]
-            accounts = self._visible(accounts)
             for account in accounts:
-                if account.fansly_account_id is None:
-                    with contextlib.suppress(ApiError):
-                        creator = await client.creator_id(account.account_id)
-                        account = account.model_copy(update={"fansly_account_id": creator})
-                self._accounts[account.account_id] = account
-            self._profile_accounts[name] = [
-                self._accounts[a.account_id] for a in accounts if a.account_id in self._accounts
-            ]
-            await self.store.upsert_accounts(
-                [a for profile in self._profile_accounts.values() for a in profile]
-            )
-            for account in self._profile_accounts[name]:
                 self._attach(account, client, connection, backfill=backfill)
         finally:
             self._attached[name].set()
@@ -431,8 +272,12 @@ class Workspace:
         connection: Connection,
         *,
         backfill: bool,
+        start: bool = True,
     ) -> None:
-        if account.account_id in self.engines:
+        existing = self.engines.get(account.account_id)
+        if existing is not None:
+            if start and not existing.started:
+                existing.start(backfill=backfill)
             return
         engine = AccountSync(
             account,
@@ -445,7 +290,8 @@ class Workspace:
             reconcile_delay=self.reconcile_delay,
         )
         self.engines[account.account_id] = engine
-        engine.start(backfill=backfill)
+        if start:
+            engine.start(backfill=backfill)
         self.bus.publish(ChatChanged(account.account_id, ""))
 
     # -- state the UI shows ---------------------------------------------------------------------
@@ -651,3 +497,6 @@ class Workspace:
         for update in applied.updates:
             self.bus.publish(update)
         return applied.seq
+
+
+__all__ = ["AccountSync", "BackfillReport", "Workspace"]
