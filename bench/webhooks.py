@@ -1,0 +1,344 @@
+"""Webhook listener throughput and latency, beside a bare endpoint measured in the same run.
+
+One server (Starlette + uvicorn on ``EmbeddedServer``, in a thread) serves both:
+
+- ``POST /webhooks/fansly``: the real listener, signature check, normalise, one SQLite
+  transaction in a real ``Store`` per event, hub fan-out after the answer;
+- ``POST /bare``: answers 200 without reading the body, the same stack doing no work.
+
+Throughput: separate loader processes POST pre-signed deliveries (unique keys) as fast as the
+server answers, first to ``/bare`` then to the listener; the ratio is the figure that holds on
+a noisy machine. Latency: a paced sender at a steady rate (200/s by default) and an in-process
+hub subscriber; the time from just before the POST to the subscriber's ``get()``.
+
+    .venv/bin/python bench/webhooks.py [--seconds 5] [--loaders 2] [--concurrency 16] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from console.events import Event
+from console.serving import EmbeddedServer
+from console.store import Store
+from console.webhooks.app import create_listener_app
+from console.webhooks.hub import EventHub
+from console.webhooks.memory import MemoryEventLog
+from console.webhooks.signature import sign
+
+SECRET = "whsec_bench_0123456789"
+PATH = "/webhooks/fansly"
+MEMORY_PATH = "/webhooks/memory"
+
+
+def delivery(n: int, tag: str) -> tuple[bytes, dict[str, str]]:
+    """A signed §16.0 message.received with a unique key and message id."""
+    body = json.dumps(
+        {
+            "event": "message.received",
+            "idempotencyKey": f"evt_{tag}_{n}",
+            "accountId": "fansly_acc_bench",
+            "timestamp": "2026-09-22T12:00:00.000Z",
+            "data": {
+                "id": f"{tag}{n:012d}",
+                "groupId": f"2000000000000{n % 50:05d}",
+                "senderId": f"6000000000000{n % 50:05d}",
+                "content": f"bench message {n}: are you online tonight?",
+                "createdAt": 1_790_000_000 + n,
+                "attachments": [],
+                "interactions": [],
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+    return body, {"Content-Type": "application/json", "X-Fansly-Signature": sign(SECRET, body)}
+
+
+# --- the loaders (separate processes) ----------------------------------------------------
+
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    """One keep-alive HTTP/1.1 POST on an open connection; the status code."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def _request(host: str, path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _load(url: str, seconds: float, concurrency: int, tag: str) -> int:
+    # A minimal keep-alive HTTP/1.1 client: httpx's pool costs more CPU per request than the
+    # bare endpoint, so with it the loader, not the server, would be measured.
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    # Bodies are signed before the clock starts: signing is the gateway's cost, not ours.
+    prepared = [
+        _request(f"{host}:{port}", parts.path, *delivery(n, tag))
+        for n in range(int(4000 * seconds))
+    ]
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(start: int) -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection(host, port)
+        n = start
+        try:
+            while time.perf_counter() < deadline and n < len(prepared):
+                status = await _post(reader, writer, prepared[n])
+                if status != 200:
+                    raise RuntimeError(f"status {status}")
+                done += 1
+                n += concurrency
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return done
+
+
+def _loader(url: str, seconds: float, concurrency: int, tag: str, out: Any) -> None:
+    out.put(asyncio.run(_load(url, seconds, concurrency, tag)))
+
+
+def load(url: str, *, seconds: float, loaders: int, concurrency: int, tag: str) -> float:
+    """Requests per second the server answered (all loaders together)."""
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    processes = [
+        context.Process(target=_loader, args=(url, seconds, concurrency, f"{tag}{i}", out))
+        for i in range(loaders)
+    ]
+    for process in processes:
+        process.start()
+    # Each loader starts its own clock once its bodies are signed; their runs overlap but are
+    # not perfectly aligned, so the sum slightly understates a fully parallel load.
+    total = sum(out.get(timeout=seconds + 120) for _ in processes)
+    for process in processes:
+        process.join()
+    return total / seconds
+
+
+# --- the server ---------------------------------------------------------------------------
+
+
+class Bench:
+    """The server under test: listener + bare endpoint + an in-process hub subscriber."""
+
+    def __init__(self, cache: Path) -> None:
+        self.cache = cache
+        self.store: Store | None = None
+        self.hub = EventHub(token="bench-token")
+        self.received: dict[str, float] = {}
+        self.all_received = threading.Condition()
+
+    async def sink(self, event: Event) -> int | None:
+        assert self.store is not None
+        applied = await self.store.apply_event(event)
+        return None if applied is None else applied.seq
+
+    async def subscriber(self) -> None:
+        async with self.hub.subscribe() as queue:
+            while True:
+                event = await queue.get()
+                self.received[event.idempotency_key] = time.perf_counter()
+                if queue.empty():
+                    with self.all_received:
+                        self.all_received.notify_all()
+
+    def app(self) -> Starlette:
+        listener = create_listener_app(self.sink, secrets=[SECRET], hub=self.hub)
+        # The same listener with an in-memory log: its own cost without SQLite.
+        memory = create_listener_app(
+            MemoryEventLog().apply_event, secrets=[SECRET], path=MEMORY_PATH, hub=EventHub()
+        )
+
+        async def bare(request: Request) -> Response:
+            return JSONResponse({"ok": True})
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            self.store = await Store.open(self.cache)
+            task = asyncio.create_task(self.subscriber())
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await self.store.close()
+
+        return Starlette(
+            routes=[
+                Route("/bare", bare, methods=["POST"]),
+                Route(MEMORY_PATH, memory, methods=["POST"]),
+                Mount("/", app=listener),
+            ],
+            lifespan=lifespan,
+        )
+
+
+async def _paced(url: str, rate: float, count: int) -> dict[str, float]:
+    """POST ``count`` deliveries at ``rate`` per second; when each POST started."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    prepared = [
+        (f"evt_lat_{n}", _request(f"{host}:{port}", parts.path, *delivery(n, "lat")))
+        for n in range(count)
+    ]
+    sent: dict[str, float] = {}
+    queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
+
+    async def sender() -> None:
+        # Several open connections, like a gateway's delivery workers: one slow answer does
+        # not hold back the next event.
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while (item := await queue.get()) is not None:
+                key, request = item
+                sent[key] = time.perf_counter()
+                status = await _post(reader, writer, request)
+                if status != 200:
+                    raise RuntimeError(f"status {status}")
+        finally:
+            writer.close()
+
+    senders = [asyncio.create_task(sender()) for _ in range(8)]
+    start = time.perf_counter()
+    for n, item in enumerate(prepared):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        queue.put_nowait(item)
+    for _ in senders:
+        queue.put_nowait(None)
+    await asyncio.gather(*senders)
+    return sent
+
+
+def _pacer(url: str, rate: float, count: int, out: Any) -> None:
+    out.put(asyncio.run(_paced(url, rate, count)))
+
+
+def paced(url: str, bench: Bench, rate: float, count: int) -> list[float]:
+    """Latency (ms) from just before each POST to the in-process subscriber's ``get()``.
+
+    The sender is another process, so it does not share the server's GIL; ``perf_counter``
+    is CLOCK_MONOTONIC on Linux, one clock for every process of the machine.
+    """
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    process = context.Process(target=_pacer, args=(url, rate, count, out))
+    process.start()
+    sent: dict[str, float] = out.get(timeout=count / rate + 120)
+    process.join()
+    # The last events reach the subscriber just after their answers: wait for them.
+    with bench.all_received:
+        arrived = bench.all_received.wait_for(lambda: sent.keys() <= bench.received.keys(), 10)
+    if not arrived:
+        print("warning: some events never reached the subscriber", file=sys.stderr)
+    return [(bench.received[key] - at) * 1000 for key, at in sent.items() if key in bench.received]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
+    parser.add_argument("--loaders", type=int, default=2, help="loader processes")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight each")
+    parser.add_argument("--rate", type=float, default=200.0, help="events/s for latency")
+    parser.add_argument("--latency-events", type=int, default=2000)
+    parser.add_argument("--json", action="store_true", help="all figures as JSON, last line")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = Bench(Path(tmp) / "bench.sqlite3")
+        server = EmbeddedServer(bench.app()).start_thread()
+        try:
+            base = server.url
+            opts = {"seconds": args.seconds, "loaders": args.loaders}
+            bare = load(f"{base}/bare", concurrency=args.concurrency, tag="b", **opts)
+            memory = load(f"{base}{MEMORY_PATH}", concurrency=args.concurrency, tag="m", **opts)
+            listener = load(f"{base}{PATH}", concurrency=args.concurrency, tag="l", **opts)
+            latencies = paced(f"{base}{PATH}", bench, args.rate, args.latency_events)
+        finally:
+            server.stop_thread()
+        stored = len(bench.received)
+
+    p50 = statistics.median(latencies) if latencies else float("nan")
+    p99 = percentile(latencies, 99) if latencies else float("nan")
+    figures = {
+        "bare_rps": round(bare, 1),
+        "listener_rps": round(listener, 1),
+        "listener_no_cache_rps": round(memory, 1),
+        "listener_no_cache_ratio": round(memory / bare, 3) if bare else None,
+        "ratio": round(listener / bare, 3) if bare else None,
+        "ratio_goal": 0.5,
+        "latency_rate_per_s": args.rate,
+        "latency_events": len(latencies),
+        "latency_p50_ms": round(p50, 2),
+        "latency_p99_ms": round(p99, 2),
+        "latency_max_ms": round(max(latencies), 2) if latencies else None,
+        "latency_p99_goal_ms": 20.0,
+        "events_reaching_subscriber": stored,
+        "loaders": args.loaders,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "cpus": os.cpu_count(),
+    }
+    print(f"bare endpoint      {bare:8.1f} req/s   (same server, no work)")
+    print(
+        f"listener -> cache  {listener:8.1f} req/s   ratio {figures['ratio']} "
+        f"(goal >= 0.5: {'ok' if bare and listener / bare >= 0.5 else 'MISSED'})"
+    )
+    print(
+        f"listener, no cache {memory:8.1f} req/s   ratio {figures['listener_no_cache_ratio']} "
+        "(verify + parse + normalise + hub, in-memory log instead of SQLite)"
+    )
+    print(
+        f"POST -> subscriber at {args.rate:.0f}/s: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+        f"(goal <= 20 ms: {'ok' if p99 <= 20 else 'MISSED'}), n={len(latencies)}"
+    )
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
