@@ -82,4 +82,8 @@ def print_demo(args: argparse.Namespace, chats_per_account: int = 5) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return print_demo(args)
+    if args.print:
+        return print_demo(args)
+    from console.tui.launch import run_demo
+
+    return run_demo(args)

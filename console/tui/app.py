@@ -196,6 +196,8 @@ class ConsoleApp(App[int]):
         for item in BUILTIN_THEMES:
             self.register_theme(item)
         self.theme_problems: list[str] = []
+        #: Said once the screen is up (a listener that could not start, …).
+        self.startup_notes: list[str] = []
         if themes_dir is not None:
             user_themes, self.theme_problems = load_user_themes(themes_dir)
             for item in user_themes:
@@ -246,6 +248,8 @@ class ConsoleApp(App[int]):
             self.notify(
                 f"Unknown theme {wanted!r}; using {self.theme}.", severity="warning", markup=False
             )
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", markup=False)
         for problem in self.theme_problems:
             self.notify(f"Theme file skipped: {problem}", severity="warning", markup=False)
         self.query_one(ReplyBar).display = False
@@ -253,7 +257,7 @@ class ConsoleApp(App[int]):
         self._render_filter_bar()
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
-        status.render_status()
+        status.apply(self.source.connection())
         self._update_layout()
         self._pump_updates()
         self._start_services()
@@ -261,7 +265,7 @@ class ConsoleApp(App[int]):
             self._show_account(self.account_id)
         else:
             self.query_one("#thread-title", Static).update(
-                Content("No connected accounts. Check the API key, or try `fansly-console demo`.")
+                Content("Waiting for the gateway to list the connected accounts…")
             )
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
@@ -318,9 +322,27 @@ class ConsoleApp(App[int]):
             post(EventArrived(update.event))
 
     @on(ChatsStale)
-    def _chats_stale(self, message: ChatsStale) -> None:
+    async def _chats_stale(self, message: ChatsStale) -> None:
+        if message.account_id not in self.views:
+            await self._refresh_accounts()
         if message.account_id == self.account_id:
             self.query_one(ChatList).reload()
+
+    async def _refresh_accounts(self) -> None:
+        """Add tabs for accounts that appeared (the gateway listed them after start)."""
+        tabs = self.query_one(Tabs)
+        for account in self.source.accounts():
+            if account.account_id in self.views:
+                continue
+            index = len(self.accounts)
+            self.accounts.append(account)
+            self.views[account.account_id] = _AccountView()
+            await tabs.add_tab(Tab(plain(account.name, one_line=True), id=f"account-{index}"))
+        if self.account_id is None and self.accounts:
+            self._show_account(self.accounts[0].account_id)
+            self.query_one("#thread-title", Static).update(Content(""))
+            self.query_one(ChatList).focus()
+        self.post_message(UnreadStale())
 
     @on(UnreadStale)
     @work(group="unread", exclusive=True, exit_on_error=False)
@@ -355,7 +377,7 @@ class ConsoleApp(App[int]):
     @on(FanStale)
     def _fan_stale(self, message: FanStale) -> None:
         if message.account_id == self.account_id and message.fan_id == self.fan_id:
-            self._load_fan(message.account_id, message.fan_id)
+            self._load_fan(message.account_id, self.chat_id or "")
 
     @on(StatusChanged)
     def _status_changed(self, message: StatusChanged) -> None:
@@ -486,7 +508,8 @@ class ConsoleApp(App[int]):
         self.query_one(Thread).open_chat(account_id, chat_id, row.fan_name, row.unread)
         self.query_one(Composer).load_draft(await self.source.draft(account_id, chat_id))
         self._refresh_pins()
-        self._load_fan(account_id, row.fan_id)
+        self._load_fan(account_id, chat_id)
+        self.source.refresh_fan(account_id, row.fan_id)
         if row.unread:
             self._mark_read(account_id, chat_id)
 
@@ -495,8 +518,8 @@ class ConsoleApp(App[int]):
         await self.source.mark_read(account_id, chat_id)
 
     @work(group="fan", exclusive=True, exit_on_error=False)
-    async def _load_fan(self, account_id: str, fan_id: str) -> None:
-        self.query_one(FanProfile).show(await self.source.fan_card(account_id, fan_id))
+    async def _load_fan(self, account_id: str, chat_id: str) -> None:
+        self.query_one(FanProfile).show(await self.source.fan_card(account_id, chat_id))
 
     @work(group="pins", exclusive=True, exit_on_error=False)
     async def _refresh_pins(self) -> None:

@@ -17,6 +17,7 @@ from console.api.models import Account, Fan, Like, Message, RateBudget, Subscrip
 from console.events import Event, EventType, Provider
 from console.sync.updates import (
     ChatChanged,
+    ConnectionChanged,
     EventApplied,
     FanChanged,
     MessageAdded,
@@ -127,6 +128,9 @@ class MemorySource:
     def accounts(self) -> Sequence[Account]:
         return list(self._accounts)
 
+    def connection(self) -> ConnectionChanged:
+        return ConnectionChanged("offline", self.now, "in-memory world")
+
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
 
@@ -226,11 +230,14 @@ class MemorySource:
         chat = self._by_id[(account_id, chat_id)]
         return [r for r in chat.messages if r.message.pinned]
 
-    async def fan_card(self, account_id: str, fan_id: str) -> FanCard | None:
-        for chat in self._chats.get(account_id, []):
-            if chat.fan.id == fan_id:
-                return FanCard(chat.fan, muted=chat.muted, notes=self.notes.get(fan_id, []))
-        return None
+    async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
+        chat = self._by_id.get((account_id, chat_id))
+        if chat is None:
+            return None
+        return FanCard(chat.fan, muted=chat.muted, notes=self.notes.get(chat.fan.id, []))
+
+    def refresh_fan(self, account_id: str, fan_id: str) -> None:
+        self.calls.append(("refresh_fan", (account_id, fan_id)))
 
     async def unread_counts(self) -> dict[str, int]:
         return {a: sum(c.unread for c in chats) for a, chats in self._chats.items()}

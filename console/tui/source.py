@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from console.api.models import Account, Fan, Message, RateBudget
-from console.sync.updates import UpdateBus
+from console.sync.updates import ConnectionChanged, UpdateBus
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
 CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")
@@ -56,6 +56,13 @@ class MessageRow:
     liked_by_me: bool = False
     #: The quoted message when this one replies to another (None when unknown or not a reply).
     reply_to: Message | None = None
+    #: The local id a pending message had before the server gave it one.
+    client_id: str | None = None
+
+    def known_as(self, message_id: str) -> bool:
+        return message_id == self.message.id or (
+            self.client_id is not None and message_id == self.client_id
+        )
 
     @property
     def id(self) -> str:
@@ -79,6 +86,8 @@ class ConsoleSource(Protocol):
     def accounts(self) -> Sequence[Account]: ...
 
     def budget(self) -> RateBudget | None: ...
+
+    def connection(self) -> ConnectionChanged: ...
 
     async def chats(
         self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
@@ -106,7 +115,14 @@ class ConsoleSource(Protocol):
 
     async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]: ...
 
-    async def fan_card(self, account_id: str, fan_id: str) -> FanCard | None: ...
+    async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
+        """The profile of the chat's fan (refreshed from the API in the background if online:
+        a ``FanChanged`` follows)."""
+        ...
+
+    def refresh_fan(self, account_id: str, fan_id: str) -> None:
+        """Fetch the fan's profile in the background when online (``FanChanged`` follows)."""
+        ...
 
     async def unread_counts(self) -> dict[str, int]: ...
 

@@ -181,7 +181,7 @@ class Thread(VerticalScroll, can_focus=True):
 
     def view_of(self, message_id: str) -> MessageView | None:
         for view in self.query_children(MessageView):
-            if view.message_id == message_id:
+            if view.row.known_as(message_id):
                 return view
         return None
 
@@ -247,7 +247,9 @@ class Thread(VerticalScroll, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 1
 
     async def message_added(self, row: MessageRow) -> None:
-        if self.view_of(row.id) is not None:
+        if self.view_of(row.id) is not None or (
+            row.client_id is not None and self.view_of(row.client_id) is not None
+        ):
             await self.message_changed(row)
             return
         stick = self.at_bottom
@@ -261,6 +263,8 @@ class Thread(VerticalScroll, can_focus=True):
 
     async def message_changed(self, row: MessageRow) -> None:
         view = self.view_of(row.id)
+        if view is None and row.client_id is not None:
+            view = self.view_of(row.client_id)
         if view is not None:
             view.update_row(row)
 

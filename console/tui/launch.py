@@ -1,0 +1,226 @@
+"""Start the console: on the configured gateway (``fansly-console``) or on the embedded
+sandbox with its simulator (``fansly-console demo``).
+
+Everything runs in one event loop: the Textual app, the sync workspace, the webhook listener
+and (for the demo) the sandbox and its simulator. The servers are entered as the app's
+services once it is mounted, and closed when it exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import secrets
+import sys
+import tempfile
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from console import paths
+from console.config import Profile, Settings, load_settings
+from console.sync.engine import Workspace
+from console.tui.app import ConsoleApp, make_app
+from console.tui.workspace_source import WorkspaceSource
+
+NO_KEY = (
+    "No API key is configured: set FANSLY_API_KEY=…, or api_key under [profiles.default] in {}.\n"
+    "To see the console without one, run `fansly-console demo` (a built-in sandbox)."
+)
+
+
+class Running:
+    """The workspace as an app service: started on mount, stopped on exit (once)."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.stopped = False
+
+    async def __aenter__(self) -> Workspace:
+        await self.workspace.start()
+        return self.workspace
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        if not self.stopped:
+            self.stopped = True
+            await self.workspace.stop()
+
+
+def listener_service(settings: Settings, workspace: Workspace) -> AbstractAsyncContextManager[Any]:
+    """The webhook listener on the configured address, writing into the workspace."""
+    from console.serving import EmbeddedServer
+    from console.webhooks.app import create_listener_app
+    from console.webhooks.sinks import as_sink
+
+    hook = settings.webhooks
+    app = create_listener_app(
+        as_sink(workspace.apply_event),
+        secrets=[s.get_secret_value() for s in hook.secrets],
+        path=hook.path,
+        max_body_bytes=hook.max_body_bytes,
+    )
+    return EmbeddedServer(app, host=hook.host, port=hook.port)
+
+
+def _app(
+    settings: Settings, workspace: Workspace, services: list[Any], theme: str | None, title: str
+) -> ConsoleApp:
+    ui = settings.ui
+    return make_app(
+        WorkspaceSource(workspace),
+        theme=theme or ui.theme,
+        keymap=ui.keymap,
+        tip_alert_dollars=ui.tip_alert_dollars,
+        waiting_alert_minutes=ui.waiting_alert_minutes,
+        services=services,
+        themes_dir=paths.themes_dir(),
+        title=title,
+    )
+
+
+def run_console(args: argparse.Namespace) -> int:
+    """``fansly-console [--offline] [--theme T] [--profile P]``."""
+    import asyncio
+
+    settings = load_settings()
+    offline = bool(getattr(args, "offline", False))
+    if not offline and not settings.configured_profiles():
+        print(NO_KEY.format(paths.config_file()), file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        workspace = await Workspace.open(settings, profile=args.profile, offline=offline)
+        services: list[Any] = []
+        notes: list[str] = []
+        hook = settings.webhooks
+        if not offline and hook.embedded:
+            if hook.secrets:
+                try:
+                    services.append(listener_service(settings, workspace))
+                except OSError as exc:
+                    notes.append(
+                        f"Webhook listener not started on {hook.host}:{hook.port}: {exc.strerror}"
+                    )
+            else:
+                notes.append("No webhook secret configured: live events are off (see README).")
+        running = Running(workspace)
+        services.append(running)
+        title = "offline" if offline else ""
+        app = _app(settings, workspace, services, args.theme, title)
+        app.startup_notes = notes
+        try:
+            await app.run_async()
+        finally:
+            # Normally the app stopped it already; a workspace never started still owns its store.
+            await running.stop()
+        return app.return_code or 0
+
+    return asyncio.run(main())
+
+
+def _demo_settings(base: Settings, base_url: str, api_key: str, secret: str) -> Settings:
+    """The user's UI settings, with one profile on the sandbox."""
+    demo = base.model_copy(deep=True)
+    demo.profiles = {
+        "demo": Profile(api_key=SecretStr(api_key), base_url=base_url, requests_per_minute=100_000)
+    }
+    demo.default_profile = "demo"
+    demo.webhooks = demo.webhooks.model_copy(
+        update={"secrets": [SecretStr(secret)], "port": 0, "host": "127.0.0.1"}
+    )
+    return demo
+
+
+def demo_cache_path(seed: int, size: str, tmp: Path) -> Path:
+    """``FANSLY_CONSOLE_HOME``'s data dir when set (kept for inspection), else a temp dir."""
+    import os
+
+    if os.environ.get("FANSLY_CONSOLE_HOME"):
+        path = paths.data_dir() / f"demo-{seed}-{size}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{path}{suffix}").unlink()
+        return path
+    return tmp / "demo.sqlite3"
+
+
+async def build_demo(
+    *,
+    seed: int = 7,
+    size: str = "default",
+    simulate_per_minute: float = 12.0,
+    theme: str | None = None,
+    cache: Path,
+    settings: Settings | None = None,
+) -> tuple[ConsoleApp, Running, Any]:
+    """The console on a fresh sandbox: listener bound first (the simulator needs its URL),
+    then the sandbox, then the workspace; the app enters them in that order on mount."""
+    from console.sandbox.server import SandboxServer
+    from console.store import Store
+    from console.webhooks.app import DEFAULT_PATH
+
+    settings = settings or Settings()
+    secret = f"whsec_{secrets.token_urlsafe(24)}"
+    api_key = f"sbx_{secrets.token_urlsafe(24)}"
+    from console.serving import EmbeddedServer
+    from console.webhooks.app import create_listener_app
+    from console.webhooks.sinks import as_sink
+
+    async def apply(event: Any) -> Any:
+        # The workspace is built below (it needs the sandbox's URL, which needs ours).
+        return await workspace.apply_event(event)
+
+    listener = EmbeddedServer(
+        create_listener_app(as_sink(apply), secrets=[secret], path=DEFAULT_PATH),
+        host="127.0.0.1",
+        port=0,
+    )
+    sandbox = SandboxServer(
+        seed=seed,
+        size=size,
+        api_key=api_key,
+        webhook_secret=secret,
+        webhook_url=listener.url + DEFAULT_PATH,
+        simulate_per_minute=simulate_per_minute,
+        requests_per_minute=100_000,
+    )
+    demo = _demo_settings(settings, sandbox.base_url, api_key, secret)
+    from console.api.client import client_from_settings
+
+    store = await Store.open(cache)
+    workspace = Workspace(
+        demo, store, clients={"demo": client_from_settings(demo, "demo")}, owns_store=True
+    )
+    running = Running(workspace)
+    app = _app(demo, workspace, [listener, sandbox, running], theme, f"demo · seed {seed}")
+    return app, running, sandbox
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``fansly-console demo``: the full console on the embedded sandbox."""
+    import asyncio
+
+    base = load_settings()
+
+    async def main(tmp: Path) -> int:
+        app, running, _sandbox = await build_demo(
+            seed=args.seed,
+            size=args.size,
+            simulate_per_minute=args.simulate,
+            theme=args.theme,
+            cache=demo_cache_path(args.seed, args.size, tmp),
+            settings=base,
+        )
+        try:
+            await app.run_async()
+        finally:
+            await running.stop()
+        return app.return_code or 0
+
+    with tempfile.TemporaryDirectory(prefix="fansly-demo-") as tmp:
+        return asyncio.run(main(Path(tmp)))

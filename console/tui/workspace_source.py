@@ -1,0 +1,214 @@
+"""The sync engine's :class:`~console.sync.engine.Workspace` (and its store) as a
+:class:`~console.tui.source.ConsoleSource`.
+
+Reads go to the store's query API; actions to the workspace, which stores them first and
+delivers them through the outbox. Store rows are turned into the console's rows here, so the
+widgets never depend on the store's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from console.api.models import Account, Fan, Message, RateBudget
+from console.store import MessageRow as StoreMessage
+from console.store import MessageState as StoreState
+from console.sync.engine import Workspace
+from console.sync.updates import ConnectionChanged, UpdateBus
+from console.tui.source import ChatFilter, ChatRow, FanCard, MessageRow, MessageState
+
+_STATES = {
+    StoreState.SENT: MessageState.SENT,
+    StoreState.PENDING: MessageState.PENDING,
+    StoreState.FAILED: MessageState.FAILED,
+}
+
+
+def to_row(row: StoreMessage) -> MessageRow:
+    """A store message as the thread shows it (no validation: the store already did it)."""
+    message = Message.model_construct(
+        id=row.key,
+        chat_id=row.chat_id,
+        sender_id=row.sender_id,
+        content=row.text,
+        created_at=row.created_at,
+        in_reply_to=row.reply_to_id,
+        attachments=row.attachments,
+        likes=row.likes,
+        pinned=row.pinned,
+        read_at=None,
+        tip_millis=row.tip_millis,
+    )
+    quoted = None
+    if row.reply_to_id and row.reply_to_text is not None:
+        quoted = Message.model_construct(
+            id=row.reply_to_id,
+            chat_id=row.chat_id,
+            sender_id="",
+            content=row.reply_to_text,
+            created_at=row.created_at,
+            in_reply_to=None,
+            attachments=[],
+            likes=[],
+            pinned=False,
+            read_at=None,
+            tip_millis=0,
+        )
+    return MessageRow(
+        message=message,
+        outgoing=row.from_creator,
+        state=_STATES.get(row.state, MessageState.SENT),
+        error=row.error or "",
+        liked_by_me=row.liked_by_creator,
+        reply_to=quoted,
+        client_id=row.client_id,
+    )
+
+
+class WorkspaceSource:
+    """Adapts a started (or starting) Workspace to what the console needs."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+        self.bus: UpdateBus = workspace.bus
+
+    # -- reading -------------------------------------------------------------------------
+
+    def accounts(self) -> Sequence[Account]:
+        return self.workspace.accounts
+
+    def budget(self) -> RateBudget | None:
+        return self.workspace.budget()
+
+    def connection(self) -> ConnectionChanged:
+        return self.workspace.connection
+
+    async def chats(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> list[ChatRow]:
+        # The store's rows carry every field the list reads, under the same names.
+        rows: list[Any] = await self.store.chats(
+            account_id, filter=filter, search=search or None, offset=offset, limit=limit
+        )
+        return rows
+
+    async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
+        return await self.store.count_chats(account_id, filter, search or None)
+
+    async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
+        row: Any = await self.store.chat(chat_id)
+        return row
+
+    async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
+        found: list[Any] = []
+        for account in self.workspace.accounts:
+            found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
+        return found[:limit]
+
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
+        return [to_row(r) for r in await self.store.latest_messages(chat_id, limit)]
+
+    async def messages_before(
+        self, account_id: str, chat_id: str, before_id: str, limit: int
+    ) -> list[MessageRow]:
+        anchor = await self.store.message(before_id)
+        if anchor is None:
+            return []
+        rows = await self.workspace.load_older(account_id, chat_id, anchor.pos, limit)
+        return [to_row(r) for r in rows]
+
+    async def message(self, account_id: str, chat_id: str, message_id: str) -> MessageRow | None:
+        row = await self.store.message(message_id)
+        return None if row is None else to_row(row)
+
+    async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]:
+        # The store has no "pinned messages of a chat" query; like the workspace's own
+        # fan→chat lookup, this one read goes through its reader connection.
+        from console.store._core import MESSAGE_COLUMNS, MESSAGE_FROM, message_row
+
+        rows = await self.store._read(
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pinned = 1 "
+            "ORDER BY m.pos DESC LIMIT 5",
+            (chat_id,),
+        )
+        return [to_row(message_row(r)) for r in reversed(rows)]
+
+    async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
+        chat = await self.store.chat(chat_id)
+        if chat is None or chat.fan_id is None:
+            return None
+        row = await self.store.fan(account_id, chat.fan_id)
+        if row is None:
+            fan = Fan.model_construct(
+                id=chat.fan_id, username=chat.fan_username, display_name=chat.fan_name, lists=[]
+            )
+        else:
+            fan = Fan.model_construct(
+                id=row.fan_id,
+                username=row.username,
+                display_name=row.display_name,
+                avatar_url=row.avatar_url,
+                created_at=None,
+                subscription=row.subscription,
+                lifetime_spend_millis=row.lifetime_spend_millis,
+                tips_millis=row.tips_millis,
+                last_purchase_at=row.last_purchase_at,
+                last_purchase_millis=row.last_purchase_millis,
+                lists=row.lists,
+            )
+        note = await self.store.get_note(account_id, chat.fan_id)
+        return FanCard(fan, muted=chat.muted, notes=[note.text] if note else [])
+
+    def refresh_fan(self, account_id: str, fan_id: str) -> None:
+        self.workspace.refresh_fan(account_id, fan_id)
+
+    async def unread_counts(self) -> dict[str, int]:
+        return await self.store.unread_counts()
+
+    async def next_unread_chat(self, after: tuple[str, str] | None) -> tuple[str, str] | None:
+        if after is None:
+            return await self.store.next_unread_chat()
+        return await self.store.next_unread_chat(after[0], after[1])
+
+    async def draft(self, account_id: str, chat_id: str) -> str:
+        return await self.store.get_draft(chat_id)
+
+    async def save_draft(self, account_id: str, chat_id: str, text: str) -> None:
+        await self.store.set_draft(chat_id, text)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
+        return await self.workspace.send(account_id, chat_id, text, reply_to)
+
+    async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
+        if liked:
+            await self.workspace.like(account_id, chat_id, message_id)
+        else:
+            await self.workspace.unlike(account_id, chat_id, message_id)
+
+    async def set_pin(self, account_id: str, chat_id: str, message_id: str, pinned: bool) -> None:
+        if pinned:
+            await self.workspace.pin(account_id, chat_id, message_id)
+        else:
+            await self.workspace.unpin(account_id, chat_id, message_id)
+
+    async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None:
+        if muted:
+            await self.workspace.mute(account_id, fan_id)
+        else:
+            await self.workspace.unmute(account_id, fan_id)
+
+    async def typing(self, account_id: str, chat_id: str) -> None:
+        await self.workspace.typing(account_id, chat_id)
+
+    async def retry(self, account_id: str, message_id: str) -> None:
+        row = await self.store.message(message_id)
+        if row is None or row.client_id is None:
+            raise ValueError("this message has no queued send to retry")
+        await self.workspace.retry(row.client_id)
+
+    async def mark_read(self, account_id: str, chat_id: str) -> None:
+        await self.workspace.mark_read(account_id, chat_id)
