@@ -242,3 +242,18 @@ def test_simulate_from_another_thread_and_wait(sandbox: SandboxServer) -> None:
     assert [e["event"] for e in events] == ["chat.reaction"] * 5
     assert sandbox.simulator.wait_delivered(5) is True  # no URL: nothing pending
     assert sandbox.simulator.counters()["emitted"] == 5
+
+
+async def test_webhook_target_and_rate_can_change_while_running(
+    sandbox_async: SandboxServer, receiver: tuple[Receiver, str]
+) -> None:
+    rec, url = receiver
+    async with httpx.AsyncClient(base_url=sandbox_async.url, headers=sandbox_async.headers) as c:
+        response = await c.post("/_sandbox/webhook", json={"url": url, "rate_per_minute": 6000})
+        assert response.json()["data"] == {"url": url, "rate_per_minute": 6000.0}
+        async with asyncio.timeout(10):  # ~100 events a second from the fans' own clock
+            await sandbox_async.simulator.wait_for(lambda sim: sim.delivered >= 5)
+        await c.post("/_sandbox/webhook", json={"rate_per_minute": 0})
+        bad = await c.post("/_sandbox/webhook", json={"url": "ftp://x"})
+        assert bad.status_code == 400
+    assert len(rec.order) >= 5

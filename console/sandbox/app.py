@@ -49,6 +49,8 @@ class WebhookSink(Protocol):
 
     duplicate_rate: float
     out_of_order_rate: float
+    webhook_url: str | None
+    rate_per_minute: float
 
     def emit(self, event: str, creator: CreatorState, data: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -587,6 +587,25 @@ async def stats(gw: Gateway, call: Call) -> Any:
     }
 
 
+@route("POST", "/_sandbox/webhook", "sandbox_webhook", scoped=False)
+async def webhook_target(gw: Gateway, call: Call) -> Any:
+    """Point deliveries somewhere else, or change the fans' activity rate, while running."""
+    simulator = gw.webhook
+    if simulator is None:
+        raise ApiError(400, "this sandbox has no simulator")
+    if "url" in call.body:
+        url = call.body["url"]
+        if url is not None and (not isinstance(url, str) or not url.startswith("http")):
+            raise ApiError(400, "url must be an http(s) URL or null")
+        simulator.webhook_url = url
+    if "rate_per_minute" in call.body:
+        rate = call.body["rate_per_minute"]
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate < 0:
+            raise ApiError(400, "rate_per_minute must be a number ≥ 0")
+        simulator.rate_per_minute = float(rate)
+    return {"url": simulator.webhook_url, "rate_per_minute": simulator.rate_per_minute}
+
+
 @route("POST", "/_sandbox/simulate", "sandbox_simulate", scoped=False, status=201)
 async def simulate(gw: Gateway, call: Call) -> Any:
     if gw.webhook is None:
