@@ -18,7 +18,11 @@ EXIT_CONFIG = 2
 
 
 def _add_profile(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", help="config profile to use (default: the default profile)")
+    # SUPPRESS on the verbs: a subparser's default would overwrite `--profile X VERB`.
+    default = None if parser.prog == "fansly-console" else argparse.SUPPRESS
+    parser.add_argument(
+        "--profile", default=default, help="config profile to use (default: the default profile)"
+    )
 
 
 def _add_account(parser: argparse.ArgumentParser) -> None:

@@ -69,3 +69,13 @@ def test_unknown_verb_is_a_usage_error() -> None:
     result = run_cli("frobnicate")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_profile_is_honoured_before_or_after_the_verb() -> None:
+    from console.__main__ import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--profile", "agency", "accounts"]).profile == "agency"
+    assert parser.parse_args(["accounts", "--profile", "solo"]).profile == "solo"
+    assert parser.parse_args(["accounts"]).profile is None
+    assert parser.parse_args(["--profile", "agency", "sync"]).profile == "agency"
