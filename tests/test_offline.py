@@ -61,6 +61,11 @@ async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
             row = await workspace.store.message(sent)
             assert row is not None and row.state == "pending"
 
+            # A fan writes while the console cannot hear it (no webhook reaches it either).
+            missed = world.add_message(
+                creator, chat, sender_id=chat.fan_id, content="did you get this?"
+            )
+
             # The gateway comes back on the same address with the same world.
             second = SandboxServer(world=world, port=port, api_key=key, requests_per_minute=100_000)
             async with second:
@@ -69,10 +74,15 @@ async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
                     await workspace.drain_outbox()
                 assert count_in_sandbox(second, chat.id, "queued while offline") == 1
                 assert chat.fan_id in creator.muted
-                liked = chat.messages[-3]
+                liked = chat.messages[-4]
                 assert any(like.get("userId") == creator.native_id for like in liked["likes"])
                 items = await workspace.store.outbox_items(account)
                 assert [i.state for i in items] == [OutboxState.SENT] * 3
                 assert second.gateway.usage.requests["send_message"] == 1
+
+                async def caught_up() -> bool:
+                    return await workspace.store.message(missed["id"]) is not None
+
+                await wait_for(caught_up, updates)  # the catch-up sync after reconnecting
     finally:
         await workspace.stop()

@@ -209,3 +209,25 @@ async def test_offline_mode_reads_the_cache_and_never_touches_the_network(
         offline.refresh_fan(creator.account_id, chat.fan_id)
         await offline.typing(creator.account_id, chat.id)
     assert sum(sandbox_async.gateway.usage.requests.values()) == served
+
+
+async def test_refresh_fan_fills_profile_lists_and_spend(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    creator = creator_of(sandbox_async)
+    fan_id = max(creator.transactions, key=lambda f: len(creator.transactions[f]))
+    chat = creator.chats[creator.chat_by_fan[fan_id]]
+    creator.list_members.setdefault(creator.list_id("VIP"), set()).add(fan_id)
+    workspace = await open_workspace(sandbox_async, tmp_path / "cache.sqlite3")
+    async with workspace:
+        await workspace.start()
+        await workspace.wait_backfilled()
+        task = workspace.refresh_fan(creator.account_id, chat.fan_id)
+        assert task is not None
+        await task
+        fan = await workspace.store.fan(creator.account_id, fan_id)
+        assert fan is not None
+        assert "VIP" in fan.lists
+        expected = sum(tx["totalGross"] for tx in creator.transactions[fan_id])
+        assert fan.lifetime_spend_millis == expected > 0
+        assert fan.spend_history

@@ -16,7 +16,7 @@ from console.store.rows import MessageRow
 from console.sync.backfill import Backfill, BackfillReport, History
 from console.sync.connection import Connection
 from console.sync.outbox import RECONCILE_DELAY, OutboxSender
-from console.sync.policy import Backoff
+from console.sync.policy import Backoff, Outcome, classify
 from console.sync.updates import FanChanged, SyncProgress, Update
 
 log = logging.getLogger(__name__)
@@ -104,22 +104,33 @@ class AccountSync:
         await self.sender.run()
 
     async def _run_backfill(self) -> None:
-        """Backfill, waiting out a lost gateway; a refusal (bad key, 404) stops it."""
-        try:
-            while True:
-                await self.connection.wait_live()
-                try:
-                    self.report = await self.backfill()
-                    self.error = None
-                    return
-                except GatewayUnreachable as exc:
-                    self.connection.lost(str(exc))
-                except ApiError as exc:
+        """Backfill at start, then again each time the gateway comes back after being lost
+        (to catch up on what happened meanwhile). Transient failures are retried with
+        backoff; a refusal (bad key, unknown account) stops it."""
+        await self._backfill_until_done()
+        self._backfilled.set()
+        while True:
+            await self.connection.wait_lost()
+            await self.connection.wait_live()
+            await self._backfill_until_done()
+
+    async def _backfill_until_done(self) -> None:
+        attempt = 0
+        while True:
+            await self.connection.wait_live()
+            try:
+                self.report = await self.backfill()
+                self.error = None
+                return
+            except GatewayUnreachable as exc:
+                self.connection.lost(str(exc))
+            except ApiError as exc:
+                if classify(exc, idempotent=True) is not Outcome.RETRY or attempt >= 5:
                     self.error = exc
                     log.warning("backfill of %s stopped: %s", self.account_id, exc)
                     return
-        finally:
-            self._backfilled.set()
+                await asyncio.sleep(self.backoff.delay_for(exc, attempt))
+                attempt += 1
 
     async def backfill(self) -> BackfillReport:
         """Run one backfill now and return its report (raises the gateway's errors)."""

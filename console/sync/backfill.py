@@ -2,9 +2,9 @@
 
 Two phases. First the whole chat list, page by page, newest activity first; every page is
 stored with its cursor, so a killed run continues from the page it stopped at. A chat whose
-newest message is not in the cache yet (or that was never synced) is marked for the second
-phase: the latest ``messages_per_chat`` messages of each marked chat, a few chats at a time,
-each chat's cursor saved after every page.
+newest message is not the one its last pass ended on (or that was never synced) is marked for
+the second phase: the latest ``messages_per_chat`` messages of each marked chat, a few chats
+at a time, each chat's cursor saved after every page.
 
 A chat's pass stops early when it reaches a message the cache already had: everything older
 is known. When it stops on the count instead, the messages between the oldest one fetched and
@@ -283,7 +283,10 @@ class Backfill:
         for chat in chats:
             state = await self.store.get_backfill(self.account_id, chat.id)
             last = chat.last_message
-            changed = last is not None and await self.store.message(last.id) is None
+            # A finished chat keeps, as its cursor, the newest message the pass saw: anything
+            # else on top (even a message already cached, like our own send) may hide a
+            # message that arrived while nobody was listening.
+            changed = last is not None and state is not None and last.id != state.cursor
             if state is None or (state.done and changed):
                 await self.store.set_backfill(
                     self.account_id, chat.id, cursor=None, done=False, fetched=0
@@ -359,10 +362,16 @@ class Backfill:
             await self.store.set_backfill(
                 self.account_id,
                 chat_id,
-                cursor=None,
+                cursor=await self._newest_server_id(chat_id),
                 done=True,
                 fetched=already + len(walk.fetched_ids),
             )
+
+    async def _newest_server_id(self, chat_id: str) -> str | None:
+        for row in reversed(await self.store.latest_messages(chat_id, 20)):
+            if row.message_id is not None:
+                return row.message_id
+        return None
 
     async def _walk_saving(
         self, chat_id: str, cursor: str | None, want: int, resumed: bool, already: int

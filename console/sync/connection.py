@@ -51,6 +51,7 @@ class Connection:
         self.since = datetime.now(UTC)
         self.detail = "offline mode" if self.forced_offline else ""
         self._live = asyncio.Event()
+        self._lost = asyncio.Event()
         if not self.forced_offline:
             self._live.set()
         self._probe_task: asyncio.Task[None] | None = None
@@ -75,6 +76,7 @@ class Connection:
         if self.forced_offline or self.state == "live":
             return
         self._set("live", "")
+        self._lost.clear()
         self._live.set()
 
     def lost(self, detail: str) -> None:
@@ -83,6 +85,7 @@ class Connection:
             return
         if self.state == "live":
             self._live.clear()
+            self._lost.set()
             self._set("reconnecting", detail)
         if self._probe_task is None or self._probe_task.done():
             self._probe_task = asyncio.create_task(self._probe_until_live(), name="probe")
@@ -90,6 +93,10 @@ class Connection:
     async def wait_live(self) -> None:
         """Return once the gateway is reachable (never, in offline mode)."""
         await self._live.wait()
+
+    async def wait_lost(self) -> None:
+        """Return once the gateway has been lost (at once while it is)."""
+        await self._lost.wait()
 
     async def _probe_until_live(self) -> None:
         assert self._probe is not None
