@@ -176,8 +176,32 @@ END;
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 """
 
+# Prefix indexes for 2-4 characters: a search-as-you-type query ("he"*) then reads one
+# doclist newest-first and stops after a page, instead of merging every term it matches.
+_V4 = """
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+DROP TABLE messages_fts;
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    text, content='messages', content_rowid='pos', tokenize='unicode61 remove_diacritics 2',
+    prefix='2 3 4'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.pos, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.pos, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF pos, text ON messages BEGIN
+    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.pos, old.text);
+    INSERT INTO messages_fts(rowid, text) VALUES (new.pos, new.text);
+END;
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+"""
+
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
