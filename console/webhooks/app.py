@@ -183,6 +183,10 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
                 await websocket.close(code=CLOSE_BAD_REQUEST)
                 return
             after = int(after_text)
+        else:
+            # "From now on" is fixed before the handshake completes: an event the console
+            # could have caused after connecting is never taken for history.
+            after = await hub.current_seq()
         await websocket.accept()
         log.info("hub: console connected (after=%s)", after)
 

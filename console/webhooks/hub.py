@@ -99,6 +99,10 @@ class EventHub:
         finally:
             self._queues.discard(queue)
 
+    async def current_seq(self) -> int | None:
+        """The log's last seq: where a console that asked for "from now on" starts."""
+        return None if self.log is None else await self.log.last_event_seq()
+
     async def stream(self, after: int | None = None) -> AsyncIterator[Event]:
         """Every shown event after ``after`` (None: from now on), in seq order, forever.
 
