@@ -56,6 +56,7 @@ from console.tui.themes import BUILTIN_THEMES, DEFAULT_THEME, load_user_themes
 from console.tui.thread import PinnedStrip, Thread
 
 _LONG_LIVED = {"updates", "services"}
+RELOAD_INTERVAL = 0.05
 NARROW_WIDTH = 100  # below this the profile pane folds away
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 
@@ -190,6 +191,9 @@ class ConsoleApp(App[int]):
         self.open_delay = _OPEN_DELAY
         self._timer_idle = asyncio.Event()
         self._timer_idle.set()
+        self._throttle: dict[str, Any] = {}
+        self._throttle_idle = asyncio.Event()
+        self._throttle_idle.set()
         self._unread: dict[str, int] = {}
         if title:
             self.sub_title = title
@@ -326,7 +330,22 @@ class ConsoleApp(App[int]):
         if message.account_id not in self.views:
             await self._refresh_accounts()
         if message.account_id == self.account_id:
-            self.query_one(ChatList).reload()
+            self._throttled("chats", self.query_one(ChatList).reload)
+
+    def _throttled(self, name: str, callback: Callable[[], object]) -> None:
+        """Run ``callback`` at most once per ``RELOAD_INTERVAL``: a backfill or a webhook burst
+        publishes hundreds of "changed" updates a second, and each reload reads the store."""
+        if name in self._throttle:
+            return
+
+        def fire() -> None:
+            self._throttle.pop(name, None)
+            callback()
+            if not self._throttle:
+                self._throttle_idle.set()
+
+        self._throttle_idle.clear()
+        self._throttle[name] = self.set_timer(RELOAD_INTERVAL, fire)
 
     async def _refresh_accounts(self) -> None:
         """Add tabs for accounts that appeared (the gateway listed them after start)."""
@@ -345,8 +364,11 @@ class ConsoleApp(App[int]):
         self.post_message(UnreadStale())
 
     @on(UnreadStale)
+    def _unread_stale(self) -> None:
+        self._throttled("unread", self._load_unread)
+
     @work(group="unread", exclusive=True, exit_on_error=False)
-    async def _unread_stale(self) -> None:
+    async def _load_unread(self) -> None:
         self._unread = await self.source.unread_counts()
         tabs = self.query_one(Tabs)
         for i, account in enumerate(self.accounts):
@@ -355,7 +377,9 @@ class ConsoleApp(App[int]):
             if count:
                 label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
             with contextlib.suppress(Exception):
-                tabs.query_one(f"#account-{i}", Tab).label = label
+                tab = tabs.query_one(f"#account-{i}", Tab)
+                if tab.label != label:
+                    tab.label = label
 
     @on(ThreadChanged)
     async def _thread_changed(self, message: ThreadChanged) -> None:
@@ -529,7 +553,7 @@ class ConsoleApp(App[int]):
         self.query_one(PinnedStrip).show(rows)
 
     async def _save_draft(self) -> None:
-        if self.account_id is None or self.chat_id is None or not self.is_running:
+        if self.account_id is None or self.chat_id is None:
             return
         with contextlib.suppress(Exception):
             text = self.query_one(Composer).text
@@ -549,6 +573,15 @@ class ConsoleApp(App[int]):
         self._set_reply_to(None)
         await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
+
+    @on(Composer.Changed)
+    def _composer_changed(self) -> None:
+        # Kept as the chatter types, so a crash or a killed terminal loses at most a moment.
+        self._throttled("draft", self._save_draft_soon)
+
+    @work(group="draft", exclusive=True, exit_on_error=False)
+    async def _save_draft_soon(self) -> None:
+        await self._save_draft()
 
     @on(Composer.Typing)
     def _typing(self) -> None:
@@ -715,9 +748,10 @@ class ConsoleApp(App[int]):
         """Wait until no short-lived worker runs (tests, snapshots; the pump never ends)."""
         for _ in range(rounds):
             busy = [w for w in self.workers if w.group not in _LONG_LIVED and w.is_running]
-            if not busy and not self._open_timer_pending():
+            if not busy and not self._open_timer_pending() and not self._throttle:
                 return
-            await self.workers.wait_for_complete(busy)
+            # Exclusive workers cancel each other: a cancelled one is done too.
+            await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
             await self.animator.wait_until_complete()
             # Let the messages those workers posted be handled (they may start new workers).
             for _ in range(3):
@@ -730,6 +764,7 @@ class ConsoleApp(App[int]):
     async def _wait_timer(self) -> None:
         # The debounce is time by design; a test sets ``open_delay = 0``.
         await self._timer_idle.wait()
+        await self._throttle_idle.wait()
 
     def _run(self, call: Awaitable[Any]) -> None:
         self.run_worker(self._act(call), group="actions", exit_on_error=False)

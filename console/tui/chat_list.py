@@ -113,7 +113,7 @@ class ChatList(ScrollView, can_focus=True):
             return
         self.total = total
         self.rows = {start + i: row for i, row in enumerate(rows)}
-        self.virtual_size = Size(self.size.width, total * ROW_LINES)
+        self._set_virtual_height()
         if keep_selection and self.selected_chat_id:
             found = next(
                 (i for i, r in self.rows.items() if r.chat_id == self.selected_chat_id), None
@@ -157,8 +157,13 @@ class ChatList(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self._ensure_window()
 
+    def _set_virtual_height(self) -> None:
+        size = Size(self.size.width, self.total * ROW_LINES)
+        if size != self.virtual_size:  # a new virtual size means a layout pass
+            self.virtual_size = size
+
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.total * ROW_LINES)
+        self._set_virtual_height()
         self._ensure_window()
 
     # -- cursor --------------------------------------------------------------------------

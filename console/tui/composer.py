@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
@@ -18,14 +19,11 @@ class Composer(TextArea):
     """Write a reply. Enter sends; ctrl+j (or shift+enter where the terminal tells) is a newline."""
 
     BINDINGS = [
-        Binding(
-            "enter", "send", "Send", priority=True, id="composer.send", tooltip="Send the message"
-        ),
+        Binding("enter", "send", "Send", id="composer.send", tooltip="Send the message"),
         Binding(
             "ctrl+j,shift+enter",
             "newline",
             "New line",
-            priority=True,
             id="composer.newline",
             tooltip="Start a new line in the message (ctrl+j)",
         ),
@@ -62,6 +60,28 @@ class Composer(TextArea):
         self.clock = clock
         self._last_typing: float | None = None
         self._quiet = False  # loading a draft is not typing
+
+    def _keys_for(self, binding_id: str, default: str) -> set[str]:
+        keymap = getattr(self.app, "_keymap", {}) or {}
+        keys = keymap.get(binding_id, default)
+        return {key.strip() for key in keys.split(",") if key.strip()}
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Handled here, in the widget's own queue, not as (priority) bindings: a binding runs
+        # when the app sees the key, which can be before the widget has inserted the
+        # characters typed just before it (a fast typist, a paste over SSH) and would send
+        # half a message.
+        if event.key in self._keys_for("composer.send", "enter"):
+            event.stop()
+            event.prevent_default()
+            self.action_send()
+            return
+        if event.key in self._keys_for("composer.newline", "ctrl+j,shift+enter"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)
 
     def load_draft(self, text: str) -> None:
         self._quiet = text != self.text

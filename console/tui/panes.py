@@ -116,7 +116,8 @@ class StatusLine(Static):
             parts.append(Content.styled(f"  ✗ {failed} failed", "$text-error"))
         if self.budget is not None and self.budget.remaining is not None:
             parts.append(Content(f"  {self.budget.remaining}/{self.budget.limit} req left"))
-        self.update(Content.assemble(*parts))
+        # One line of fixed height: no layout pass needed (a backfill updates this a lot).
+        self.update(Content.assemble(*parts), layout=False)
 
     def since_text(self) -> str:
         return ago(self.connection.since, self.clock())

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from console.api.models import Message
+from console.api.models import Message, money_text
 from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, plain, utcnow
 
@@ -86,6 +86,10 @@ class MessageView(Static):
             quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
             parts.append(
                 plain("▏" + clean(quoted, one_line=True)[:120], style="italic $text-muted")
+            )
+        if msg.tip_millis:
+            parts.append(
+                Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
             )
         if msg.attachments:
             parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
