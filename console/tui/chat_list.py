@@ -7,14 +7,14 @@ long the fan has waited; then the preview.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import datetime
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import work
+from textual import events, work
+from textual._time import get_time
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.reactive import reactive
@@ -78,8 +78,11 @@ class ChatList(ScrollView, can_focus=True):
         self.selected_chat_id: str | None = None
         self._generation = 0
         self._pending_window: tuple[int, int] | None = None
-        #: When set, each cursor move appends key→painted seconds (the bench reads it).
+        #: When set, each cursor move appends key event → repainted seconds (the bench).
         self.latency_probe: list[float] | None = None
+        #: Called once the first rows are on screen (the bench's start-up figure).
+        self.first_paint_probe: Callable[[], None] | None = None
+        self._key_time: float | None = None
 
     # -- loading -------------------------------------------------------------------------
 
@@ -123,6 +126,9 @@ class ChatList(ScrollView, can_focus=True):
         if self.cursor >= total:
             self.set_reactive(ChatList.cursor, max(0, total - 1))
         self.refresh()
+        if self.first_paint_probe is not None and rows:
+            self.call_after_refresh(self.first_paint_probe)
+            self.first_paint_probe = None
         if self.selected_chat_id is None and total:
             self._select(open=False)
 
@@ -184,10 +190,15 @@ class ChatList(ScrollView, can_focus=True):
     def action_open(self) -> None:
         self._select(open=True)
 
+    async def _on_key(self, event: events.Key) -> None:
+        self._key_time = event.time
+        await super()._on_key(event)
+
     def _move(self, index: int) -> None:
         if not self.total:
             return
-        started = time.perf_counter()
+        started = self._key_time if self._key_time is not None else get_time()
+        self._key_time = None
         old = self.cursor
         self.cursor = max(0, min(self.total - 1, index))
         self.refresh_lines(old * ROW_LINES, ROW_LINES)
@@ -196,7 +207,7 @@ class ChatList(ScrollView, can_focus=True):
         self._select(open=False)
         if self.latency_probe is not None:
             probe = self.latency_probe
-            self.call_after_refresh(lambda: probe.append(time.perf_counter() - started))
+            self.call_after_refresh(lambda: probe.append(get_time() - started))
 
     def scroll_to_region_of(self, index: int) -> None:
         top = index * ROW_LINES

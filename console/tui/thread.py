@@ -132,6 +132,8 @@ class Thread(VerticalScroll, can_focus=True):
         self._exhausted = False
         self._loading_older = False
         self._generation = 0
+        #: Called with a message id once a new message is painted (the bench's figure).
+        self.shown_probe: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -261,6 +263,9 @@ class Thread(VerticalScroll, can_focus=True):
         previous = views[-1].row.message if views else None
         await self.mount_all(self._build([row], previous))
         self._prune(from_top=True)
+        if self.shown_probe is not None:
+            probe = self.shown_probe
+            self.call_after_refresh(probe, row.id)
         if stick:
             self.scroll_end(animate=False, immediate=True)
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)

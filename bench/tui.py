@@ -1,0 +1,301 @@
+"""Benchmark of the console UI on a large offline cache, with baselines from the same run.
+
+    .venv/bin/python bench/tui.py                  # 1,000,000-message cache (built once)
+    .venv/bin/python bench/tui.py --messages 200000 --json
+
+Figures (goals from issue 5 §10):
+
+- start-up to the first painted chat list, ours on the cache vs a minimal Textual app painting
+  one list of 50 lines; each measured in a fresh child process from before its imports to the
+  first paint (median of ``--rounds``). Goal: ratio ≤ 2.
+- key press → repaint while moving down a 10,000-chat list, measured inside the app from the
+  key event to the end of the refresh; p50 / p95. Goal: p95 ≤ 30 ms.
+- signed webhook POST → the message painted in the open thread (the embedded listener, the
+  workspace, the store, the update bus, the thread); p50 / p99. Goal: p99 ≤ 100 ms.
+- resident memory after opening 50 chats. Goal: ≤ 200 MB.
+
+The cache is ``bench/store.py``'s (5 accounts x 2,000 chats plus a 10,000-chat account), built
+once in the temp dir and shared with that bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOALS = {"startup_ratio": 2.0, "key_p95_ms": 30.0, "webhook_p99_ms": 100.0, "rss_mb": 200.0}
+BIG_ACCOUNT = "fansly_acc_big"
+SECRET = "whsec_bench"
+
+
+def _quantile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# -- start-up, in child processes ---------------------------------------------------------------
+
+
+def child_baseline(started: float) -> float:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Static
+
+    painted: list[float] = []
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Static("\n".join(f"chat {n}  preview of the last message" for n in range(50)))
+
+        def on_mount(self) -> None:
+            self.call_after_refresh(lambda: (painted.append(time.perf_counter()), self.exit()))
+
+    asyncio.run(Minimal().run_async(headless=True, size=(120, 36)))
+    return painted[0] - started
+
+
+def child_ours(started: float, cache: Path) -> float:
+    from console.config import Settings
+    from console.store import Store
+    from console.sync.engine import Workspace
+    from console.tui.app import make_app
+    from console.tui.chat_list import ChatList
+    from console.tui.launch import Running
+    from console.tui.workspace_source import WorkspaceSource
+
+    painted: list[float] = []
+
+    async def main() -> None:
+        store = await Store.open(cache)
+        workspace = Workspace(Settings(), store, offline=True, owns_store=True)
+        running = Running(workspace)
+        app = make_app(WorkspaceSource(workspace), services=[running])
+
+        def done() -> None:
+            painted.append(time.perf_counter())
+            app.exit()
+
+        def arm() -> None:
+            app.query_one(ChatList).first_paint_probe = done
+
+        app.call_later(arm)
+        await app.run_async(headless=True, size=(120, 36))
+        await running.stop()
+
+    asyncio.run(main())
+    return painted[0] - started
+
+
+def startup(cache: Path, rounds: int) -> dict[str, float]:
+    def run(kind: str) -> float:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--cache", str(cache)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(rounds):
+        base.append(run("baseline"))
+        ours.append(run("ours"))
+    return {
+        "startup_ours_ms": statistics.median(ours) * 1000,
+        "startup_baseline_ms": statistics.median(base) * 1000,
+        "startup_ratio": statistics.median(ours) / statistics.median(base),
+    }
+
+
+# -- in-process figures -------------------------------------------------------------------------
+
+
+async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str, float]:
+    import httpx
+
+    from console.config import Settings
+    from console.sandbox.simulator import sign_delivery
+    from console.serving import EmbeddedServer
+    from console.store import Store
+    from console.sync.engine import Workspace
+    from console.tui.app import make_app
+    from console.tui.chat_list import ChatList
+    from console.tui.launch import Running
+    from console.tui.thread import Thread
+    from console.tui.workspace_source import WorkspaceSource
+    from console.webhooks.app import DEFAULT_PATH, create_listener_app
+    from console.webhooks.sinks import as_sink
+
+    store = await Store.open(cache)
+    workspace = Workspace(Settings(), store, offline=True, owns_store=True)
+    listener = EmbeddedServer(
+        create_listener_app(as_sink(workspace.apply_event), secrets=[SECRET]), "127.0.0.1", 0
+    )
+    running = Running(workspace)
+    app = make_app(WorkspaceSource(workspace), services=[listener, running])
+    figures: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        async with asyncio.timeout(60):
+            while not app.accounts or app.chat_id is None:
+                await pilot.pause(0.01)
+        await app.settled()
+
+        # Keys through the 10,000-chat list.
+        index = next(i for i, a in enumerate(app.accounts) if a.account_id == BIG_ACCOUNT)
+        await pilot.press(f"alt+{index + 1}")
+        await app.settled()
+        chat_list = app.query_one(ChatList)
+        chat_list.focus()
+        figures["big_list_chats"] = chat_list.total
+        probe: list[float] = []
+        chat_list.latency_probe = probe
+        for _ in range(keys):
+            await pilot.press("down")
+        await pilot.pause(0.05)
+        chat_list.latency_probe = None
+        figures["key_p50_ms"] = _quantile(probe, 0.5) * 1000
+        figures["key_p95_ms"] = _quantile(probe, 0.95) * 1000
+
+        # Open 50 chats of a regular account, then measure memory.
+        await pilot.press("alt+1")
+        await app.settled()
+        account = app.account_id or ""
+        rows = await store.chats(account, limit=chats)
+        for row in rows:
+            app.jump_to(account, row.chat_id)
+            await app.settled()
+        figures["chats_opened"] = len(rows)
+        figures["rss_mb"] = _rss_mb()
+
+        # Webhooks into the open chat.
+        chat_id = app.chat_id or ""
+        chat = await store.chat(chat_id)
+        assert chat is not None and chat.fan_id is not None
+        thread = app.query_one(Thread)
+        shown: dict[str, asyncio.Future[float]] = {}
+        loop = asyncio.get_running_loop()
+
+        def on_shown(message_id: str) -> None:
+            future = shown.get(message_id)
+            if future is not None and not future.done():
+                future.set_result(time.perf_counter())
+
+        thread.shown_probe = on_shown
+        latencies: list[float] = []
+        base_id = 7 * 10**17 + int(time.time() * 1000) * 1000
+        async with httpx.AsyncClient() as client:
+            for n in range(webhooks):
+                message_id = str(base_id + n)
+                body, headers = sign_delivery(
+                    {
+                        "event": "message.received",
+                        "idempotencyKey": f"bench_{message_id}",
+                        "accountId": account,
+                        "timestamp": "2026-01-01T00:00:00Z",
+                        "data": {
+                            "id": message_id,
+                            "groupId": chat_id,
+                            "senderId": chat.fan_id,
+                            "content": f"bench message {n}",
+                            "createdAt": int(time.time()),
+                            "attachments": [],
+                            "likes": [],
+                        },
+                    },
+                    SECRET,
+                )
+                shown[message_id] = loop.create_future()
+                started = time.perf_counter()
+                answer = await client.post(
+                    listener.url + DEFAULT_PATH, content=body, headers=headers
+                )
+                answer.raise_for_status()
+                async with asyncio.timeout(5):
+                    painted = await shown[message_id]
+                latencies.append(painted - started)
+        figures["webhook_p50_ms"] = _quantile(latencies, 0.5) * 1000
+        figures["webhook_p99_ms"] = _quantile(latencies, 0.99) * 1000
+    await running.stop()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--webhooks", type=int, default=200)
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", choices=["baseline", "ours"], help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        started = time.perf_counter()
+        seconds = (
+            child_baseline(started)
+            if args.child == "baseline"
+            else child_ours(started, Path(args.cache))
+        )
+        print(seconds)
+        return 0
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import store as store_bench  # bench/store.py: the shared cache builder
+
+    cache = store_bench.cache_file(args.messages)
+    if not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        print(f"building a {args.messages:,}-message cache (once) …", file=sys.stderr)
+        store_bench.build(cache, args.messages)
+    figures: dict[str, Any] = {"messages": args.messages}
+    figures.update(startup(cache, args.rounds))
+    figures.update(asyncio.run(in_app(cache, args.keys, args.webhooks, args.chats)))
+    figures["goals"] = GOALS
+    figures["met"] = {
+        "startup_ratio": figures["startup_ratio"] <= GOALS["startup_ratio"],
+        "key_p95_ms": figures["key_p95_ms"] <= GOALS["key_p95_ms"],
+        "webhook_p99_ms": figures["webhook_p99_ms"] <= GOALS["webhook_p99_ms"],
+        "rss_mb": figures["rss_mb"] <= GOALS["rss_mb"],
+    }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return 0
+    f = figures
+    print(f"cache: {args.messages:,} messages; 10,000-chat list: {f['big_list_chats']:,} chats")
+    print(
+        f"start-up to painted chat list: {f['startup_ours_ms']:.0f} ms vs minimal Textual app "
+        f"{f['startup_baseline_ms']:.0f} ms -> {f['startup_ratio']:.2f}x (goal <= 2x)"
+    )
+    print(
+        f"key -> repaint ({args.keys} keys): p50 {f['key_p50_ms']:.1f} ms, "
+        f"p95 {f['key_p95_ms']:.1f} ms (goal <= 30 ms)"
+    )
+    print(
+        f"webhook POST -> painted in thread ({args.webhooks}): p50 {f['webhook_p50_ms']:.1f} ms, "
+        f"p99 {f['webhook_p99_ms']:.1f} ms (goal <= 100 ms)"
+    )
+    print(f"RSS after opening {f['chats_opened']} chats: {f['rss_mb']:.0f} MB (goal <= 200 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
