@@ -330,7 +330,12 @@ class ConsoleApp(App[int]):
         if message.account_id not in self.views:
             await self._refresh_accounts()
         if message.account_id == self.account_id:
-            self._throttled("chats", self.query_one(ChatList).reload)
+            self._throttled("chats", self._reload_chats)
+
+    def _reload_chats(self) -> None:
+        # Updates can still be queued while the app shuts down and its widgets are gone.
+        for chat_list in self.query(ChatList):
+            chat_list.reload()
 
     def _throttled(self, name: str, callback: Callable[[], object]) -> None:
         """Run ``callback`` at most once per ``RELOAD_INTERVAL``: a backfill or a webhook burst
@@ -386,9 +391,9 @@ class ConsoleApp(App[int]):
         if (message.account_id, message.chat_id) != (self.account_id, self.chat_id):
             return
         row = await self.source.message(message.account_id, message.chat_id, message.message_id)
-        if row is None:
+        thread = next(iter(self.query(Thread)), None)
+        if row is None or thread is None:
             return
-        thread = self.query_one(Thread)
         if message.added:
             await thread.message_added(row)
             if not row.outgoing:
@@ -405,7 +410,9 @@ class ConsoleApp(App[int]):
 
     @on(StatusChanged)
     def _status_changed(self, message: StatusChanged) -> None:
-        status = self.query_one(StatusLine)
+        status = next(iter(self.query(StatusLine)), None)
+        if status is None:
+            return
         status.budget = self.source.budget()
         status.apply(message.update)
 

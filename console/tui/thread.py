@@ -21,7 +21,7 @@ from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, plain, utcnow
 
 PAGE = 30
-MAX_MESSAGES = 240
+MAX_MESSAGES = 150
 _LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
 
 
