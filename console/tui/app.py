@@ -268,9 +268,12 @@ class ConsoleApp(App[int]):
         if self.account_id is not None:
             self._show_account(self.account_id)
         else:
-            self.query_one("#thread-title", Static).update(
-                Content("Waiting for the gateway to list the connected accounts…")
+            waiting = (
+                "No cached accounts yet: run the console online (or `fansly-console sync`) once."
+                if self.source.connection().detail == "offline mode"
+                else "Waiting for the gateway to list the connected accounts…"
             )
+            self.query_one("#thread-title", Static).update(Content(waiting))
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
 
