@@ -28,10 +28,10 @@ async def test_open_creates_a_current_wal_database(tmp_path: Path) -> None:
     async with await Store.open(path) as store:
         assert await store.accounts() == []
         writer = store._writer
-        assert (await (await writer.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
-        assert (await (await writer.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
-        assert (await (await writer.execute("PRAGMA synchronous")).fetchone())[0] == 1
-        assert (await (await writer.execute("PRAGMA busy_timeout")).fetchone())[0] >= 1000
+        assert (await writer.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+        assert (await writer.fetchall("PRAGMA foreign_keys"))[0][0] == 1
+        assert (await writer.fetchall("PRAGMA synchronous"))[0][0] == 1
+        assert (await writer.fetchall("PRAGMA busy_timeout"))[0][0] >= 1000
     assert _version(path) == SCHEMA_VERSION == len(MIGRATIONS)
     expected = {"accounts", "fans", "chats", "messages", "fan_notes", "drafts", "automations"}
     expected |= {"event_log", "outbox", "sync_state", "gaps", "messages_fts"}

@@ -5,20 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import queue
 import sqlite3
+import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from console.api.models import Attachment, Like
 from console.store.rows import ChatRow, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
 BUSY_TIMEOUT_MS = 5000
+
+T = TypeVar("T")
 
 MESSAGE_COLUMNS = """m.pos, m.account_id, m.chat_id, m.message_id, m.client_id, m.sender_id,
     m.from_creator, m.text, m.created_at, m.reply_to_id, r.text, m.attachments_json,
@@ -140,9 +142,9 @@ def prepare_file(path: Path) -> None:
         conn.close()
 
 
-async def connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
-    db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    await db.executescript(
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.executescript(
         f"""PRAGMA foreign_keys=ON;
         PRAGMA busy_timeout={BUSY_TIMEOUT_MS};
         PRAGMA synchronous=NORMAL;
@@ -151,58 +153,150 @@ async def connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
         PRAGMA query_only={1 if read_only else 0};"""
     )
     if not read_only:
-        await db.create_function("preview", 2, preview, deterministic=True)
-    return db
+        conn.create_function("preview", 2, preview, deterministic=True)
+    return conn
+
+
+class DbThread:
+    """One sqlite3 connection owned by one thread; the event loop awaits functions run there.
+
+    A whole unit of work (a transaction, a search with its follow-up queries) is one function,
+    so it costs one thread hop instead of one per statement. Jobs run in submission order.
+    """
+
+    def __init__(self, path: Path, *, read_only: bool, name: str) -> None:
+        self._path = path
+        self._read_only = read_only
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+
+    async def start(self) -> None:
+        self._thread.start()
+        await self.run(lambda conn: None)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Queue ``fn(conn, *args)``; its future resolves on the caller's loop."""
+        if self._closed:
+            raise sqlite3.ProgrammingError("the store is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put((future, fn, args))
+        return future
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)`` on the connection's thread."""
+        return await self.submit(fn, *args)
+
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
+        return await self.run(_fetchall, sql, params)
+
+    async def close(self) -> None:
+        """Finish the queued jobs, then close the connection and end the thread."""
+        if self._closed:
+            return
+        if not self._thread.is_alive():
+            self._closed = True
+            return
+        try:
+            await self.run(_close)
+        finally:
+            self._closed = True
+            self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            future, fn, args = job
+            try:
+                if self._conn is None:
+                    self._conn = _connect(self._path, self._read_only)
+                result = fn(self._conn, *args)
+            except BaseException as exc:  # handed to the awaiting task, never lost
+                _deliver(future, None, exc)
+            else:
+                _deliver(future, result, None)
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+
+
+_Job = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Any) -> list[Any]:
+    return conn.execute(sql, params).fetchall()
+
+
+def _close(conn: sqlite3.Connection) -> None:
+    conn.close()
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the caller was cancelled; the work itself is done or undone
+        return
+    if exc is None:
+        future.set_result(result)
+    else:
+        future.set_exception(exc)
+
+
+def _deliver(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+        future.get_loop().call_soon_threadsafe(_settle, future, result, exc)
+
+
+def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(conn, *args)`` inside BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result
+
+
+def one(db: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
+    """The first row of ``sql``, or ``None``."""
+    return db.execute(sql, params).fetchone()
 
 
 class StoreCore:
-    """Two connections on one file: a writer behind a lock, and a reader.
+    """Two connections on one file, each on its own thread: a writer and a reader.
 
     WAL lets the reader see every committed state while a write transaction runs, so the UI's
-    queries never wait on sync work, and never see a half-applied event.
+    queries never wait on sync work, and never see a half-applied event. Writes are serialised
+    by the writer's job queue: each is one function running a whole transaction.
     """
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+    def __init__(self, path: Path, writer: DbThread, reader: DbThread):
         self.path = path
         self._writer = writer
         self._reader = reader
-        self._write_lock = asyncio.Lock()
         #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
         self._creators: dict[str, str | None] = {}
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error."""
-        async with self._write_lock:
-            db = self._writer
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                await asyncio.shield(db.execute("ROLLBACK"))
-                raise
-            await asyncio.shield(db.execute("COMMIT"))
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` as one write transaction on the writer's thread."""
+        return await self._writer.run(in_transaction, fn, *args)
 
-    async def _read(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        return list(await self._reader.execute_fetchall(sql, params))
+    async def _read(self, sql: str, params: Any = ()) -> list[Any]:
+        return await self._reader.fetchall(sql, params)
 
     async def _read_one(self, sql: str, params: Any = ()) -> Any:
-        rows = await self._reader.execute_fetchall(sql, params)
-        for row in rows:
+        for row in await self._reader.fetchall(sql, params):
             return row
         return None
 
-    @staticmethod
-    async def _one(db: aiosqlite.Connection, sql: str, params: Any = ()) -> Any:
-        rows = await db.execute_fetchall(sql, params)
-        for row in rows:
-            return row
-        return None
-
-    async def _ensure_account(self, db: aiosqlite.Connection, account_id: str) -> None:
+    def _ensure_account(self, db: sqlite3.Connection, account_id: str) -> None:
         if account_id in self._creators:
             return
-        await db.execute(
+        db.execute(
             "INSERT INTO accounts(account_id, name, position, updated_at) "
             "VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM accounts), ?) "
             "ON CONFLICT(account_id) DO NOTHING",
@@ -210,24 +304,20 @@ class StoreCore:
         )
 
     @staticmethod
-    async def _ensure_chat(
-        db: aiosqlite.Connection, account_id: str, chat_id: str, fan_id: str | None
+    def _ensure_chat(
+        db: sqlite3.Connection, account_id: str, chat_id: str, fan_id: str | None
     ) -> None:
-        await db.execute(
+        db.execute(
             "INSERT INTO chats(chat_id, account_id, fan_id, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(chat_id) DO UPDATE SET fan_id = COALESCE(chats.fan_id, excluded.fan_id)",
             (chat_id, account_id, fan_id, now_ms()),
         )
 
-    async def _creator_id(self, db: aiosqlite.Connection, account_id: str) -> str | None:
+    def _creator_id(self, db: sqlite3.Connection, account_id: str) -> str | None:
         if account_id in self._creators:
             return self._creators[account_id]
-        rows = await db.execute_fetchall(
-            "SELECT fansly_account_id FROM accounts WHERE account_id = ?", (account_id,)
-        )
-        for row in rows:
-            return row[0]
-        return None
+        row = one(db, "SELECT fansly_account_id FROM accounts WHERE account_id = ?", (account_id,))
+        return None if row is None else row[0]
 
     async def close(self) -> None:
         """Close both connections (the WAL is checkpointed by SQLite on the last close)."""

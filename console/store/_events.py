@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-
-import aiosqlite
+import sqlite3
+from pathlib import Path
 
 from console.api.models import SubscriptionStatus
 from console.events import Event, EventType
-from console.store._core import dumps, ms, now_ms
+from console.store._core import DbThread, dumps, ms, now_ms, one
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
 from console.sync.updates import (
@@ -27,35 +28,108 @@ _SUBSCRIPTION_STATUS = {
 }
 
 
+#: Most events committed in one transaction: bounds how long one commit holds the writer.
+MAX_BATCH = 256
+
+
 class EventLog(CacheWrites):
+    def __init__(self, path: Path, writer: DbThread, reader: DbThread) -> None:
+        super().__init__(path, writer, reader)
+        #: Events waiting for the next group commit, each with its caller's future.
+        self._pending_events: list[tuple[Event, asyncio.Future[AppliedEvent | None]]] = []
+        self._committing = False
+
     async def apply_event(self, event: Event) -> AppliedEvent | None:
         """Record ``event`` in the event log and apply it, atomically.
 
         ``None`` when its idempotency key was seen before (nothing else happens). Older events
         never overwrite newer state: the last message is derived from the cached messages and
-        subscriptions compare their times.
+        subscriptions compare their times. Returns only once the event is committed.
         """
-        async with self._transaction() as db:
-            # The seq is the row's key, not part of the stored JSON: one statement, no update.
-            cursor = await db.execute(
-                """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
-                    received_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(idempotency_key) DO NOTHING""",
-                (
-                    event.idempotency_key,
-                    event.type.value,
-                    event.account_id,
-                    event.model_dump_json(exclude={"seq"}),
-                    now_ms(),
-                ),
-            )
-            if cursor.rowcount == 0:
-                return None
-            seq = cursor.lastrowid
-            assert seq is not None
-            stored = event.model_copy(update={"seq": seq})
-            await self._ensure_account(db, event.account_id)
-            updates = await self._apply(db, stored)
+        future: asyncio.Future[AppliedEvent | None] = asyncio.get_running_loop().create_future()
+        self._pending_events.append((event, future))
+        if not self._committing:
+            self._commit_pending()
+        return await future
+
+    def _commit_pending(self) -> None:
+        """Group commit: everything that arrived while the last batch ran goes in one
+        transaction (each event in its own savepoint, so one failure spoils only itself)."""
+        batch = self._pending_events[:MAX_BATCH]
+        del self._pending_events[:MAX_BATCH]
+        self._committing = True
+        try:
+            job = self._writer.submit(self._apply_batch, [event for event, _ in batch])
+        except BaseException as exc:
+            self._committing = False
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        job.add_done_callback(lambda done: self._batch_done(batch, done))
+
+    def _batch_done(
+        self,
+        batch: list[tuple[Event, asyncio.Future[AppliedEvent | None]]],
+        job: asyncio.Future[list[AppliedEvent | Exception | None]],
+    ) -> None:
+        self._committing = False
+        error = job.exception() if not job.cancelled() else asyncio.CancelledError()
+        outcomes = job.result() if error is None else [error] * len(batch)
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+        if self._pending_events:
+            self._commit_pending()
+
+    def _apply_batch(
+        self, db: sqlite3.Connection, events: list[Event]
+    ) -> list[AppliedEvent | Exception | None]:
+        """On the writer's thread: every event of a batch, then one COMMIT."""
+        outcomes: list[AppliedEvent | Exception | None] = []
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for event in events:
+                db.execute("SAVEPOINT event")
+                try:
+                    outcomes.append(self._apply_one(db, event))
+                except Exception as exc:
+                    db.execute("ROLLBACK TO event")
+                    outcomes.append(exc)
+                db.execute("RELEASE event")
+            db.execute("COMMIT")
+        except BaseException:
+            # Nothing of the batch is kept, so no caller may be told its event was stored.
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    def _apply_one(self, db: sqlite3.Connection, event: Event) -> AppliedEvent | None:
+        # The seq is the row's key, not part of the stored JSON: one statement, no update.
+        cursor = db.execute(
+            """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
+                received_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(idempotency_key) DO NOTHING""",
+            (
+                event.idempotency_key,
+                event.type.value,
+                event.account_id,
+                event.model_dump_json(exclude={"seq"}),
+                now_ms(),
+            ),
+        )
+        if cursor.rowcount == 0:
+            return None
+        seq = cursor.lastrowid
+        assert seq is not None
+        stored = event.model_copy(update={"seq": seq})
+        self._ensure_account(db, event.account_id)
+        updates = self._apply(db, stored)
         updates.append(EventApplied(stored))
         return AppliedEvent(seq=seq, event=stored, updates=updates)
 
@@ -76,30 +150,30 @@ class EventLog(CacheWrites):
         row = await self._read_one("SELECT COALESCE(MAX(seq), 0) FROM event_log")
         return int(row[0])
 
-    async def _apply(self, db: aiosqlite.Connection, event: Event) -> list[Update]:
+    def _apply(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         kind = event.type
         if kind in (EventType.MESSAGE_RECEIVED, EventType.MESSAGE_SENT):
-            return await self._apply_message(db, event)
+            return self._apply_message(db, event)
         if kind in (EventType.TIP_RECEIVED, EventType.SALE_COMPLETED):
-            return await self._apply_purchase(db, event)
+            return self._apply_purchase(db, event)
         if kind in _SUBSCRIPTION_STATUS:
-            return await self._apply_subscription(db, event)
+            return self._apply_subscription(db, event)
         if kind is EventType.CHAT_REACTION:
-            return await self._apply_reaction(db, event)
+            return self._apply_reaction(db, event)
         return []
 
-    async def _apply_message(self, db: aiosqlite.Connection, event: Event) -> list[Update]:
+    def _apply_message(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         message = event.message
         if message is None:
             return []
         account_id = event.account_id
         chat_id = event.chat_id or message.chat_id
-        creator_id = await self._creator_id(db, account_id)
+        creator_id = self._creator_id(db, account_id)
         sent = event.type is EventType.MESSAGE_SENT or (
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
-        before = await self._one(
+        before = one(
             db,
             "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
             "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL) "
@@ -107,8 +181,8 @@ class EventLog(CacheWrites):
             (message.id, chat_id, chat_id),
         )
         if not before[2]:
-            await self._ensure_chat(db, account_id, chat_id, fan_id)
-        change = await self._upsert_message(
+            self._ensure_chat(db, account_id, chat_id, fan_id)
+        change = self._upsert_message(
             db,
             account_id,
             chat_id,
@@ -120,32 +194,30 @@ class EventLog(CacheWrites):
         if change is None:
             return []
         unread = 1 if isinstance(change, MessageAdded) and not sent else 0
-        await self._refresh_chat(db, chat_id, unread_delta=unread)
+        self._refresh_chat(db, chat_id, unread_delta=unread)
         if sent:
             # The creator answered from somewhere: what came before is read, unless this
             # event is older than something already cached.
-            newest = await self._one(
-                db, "SELECT pos FROM messages WHERE message_id = ?", (message.id,)
-            )
+            newest = one(db, "SELECT pos FROM messages WHERE message_id = ?", (message.id,))
             if newest is not None and newest[0] > before[0]:
-                await db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
+                db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
         return [change, ChatChanged(account_id, chat_id)]
 
-    async def _apply_purchase(self, db: aiosqlite.Connection, event: Event) -> list[Update]:
+    def _apply_purchase(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         fan_id = event.fan_id
         amount = event.amount_millis or 0
         if fan_id is None:
             return []
         at = ms(event.occurred_at)
-        await self._ensure_fan(db, event.account_id, fan_id)
-        row = await self._one(
+        self._ensure_fan(db, event.account_id, fan_id)
+        row = one(
             db,
             "SELECT spend_history_json FROM fans WHERE account_id = ? AND fan_id = ?",
             (event.account_id, fan_id),
         )
         history = sorted([*json.loads(row[0]), [at, amount]], key=lambda point: point[0])
         tip = amount if event.type is EventType.TIP_RECEIVED else 0
-        await db.execute(
+        db.execute(
             """UPDATE fans SET lifetime_spend_millis = COALESCE(lifetime_spend_millis, 0) + ?,
                 tips_millis = COALESCE(tips_millis, 0) + ?, spend_history_json = ?,
                 last_purchase_millis = CASE WHEN last_purchase_at IS NULL
@@ -159,7 +231,7 @@ class EventLog(CacheWrites):
             updates.append(ChatChanged(event.account_id, event.chat_id))
         return updates
 
-    async def _apply_subscription(self, db: aiosqlite.Connection, event: Event) -> list[Update]:
+    def _apply_subscription(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         sub = event.subscription
         fan_id = (sub.fan_id if sub else None) or event.fan_id
         if sub is None or fan_id is None:
@@ -168,22 +240,22 @@ class EventLog(CacheWrites):
         sub = sub.model_copy(update={"status": _SUBSCRIPTION_STATUS[event.type]})
         if sub.updated_at is None:
             sub = sub.model_copy(update={"updated_at": event.occurred_at})
-        await self._ensure_fan(db, event.account_id, fan_id)
-        if not await self._set_subscription(db, event.account_id, fan_id, sub):
+        self._ensure_fan(db, event.account_id, fan_id)
+        if not self._set_subscription(db, event.account_id, fan_id, sub):
             return []
-        rows = await db.execute_fetchall(
+        rows = db.execute(
             "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ?",
             (event.account_id, fan_id),
-        )
+        ).fetchall()
         updates: list[Update] = [FanChanged(event.account_id, fan_id)]
         updates.extend(ChatChanged(event.account_id, row[0]) for row in rows)
         return updates
 
-    async def _apply_reaction(self, db: aiosqlite.Connection, event: Event) -> list[Update]:
+    def _apply_reaction(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         reaction = event.reaction
         if reaction is None:
             return []
-        row = await self._one(
+        row = one(
             db,
             "SELECT pos, chat_id, likes_json FROM messages WHERE message_id = ?",
             (reaction.message_id,),
@@ -194,8 +266,8 @@ class EventLog(CacheWrites):
         likes = [like for like in json.loads(row[2]) if like.get("user_id") != user]
         if reaction.added:
             likes.append({"user_id": user, "type": reaction.type})
-        creator_id = await self._creator_id(db, event.account_id)
-        await db.execute(
+        creator_id = self._creator_id(db, event.account_id)
+        db.execute(
             "UPDATE messages SET likes_json = ?, liked_by_creator = ? WHERE pos = ?",
             (
                 dumps(likes),

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from console.api.models import AutomatedMessage, Message
 from console.store._core import (
@@ -17,6 +16,7 @@ from console.store._core import (
     dumps,
     ms,
     now_ms,
+    one,
     pos_params,
 )
 from console.store._events import EventLog
@@ -86,12 +86,13 @@ class LocalData(EventLog):
         kind = OutboxKind(kind)
         client_id = client_id or uuid.uuid4().hex
         now = now_ms()
-        async with self._transaction() as db:
-            await self._ensure_account(db, account_id)
+
+        def work(db: sqlite3.Connection) -> Any:
+            self._ensure_account(db, account_id)
             if kind is OutboxKind.SEND:
-                await self._ensure_chat(db, account_id, chat_id, None)
-                creator_id = await self._creator_id(db, account_id)
-                await db.execute(
+                self._ensure_chat(db, account_id, chat_id, None)
+                creator_id = self._creator_id(db, account_id)
+                db.execute(
                     f"""INSERT INTO messages(pos, client_id, chat_id, account_id, sender_id,
                         from_creator, text, created_at, reply_to_id, state)
                     VALUES ({NEXT_POS}, :client_id, :chat_id, :account_id, :sender_id, 1, :text,
@@ -107,18 +108,19 @@ class LocalData(EventLog):
                         "reply_to_id": payload.get("in_reply_to"),
                     },
                 )
-                await self._refresh_chat(db, chat_id)
-            await db.execute(
+                self._refresh_chat(db, chat_id)
+            db.execute(
                 """INSERT INTO outbox(client_id, account_id, chat_id, kind, payload_json, state,
                     attempts, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)""",
                 (client_id, account_id, chat_id, kind.value, dumps(dict(payload)), now, now, now),
             )
-            await self._show_flag(db, kind, chat_id, payload, undo=False)
-            row = await self._one(
+            self._show_flag(db, kind, chat_id, payload, undo=False)
+            return one(
                 db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
             )
-        return _item(row)
+
+        return _item(await self._write(work))
 
     async def due_outbox(self, account_id: str, now: datetime | None = None) -> list[OutboxItem]:
         """Queued items whose next attempt is due, oldest first."""
@@ -163,12 +165,15 @@ class LocalData(EventLog):
     async def mark_sent(self, client_id: str, server_message: Message | None = None) -> OutboxItem:
         """The gateway accepted the action. For a send, ``server_message`` replaces the pending
         row (no duplicate, even if the webhook copy arrived first)."""
-        async with self._transaction() as db:
-            item = await self._get(db, client_id)
+
+        def work(db: sqlite3.Connection) -> Any:
+            item = self._get(db, client_id)
             if item.kind is OutboxKind.SEND:
-                await self._settle_send(db, item, server_message)
-            await self._update(db, client_id, "state = 'sent', last_error = NULL", ())
-            return await self._get(db, client_id)
+                self._settle_send(db, item, server_message)
+            self._update(db, client_id, "state = 'sent', last_error = NULL", ())
+            return self._get(db, client_id)
+
+        return await self._write(work)
 
     async def mark_retry(self, client_id: str, error: str, next_attempt_at: datetime) -> OutboxItem:
         """A transient failure: queue again for ``next_attempt_at``."""
@@ -186,83 +191,93 @@ class LocalData(EventLog):
 
     async def mark_failed(self, client_id: str, error: str) -> OutboxItem:
         """A permanent failure: the optimistic effect is undone, a send shows as failed."""
-        async with self._transaction() as db:
-            item = await self._get(db, client_id)
-            await self._update(db, client_id, "state = 'failed', last_error = ?", (error,))
+
+        def work(db: sqlite3.Connection) -> Any:
+            item = self._get(db, client_id)
+            self._update(db, client_id, "state = 'failed', last_error = ?", (error,))
             if item.kind is OutboxKind.SEND:
-                await db.execute(
+                db.execute(
                     "UPDATE messages SET state = 'failed', error = ? WHERE client_id = ? "
                     "AND message_id IS NULL",
                     (error, client_id),
                 )
-                await self._refresh_chat(db, item.chat_id)
+                self._refresh_chat(db, item.chat_id)
             else:
-                await self._show_flag(db, item.kind, item.chat_id, item.payload, undo=True)
-            return await self._get(db, client_id)
+                self._show_flag(db, item.kind, item.chat_id, item.payload, undo=True)
+            return self._get(db, client_id)
+
+        return await self._write(work)
 
     async def retry_failed(self, client_id: str) -> OutboxItem:
         """The chatter asked to try a failed item again (now, from attempt zero)."""
-        async with self._transaction() as db:
-            item = await self._get(db, client_id)
+
+        def work(db: sqlite3.Connection) -> Any:
+            item = self._get(db, client_id)
             if item.state is not OutboxState.FAILED:
                 return item
-            await self._update(
+            self._update(
                 db, client_id, "state = 'queued', attempts = 0, next_attempt_at = ?", (now_ms(),)
             )
             if item.kind is OutboxKind.SEND:
-                await db.execute(
+                db.execute(
                     "UPDATE messages SET state = 'pending', error = NULL WHERE client_id = ? "
                     "AND message_id IS NULL",
                     (client_id,),
                 )
-                await self._refresh_chat(db, item.chat_id)
+                self._refresh_chat(db, item.chat_id)
             else:
-                await self._show_flag(db, item.kind, item.chat_id, item.payload, undo=False)
-            return await self._get(db, client_id)
+                self._show_flag(db, item.kind, item.chat_id, item.payload, undo=False)
+            return self._get(db, client_id)
+
+        return await self._write(work)
 
     async def discard_outbox(self, client_id: str) -> None:
         """Drop a failed item (and its failed message) for good."""
-        async with self._transaction() as db:
-            item = await self._get(db, client_id)
-            await db.execute("DELETE FROM outbox WHERE client_id = ?", (client_id,))
-            await db.execute(
+
+        def work(db: sqlite3.Connection) -> Any:
+            item = self._get(db, client_id)
+            db.execute("DELETE FROM outbox WHERE client_id = ?", (client_id,))
+            db.execute(
                 "DELETE FROM messages WHERE client_id = ? AND message_id IS NULL", (client_id,)
             )
-            await self._refresh_chat(db, item.chat_id)
+            self._refresh_chat(db, item.chat_id)
+
+        await self._write(work)
 
     async def recover_outbox(self) -> int:
         """After a crash: in-flight items may have reached the gateway, so they become
         ``unknown``. Returns how many."""
-        async with self._transaction() as db:
-            cursor = await db.execute(
+
+        def work(db: sqlite3.Connection) -> Any:
+            cursor = db.execute(
                 "UPDATE outbox SET state = 'unknown', updated_at = ? WHERE state = 'in_flight'",
                 (now_ms(),),
             )
             return cursor.rowcount
 
-    async def _settle_send(
-        self, db: aiosqlite.Connection, item: OutboxItem, server: Message | None
+        return await self._write(work)
+
+    def _settle_send(
+        self, db: sqlite3.Connection, item: OutboxItem, server: Message | None
     ) -> None:
-        local = await self._one(
+        local = one(
             db, "SELECT pos, message_id FROM messages WHERE client_id = ?", (item.client_id,)
         )
         if server is None:
-            await db.execute(
+            db.execute(
                 "UPDATE messages SET state = 'sent', error = NULL WHERE client_id = ?",
                 (item.client_id,),
             )
         else:
-            twin = await self._one(
-                db, "SELECT pos FROM messages WHERE message_id = ?", (server.id,)
-            )
+            twin = one(db, "SELECT pos FROM messages WHERE message_id = ?", (server.id,))
             if local is not None and twin is not None and twin[0] != local[0]:
                 # The webhook copy won the race: keep it, drop the local row, remember the id.
-                await db.execute("DELETE FROM messages WHERE pos = ?", (local[0],))
-                await db.execute(
+                db.execute("DELETE FROM messages WHERE pos = ?", (local[0],))
+                db.execute(
                     "UPDATE messages SET client_id = ? WHERE pos = ?", (item.client_id, twin[0])
                 )
             elif local is not None and local[1] is None:
-                creator_id = await self._creator_id(db, item.account_id)
+                creator_id = self._creator_id(db, item.account_id)
                 params = {
                     "message_id": server.id,
                     "sender_id": server.sender_id or creator_id or "",
@@ -274,16 +289,16 @@ class LocalData(EventLog):
                     "pinned": server.pinned,
                     **pos_params(ms(server.created_at) or now_ms()),
                 }
-                await self._adopt(db, local[0], server, params)
+                self._adopt(db, local[0], server, params)
             elif local is None:
-                await self._upsert_message(
+                self._upsert_message(
                     db, item.account_id, item.chat_id, server, creator_id=None, from_creator=True
                 )
-        await self._refresh_chat(db, item.chat_id)
+        self._refresh_chat(db, item.chat_id)
 
-    async def _show_flag(
+    def _show_flag(
         self,
-        db: aiosqlite.Connection,
+        db: sqlite3.Connection,
         kind: OutboxKind,
         chat_id: str,
         payload: Mapping[str, Any],
@@ -296,25 +311,23 @@ class LocalData(EventLog):
         if undo:
             value = 1 - value
         if table == "chats":
-            await db.execute(f"UPDATE chats SET {column} = ? WHERE chat_id = ?", (value, chat_id))
+            db.execute(f"UPDATE chats SET {column} = ? WHERE chat_id = ?", (value, chat_id))
         elif payload.get("message_id"):
-            await db.execute(
+            db.execute(
                 f"UPDATE messages SET {column} = ? WHERE message_id = ?",
                 (value, str(payload["message_id"])),
             )
 
-    async def _get(self, db: aiosqlite.Connection, client_id: str) -> OutboxItem:
-        row = await self._one(
-            db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
-        )
+    def _get(self, db: sqlite3.Connection, client_id: str) -> OutboxItem:
+        row = one(db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,))
         if row is None:
             raise OutboxNotFound(client_id)
         return _item(row)
 
-    async def _update(
-        self, db: aiosqlite.Connection, client_id: str, assignments: str, params: tuple[Any, ...]
+    def _update(
+        self, db: sqlite3.Connection, client_id: str, assignments: str, params: tuple[Any, ...]
     ) -> None:
-        await db.execute(
+        db.execute(
             f"UPDATE outbox SET {assignments}, updated_at = ? WHERE client_id = ?",
             (*params, now_ms(), client_id),
         )
@@ -322,27 +335,35 @@ class LocalData(EventLog):
     async def _set_state(
         self, client_id: str, assignments: str, params: tuple[Any, ...]
     ) -> OutboxItem:
-        async with self._transaction() as db:
-            await self._get(db, client_id)
-            await self._update(db, client_id, assignments, params)
+        def work(db: sqlite3.Connection) -> Any:
+            self._get(db, client_id)
+            self._update(db, client_id, assignments, params)
             if "last_error = ?" in assignments:
-                await db.execute(
+                db.execute(
                     "UPDATE messages SET error = ? WHERE client_id = ? AND state = 'pending'",
                     (params[0], client_id),
                 )
-            return await self._get(db, client_id)
+            return self._get(db, client_id)
+
+        return await self._write(work)
 
     # -- chats: local-only state ------------------------------------------------------------
 
     async def mark_read(self, chat_id: str) -> None:
         """The chatter opened the chat: nothing in it is unread any more."""
-        async with self._transaction() as db:
-            await db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
+
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
+
+        await self._write(work)
 
     async def set_chat_pinned(self, chat_id: str, pinned: bool) -> None:
         """Pin a chat to the top of its list (local only: the provider has no chat pin)."""
-        async with self._transaction() as db:
-            await db.execute("UPDATE chats SET pinned = ? WHERE chat_id = ?", (pinned, chat_id))
+
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute("UPDATE chats SET pinned = ? WHERE chat_id = ?", (pinned, chat_id))
+
+        await self._write(work)
 
     # -- notes and drafts -------------------------------------------------------------------
 
@@ -355,19 +376,22 @@ class LocalData(EventLog):
 
     async def set_note(self, account_id: str, fan_id: str, text: str) -> None:
         """Save the team's private note on a fan (an empty text deletes it)."""
-        async with self._transaction() as db:
+
+        def work(db: sqlite3.Connection) -> Any:
             if text.strip():
-                await db.execute(
+                db.execute(
                     """INSERT INTO fan_notes(account_id, fan_id, text, updated_at)
                     VALUES (?, ?, ?, ?) ON CONFLICT(account_id, fan_id) DO UPDATE
                     SET text = excluded.text, updated_at = excluded.updated_at""",
                     (account_id, fan_id, text, now_ms()),
                 )
             else:
-                await db.execute(
+                db.execute(
                     "DELETE FROM fan_notes WHERE account_id = ? AND fan_id = ?",
                     (account_id, fan_id),
                 )
+
+        await self._write(work)
 
     async def get_draft(self, chat_id: str) -> str:
         row = await self._read_one("SELECT text FROM drafts WHERE chat_id = ?", (chat_id,))
@@ -375,27 +399,33 @@ class LocalData(EventLog):
 
     async def set_draft(self, chat_id: str, text: str) -> None:
         """Keep what the chatter was typing in a chat (an empty text deletes it)."""
-        async with self._transaction() as db:
+
+        def work(db: sqlite3.Connection) -> Any:
             if text:
-                await db.execute(
+                db.execute(
                     """INSERT INTO drafts(chat_id, text, updated_at) VALUES (?, ?, ?)
                     ON CONFLICT(chat_id) DO UPDATE SET text = excluded.text,
                         updated_at = excluded.updated_at""",
                     (chat_id, text, now_ms()),
                 )
             else:
-                await db.execute("DELETE FROM drafts WHERE chat_id = ?", (chat_id,))
+                db.execute("DELETE FROM drafts WHERE chat_id = ?", (chat_id,))
+
+        await self._write(work)
 
     # -- automated messages -----------------------------------------------------------------
 
     async def replace_automations(self, account_id: str, rules: Sequence[AutomatedMessage]) -> None:
         """Replace the cached automation rules of an account with the gateway's list."""
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM automations WHERE account_id = ?", (account_id,))
-            await db.executemany(
+
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute("DELETE FROM automations WHERE account_id = ?", (account_id,))
+            db.executemany(
                 "INSERT INTO automations(account_id, position, rule_json) VALUES (?, ?, ?)",
                 [(account_id, index, rule.model_dump_json()) for index, rule in enumerate(rules)],
             )
+
+        await self._write(work)
 
     async def automations(self, account_id: str) -> list[AutomatedMessage]:
         rows = await self._read(
@@ -428,8 +458,8 @@ class LocalData(EventLog):
         done: bool,
         fetched: int = 0,
     ) -> None:
-        async with self._transaction() as db:
-            await db.execute(
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute(
                 """INSERT INTO sync_state(account_id, chat_id, cursor, done, fetched, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, chat_id) DO UPDATE SET
                     cursor = excluded.cursor, done = excluded.done, fetched = excluded.fetched,
@@ -437,25 +467,30 @@ class LocalData(EventLog):
                 (account_id, chat_id or "", cursor, done, fetched, now_ms()),
             )
 
+        await self._write(work)
+
     async def record_gap(
         self, account_id: str, chat_id: str, from_message_id: str, to_message_id: str | None
     ) -> int:
         """Remember that messages are missing older than ``from_message_id`` down to
         ``to_message_id``; returns the gap id (the same one if already recorded)."""
-        async with self._transaction() as db:
-            await db.execute(
+
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute(
                 """INSERT INTO gaps(account_id, chat_id, from_message_id, to_message_id,
                     created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(chat_id, from_message_id) DO UPDATE
                     SET to_message_id = excluded.to_message_id""",
                 (account_id, chat_id, from_message_id, to_message_id, now_ms()),
             )
-            row = await self._one(
+            row = one(
                 db,
                 "SELECT id FROM gaps WHERE chat_id = ? AND from_message_id = ?",
                 (chat_id, from_message_id),
             )
             return int(row[0])
+
+        return await self._write(work)
 
     async def gaps(self, account_id: str | None = None, chat_id: str | None = None) -> list[Gap]:
         sql = (
@@ -473,8 +508,10 @@ class LocalData(EventLog):
         return [Gap(row[0], row[1], row[2], row[3], row[4], dt_required(row[5])) for row in rows]
 
     async def clear_gap(self, gap_id: int) -> None:
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM gaps WHERE id = ?", (gap_id,))
+        def work(db: sqlite3.Connection) -> Any:
+            db.execute("DELETE FROM gaps WHERE id = ?", (gap_id,))
+
+        await self._write(work)
 
 
 __all__ = ["LocalData", "OutboxNotFound"]

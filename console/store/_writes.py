@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
-
-import aiosqlite
 
 from console.api.models import Account, Chat, Earnings, Fan, Message, Subscription
 from console.api.models import SubscriptionStatus as SubStatus
@@ -16,6 +15,7 @@ from console.store._core import (
     dumps,
     ms,
     now_ms,
+    one,
     pos_params,
 )
 from console.store.text import clean_stored
@@ -76,8 +76,9 @@ def _sub_time(sub: Subscription) -> int | None:
 class CacheWrites(StoreCore):
     async def upsert_accounts(self, accounts: Sequence[Account]) -> None:
         """Store the connected accounts; their order here is the tab order."""
-        async with self._transaction() as db:
-            await db.executemany(
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(
                 """INSERT INTO accounts(account_id, name, username, fansly_account_id, country,
                     status, position, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -101,23 +102,29 @@ class CacheWrites(StoreCore):
                     for index, a in enumerate(accounts)
                 ],
             )
+
+        await self._write(work)
         self._creators.update({a.account_id: a.fansly_account_id for a in accounts})
 
     async def upsert_fan(self, account_id: str, fan: Fan) -> list[Update]:
         """Store a fan's full profile (lists included, replacing the cached ones)."""
-        async with self._transaction() as db:
-            await self._ensure_account(db, account_id)
-            await self._upsert_fan(db, account_id, fan, replace_lists=True)
+
+        def work(db: sqlite3.Connection) -> None:
+            self._ensure_account(db, account_id)
+            self._upsert_fan(db, account_id, fan, replace_lists=True)
+
+        await self._write(work)
         return [FanChanged(account_id, fan.id)]
 
     async def set_fan_earnings(self, account_id: str, fan_id: str, earnings: Earnings) -> None:
         """Replace a fan's lifetime spend, tips and spend history with the gateway's figures."""
         history = sorted(earnings.history, key=lambda point: point[0])
         last = history[-1] if history else None
-        async with self._transaction() as db:
-            await self._ensure_account(db, account_id)
-            await self._ensure_fan(db, account_id, fan_id)
-            await db.execute(
+
+        def work(db: sqlite3.Connection) -> None:
+            self._ensure_account(db, account_id)
+            self._ensure_fan(db, account_id, fan_id)
+            db.execute(
                 """UPDATE fans SET lifetime_spend_millis = ?, tips_millis = ?,
                     spend_history_json = ?,
                     last_purchase_at = COALESCE(?, last_purchase_at),
@@ -135,18 +142,21 @@ class CacheWrites(StoreCore):
                 ),
             )
 
+        await self._write(work)
+
     async def upsert_chats(self, account_id: str, chats: Sequence[Chat]) -> list[Update]:
         """Store a page of the chat list: the chats, their fans and their last messages.
 
         Local-only flags (pinned, muted) are kept; the provider's unread count wins.
         """
-        updates: list[Update] = []
-        async with self._transaction() as db:
-            await self._ensure_account(db, account_id)
-            creator_id = await self._creator_id(db, account_id)
+
+        def work(db: sqlite3.Connection) -> list[Update]:
+            updates: list[Update] = []
+            self._ensure_account(db, account_id)
+            creator_id = self._creator_id(db, account_id)
             for chat in chats:
-                await self._upsert_fan(db, account_id, chat.fan, replace_lists=False)
-                await db.execute(
+                self._upsert_fan(db, account_id, chat.fan, replace_lists=False)
+                db.execute(
                     """INSERT INTO chats(chat_id, account_id, fan_id, unread_count,
                         subscription_tier_id, flags, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -164,12 +174,12 @@ class CacheWrites(StoreCore):
                         now_ms(),
                     ),
                 )
-                row = await self._one(
+                row = one(
                     db,
                     "SELECT lists_json FROM fans WHERE account_id = ? AND fan_id = ?",
                     (account_id, chat.fan.id),
                 )
-                await db.execute(
+                db.execute(
                     "UPDATE chats SET vip = ?, subscriber = ? WHERE chat_id = ?",
                     (
                         _vip(json.loads(row[0])) if row else False,
@@ -178,12 +188,14 @@ class CacheWrites(StoreCore):
                     ),
                 )
                 if chat.last_message is not None:
-                    await self._upsert_message(
+                    self._upsert_message(
                         db, account_id, chat.id, chat.last_message, creator_id=creator_id
                     )
-                await self._refresh_chat(db, chat.id)
+                self._refresh_chat(db, chat.id)
                 updates.append(ChatChanged(account_id, chat.id))
-        return updates
+            return updates
+
+        return await self._write(work)
 
     async def upsert_messages(
         self,
@@ -198,26 +210,27 @@ class CacheWrites(StoreCore):
         ``creator_id`` (the creator's Fansly id) tells the creator's messages from the fan's;
         by default the account's ``fansly_account_id``. Returns the updates to publish.
         """
-        updates: list[Update] = []
-        async with self._transaction() as db:
-            await self._ensure_account(db, account_id)
-            creator_id = creator_id or await self._creator_id(db, account_id)
-            fan_ids = {m.sender_id for m in messages if m.sender_id != creator_id}
-            await self._ensure_chat(db, account_id, chat_id, next(iter(fan_ids), None))
+
+        def work(db: sqlite3.Connection) -> list[Update]:
+            updates: list[Update] = []
+            self._ensure_account(db, account_id)
+            creator = creator_id or self._creator_id(db, account_id)
+            fan_ids = {m.sender_id for m in messages if m.sender_id != creator}
+            self._ensure_chat(db, account_id, chat_id, next(iter(fan_ids), None))
             for message in messages:
-                change = await self._upsert_message(
-                    db, account_id, chat_id, message, creator_id=creator_id
-                )
+                change = self._upsert_message(db, account_id, chat_id, message, creator_id=creator)
                 if change is not None:
                     updates.append(change)
             if updates:
-                await self._refresh_chat(db, chat_id)
+                self._refresh_chat(db, chat_id)
                 updates.append(ChatChanged(account_id, chat_id))
-        return updates
+            return updates
 
-    async def _upsert_message(
+        return await self._write(work)
+
+    def _upsert_message(
         self,
-        db: aiosqlite.Connection,
+        db: sqlite3.Connection,
         account_id: str,
         chat_id: str,
         message: Message,
@@ -247,28 +260,31 @@ class CacheWrites(StoreCore):
             "tip_millis": message.tip_millis,
             **pos_params(ms(message.created_at) or 0),
         }
-        exists = await self._one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,))
-        if exists is None and from_creator:
-            twin = await self._one(db, _LOCAL_TWIN, (chat_id, text))
+        if exists is None:
+            exists = (
+                one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
+            )
+        if not exists and from_creator:
+            twin = one(db, _LOCAL_TWIN, (chat_id, text))
             if twin is not None:
-                await self._adopt(db, twin[0], message, params)
-                await db.execute(
+                self._adopt(db, twin[0], message, params)
+                db.execute(
                     "UPDATE outbox SET state = 'sent', updated_at = ? WHERE client_id = ?",
                     (now_ms(), twin[1]),
                 )
                 return MessageChanged(account_id, chat_id, message.id)
-        cursor = await db.execute(_INSERT_MESSAGE, params)
+        cursor = db.execute(_INSERT_MESSAGE, params)
         if cursor.rowcount == 0:
             return None
         if not exists:
             return MessageAdded(account_id, chat_id, message.id)
         return MessageChanged(account_id, chat_id, message.id)
 
-    async def _adopt(
-        self, db: aiosqlite.Connection, pos: int, message: Message, params: dict[str, Any]
+    def _adopt(
+        self, db: sqlite3.Connection, pos: int, message: Message, params: dict[str, Any]
     ) -> None:
         """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
-        await db.execute(
+        db.execute(
             f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,
                 sender_id = :sender_id, text = :text, created_at = :created_at,
                 reply_to_id = COALESCE(:reply_to_id, reply_to_id),
@@ -278,14 +294,12 @@ class CacheWrites(StoreCore):
             {**params, "old_pos": pos},
         )
 
-    async def _refresh_chat(
-        self, db: aiosqlite.Connection, chat_id: str, *, unread_delta: int = 0
-    ) -> None:
+    def _refresh_chat(self, db: sqlite3.Connection, chat_id: str, *, unread_delta: int = 0) -> None:
         """Recompute a chat's last message and waiting time from the cached messages.
 
         Derived from the messages themselves, so events applied in any order end the same.
         """
-        await db.execute(
+        db.execute(
             """UPDATE chats SET
                 last_message_id = COALESCE((SELECT COALESCE(message_id, client_id)
                     FROM messages WHERE chat_id = :chat AND state != 'failed'
@@ -310,18 +324,18 @@ class CacheWrites(StoreCore):
         )
 
     @staticmethod
-    async def _ensure_fan(db: aiosqlite.Connection, account_id: str, fan_id: str) -> None:
-        await db.execute(
+    def _ensure_fan(db: sqlite3.Connection, account_id: str, fan_id: str) -> None:
+        db.execute(
             "INSERT INTO fans(account_id, fan_id, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             (account_id, fan_id, now_ms()),
         )
 
-    async def _upsert_fan(
-        self, db: aiosqlite.Connection, account_id: str, fan: Fan, *, replace_lists: bool
+    def _upsert_fan(
+        self, db: sqlite3.Connection, account_id: str, fan: Fan, *, replace_lists: bool
     ) -> None:
         sub = fan.subscription
-        await db.execute(
+        db.execute(
             """INSERT INTO fans(account_id, fan_id, username, display_name, avatar_url,
                 created_at, lifetime_spend_millis, tips_millis, last_purchase_at,
                 last_purchase_millis, lists_json, updated_at)
@@ -356,16 +370,16 @@ class CacheWrites(StoreCore):
             ),
         )
         if sub is not None:
-            await self._set_subscription(db, account_id, fan.id, sub)
+            self._set_subscription(db, account_id, fan.id, sub)
         if replace_lists:
-            await db.execute(
+            db.execute(
                 "UPDATE chats SET vip = ? WHERE account_id = ? AND fan_id = ?",
                 (_vip(fan.lists), account_id, fan.id),
             )
 
-    async def _set_subscription(
+    def _set_subscription(
         self,
-        db: aiosqlite.Connection,
+        db: sqlite3.Connection,
         account_id: str,
         fan_id: str,
         sub: Subscription,
@@ -374,7 +388,7 @@ class CacheWrites(StoreCore):
     ) -> bool:
         """Store ``sub`` unless the cached one is newer; whether it was stored."""
         when = _sub_time(sub) or at
-        cursor = await db.execute(
+        cursor = db.execute(
             """UPDATE fans SET subscription_json = ?, subscription_status = ?,
                 subscription_updated_at = ?
             WHERE account_id = ? AND fan_id = ?
@@ -385,7 +399,7 @@ class CacheWrites(StoreCore):
         if cursor.rowcount == 0:
             return False
         if sub.status is not SubStatus.UNKNOWN:
-            await db.execute(
+            db.execute(
                 "UPDATE chats SET subscriber = ? WHERE account_id = ? AND fan_id = ?",
                 (sub.status is SubStatus.ACTIVE, account_id, fan_id),
             )

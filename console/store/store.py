@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 
 from console import paths
-from console.store._core import connect, prepare_file
+from console.store._core import DbThread, prepare_file
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
 
@@ -30,11 +30,14 @@ class Store(LocalData, CacheQueries):
         """Open (creating and migrating if needed) the cache at ``path``."""
         path = Path(path)
         await asyncio.to_thread(prepare_file, path)
-        writer = await connect(path, read_only=False)
+        writer = DbThread(path, read_only=False, name="store-writer")
+        reader = DbThread(path, read_only=True, name="store-reader")
         try:
-            reader = await connect(path, read_only=True)
+            await writer.start()
+            await reader.start()
         except BaseException:
             await writer.close()
+            await reader.close()
             raise
         store = cls(path, writer, reader)
         for account in await store.accounts():
