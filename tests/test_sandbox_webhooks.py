@@ -257,3 +257,20 @@ async def test_webhook_target_and_rate_can_change_while_running(
         bad = await c.post("/_sandbox/webhook", json={"url": "ftp://x"})
         assert bad.status_code == 400
     assert len(rec.order) >= 5
+
+
+async def test_a_new_fan_writes_and_a_new_chat_is_listed(sandbox_async: SandboxServer) -> None:
+    simulator = sandbox_async.simulator
+    simulator.new_fan_rate = 1.0
+    creator = sandbox_async.world.first_account()
+    (event,) = (await _simulate(sandbox_async, 1, ["message.received"]))["events"]
+    assert len(creator.chats) == 41
+    newest = creator.chat_order()[0]
+    assert newest.messages[-1]["id"] == simulator.events[-1]["data"]["id"]
+    async with httpx.AsyncClient(base_url=sandbox_async.base_url) as client:
+        response = await client.get(
+            f"/{creator.account_id}/chats", params={"limit": 1}, headers=sandbox_async.headers
+        )
+    row = response.json()["data"]["data"]["response"]["data"][0]
+    assert row["groupId"] == newest.id and row["unreadCount"] == 1
+    assert event["event"] == "message.received"

@@ -128,6 +128,8 @@ class Simulator:
         self.timeout = timeout
         self.duplicate_rate = 0.0
         self.out_of_order_rate = 0.0
+        #: Share of simulated messages written by a brand-new fan (a new chat appears).
+        self.new_fan_rate = 0.02
         self.rng = random.Random(seed if seed is not None else world.seed * 7919 + 1)
         self._secret = webhook_secret
         #: The latest events emitted (bodies as dicts), newest last.
@@ -374,6 +376,15 @@ class Simulator:
 
     def _message(self, creator: CreatorState, chat: ChatState) -> tuple[str, dict[str, Any]]:
         rng = self.rng
+        if rng.random() < self.new_fan_rate:
+            # Someone writes for the first time: a chat the console has never seen.
+            first = rng.choice(text.FIRST_NAMES)
+            username = f"{first.lower()}{rng.randint(1000, 9999)}".encode("ascii", "ignore")
+            chat = self.world.add_fan(creator, username.decode(), first)
+            message = self.world.add_message(
+                creator, chat, sender_id=chat.fan_id, content=rng.choice(text.FAN_OPENERS)
+            )
+            return "message.received", message
         reply_to = None
         if rng.random() < 0.25:
             mine = [m for m in chat.messages[-10:] if m["senderId"] == creator.native_id]

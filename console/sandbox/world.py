@@ -216,6 +216,18 @@ class World:
             self.mark_read(creator, chat, at=int(now))
         return message
 
+    def add_fan(self, creator: CreatorState, username: str, display_name: str) -> ChatState:
+        """A brand-new fan and their (still empty) chat, created now."""
+        now_ms = int(time.time() * 1000)
+        fan_id = self.new_id(now_ms)
+        creator.fans[fan_id] = _profile(
+            fan_id, username, display_name, now_ms, now_ms, creator=False
+        )
+        chat = ChatState(id=self.new_id(now_ms), fan_id=fan_id, created_at_ms=now_ms)
+        creator.chats[chat.id] = chat
+        creator.chat_by_fan[fan_id] = chat.id
+        return chat
+
     def mark_read(self, creator: CreatorState, chat: ChatState, *, at: int | None = None) -> None:
         at = int(time.time()) if at is None else at
         for message in reversed(chat.messages):
