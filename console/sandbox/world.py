@@ -417,9 +417,11 @@ class _Builder:
             "inReplyTo": in_reply_to,
             "inReplyToRoot": root,
             "createdAt": at,
-            "attachments": [
-                {**a, "messageId": message_id, "pos": n} for n, a in enumerate(attachments or [])
-            ],
+            "attachments": (
+                [{**a, "messageId": message_id, "pos": n} for n, a in enumerate(attachments)]
+                if attachments
+                else []
+            ),
             "embeds": [],
             "interactions": [{"userId": recipient, "readAt": 0, "deliveredAt": at}],
             "likes": [],
