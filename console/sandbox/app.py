@@ -233,7 +233,7 @@ def create_app(
 ) -> Starlette:
     """The emulator app; routes under ``/api/fansly``, extras under ``/_sandbox``."""
     # Importing the route modules registers them (once).
-    from console.sandbox import routes  # noqa: F401
+    from console.sandbox import control, routes  # noqa: F401
 
     gateway = Gateway(
         world,
