@@ -14,14 +14,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
-from console.api.models import Account, RateBudget
+from console.api.models import Account, AutomatedMessage, FanList, RateBudget
 from console.config import ConfigError, Settings
 from console.events import Event
 from console.store import Store, store_path
@@ -41,6 +42,7 @@ from console.sync.updates import (
 )
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class Workspace:
@@ -485,6 +487,61 @@ class Workspace:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    # -- automations and lists: direct calls, never queued (added for the console, issue 6) ------
+
+    def online_client(self, account_id: str) -> FanslyClient:
+        """The account's client while its gateway answers; ``GatewayUnreachable`` otherwise
+        (rules and lists are changed live, so the chatter sees the provider's verdict)."""
+        engine = self.engines.get(account_id)
+        if engine is None or engine.client is None or not engine.online:
+            raise GatewayUnreachable("offline: try again when the gateway is back")
+        return engine.client
+
+    async def _live(self, account_id: str, call: Awaitable[_T]) -> _T:
+        try:
+            return await call
+        except GatewayUnreachable as exc:
+            self.engine(account_id).connection.lost(str(exc))
+            raise
+
+    async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
+        """The account's automation rules from the gateway, cached for offline reading."""
+        client = self.online_client(account_id)
+        rules = await self._live(account_id, client.automated_messages(account_id))
+        await self.store.replace_automations(account_id, rules)
+        return rules
+
+    async def create_automation(self, account_id: str, rule: AutomatedMessage) -> AutomatedMessage:
+        """Create a rule (checked before sending; a 400 carries the provider's words)."""
+        client = self.online_client(account_id)
+        created = await self._live(account_id, client.create_automated_message(account_id, rule))
+        await self.refresh_automations(account_id)
+        return created
+
+    async def delete_automation(self, account_id: str, rule_id: str) -> None:
+        client = self.online_client(account_id)
+        await self._live(account_id, client.delete_automated_message(account_id, rule_id))
+        await self.refresh_automations(account_id)
+
+    async def fan_lists(self, account_id: str, fan_id: str) -> list[tuple[FanList, bool]]:
+        """The creator's lists, each with whether ``fan_id`` is on it."""
+        client = self.online_client(account_id)
+        every, mine = await self._live(
+            account_id,
+            asyncio.gather(client.lists(account_id), client.lists(account_id, fan_id=fan_id)),
+        )
+        on = {row.id for row in mine}
+        return [(row, row.id in on) for row in every]
+
+    async def set_fan_list(self, account_id: str, fan_id: str, list_id: str, member: bool) -> None:
+        """Put a fan on a list or take them off, then refresh the cached profile."""
+        client = self.online_client(account_id)
+        if member:
+            await self._live(account_id, client.add_to_list(account_id, fan_id, list_id))
+        else:
+            await self._live(account_id, client.remove_from_list(account_id, fan_id, list_id))
+        await self.engine(account_id).refresh_fan(fan_id)
 
     # -- webhook events ------------------------------------------------------------------------
 
