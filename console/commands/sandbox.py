@@ -12,6 +12,7 @@ import contextlib
 import shlex
 import signal
 import sys
+import time
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,6 +29,7 @@ async def _serve(args: argparse.Namespace) -> int:
         sandbox = SandboxServer(
             seed=args.seed,
             size=args.size,
+            reference_time=int(time.time()) // 60 * 60,
             host=args.host,
             port=args.port,
             api_key=args.api_key,

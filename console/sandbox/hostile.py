@@ -24,11 +24,12 @@ HOSTILE_STRINGS: tuple[str, ...] = (
 
 #: In the FIRST account of every world, the fan of chat index ``i`` (newest-first order) gets
 #: ``HOSTILE_STRINGS[n]`` as display name, for the n-th entry. Chat 2 = "the 3rd chat".
-HOSTILE_NAME_CHATS: tuple[int, ...] = (2, 4, 6, 8, 10, 12, 14, 16, 18, 20)
+HOSTILE_NAME_CHATS: tuple[int, ...] = (2, 6, 10, 14, 18, 22, 26, 30, 34, 38)
 
 #: Fans of these chat indexes (first account) get a hostile *username*.
 HOSTILE_USERNAME_CHATS: dict[int, str] = {3: "[/]", 5: "[@click=app.quit]x[/]", 7: "a\u200bb\u200d"}
 
 #: Every hostile string is also the text of one fan message in these chats (first account),
-#: among the newest messages, and the latest message of chat 2 is hostile.
-HOSTILE_MESSAGE_CHATS: tuple[int, ...] = (0, 2)
+#: among the newest messages, and the latest message of chat 2 is hostile. Not chat 0: that is
+#: the first thread a demo user opens, and it should read like a real inbox.
+HOSTILE_MESSAGE_CHATS: tuple[int, ...] = (2, 11)

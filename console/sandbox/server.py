@@ -28,6 +28,7 @@ class SandboxServer:
         seed: int = 7,
         size: str = "small",
         world: World | None = None,
+        reference_time: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         api_key: str | None = None,
@@ -38,7 +39,9 @@ class SandboxServer:
         credits: int | None = None,
         **simulator_options: Any,
     ) -> None:
-        self.world = world if world is not None else build_world(seed, size)
+        if world is None:
+            world = build_world(seed, size, reference_time=reference_time)
+        self.world = world
         self.api_key = api_key or f"sbx_{secrets.token_urlsafe(24)}"
         self.webhook_secret = webhook_secret or f"whsec_{secrets.token_urlsafe(24)}"
         self.simulator = Simulator(

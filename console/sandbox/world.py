@@ -102,11 +102,14 @@ def _last_id(chat: ChatState) -> int:
 class World:
     """The sandbox's whole state. Build with :func:`build_world`."""
 
-    def __init__(self, seed: int, size: str) -> None:
+    def __init__(self, seed: int, size: str, reference_time: int | None = None) -> None:
         self.seed = seed
         self.size = size
-        #: Unix seconds; generated history ends here. Depends on the seed, not the clock.
-        self.reference_time = _REFERENCE_BASE - (seed % 97) * 3600
+        #: Unix seconds; generated history ends here. Depends on the seed, not the clock, unless
+        #: given (the demo anchors it to now so "waiting 2d" reads as minutes, as in a shift).
+        self.reference_time = (
+            reference_time if reference_time is not None else _REFERENCE_BASE - (seed % 97) * 3600
+        )
         self.accounts: dict[str, CreatorState] = {}
         self._seq = 0
 
@@ -267,11 +270,16 @@ class World:
         return tip
 
 
-def build_world(seed: int = 7, size: str = "default") -> World:
-    """Generate the world for ``(seed, size)``; the same pair always gives the same world."""
+def build_world(
+    seed: int = 7, size: str = "default", *, reference_time: int | None = None
+) -> World:
+    """Generate the world for ``(seed, size)``; the same pair always gives the same world.
+
+    ``reference_time`` (unix seconds) shifts the whole history to end then; content is unchanged.
+    """
     if size not in SIZES:
         raise ValueError(f"unknown world size {size!r} (small, default, large)")
-    world = World(seed, size)
+    world = World(seed, size, reference_time)
     n_accounts, n_chats, n_messages = SIZES[size]
     for index in range(n_accounts):
         rng = random.Random(f"{seed}:{size}:{index}")

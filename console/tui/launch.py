@@ -13,6 +13,7 @@ import contextlib
 import secrets
 import sys
 import tempfile
+import time
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,7 @@ async def build_demo(
     sandbox = SandboxServer(
         seed=seed,
         size=size,
+        reference_time=int(time.time()) // 60 * 60,  # history ends now: waits read like a shift
         api_key=api_key,
         webhook_secret=secret,
         webhook_url=listener.url + DEFAULT_PATH,
