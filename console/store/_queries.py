@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from typing import Any
 
 from console.api.models import Subscription
@@ -25,7 +27,15 @@ from console.store.rows import (
     MessageRow,
     SearchHit,
 )
-from console.store.text import HL_END, HL_START, fts_query, parse_snippet
+from console.store.schema import FTS_PREFIXES, FTS_TOKENIZER
+from console.store.text import (
+    HL_END,
+    HL_START,
+    ascii_token_prefix,
+    fts_narrowing,
+    fts_query,
+    parse_snippet,
+)
 
 _FILTERS = {
     ChatFilter.ALL: "",
@@ -258,26 +268,13 @@ class CacheQueries(StoreCore):
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
-        where = "messages_fts MATCH ?"
-        params: list[Any] = [HL_START, HL_END, match]
-        if chat_id is not None:
-            where += " AND m.chat_id = ?"
-            params.append(chat_id)
-        if account_id is not None:
-            where += " AND m.account_id = ?"
-            params.append(account_id)
-        params.append(limit)
-        rows = await self._read(
-            f"""SELECT m.account_id, m.chat_id,
-                COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''),
-                m.message_id, m.pos, m.created_at, m.from_creator,
-                snippet(messages_fts, 0, ?, ?, '…', {SNIPPET_TOKENS})
-            FROM messages_fts JOIN messages m ON m.pos = messages_fts.rowid
-            LEFT JOIN chats c ON c.chat_id = m.chat_id
-            LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
-            WHERE {where} ORDER BY messages_fts.rowid DESC LIMIT ?""",
-            params,
+        # A single chat is read in full by the join anyway; narrowing pays off across chats.
+        narrowing = (
+            fts_narrowing(query, max(FTS_PREFIXES))
+            if chat_id is None and limit <= NARROW_MAX_LIMIT
+            else None
         )
+        rows = await self._reader.run(_search_rows, match, narrowing, account_id, chat_id, limit)
         return [
             SearchHit(
                 account_id=row[0],
@@ -291,3 +288,122 @@ class CacheQueries(StoreCore):
             )
             for row in rows
         ]
+
+
+_SEARCH_SELECT = """SELECT m.account_id, m.chat_id,
+    COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''),
+    m.message_id, m.pos, m.created_at, m.from_creator, {last}
+FROM messages_fts JOIN messages m ON m.pos = messages_fts.rowid
+LEFT JOIN chats c ON c.chat_id = m.chat_id
+LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
+WHERE messages_fts MATCH ?{where} ORDER BY messages_fts.rowid DESC LIMIT ?"""
+_SNIPPET = f"snippet(messages_fts, 0, ?, ?, '…', {SNIPPET_TOKENS})"
+
+#: Above this many hits the narrowed search would read most of the index anyway.
+NARROW_MAX_LIMIT = 500
+#: Candidates read in the first round (times the limit), and in all before giving up on
+#: narrowing (the cut prefix mostly matches other words, e.g. "photogr" under "phot"); about
+#: 10 µs each, so a wrong guess costs ~10 ms at worst.
+NARROW_FIRST_BATCH = 2
+NARROW_MAX_CANDIDATES = 1000
+
+_checker = threading.local()
+
+
+def _search_rows(
+    db: sqlite3.Connection,
+    match: str,
+    narrowing: tuple[str, str] | None,
+    account_id: str | None,
+    chat_id: str | None,
+    limit: int,
+) -> list[Any]:
+    """On the reader's thread: the newest ``limit`` matches of ``match`` as hit rows."""
+    where = ""
+    scope: list[Any] = []
+    if chat_id is not None:
+        where += " AND m.chat_id = ?"
+        scope.append(chat_id)
+    if account_id is not None:
+        where += " AND m.account_id = ?"
+        scope.append(account_id)
+    if narrowing is not None:
+        found = _narrowed(db, match, narrowing, where, scope, limit)
+        if found is not None:
+            return found
+    sql = _SEARCH_SELECT.format(last=_SNIPPET, where=where)
+    return db.execute(sql, [HL_START, HL_END, match, *scope, limit]).fetchall()
+
+
+def _narrowed(
+    db: sqlite3.Connection,
+    match: str,
+    narrowing: tuple[str, str],
+    where: str,
+    scope: list[Any],
+    limit: int,
+) -> list[Any] | None:
+    """Read the cheap superset newest first and keep the rows the real query matches.
+
+    Every real match is a candidate, so the first ``limit`` kept are the newest ``limit``
+    matches. ``None`` when too many candidates fail (the caller runs the real query).
+    """
+    candidate, prefix = narrowing
+    starts = ascii_token_prefix(prefix)
+    sql = _SEARCH_SELECT.format(last="m.text", where=where + " AND messages_fts.rowid < ?")
+    kept: list[Any] = []
+    below = (1 << 63) - 1  # above any position
+    batch = max(limit * NARROW_FIRST_BATCH, 20)
+    read = 0
+    while read < NARROW_MAX_CANDIDATES:
+        rows = db.execute(sql, [candidate, *scope, below, batch]).fetchall()
+        # ASCII text is decided here; anything else by FTS5 itself (folding, diacritics).
+        other = [row for row in rows if not row[7].isascii()]
+        other_matches = _fts_check(match, other, snippets=False) if other else {}
+        for row in rows:
+            text = row[7]
+            if starts.search(text) if text.isascii() else row[4] in other_matches:
+                kept.append(row)
+                if len(kept) == limit:
+                    break
+        if len(kept) == limit or len(rows) < batch:
+            snippets = _fts_check(match, kept, snippets=True)
+            if len(snippets) < len(kept):  # never expected: the real query decides then
+                return None
+            return [(*row[:7], snippets[row[4]]) for row in kept]
+        read += len(rows)
+        # Few candidates match (the real prefix is rare under the cut one): the real query
+        # has little to merge, so it is the cheaper way from here.
+        if read + (limit - len(kept)) * read / max(len(kept), 1) > NARROW_MAX_CANDIDATES:
+            return None
+        below = rows[-1][4]
+        batch *= 2
+    return None
+
+
+def _fts_check(match: str, rows: list[Any], *, snippets: bool) -> dict[int, str]:
+    """``pos → marked snippet`` (or ``""``) of the rows whose text ``match`` matches.
+
+    A private in-memory FTS5 table with the cache's tokenizer, holding only these rows: same
+    tokenizer, same text, same ``snippet()``, so the snippet is the one the cache's own index
+    gives (it depends only on the row's text and the query).
+    """
+    check: sqlite3.Connection | None = getattr(_checker, "conn", None)
+    if check is None:
+        check = sqlite3.connect(":memory:", isolation_level=None)
+        check.execute(
+            f"CREATE VIRTUAL TABLE t USING fts5(text, tokenize='{FTS_TOKENIZER}', columnsize=0)"
+        )
+        _checker.conn = check
+    if snippets:
+        sql = f"SELECT rowid, snippet(t, 0, ?, ?, '…', {SNIPPET_TOKENS}) FROM t WHERE t MATCH ?"
+        params: tuple[str, ...] = (HL_START, HL_END, match)
+    else:
+        sql, params = "SELECT rowid, '' FROM t WHERE t MATCH ?", (match,)
+    check.execute("BEGIN")
+    try:
+        check.executemany("INSERT INTO t(rowid, text) VALUES (?, ?)", [(r[4], r[7]) for r in rows])
+        found = check.execute(sql, params).fetchall()
+    finally:
+        check.execute("ROLLBACK")  # leaves the table empty for the next search
+    return {row[0]: row[1] for row in found}

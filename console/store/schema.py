@@ -200,6 +200,11 @@ END;
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 """
 
+#: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
+FTS_PREFIXES = (2, 3, 4)
+#: Its tokenizer (search checks candidate rows with the same one).
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -57,6 +57,38 @@ def fts_query(user_text: str) -> str | None:
     return " ".join(quoted)
 
 
+def fts_narrowing(user_text: str, indexed: int) -> tuple[str, str] | None:
+    """A cheaper superset of ``fts_query(user_text)`` and the prefix it drops, or ``None``.
+
+    FTS5 answers a prefix longer than its longest prefix index (``indexed`` characters) by
+    merging the whole doclist of every term it matches before returning the first row, so
+    ``"photo"*`` costs as much as every photo/photos/photographer… message. The same prefix cut
+    to ``indexed`` characters is one indexed doclist, read newest first and lazily; its matches
+    include every match of the full query. Only plain ASCII words are cut: their folding is one
+    character to one, so the cut prefix is the cut of the folded word. Returns the superset
+    query and the full last word, folded (a row of the superset matches the real query iff one
+    of its tokens starts with it).
+    """
+    words = _WORD.findall(user_text)
+    if not words or user_text[-1:].isspace():
+        return None
+    last = words[-1]
+    if len(last) <= indexed or not (last.isascii() and last.isalnum()):
+        return None
+    last = last.lower()
+    query = " ".join([*(f'"{word}"' for word in words[:-1]), f'"{last[:indexed]}"*'])
+    return query, last
+
+
+def ascii_token_prefix(prefix: str) -> re.Pattern[str]:
+    """Finds a token starting with ``prefix`` (ASCII alphanumeric, folded) in ASCII text.
+
+    Exactly the FTS5 unicode61 tokenizer's view of ASCII text: tokens are runs of ASCII
+    letters and digits, folded to lower case; everything else separates them.
+    """
+    return re.compile(r"(?<![0-9A-Za-z])" + re.escape(prefix), re.IGNORECASE | re.ASCII)
+
+
 def parse_snippet(marked: str) -> Snippet:
     """Turn an FTS5 ``snippet()`` with sentinel marks into plain text plus match offsets."""
     out: list[str] = []
