@@ -20,7 +20,8 @@ from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.help_screen import HelpScreen
 from console.tui.memory import FIXED_NOW, MemorySource
-from console.tui.panes import FanProfile, ReplyBar
+from console.tui.panes import ReplyBar
+from console.tui.profile import FanProfile
 from console.tui.source import MessageState
 from console.tui.thread import MessageView, Thread
 
@@ -210,7 +211,7 @@ async def test_filter_and_incremental_search() -> None:
         await press(app, pilot, "f", "f", "f")
         assert chat_list.total == everyone
         name = chat_list.rows[5].fan_name
-        await press(app, pilot, "slash", *name[:4])
+        await press(app, pilot, "s", *name[:4])
         assert 0 < chat_list.total < everyone
         assert all(name[:4].casefold() in r.fan_name.casefold() for r in chat_list.rows.values())
         await press(app, pilot, "enter")

@@ -14,7 +14,7 @@ from console.sandbox.hostile import HOSTILE_STRINGS
 from console.tui.app import make_app
 from console.tui.chat_list import ROW_LINES, ChatList
 from console.tui.memory import FIXED_NOW, hostile_source
-from console.tui.panes import FanProfile
+from console.tui.profile import FanProfile
 from console.tui.text import clean
 from console.tui.thread import Thread
 

@@ -39,6 +39,7 @@ from console.sync.updates import (
 from console.tui.chat_list import ChatList
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
+from console.tui.features import FEATURE_BINDINGS, ConsoleFeatures
 from console.tui.help_screen import HelpScreen
 from console.tui.messages import (
     ChatSelected,
@@ -49,10 +50,11 @@ from console.tui.messages import (
     ThreadChanged,
     UnreadStale,
 )
-from console.tui.panes import FanProfile, ReplyBar, StatusLine
+from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
+from console.tui.profile import FanProfile
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
 from console.tui.text import clean, plain, utcnow
-from console.tui.themes import BUILTIN_THEMES, DEFAULT_THEME, load_user_themes
+from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PinnedStrip, Thread
 
 _LONG_LIVED = {"updates", "services"}
@@ -85,7 +87,7 @@ def _account_bindings() -> list[BindingType]:
     ]
 
 
-class ConsoleApp(App[int]):
+class ConsoleApp(ConsoleFeatures, App[int]):
     """The chatter's console."""
 
     CSS_PATH = "app.tcss"
@@ -120,7 +122,14 @@ class ConsoleApp(App[int]):
             id="retry",
             tooltip="Send the selected failed message again",
         ),
-        Binding("slash", "search", "Search", id="search", tooltip="Search chats by fan name"),
+        Binding(
+            "s",
+            "search",
+            "Names",
+            id="names",
+            tooltip="Filter the chat list by fan name (as you type)",
+        ),
+        *FEATURE_BINDINGS,
         Binding(
             "f",
             "cycle_filter",
@@ -197,13 +206,14 @@ class ConsoleApp(App[int]):
         self._unread: dict[str, int] = {}
         if title:
             self.sub_title = title
-        for item in BUILTIN_THEMES:
+        builtins, self.theme_problems = builtin_themes()
+        for item in builtins:
             self.register_theme(item)
-        self.theme_problems: list[str] = []
         #: Said once the screen is up (a listener that could not start, …).
         self.startup_notes: list[str] = []
         if themes_dir is not None:
-            user_themes, self.theme_problems = load_user_themes(themes_dir)
+            user_themes, problems = load_user_themes(themes_dir)
+            self.theme_problems.extend(problems)
             for item in user_themes:
                 self.register_theme(item)
         self._wanted_theme = theme
@@ -218,10 +228,11 @@ class ConsoleApp(App[int]):
             ],
             id="accounts",
         )
+        yield OfflineBanner(id="offline-banner")
         with Horizontal(id="main"):
             with Vertical(id="chats-pane"):
                 yield Static(id="filter-bar")
-                yield Input(placeholder="/ search names", id="search", compact=True)
+                yield Input(placeholder="s: filter by name", id="search", compact=True)
                 yield ChatList(
                     self.source,
                     clock=self.clock,
@@ -234,7 +245,7 @@ class ConsoleApp(App[int]):
                 yield Thread(self.source, clock=self.clock, id="thread")
                 yield ReplyBar(id="reply-bar")
                 yield Composer(id="composer")
-            yield FanProfile(id="profile")
+            yield FanProfile(clock=self.clock, id="profile")
         yield StatusLine(clock=self.clock, id="status")
         yield Footer()
 
@@ -248,20 +259,20 @@ class ConsoleApp(App[int]):
             self.set_keymap(self.keymap)
         wanted = self._wanted_theme
         self.theme = wanted if self.get_theme(wanted) else DEFAULT_THEME
-        if wanted != self.theme:
-            self.notify(
-                f"Unknown theme {wanted!r}; using {self.theme}.", severity="warning", markup=False
-            )
+        # Every theme problem (broken files, an unknown name) in one notice.
+        notice = theme_notice(self.theme_problems, wanted, self.theme)
+        if notice:
+            self.notify(clean(notice), severity="warning", markup=False, timeout=10)
         for note in self.startup_notes:
             self.notify(note, severity="warning", markup=False)
-        for problem in self.theme_problems:
-            self.notify(f"Theme file skipped: {problem}", severity="warning", markup=False)
         self.query_one(ReplyBar).display = False
         self.query_one(PinnedStrip).display = False
         self._render_filter_bar()
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
         status.apply(self.source.connection())
+        self._show_banner()
+        self._load_queued()
         self._update_layout()
         self._pump_updates()
         self._start_services()
@@ -418,6 +429,10 @@ class ConsoleApp(App[int]):
             return
         status.budget = self.source.budget()
         status.apply(message.update)
+        if isinstance(message.update, ConnectionChanged):
+            self.connection_changed(message.update)
+        else:
+            self._show_banner()
 
     @on(EventArrived)
     @work(group="alerts", exit_on_error=False)
@@ -454,7 +469,9 @@ class ConsoleApp(App[int]):
             await self._save_draft()
             self._show_account(account_id)
 
-    def _show_account(self, account_id: str, chat_id: str | None = None) -> None:
+    def _show_account(
+        self, account_id: str, chat_id: str | None = None, message_id: str | None = None
+    ) -> None:
         self.account_id = account_id
         view = self.views[account_id]
         if chat_id is not None:
@@ -466,7 +483,7 @@ class ConsoleApp(App[int]):
         self.chat_id = None
         self.query_one(ChatList).show(account_id, view.filter, view.search, view.chat_id)
         if view.chat_id is not None:
-            self._open_chat(account_id, view.chat_id, focus_composer=False)
+            self._open_chat(account_id, view.chat_id, focus_composer=False, message_id=message_id)
         index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
         tabs = self.query_one(Tabs)
         if tabs.active != f"account-{index}":
@@ -505,27 +522,41 @@ class ConsoleApp(App[int]):
         self._timer_idle.clear()
         self._open_timer = self.set_timer(self.open_delay, fire)
 
-    def jump_to(self, account_id: str, chat_id: str) -> None:
-        """Show ``chat_id`` of ``account_id`` (palette, next unread)."""
+    def jump_to(self, account_id: str, chat_id: str, message_id: str | None = None) -> None:
+        """Show ``chat_id`` of ``account_id`` (palette, next unread), at ``message_id`` if
+        given (a search result)."""
         if account_id != self.account_id:
-            self.call_later(self._jump_across, account_id, chat_id)
+            self.call_later(self._jump_across, account_id, chat_id, message_id)
         else:
             self.query_one(ChatList).move_to_chat(chat_id)
-            self._open_chat(account_id, chat_id, focus_composer=False)
+            self._open_chat(account_id, chat_id, focus_composer=False, message_id=message_id)
 
-    async def _jump_across(self, account_id: str, chat_id: str) -> None:
+    async def _jump_across(self, account_id: str, chat_id: str, message_id: str | None) -> None:
         await self._save_draft()
-        self._show_account(account_id, chat_id)
+        self._show_account(account_id, chat_id, message_id)
 
-    def _open_chat(self, account_id: str, chat_id: str, *, focus_composer: bool) -> None:
+    def _open_chat(
+        self,
+        account_id: str,
+        chat_id: str,
+        *,
+        focus_composer: bool,
+        message_id: str | None = None,
+    ) -> None:
         if focus_composer:
             self.query_one(Composer).focus()
         if (account_id, chat_id) == (self.account_id, self.chat_id):
+            if message_id is not None:
+                thread = self.query_one(Thread)
+                thread.open_chat(account_id, chat_id, self.fan_name, 0, around=message_id)
+                thread.focus()
             return
-        self._switch_chat(account_id, chat_id)
+        self._switch_chat(account_id, chat_id, message_id)
 
     @work(group="open-chat", exclusive=True, exit_on_error=False)
-    async def _switch_chat(self, account_id: str, chat_id: str) -> None:
+    async def _switch_chat(
+        self, account_id: str, chat_id: str, message_id: str | None = None
+    ) -> None:
         await self._save_draft()
         row = await self.source.chat(account_id, chat_id)
         if row is None or account_id != self.account_id:
@@ -539,7 +570,10 @@ class ConsoleApp(App[int]):
                 Content.styled("  muted" if row.muted else "", "$text-warning"),
             )
         )
-        self.query_one(Thread).open_chat(account_id, chat_id, row.fan_name, row.unread)
+        thread = self.query_one(Thread)
+        thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
+        if message_id is not None:
+            thread.focus()
         self.query_one(Composer).load_draft(await self.source.draft(account_id, chat_id))
         self._refresh_pins()
         self._load_fan(account_id, chat_id)
@@ -730,6 +764,7 @@ class ConsoleApp(App[int]):
             ("Chat list", [b for _, b in self._bindings_of(ChatList)]),
             ("Thread", [b for _, b in self._bindings_of(Thread)]),
             ("Composer", [b for _, b in self._bindings_of(Composer)]),
+            *self.help_groups_extra(),
         ]
         self.push_screen(HelpScreen(groups, self.keymap))
 

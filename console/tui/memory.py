@@ -13,7 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from console.api.models import Account, Fan, Like, Message, RateBudget, Subscription
+from console.api.errors import GatewayUnreachable
+from console.api.models import (
+    Account,
+    AutomatedMessage,
+    Fan,
+    Like,
+    Message,
+    RateBudget,
+    Subscription,
+    TriggerType,
+)
 from console.events import Event, EventType, Provider
 from console.sync.updates import (
     ChatChanged,
@@ -25,7 +35,15 @@ from console.sync.updates import (
     OutboxChanged,
     UpdateBus,
 )
-from console.tui.source import ChatFilter, ChatRow, FanCard, MessageRow, MessageState
+from console.tui.source import (
+    ChatFilter,
+    ChatRow,
+    FanCard,
+    ListChoice,
+    MessageRow,
+    MessageState,
+    SearchResult,
+)
 
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _FIRST = ["Ava", "Mia", "Leo", "Kai", "Zoe", "Max", "Ivy", "Sam", "Eli", "Noa", "Ray", "Lux"]
@@ -70,7 +88,12 @@ class MemorySource:
         self.now = now
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.drafts: dict[tuple[str, str], str] = {}
-        self.notes: dict[str, list[str]] = {}
+        self.notes: dict[str, str] = {}
+        #: Set to ``"offline"``/``"reconnecting"`` to play an outage (live calls then fail).
+        self.state: str = "live"
+        self.lists = {"l1": "VIP", "l2": "Whales", "l3": "Birthday this month"}
+        self.rules: dict[str, list[AutomatedMessage]] = {}
+        self.spend: dict[str, list[tuple[datetime, int]]] = {}
         self._ids = itertools.count(10**17)
         self._accounts: list[Account] = []
         self._chats: dict[str, list[_Chat]] = {}
@@ -119,9 +142,29 @@ class MemorySource:
                     )
                     chat.messages.append(MessageRow(msg, outgoing=outgoing))
                 chat.unread = 0 if c % 3 else rng.randint(1, 4)
+                self.spend[fan_id] = [
+                    (now - timedelta(days=9 * k + rng.randint(0, 8)), rng.randint(4_000, 60_000))
+                    for k in range(rng.randint(0, 10), 0, -1)
+                ]
                 chats.append(chat)
                 self._by_id[(account.account_id, chat.chat_id)] = chat
             self._chats[account.account_id] = chats
+            self.rules[account.account_id] = [
+                AutomatedMessage(
+                    id=str(next(self._ids)),
+                    trigger_type=TriggerType.NEW_SUBSCRIBER,
+                    content="Welcome! So happy to have you here 💕",
+                    delay_seconds=60,
+                ),
+                AutomatedMessage(
+                    id=str(next(self._ids)),
+                    trigger_type=TriggerType.NEW_TIP,
+                    content="Thank you for the tip!",
+                    tip_amount_dollars=10,
+                    keywords=["thanks", "love"],
+                    cooldown_seconds=3600,
+                ),
+            ]
 
     # -- reading -------------------------------------------------------------------------
 
@@ -129,7 +172,14 @@ class MemorySource:
         return list(self._accounts)
 
     def connection(self) -> ConnectionChanged:
-        return ConnectionChanged("offline", self.now, "in-memory world")
+        if self.state == "live":
+            return ConnectionChanged("live", self.now)
+        return ConnectionChanged(self.state, self.now, "in-memory world")  # type: ignore[arg-type]
+
+    def go(self, state: str) -> None:
+        """Play a connection change (``live``, ``reconnecting``, ``offline``)."""
+        self.state = state
+        self.bus.publish(self.connection())
 
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
@@ -234,7 +284,13 @@ class MemorySource:
         chat = self._by_id.get((account_id, chat_id))
         if chat is None:
             return None
-        return FanCard(chat.fan, muted=chat.muted, notes=self.notes.get(chat.fan.id, []))
+        return FanCard(
+            account_id,
+            chat.fan,
+            muted=chat.muted,
+            note=self.notes.get(chat.fan.id, ""),
+            spend_history=self.spend.get(chat.fan.id, []),
+        )
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:
         self.calls.append(("refresh_fan", (account_id, fan_id)))
@@ -377,6 +433,102 @@ class MemorySource:
             chat.unread = 0
             self.bus.publish(ChatChanged(account_id, chat_id))
 
+    # -- issue 6 ---------------------------------------------------------------------------
+
+    async def messages_around(
+        self, account_id: str, chat_id: str, message_id: str, limit: int
+    ) -> list[MessageRow]:
+        chat = self._by_id[(account_id, chat_id)]
+        index = next((i for i, r in enumerate(chat.messages) if r.id == message_id), None)
+        if index is None:
+            return []
+        start = max(0, index - (limit - 1) // 2)
+        return [self._quoted(chat, r) for r in chat.messages[start : start + limit]]
+
+    async def messages_after(
+        self, account_id: str, chat_id: str, after_id: str, limit: int
+    ) -> list[MessageRow]:
+        chat = self._by_id[(account_id, chat_id)]
+        index = next((i for i, r in enumerate(chat.messages) if r.id == after_id), None)
+        if index is None:
+            return []
+        return [self._quoted(chat, r) for r in chat.messages[index + 1 : index + 1 + limit]]
+
+    async def search(self, query: str, limit: int) -> list[SearchResult]:
+        words = query.casefold().split()
+        if not words:
+            return []
+        found: list[SearchResult] = []
+        for chat in self._by_id.values():
+            for row in chat.messages:
+                text = row.message.content
+                folded = text.casefold()
+                if all(w in folded for w in words):
+                    start = folded.index(words[0])
+                    found.append(
+                        SearchResult(
+                            chat.account_id,
+                            chat.chat_id,
+                            chat.fan.name,
+                            row.id,
+                            row.message.created_at,
+                            row.outgoing,
+                            text,
+                            ((start, start + len(words[0])),),
+                        )
+                    )
+        found.sort(key=lambda r: r.created_at, reverse=True)
+        return found[:limit]
+
+    async def queued_counts(self) -> dict[str, OutboxChanged]:
+        return {a.account_id: OutboxChanged(a.account_id, 0, 0) for a in self._accounts}
+
+    async def save_note(self, account_id: str, fan_id: str, text: str) -> None:
+        self.calls.append(("note", (account_id, fan_id, text)))
+        if text.strip():
+            self.notes[fan_id] = text
+        else:
+            self.notes.pop(fan_id, None)
+
+    def _live(self) -> None:
+        if self.state != "live":
+            raise GatewayUnreachable("offline: try again when the gateway is back")
+
+    def _fan(self, account_id: str, fan_id: str) -> Fan:
+        return next(c.fan for c in self._chats[account_id] if c.fan.id == fan_id)
+
+    async def fan_lists(self, account_id: str, fan_id: str) -> list[ListChoice]:
+        self._live()
+        on = set(self._fan(account_id, fan_id).lists)
+        return [ListChoice(i, label, label in on) for i, label in self.lists.items()]
+
+    async def set_fan_list(self, account_id: str, fan_id: str, list_id: str, member: bool) -> None:
+        self._live()
+        self.calls.append(("list", (account_id, fan_id, list_id, member)))
+        fan = self._fan(account_id, fan_id)
+        label = self.lists[list_id]
+        fan.lists = [x for x in fan.lists if x != label] + ([label] if member else [])
+        self.bus.publish(FanChanged(account_id, fan_id))
+
+    async def automations(self, account_id: str) -> list[AutomatedMessage]:
+        return list(self.rules.get(account_id, []))
+
+    async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
+        self._live()
+        return list(self.rules.get(account_id, []))
+
+    async def create_automation(self, account_id: str, rule: AutomatedMessage) -> AutomatedMessage:
+        self._live()
+        self.calls.append(("create_automation", (account_id, rule)))
+        created = rule.model_copy(update={"id": str(next(self._ids)), "created_at": self.now})
+        self.rules.setdefault(account_id, []).append(created)
+        return created
+
+    async def delete_automation(self, account_id: str, rule_id: str) -> None:
+        self._live()
+        self.calls.append(("delete_automation", (account_id, rule_id)))
+        self.rules[account_id] = [r for r in self.rules.get(account_id, []) if r.id != rule_id]
+
 
 def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
     """A world whose first chats carry ``strings`` as fan names, usernames, notes and messages."""
@@ -390,7 +542,7 @@ def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
         chat.fan.lists = [text]
         if chat.fan.subscription is not None:
             chat.fan.subscription.tier_name = text
-        source.notes[chat.fan.id] = [text]
+        source.notes[chat.fan.id] = text
         source.receive(account, chat.chat_id, text)
     first = chats[0]
     for i, text in enumerate(strings):

@@ -1,57 +1,17 @@
-"""The fan profile pane, the reply-to bar and the status line."""
+"""The reply-to bar, the status line and the offline banner (the fan profile pane is in
+``console.tui.profile``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from console.api.models import Message, RateBudget, money_text
+from console.api.models import Message, RateBudget
 from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
-from console.tui.source import FanCard
 from console.tui.text import ago, clean, plain, utcnow
-
-
-class FanProfile(VerticalScroll, can_focus=False):
-    """Name, username, subscription, spend, lists and the team's notes on the fan."""
-
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="profile-body")
-
-    def show(self, card: FanCard | None) -> None:
-        body = self.query_one("#profile-body", Static)
-        if card is None:
-            body.update(Content("No chat open."))
-            return
-        fan = card.fan
-        lines: list[Content] = [
-            plain(fan.name, one_line=True, style="bold"),
-            plain("@" + clean(fan.username, one_line=True), style="$text-muted"),
-            Content(""),
-        ]
-        sub = fan.subscription
-        if sub is not None:
-            tier = plain(sub.tier_name or "subscriber", one_line=True)
-            lines.append(Content.assemble("Tier: ", tier))
-            lines.append(Content(f"Status: {sub.status.value}"))
-            if sub.renew_date is not None:
-                lines.append(Content(f"Renews: {sub.renew_date:%d %b %Y}"))
-        else:
-            lines.append(Content("Not subscribed"))
-        lines.append(Content(f"Lifetime spend: {money_text(fan.lifetime_spend_millis)}"))
-        lines.append(Content(f"Tips: {money_text(fan.tips_millis)}"))
-        if fan.lists:
-            lines.append(Content.assemble("Lists: ", plain(", ".join(fan.lists), one_line=True)))
-        if card.muted:
-            lines.append(Content.styled("Muted", "$text-warning"))
-        if card.notes:
-            lines.append(Content(""))
-            lines.append(Content.styled("Notes", "bold"))
-            lines.extend(plain("• " + clean(note)) for note in card.notes)
-        body.update(Content("\n").join(lines))
 
 
 class ReplyBar(Static):
@@ -121,3 +81,23 @@ class StatusLine(Static):
 
     def since_text(self) -> str:
         return ago(self.connection.since, self.clock())
+
+
+class OfflineBanner(Static):
+    """Shown while the gateway cannot be reached (or with ``--offline``): since when, and how
+    many actions wait in the outbox to be delivered once it is back."""
+
+    def show(self, connection: ConnectionChanged, queued: int) -> None:
+        self.display = connection.state != "live"
+        if not self.display:
+            return
+        since = f"{connection.since.astimezone():%H:%M}"
+        actions = f"{queued} action{'s' if queued != 1 else ''} queued"
+        if connection.detail == "offline mode":
+            head = f"Offline mode since {since} — {actions}"
+            tail = "; sent the next time the console runs online. Cached chats and search work."
+        else:
+            word = "Reconnecting" if connection.state == "reconnecting" else "Offline"
+            head = f"{word} since {since} — {actions}"
+            tail = "; delivered once the gateway is back. Cached chats and search work."
+        self.update(Content.assemble(Content.styled("⚠ " + head, "bold"), Content(tail)))

@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal, Protocol
 
-from console.api.models import Account, Fan, Message, RateBudget
-from console.sync.updates import ConnectionChanged, UpdateBus
+from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
+from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
 CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")
@@ -58,6 +58,8 @@ class MessageRow:
     reply_to: Message | None = None
     #: The local id a pending message had before the server gave it one.
     client_id: str | None = None
+    #: Actions on this message waiting in the outbox ("like", "pin", …): shown as pending.
+    queued: tuple[str, ...] = ()
 
     def known_as(self, message_id: str) -> bool:
         return message_id == self.message.id or (
@@ -71,11 +73,38 @@ class MessageRow:
 
 @dataclass(slots=True)
 class FanCard:
-    """The fan profile pane."""
+    """The fan profile pane: the cached profile, spend history and the team's private note."""
 
+    account_id: str
     fan: Fan
     muted: bool = False
-    notes: list[str] = field(default_factory=list)
+    note: str = ""
+    note_updated: datetime | None = None
+    #: (time, gross thousandths) per transaction, oldest first (empty until fetched).
+    spend_history: list[tuple[datetime, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One message found in the cached history; ``highlights`` are offsets into ``text``."""
+
+    account_id: str
+    chat_id: str
+    fan_name: str
+    message_id: str
+    created_at: datetime
+    from_creator: bool
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ListChoice:
+    """One of the creator's lists, and whether the fan is on it."""
+
+    list_id: str
+    label: str
+    member: bool
 
 
 class ConsoleSource(Protocol):
@@ -151,3 +180,51 @@ class ConsoleSource(Protocol):
     async def retry(self, account_id: str, message_id: str) -> None: ...
 
     async def mark_read(self, account_id: str, chat_id: str) -> None: ...
+
+    # -- issue 6: history, notes, lists, automated messages ---------------------------------
+
+    async def queued_counts(self) -> dict[str, OutboxChanged]:
+        """Per account, the actions waiting in the outbox (and failed) right now."""
+        ...
+
+    async def messages_around(
+        self, account_id: str, chat_id: str, message_id: str, limit: int
+    ) -> list[MessageRow]:
+        """A page centred on one message, oldest first (empty if it is not cached)."""
+        ...
+
+    async def messages_after(
+        self, account_id: str, chat_id: str, after_id: str, limit: int
+    ) -> list[MessageRow]:
+        """Up to ``limit`` messages newer than ``after_id``, oldest first."""
+        ...
+
+    async def search(self, query: str, limit: int) -> list[SearchResult]:
+        """Every account's cached history, newest first (no network)."""
+        ...
+
+    async def save_note(self, account_id: str, fan_id: str, text: str) -> None:
+        """Keep the team's private note on a fan in the cache (never sent to the API)."""
+        ...
+
+    async def fan_lists(self, account_id: str, fan_id: str) -> list[ListChoice]:
+        """The creator's lists and the fan's membership (asks the gateway; raises offline)."""
+        ...
+
+    async def set_fan_list(
+        self, account_id: str, fan_id: str, list_id: str, member: bool
+    ) -> None: ...
+
+    async def automations(self, account_id: str) -> list[AutomatedMessage]:
+        """The cached automation rules of an account."""
+        ...
+
+    async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
+        """The rules from the gateway (cached as they arrive; raises offline)."""
+        ...
+
+    async def create_automation(
+        self, account_id: str, rule: AutomatedMessage
+    ) -> AutomatedMessage: ...
+
+    async def delete_automation(self, account_id: str, rule_id: str) -> None: ...

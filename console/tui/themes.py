@@ -1,8 +1,13 @@
 """The console's themes: Textual ``Theme`` objects carrying the app's own colour variables.
 
-Widgets never name a colour; ``.tcss`` uses ``$unread-badge``, ``$pinned``, ``$vip`` and
-``$waiting-too-long`` (and a few more), which every theme defines. Users add themes as TOML
-files in ``fansly-console locate themes`` (see ``themes/example.toml`` in the repository).
+The built-in themes are TOML files in the repository's ``themes/`` folder (``fansly-dark``,
+``fansly-light``, ``fansly-high-contrast`` and the ``midnight`` example), loaded at start; users
+add their own in ``fansly-console locate themes``. Widgets never name a colour: ``.tcss`` uses
+``$unread-badge``, ``$pinned``, ``$vip``, ``$waiting-too-long`` (and a few more), which every
+theme defines (a file that leaves one out keeps the fansly-dark value).
+
+``fansly-dark`` is also defined here, so a missing or broken file can never leave the console
+without its default.
 """
 
 from __future__ import annotations
@@ -11,9 +16,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 DEFAULT_THEME = "fansly-dark"
+
+#: The folder of the built-in theme files (in the repository, beside ``console/``).
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "themes"
 
 #: The app's variables with their dark defaults; a theme may override any of them.
 APP_VARIABLES: dict[str, str] = {
@@ -27,10 +36,15 @@ APP_VARIABLES: dict[str, str] = {
     "message-failed": "#ff6b6b",
     "message-pending": "#8a8f98",
     "new-marker": "#ff4f8b",
+    "offline-banner": "#5c2b2b",
+    "offline-banner-text": "#ffe0e0",
+    "spend-chart": "#4ec9a0",
+    "search-highlight": "#ffc857",
 }
 
+#: The safety net: used when ``themes/fansly-dark.toml`` is missing or broken.
 FANSLY_DARK = Theme(
-    name="fansly-dark",
+    name=DEFAULT_THEME,
     primary="#1fa1f2",
     secondary="#7b61ff",
     accent="#ff4f8b",
@@ -45,80 +59,41 @@ FANSLY_DARK = Theme(
     variables=dict(APP_VARIABLES),
 )
 
-FANSLY_LIGHT = Theme(
-    name="fansly-light",
-    primary="#0b78c4",
-    secondary="#5a43d6",
-    accent="#d6246e",
-    warning="#b7791f",
-    error="#c53030",
-    success="#2f855a",
-    foreground="#1a1c22",
-    background="#f7f7fa",
-    surface="#ffffff",
-    panel="#e9ebf2",
-    dark=False,
-    variables={
-        **APP_VARIABLES,
-        "unread-badge": "#d6246e",
-        "pinned": "#b7791f",
-        "vip": "#6b46c1",
-        "waiting-too-long": "#c53030",
-        "own-message": "#dcecff",
-        "fan-message": "#eef0f5",
-        "message-failed": "#c53030",
-        "message-pending": "#6b7280",
-        "new-marker": "#d6246e",
-    },
-)
-
-FANSLY_HIGH_CONTRAST = Theme(
-    name="fansly-high-contrast",
-    primary="#00ffff",
-    secondary="#ffff00",
-    accent="#ff00ff",
-    warning="#ffff00",
-    error="#ff0000",
-    success="#00ff00",
-    foreground="#ffffff",
-    background="#000000",
-    surface="#000000",
-    panel="#1a1a1a",
-    dark=True,
-    variables={
-        **APP_VARIABLES,
-        "unread-badge": "#ffff00",
-        "unread-badge-text": "#000000",
-        "pinned": "#00ffff",
-        "vip": "#ff00ff",
-        "waiting-too-long": "#ff0000",
-        "own-message": "#000080",
-        "fan-message": "#000000",
-        "message-failed": "#ff0000",
-        "message-pending": "#c0c0c0",
-        "new-marker": "#ffff00",
-    },
-)
-
-BUILTIN_THEMES: tuple[Theme, ...] = (FANSLY_DARK, FANSLY_LIGHT, FANSLY_HIGH_CONTRAST)
-
 _THEME_FIELDS = (
     "primary secondary warning error success accent foreground background surface panel boost"
 ).split()
 
 
+def _colour(where: str, value: Any) -> str:
+    text = str(value)
+    try:
+        Color.parse(text)
+    except ColorParseError:
+        raise ValueError(f"{where} = {text[:40]!r} is not a colour") from None
+    return text
+
+
 def theme_from_toml(data: dict[str, Any], fallback_name: str) -> Theme:
-    """A theme from a TOML table: Textual's colour fields, ``dark``, and ``[variables]``."""
-    colours = {key: str(data[key]) for key in _THEME_FIELDS if key in data}
+    """A theme from a TOML table: Textual's colour fields, ``dark``, and ``[variables]``.
+
+    Every colour is checked here, so a typo is reported with its key instead of breaking the
+    stylesheet later."""
+    colours = {key: _colour(key, data[key]) for key in _THEME_FIELDS if key in data}
     if "primary" not in colours:
         raise ValueError("a theme needs at least a `primary` colour")
-    variables = {**APP_VARIABLES, **{k: str(v) for k, v in data.get("variables", {}).items()}}
-    return Theme(
-        name=str(data.get("name", fallback_name)),
-        dark=bool(data.get("dark", True)),
-        variables=variables,
-        **colours,
-    )
+    extra = data.get("variables", {})
+    if not isinstance(extra, dict):
+        raise ValueError("[variables] must be a table")
+    variables = dict(APP_VARIABLES)
+    for key, value in extra.items():
+        variables[str(key)] = _colour(f"variables.{key}", value)
+    name = str(data.get("name", fallback_name)).strip()
+    if not name:
+        raise ValueError("the theme's name is empty")
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise ValueError("`dark` must be true or false")
+    return Theme(name=name, dark=dark, variables=variables, **colours)
 
 
 def load_user_themes(folder: Path) -> tuple[list[Theme], list[str]]:
@@ -130,6 +105,26 @@ def load_user_themes(folder: Path) -> tuple[list[Theme], list[str]]:
     for path in sorted(folder.glob("*.toml")):
         try:
             themes.append(theme_from_toml(tomllib.loads(path.read_text("utf-8")), path.stem))
-        except (OSError, ValueError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError) as exc:
             problems.append(f"{path.name}: {exc}")
     return themes, problems
+
+
+def builtin_themes(folder: Path = BUILTIN_DIR) -> tuple[list[Theme], list[str]]:
+    """The repository's theme files, with ``fansly-dark`` always present."""
+    themes, problems = load_user_themes(folder)
+    if not any(theme.name == DEFAULT_THEME for theme in themes):
+        themes.insert(0, FANSLY_DARK)
+    return themes, problems
+
+
+def theme_notice(problems: list[str], wanted: str, used: str) -> str | None:
+    """One notice for every theme problem (broken files, an unknown name), or ``None``."""
+    lines = [f"Theme file skipped: {problem}" for problem in problems]
+    if wanted != used:
+        lines.append(f"Theme {wanted!r} is not available; using {used}.")
+    return "\n".join(lines) if lines else None
+
+
+#: Kept for callers that only need the names of the built-ins.
+BUILTIN_THEMES: tuple[Theme, ...] = tuple(builtin_themes()[0])

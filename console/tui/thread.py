@@ -1,8 +1,10 @@
 """The open conversation: a bounded window of message widgets over the chat's history.
 
 The newest page is shown on open; scrolling near the top loads the previous page (from the
-cache, or from the API through the source when the cache has a gap). The window never holds
-more than ``MAX_MESSAGES`` widgets: past that, the far end is pruned.
+cache, or from the API through the source when the cache has a gap). Opened at a message (a
+search result), the window is centred on it and scrolling near the bottom loads newer pages
+until the newest. The window never holds more than ``MAX_MESSAGES`` widgets: past that, the
+far end is pruned.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class MessageView(Static):
             glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in msg.likes}))
             mine = " (you)" if row.liked_by_me else ""
             head.append(Content(f"  {glyphs} {len(msg.likes)}{mine}"))
+        if row.queued:
+            head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
         if row.state is MessageState.PENDING:
             head.append(Content.styled("  ⧗ sending", "$text-muted"))
         elif row.state is MessageState.FAILED:
@@ -131,18 +135,61 @@ class Thread(VerticalScroll, can_focus=True):
         self.selected_index: int | None = None
         self._exhausted = False
         self._loading_older = False
+        #: False while the window does not reach the newest message (opened at a search hit).
+        self.at_latest = True
+        self._loading_newer = False
         self._generation = 0
         #: Called with a message id once a new message is painted (the bench's figure).
         self.shown_probe: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open_chat(self, account_id: str, chat_id: str, fan_name: str, unread: int) -> None:
+    def open_chat(
+        self,
+        account_id: str,
+        chat_id: str,
+        fan_name: str,
+        unread: int,
+        around: str | None = None,
+    ) -> None:
+        """Show the chat's newest page, or the page around message ``around``."""
         self.account_id, self.chat_id, self.fan_name = account_id, chat_id, fan_name
         self._generation += 1
         self.selected_index = None
         self._exhausted = False
-        self._load_latest(self._generation, unread)
+        self.at_latest = True
+        if around is not None:
+            self._load_around(self._generation, around)
+        else:
+            self._load_latest(self._generation, unread)
+
+    @work(group="thread", exclusive=True, exit_on_error=False)
+    async def _load_around(self, generation: int, message_id: str) -> None:
+        assert self.account_id and self.chat_id
+        account_id, chat_id = self.account_id, self.chat_id
+        rows = await self.source.messages_around(account_id, chat_id, message_id, PAGE)
+        if generation != self._generation:
+            return
+        if not rows:  # not cached after all: the newest page is better than nothing
+            self._load_latest(generation, 0)
+            return
+        newer = await self.source.messages_after(account_id, chat_id, rows[-1].id, 1)
+        if generation != self._generation:
+            return
+        self.at_latest = not newer
+        await self.remove_children()
+        await self.mount_all(self._build(rows, previous=None))
+        views = self.message_views
+        index = next((i for i, v in enumerate(views) if v.row.known_as(message_id)), None)
+        if index is None:
+            return
+        self.selected_index = index
+        views[index].add_class("-selected", "-found")
+
+        def centre() -> None:
+            self.scroll_to_center(views[index], animate=False, immediate=True)
+
+        self.call_after_refresh(centre)
 
     @work(group="thread", exclusive=True, exit_on_error=False)
     async def _load_latest(self, generation: int, unread: int) -> None:
@@ -197,6 +244,39 @@ class Thread(VerticalScroll, can_focus=True):
         super().watch_scroll_y(old, new)
         if new <= 3 and old > new and not self._exhausted and not self._loading_older:
             self.load_older()
+        if (
+            not self.at_latest
+            and new > old
+            and new >= self.max_scroll_y - 3
+            and not self._loading_newer
+        ):
+            self.load_newer()
+
+    def load_newer(self) -> None:
+        views = self.message_views
+        if not views or self.account_id is None or self.chat_id is None:
+            return
+        self._loading_newer = True
+        self._load_newer(self._generation, views[-1].message_id)
+
+    @work(group="thread-newer", exclusive=True, exit_on_error=False)
+    async def _load_newer(self, generation: int, after_id: str) -> None:
+        try:
+            assert self.account_id and self.chat_id
+            rows = await self.source.messages_after(self.account_id, self.chat_id, after_id, PAGE)
+            if generation != self._generation:
+                return
+            if len(rows) < PAGE:
+                self.at_latest = True
+            if not rows:
+                return
+            views = self.message_views
+            await self.mount_all(self._build(rows, views[-1].row.message if views else None))
+            removed = self._prune(from_top=True)
+            if self.selected_index is not None:
+                self.selected_index = max(0, self.selected_index - removed)
+        finally:
+            self._loading_newer = False
 
     def load_older(self) -> None:
         views = self.message_views
@@ -237,14 +317,17 @@ class Thread(VerticalScroll, can_focus=True):
         finally:
             self._loading_older = False
 
-    def _prune(self, from_top: bool) -> None:
+    def _prune(self, from_top: bool) -> int:
         views = self.message_views
         excess = len(views) - MAX_MESSAGES
         if excess <= 0:
-            return
+            return 0
         doomed = views[:excess] if from_top else views[-excess:]
         for view in doomed:
             view.remove()
+        if not from_top:
+            self.at_latest = False  # the newest messages were pruned: reload them when needed
+        return excess
 
     # -- live changes ----------------------------------------------------------------------
 
@@ -258,6 +341,11 @@ class Thread(VerticalScroll, can_focus=True):
         ):
             await self.message_changed(row)
             return
+        if not self.at_latest:
+            if row.outgoing:
+                # The chatter just sent from an old part of the chat: take them to it.
+                self.open_chat(self.account_id or "", self.chat_id or "", self.fan_name, 0)
+            return  # newer pages load as the chatter scrolls down
         stick = self.at_bottom
         views = self.message_views
         previous = views[-1].row.message if views else None
@@ -303,6 +391,9 @@ class Thread(VerticalScroll, can_focus=True):
             self.load_older()
 
     def action_bottom(self) -> None:
+        if not self.at_latest and self.account_id and self.chat_id:
+            self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
+            return
         self.scroll_end(animate=False)
 
     def on_focus(self) -> None:

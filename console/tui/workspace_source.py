@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from console.api.models import Account, Fan, Message, RateBudget
+from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
+from console.store import OutboxKind, OutboxState
 from console.sync.engine import Workspace
-from console.sync.updates import ConnectionChanged, UpdateBus
-from console.tui.source import ChatFilter, ChatRow, FanCard, MessageRow, MessageState
+from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
+from console.tui.source import (
+    ChatFilter,
+    ChatRow,
+    FanCard,
+    ListChoice,
+    MessageRow,
+    MessageState,
+    SearchResult,
+)
 
 _STATES = {
     StoreState.SENT: MessageState.SENT,
@@ -25,7 +34,18 @@ _STATES = {
 }
 
 
-def to_row(row: StoreMessage) -> MessageRow:
+_WAITING = (OutboxState.QUEUED, OutboxState.IN_FLIGHT, OutboxState.UNKNOWN)
+_QUEUED_KINDS = {OutboxKind.LIKE, OutboxKind.UNLIKE, OutboxKind.PIN, OutboxKind.UNPIN}
+
+
+def _position(message_id: str) -> str | int:
+    """Search hits on local-only messages are named ``pos:N`` (they have no server id)."""
+    if message_id.startswith("pos:") and message_id[4:].isdigit():
+        return int(message_id[4:])
+    return message_id
+
+
+def to_row(row: StoreMessage, queued: tuple[str, ...] = ()) -> MessageRow:
     """A store message as the thread shows it (no validation: the store already did it)."""
     message = Message.model_construct(
         id=row.key,
@@ -63,6 +83,7 @@ def to_row(row: StoreMessage) -> MessageRow:
         liked_by_me=row.liked_by_creator,
         reply_to=quoted,
         client_id=row.client_id,
+        queued=queued,
     )
 
 
@@ -107,44 +128,72 @@ class WorkspaceSource:
             found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
         return found[:limit]
 
+    async def _queued(self, account_id: str, chat_id: str) -> dict[str, tuple[str, ...]]:
+        """Likes and pins still in the outbox, per message (shown as pending)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for item in await self.store.outbox_items(account_id, _WAITING):
+            target = item.payload.get("message_id")
+            if item.chat_id == chat_id and item.kind in _QUEUED_KINDS and target:
+                found[str(target)] = (*found.get(str(target), ()), item.kind.value)
+        return found
+
+    async def _rows(
+        self, account_id: str, chat_id: str, rows: list[StoreMessage]
+    ) -> list[MessageRow]:
+        queued = await self._queued(account_id, chat_id) if rows else {}
+        return [to_row(r, queued.get(r.key, ())) for r in rows]
+
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
-        return [to_row(r) for r in await self.store.latest_messages(chat_id, limit)]
+        return await self._rows(
+            account_id, chat_id, await self.store.latest_messages(chat_id, limit)
+        )
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
     ) -> list[MessageRow]:
-        anchor = await self.store.message(before_id)
+        anchor = await self.store.message(_position(before_id))
         if anchor is None:
             return []
         rows = await self.workspace.load_older(account_id, chat_id, anchor.pos, limit)
-        return [to_row(r) for r in rows]
+        return await self._rows(account_id, chat_id, rows)
+
+    async def messages_after(
+        self, account_id: str, chat_id: str, after_id: str, limit: int
+    ) -> list[MessageRow]:
+        anchor = await self.store.message(_position(after_id))
+        if anchor is None:
+            return []
+        rows = await self.store.messages_after(chat_id, anchor.pos, limit)
+        return await self._rows(account_id, chat_id, rows)
+
+    async def messages_around(
+        self, account_id: str, chat_id: str, message_id: str, limit: int
+    ) -> list[MessageRow]:
+        rows = await self.store.messages_around(chat_id, _position(message_id), limit)
+        return await self._rows(account_id, chat_id, rows)
 
     async def message(self, account_id: str, chat_id: str, message_id: str) -> MessageRow | None:
-        row = await self.store.message(message_id)
-        return None if row is None else to_row(row)
+        row = await self.store.message(_position(message_id))
+        if row is None:
+            return None
+        return (await self._rows(account_id, chat_id, [row]))[0]
 
     async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]:
-        # The store has no "pinned messages of a chat" query; like the workspace's own
-        # fan→chat lookup, this one read goes through its reader connection.
-        from console.store._core import MESSAGE_COLUMNS, MESSAGE_FROM, message_row
-
-        rows = await self.store._read(
-            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pinned = 1 "
-            "ORDER BY m.pos DESC LIMIT 5",
-            (chat_id,),
-        )
-        return [to_row(message_row(r)) for r in reversed(rows)]
+        rows = await self.store.pinned_messages(chat_id, limit=5)
+        return [to_row(r) for r in reversed(rows)]
 
     async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
         chat = await self.store.chat(chat_id)
         if chat is None or chat.fan_id is None:
             return None
         row = await self.store.fan(account_id, chat.fan_id)
+        history: list[Any] = []
         if row is None:
             fan = Fan.model_construct(
                 id=chat.fan_id, username=chat.fan_username, display_name=chat.fan_name, lists=[]
             )
         else:
+            history = row.spend_history
             fan = Fan.model_construct(
                 id=row.fan_id,
                 username=row.username,
@@ -159,7 +208,59 @@ class WorkspaceSource:
                 lists=row.lists,
             )
         note = await self.store.get_note(account_id, chat.fan_id)
-        return FanCard(fan, muted=chat.muted, notes=[note.text] if note else [])
+        return FanCard(
+            account_id,
+            fan,
+            muted=chat.muted,
+            note=note.text if note else "",
+            note_updated=note.updated_at if note else None,
+            spend_history=list(history),
+        )
+
+    async def search(self, query: str, limit: int) -> list[SearchResult]:
+        hits = await self.store.search(query, limit=limit)
+        return [
+            SearchResult(
+                account_id=hit.account_id,
+                chat_id=hit.chat_id,
+                fan_name=hit.fan_name,
+                message_id=hit.message_id or f"pos:{hit.pos}",
+                created_at=hit.created_at,
+                from_creator=hit.from_creator,
+                text=hit.snippet.text,
+                highlights=tuple(hit.snippet.highlights),
+            )
+            for hit in hits
+        ]
+
+    async def queued_counts(self) -> dict[str, OutboxChanged]:
+        counts: dict[str, OutboxChanged] = {}
+        for account in self.workspace.accounts:
+            pending, failed = await self.store.outbox_counts(account.account_id)
+            counts[account.account_id] = OutboxChanged(account.account_id, pending, failed)
+        return counts
+
+    async def save_note(self, account_id: str, fan_id: str, text: str) -> None:
+        await self.store.set_note(account_id, fan_id, text)
+
+    async def fan_lists(self, account_id: str, fan_id: str) -> list[ListChoice]:
+        rows = await self.workspace.fan_lists(account_id, fan_id)
+        return [ListChoice(row.id, row.label, member) for row, member in rows]
+
+    async def set_fan_list(self, account_id: str, fan_id: str, list_id: str, member: bool) -> None:
+        await self.workspace.set_fan_list(account_id, fan_id, list_id, member)
+
+    async def automations(self, account_id: str) -> list[AutomatedMessage]:
+        return await self.store.automations(account_id)
+
+    async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
+        return await self.workspace.refresh_automations(account_id)
+
+    async def create_automation(self, account_id: str, rule: AutomatedMessage) -> AutomatedMessage:
+        return await self.workspace.create_automation(account_id, rule)
+
+    async def delete_automation(self, account_id: str, rule_id: str) -> None:
+        await self.workspace.delete_automation(account_id, rule_id)
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:
         self.workspace.refresh_fan(account_id, fan_id)

@@ -1,0 +1,264 @@
+"""The fan profile pane: who the fan is, what they spend, the lists they are on and the team's
+private note (edited in place, kept in the cache, never sent to the API).
+
+Everything here comes from the cache, so the pane works offline; the app asks the workspace
+to refresh the fan in the background when a chat opens, and re-shows the card when the
+``FanChanged`` update arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Sparkline, Static, TextArea
+from textual.widgets.selection_list import Selection
+
+from console.api.models import money_text
+from console.tui.source import FanCard, ListChoice
+from console.tui.text import ago, clean, plain, utcnow
+
+#: Bars of the spend chart (one per equal slice of time from the first purchase to now).
+SPEND_BARS = 24
+MAX_NOTE_LENGTH = 4000
+
+
+def spend_buckets(
+    history: list[tuple[datetime, int]], now: datetime, bars: int = SPEND_BARS
+) -> list[float]:
+    """Spend summed into ``bars`` equal slices of time, oldest first (dollars)."""
+    if len(history) < 2:
+        return []
+    start = min(at for at, _ in history)
+    span = max((now - start).total_seconds(), 1.0)
+    buckets = [0.0] * bars
+    for at, amount in history:
+        index = min(bars - 1, int((at - start).total_seconds() / span * bars))
+        buckets[max(index, 0)] += amount / 1000
+    return buckets
+
+
+class NoteEditor(TextArea):
+    """The team's note on the fan, edited in place; ctrl+s or Esc saves and leaves."""
+
+    BINDINGS = [
+        Binding(
+            "ctrl+s,escape",
+            "save",
+            "Save note",
+            id="note.save",
+            tooltip="Save the note (kept on this machine, never sent to Fansly) and leave",
+        ),
+    ]
+
+    class Saved(Message):
+        def __init__(self, account_id: str, fan_id: str, text: str) -> None:
+            super().__init__()
+            self.account_id = account_id
+            self.fan_id = fan_id
+            self.text = text
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self.account_id = ""
+        self.fan_id = ""
+
+    def start(self, account_id: str, fan_id: str, text: str) -> None:
+        self.account_id, self.fan_id = account_id, fan_id
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+        self.display = True
+        self.focus()
+
+    def action_save(self) -> None:
+        if not self.display:
+            return
+        self.display = False
+        text = self.text.strip()[:MAX_NOTE_LENGTH]
+        self.post_message(self.Saved(self.account_id, self.fan_id, text))
+
+    def _on_blur(self, event: events.Blur) -> None:
+        # Clicking or tabbing away keeps what was typed: a note is never silently lost.
+        self.action_save()
+
+
+class FanProfile(VerticalScroll, can_focus=False):
+    """Name, username, subscription, spend (with a chart), lists and the team's note."""
+
+    def __init__(self, *, clock: Callable[[], datetime] = utcnow, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.card: FanCard | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="profile-body")
+        with Vertical(id="spend"):
+            yield Static(id="spend-title")
+            yield Sparkline([], summary_function=max, id="spend-chart")
+        yield Static(id="profile-lists")
+        yield Static(id="note-title")
+        yield Static(id="note-text")
+        yield NoteEditor(id="note-editor")
+
+    def on_mount(self) -> None:
+        self.query_one(NoteEditor).display = False
+        self.query_one("#spend").display = False
+
+    @property
+    def editing(self) -> bool:
+        return bool(self.query_one(NoteEditor).display)
+
+    def edit_note(self) -> bool:
+        """Open the note editor for the shown fan; ``False`` when no fan is shown."""
+        card = self.card
+        if card is None:
+            return False
+        self.query_one("#note-text").display = False
+        self.query_one(NoteEditor).start(card.account_id, card.fan.id, card.note)
+        self.scroll_end(animate=False)
+        return True
+
+    def show(self, card: FanCard | None) -> None:
+        editor = self.query_one(NoteEditor)
+        if editor.display and (card is None or card.fan.id != editor.fan_id):
+            editor.action_save()  # the chatter moved to another fan mid-note
+        self.card = card
+        body = self.query_one("#profile-body", Static)
+        if card is None:
+            body.update(Content("No chat open."))
+            for selector in ("#profile-lists", "#note-title", "#note-text"):
+                self.query_one(selector, Static).update(Content(""))
+            self.query_one("#spend").display = False
+            return
+        body.update(self._body(card))
+        self._show_spend(card)
+        fan = card.fan
+        lists = plain(", ".join(clean(x, one_line=True) for x in fan.lists) or "none", style="")
+        self.query_one("#profile-lists", Static).update(
+            Content.assemble(Content.styled("Lists ", "bold"), lists)
+        )
+        updated = f" · {ago(card.note_updated, self.clock())} ago" if card.note_updated else ""
+        self.query_one("#note-title", Static).update(
+            Content.assemble(
+                Content.styled("Team note", "bold"),
+                Content.styled(f"{updated}  (N edits)", "$text-muted"),
+            )
+        )
+        note = self.query_one("#note-text", Static)
+        note.update(plain(card.note) if card.note else Content.styled("—", "$text-muted"))
+        note.display = not editor.display
+
+    def _body(self, card: FanCard) -> Content:
+        fan, now = card.fan, self.clock()
+        lines: list[Content] = [
+            plain(fan.name, one_line=True, style="bold"),
+            plain("@" + clean(fan.username, one_line=True), style="$text-muted"),
+            Content(""),
+        ]
+        sub = fan.subscription
+        if sub is not None:
+            tier = plain(sub.tier_name or "subscriber", one_line=True)
+            status = sub.status.value if hasattr(sub.status, "value") else str(sub.status)
+            lines.append(Content.assemble(Content("Tier: "), tier, Content(f" · {status}")))
+            if status == "active":
+                if not sub.auto_renew and sub.ends_at is not None:
+                    lines.append(Content(f"Ends: {sub.ends_at:%d %b %Y}"))
+                elif sub.renew_date is not None:
+                    lines.append(Content(f"Renews: {sub.renew_date:%d %b %Y}"))
+            elif sub.ends_at is not None:
+                lines.append(Content(f"Ended: {sub.ends_at:%d %b %Y}"))
+        else:
+            lines.append(Content("Not subscribed"))
+        lines.append(
+            Content.assemble(
+                Content("Lifetime spend: "),
+                Content.styled(money_text(fan.lifetime_spend_millis), "bold $text-success"),
+            )
+        )
+        lines.append(Content(f"Tips: {money_text(fan.tips_millis)}"))
+        if fan.last_purchase_at is not None:
+            lines.append(
+                Content(
+                    f"Last purchase: {money_text(fan.last_purchase_millis)}"
+                    f" · {ago(fan.last_purchase_at, now)} ago"
+                )
+            )
+        if card.muted:
+            lines.append(Content.styled("Muted", "$text-warning"))
+        return Content("\n").join(lines)
+
+    def _show_spend(self, card: FanCard) -> None:
+        data = spend_buckets(card.spend_history, self.clock())
+        box = self.query_one("#spend")
+        box.display = bool(data)
+        if not data:
+            return
+        first = min(at for at, _ in card.spend_history)
+        self.query_one("#spend-title", Static).update(
+            Content.styled(f"Spend since {first:%b %Y}", "$text-muted")
+        )
+        self.query_one(Sparkline).data = data
+
+    @on(NoteEditor.Saved)
+    def _saved(self) -> None:
+        self.query_one("#note-text").display = True
+
+
+class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
+    """Tick the lists the fan should be on; Enter applies the changes, Esc cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="lists.cancel", tooltip="Close, change nothing"),
+        Binding(
+            "ctrl+s,enter",
+            "apply",
+            "Apply",
+            priority=True,
+            id="lists.apply",
+            tooltip="Put the fan on the ticked lists and off the others",
+        ),
+    ]
+
+    def __init__(self, fan_name: str, choices: list[ListChoice]) -> None:
+        super().__init__()
+        self.fan_name = fan_name
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lists-box"):
+            yield Static(
+                Content.assemble(
+                    Content.styled("Lists for ", "bold"), plain(self.fan_name, one_line=True)
+                ),
+                id="lists-title",
+            )
+            yield SelectionList[str](
+                *[
+                    Selection(plain(c.label, one_line=True), c.list_id, c.member)
+                    for c in self.choices
+                ],
+                id="lists-choices",
+            )
+            yield Static(
+                Content.styled("space ticks · enter applies · esc cancels", "$text-muted"),
+                id="lists-help",
+            )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_apply(self) -> None:
+        ticked = set(self.query_one(SelectionList).selected)
+        changes = [
+            (c.list_id, c.list_id in ticked)
+            for c in self.choices
+            if (c.list_id in ticked) != c.member
+        ]
+        self.dismiss(changes)
