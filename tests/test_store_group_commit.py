@@ -4,6 +4,7 @@ each caller hears about its own event, and nobody hears before the commit."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from test_store_support import ACCOUNT, account, message, message_event
 
 from console.events import Event
 from console.store import AppliedEvent, Store
+from console.store._core import CHECKPOINT_EVERY
 
 
 @pytest.fixture
@@ -142,3 +144,22 @@ async def test_a_closed_store_refuses_events(tmp_path: Path) -> None:
     async with await Store.open(tmp_path / "cache.sqlite3") as reopened:
         assert [a.account_id for a in await reopened.accounts()] == [ACCOUNT]
         assert len(await reopened.events_since(0)) == 1
+
+
+async def test_checkpoints_run_beside_the_writer(store: Store, tmp_path: Path) -> None:
+    """Commits never checkpoint; every CHECKPOINT_EVERY commits a background checkpoint copies
+    the WAL back into the database file."""
+    assert (await store._writer.fetchall("PRAGMA wal_autocheckpoint"))[0][0] == 0
+    applied = 0
+    for event in _events(CHECKPOINT_EVERY * 2):
+        await store.apply_event(event)
+        applied += 1
+        if store._checkpointing is not None:
+            await store._checkpointing
+            break
+    assert applied < CHECKPOINT_EVERY + 1  # the fixture's upsert_accounts was a commit too
+    # The database file alone (no WAL beside it) holds every event committed before.
+    alone = tmp_path / "alone.sqlite3"
+    shutil.copyfile(store.path, alone)
+    with sqlite3.connect(alone) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM event_log").fetchone()[0] == applied

@@ -19,6 +19,8 @@ from console.store.rows import ChatRow, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
 BUSY_TIMEOUT_MS = 5000
+#: Write transactions between two background WAL checkpoints.
+CHECKPOINT_EVERY = 32
 
 T = TypeVar("T")
 
@@ -60,6 +62,8 @@ def pos_params(created_ms: int) -> dict[str, int]:
 
 
 def dumps(value: Any) -> str:
+    if isinstance(value, list) and not value:  # most messages: no attachments, no likes
+        return "[]"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -153,6 +157,9 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
         PRAGMA query_only={1 if read_only else 0};"""
     )
     if not read_only:
+        # Commits never checkpoint: StoreCore runs checkpoints on a third connection, so a
+        # write (and the webhook answer waiting on it) does not pay for copying the WAL back.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.create_function("preview", 2, preview, deterministic=True)
     return conn
 
@@ -173,7 +180,7 @@ class DbThread:
         self._closed = False
 
     async def start(self) -> None:
-        self._thread.start()
+        """Start the thread and open the connection (raises if it cannot be opened)."""
         await self.run(lambda conn: None)
 
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -181,6 +188,8 @@ class DbThread:
         if self._closed:
             raise sqlite3.ProgrammingError("the store is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        if not self._thread.is_alive():
+            self._thread.start()
         self._jobs.put((future, fn, args))
         return future
 
@@ -248,6 +257,11 @@ def _deliver(future: asyncio.Future[Any], result: Any, exc: BaseException | None
         future.get_loop().call_soon_threadsafe(_settle, future, result, exc)
 
 
+def checkpoint(conn: sqlite3.Connection) -> None:
+    # PASSIVE: copies what no reader still needs, never waits for the writer nor blocks it.
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
 def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
     """``fn(conn, *args)`` inside BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
     conn.execute("BEGIN IMMEDIATE")
@@ -278,12 +292,35 @@ class StoreCore:
         self.path = path
         self._writer = writer
         self._reader = reader
+        self._checkpointer = DbThread(path, read_only=True, name="store-checkpoint")
+        self._commits_since_checkpoint = 0
+        self._checkpointing: asyncio.Future[None] | None = None
         #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
         self._creators: dict[str, str | None] = {}
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(db, *args)`` as one write transaction on the writer's thread."""
-        return await self._writer.run(in_transaction, fn, *args)
+        result = await self._writer.run(in_transaction, fn, *args)
+        self._committed()
+        return result
+
+    def _committed(self) -> None:
+        """Count a commit; every ``CHECKPOINT_EVERY`` start a background checkpoint."""
+        self._commits_since_checkpoint += 1
+        if self._commits_since_checkpoint < CHECKPOINT_EVERY or self._checkpointing is not None:
+            return
+        self._commits_since_checkpoint = 0
+        try:
+            self._checkpointing = self._checkpointer.submit(checkpoint)
+        except sqlite3.ProgrammingError:  # closing
+            return
+        self._checkpointing.add_done_callback(self._checkpoint_done)
+
+    def _checkpoint_done(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled():
+            # A busy or failed checkpoint is retried by the next one; the WAL only grows.
+            done.exception()
 
     async def _read(self, sql: str, params: Any = ()) -> list[Any]:
         return await self._reader.fetchall(sql, params)
@@ -321,6 +358,6 @@ class StoreCore:
 
     async def close(self) -> None:
         """Close both connections (the WAL is checkpointed by SQLite on the last close)."""
-        for db in (self._reader, self._writer):
+        for db in (self._reader, self._checkpointer, self._writer):
             with contextlib.suppress(Exception):
                 await db.close()

@@ -49,7 +49,9 @@ class EventLog(CacheWrites):
         future: asyncio.Future[AppliedEvent | None] = asyncio.get_running_loop().create_future()
         self._pending_events.append((event, future))
         if not self._committing:
-            self._commit_pending()
+            # One loop turn first: deliveries parsed in the same turn join this commit.
+            self._committing = True
+            asyncio.get_running_loop().call_soon(self._commit_pending)
         return await future
 
     def _commit_pending(self) -> None:
@@ -75,6 +77,8 @@ class EventLog(CacheWrites):
     ) -> None:
         self._committing = False
         error = job.exception() if not job.cancelled() else asyncio.CancelledError()
+        if error is None:
+            self._committed()
         outcomes = job.result() if error is None else [error] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():
