@@ -126,6 +126,7 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             "s",
             "search",
             "Names",
+            show=False,
             id="names",
             tooltip="Filter the chat list by fan name (as you type)",
         ),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import work
 from textual.binding import Binding, BindingType
 
 from console.api.errors import ApiError
@@ -68,8 +68,19 @@ FEATURE_BINDINGS: list[BindingType] = [
 ]
 
 
+#: App actions that stay available on every screen (the rest act on the main screen only).
+_EVERYWHERE = {"quit", "help", "command_palette"}
+
+
 class ConsoleFeatures(_Base):
     """Actions and handlers for search, automations, notes, lists and the offline banner."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The app's keys act on the chats screen; over another screen (automated messages,
+        # search, help) they would change a chat nobody is looking at.
+        if action in _EVERYWHERE or len(self.screen_stack) <= 1:
+            return True
+        return self.screen is self.screen_stack[0]
 
     # -- search ------------------------------------------------------------------------------
 
@@ -94,6 +105,7 @@ class ConsoleFeatures(_Base):
     # -- the fan's note and lists ------------------------------------------------------------
 
     def action_edit_note(self) -> None:
+        self._before_note = self.focused
         profile = self.query_one(FanProfile)
         if not profile.display:
             self.show_profile = True
@@ -101,13 +113,17 @@ class ConsoleFeatures(_Base):
         if not profile.edit_note():
             self.notify("Open a chat first.", severity="warning", markup=False)
 
-    @on(NoteEditor.Saved)
-    async def _note_saved(self, message: NoteEditor.Saved) -> None:
+    # Named handler, not @on: decorated handlers are only collected from Textual classes, and
+    # this mixin is a plain class.
+    async def on_note_editor_saved(self, message: NoteEditor.Saved) -> None:
         await self._act(self.source.save_note(message.account_id, message.fan_id, message.text))
         self.notify("Note saved (on this machine only).", markup=False)
         if message.fan_id == self.fan_id and self.chat_id is not None:
             self._load_fan(message.account_id, self.chat_id)
-        self.query_one("#composer").focus()
+        # Back where the chatter was (a key typed next must not land in another box).
+        before = getattr(self, "_before_note", None)
+        if before is not None and before.is_attached and before is not self.focused:
+            before.focus()
 
     @work(group="lists", exclusive=True, exit_on_error=False)
     async def action_edit_lists(self) -> None:

@@ -158,9 +158,12 @@ async def build_demo(
     theme: str | None = None,
     cache: Path,
     settings: Settings | None = None,
+    workspace_options: dict[str, Any] | None = None,
+    sandbox_port: int = 0,
 ) -> tuple[ConsoleApp, Running, Any]:
     """The console on a fresh sandbox: listener bound first (the simulator needs its URL),
-    then the sandbox, then the workspace; the app enters them in that order on mount."""
+    then the sandbox, then the workspace; the app enters them in that order on mount.
+    ``workspace_options`` go to the Workspace (tests and screenshots shorten its pauses)."""
     from console.sandbox.server import SandboxServer
     from console.store import Store
     from console.webhooks.app import DEFAULT_PATH
@@ -190,13 +193,18 @@ async def build_demo(
         webhook_url=listener.url + DEFAULT_PATH,
         simulate_per_minute=simulate_per_minute,
         requests_per_minute=100_000,
+        port=sandbox_port,
     )
     demo = _demo_settings(settings, sandbox.base_url, api_key, secret)
     from console.api.client import client_from_settings
 
     store = await Store.open(cache)
     workspace = Workspace(
-        demo, store, clients={"demo": client_from_settings(demo, "demo")}, owns_store=True
+        demo,
+        store,
+        clients={"demo": client_from_settings(demo, "demo")},
+        owns_store=True,
+        **(workspace_options or {}),
     )
     running = Running(workspace)
     app = _app(demo, workspace, [listener, sandbox, running], theme, f"demo · seed {seed}")

@@ -144,15 +144,18 @@ class FanProfile(VerticalScroll, can_focus=False):
         self.query_one("#profile-lists", Static).update(
             Content.assemble(Content.styled("Lists ", "bold"), lists)
         )
-        updated = f" · {ago(card.note_updated, self.clock())} ago" if card.note_updated else ""
-        self.query_one("#note-title", Static).update(
-            Content.assemble(
-                Content.styled("Team note", "bold"),
-                Content.styled(f"{updated}  (N edits)", "$text-muted"),
+        title = [Content.styled("Team note", "bold"), Content.styled(" (N)", "$text-muted")]
+        if card.note_updated is not None:
+            when = ago(card.note_updated, self.clock())
+            title.append(
+                Content.styled(
+                    " · " + ("just now" if when == "now" else f"{when} ago"), "$text-muted"
+                )
             )
-        )
+        self.query_one("#note-title", Static).update(Content.assemble(*title))
         note = self.query_one("#note-text", Static)
-        note.update(plain(card.note) if card.note else Content.styled("—", "$text-muted"))
+        empty = Content.styled("— private to the team, never sent", "$text-muted")
+        note.update(plain(card.note) if card.note else empty)
         note.display = not editor.display
 
     def _body(self, card: FanCard) -> Content:

@@ -121,14 +121,13 @@ class SearchScreen(ModalScreen[SearchResult | None]):
 
     def _prompt(self, result: SearchResult) -> Content:
         account = self.accounts.get(result.account_id, result.account_id)
-        who = "you" if result.from_creator else clean(result.fan_name, one_line=True)
         when = f"{result.created_at:%d %b %H:%M} ({ago(result.created_at, self.clock())} ago)"
         head = Content.assemble(
             plain(account, one_line=True, style="$text-muted"),
             Content.styled(" · ", "$text-muted"),
             plain(result.fan_name or "fan", one_line=True, style="bold"),
-            Content.styled(f" · {when} · ", "$text-muted"),
-            plain(who, one_line=True, style="italic"),
+            Content.styled(f" · {when}", "$text-muted"),
+            Content.styled(" · you wrote" if result.from_creator else "", "italic"),
         )
         return Content("\n").join([head, snippet_content(result)])
 

@@ -348,6 +348,11 @@ class Thread(VerticalScroll, can_focus=True):
             return  # newer pages load as the chatter scrolls down
         stick = self.at_bottom
         views = self.message_views
+        if views and row.message.created_at < views[-1].row.message.created_at:
+            # History arriving late (a backfill page, a delayed webhook): it belongs in the
+            # middle, or above the window, where scrolling up will load it.
+            await self._insert_in_order(row, views)
+            return
         previous = views[-1].row.message if views else None
         await self.mount_all(self._build([row], previous))
         self._prune(from_top=True)
@@ -357,6 +362,16 @@ class Thread(VerticalScroll, can_focus=True):
         if stick:
             self.scroll_end(animate=False, immediate=True)
             self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    async def _insert_in_order(self, row: MessageRow, views: list[MessageView]) -> None:
+        at = row.message.created_at
+        if at < views[0].row.message.created_at:
+            self._exhausted = False
+            return
+        after = next(v for v in views if v.row.message.created_at > at)
+        await self.mount(MessageView(row, self.fan_name), before=after)
+        if self.selected_index is not None and views.index(after) <= self.selected_index:
+            self.selected_index += 1
 
     async def message_changed(self, row: MessageRow) -> None:
         view = self.view_of(row.id)
