@@ -80,7 +80,8 @@ class ConsoleFeatures(_Base):
         # search, help) they would change a chat nobody is looking at.
         if action in _EVERYWHERE or len(self.screen_stack) <= 1:
             return True
-        return self.screen is self.screen_stack[0]
+        own = {b.action.split("(")[0] for b in type(self).BINDINGS if isinstance(b, Binding)}
+        return action not in own or self.screen is self.screen_stack[0]
 
     # -- search ------------------------------------------------------------------------------
 
