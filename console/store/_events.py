@@ -9,9 +9,11 @@ from pathlib import Path
 
 from console.api.models import SubscriptionStatus
 from console.events import Event, EventType
-from console.store._core import DbThread, dumps, ms, now_ms, one
+from console.store._core import DbThread, dumps, ms, now_ms, one, preview
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
+from console.store.schema import POS_SHIFT
+from console.store.text import clean_stored
 from console.sync.updates import (
     ChatChanged,
     EventApplied,
@@ -197,6 +199,28 @@ class EventLog(CacheWrites):
         )
         if change is None:
             return []
+        created = ms(message.created_at) or 0
+        if isinstance(change, MessageAdded) and created << POS_SHIFT > before[0]:
+            # The usual live case: a new message after everything cached. The summary follows
+            # from the message alone (what _refresh_chat would derive, without its scans).
+            db.execute(
+                """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
+                    last_from_creator = ?,
+                    waiting_since = CASE WHEN ? THEN NULL ELSE COALESCE(waiting_since, ?) END,
+                    unread_count = CASE WHEN ? THEN 0 ELSE unread_count + 1 END
+                WHERE chat_id = ?""",
+                (
+                    message.id,
+                    created,
+                    preview(clean_stored(message.content), len(message.attachments)),
+                    sent,
+                    sent,
+                    created,
+                    sent,
+                    chat_id,
+                ),
+            )
+            return [change, ChatChanged(account_id, chat_id)]
         unread = 1 if isinstance(change, MessageAdded) and not sent else 0
         self._refresh_chat(db, chat_id, unread_delta=unread)
         if sent:
