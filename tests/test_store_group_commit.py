@@ -163,3 +163,24 @@ async def test_checkpoints_run_beside_the_writer(store: Store, tmp_path: Path) -
     shutil.copyfile(store.path, alone)
     with sqlite3.connect(alone) as conn:
         assert conn.execute("SELECT COUNT(*) FROM event_log").fetchone()[0] == applied
+
+
+async def test_callers_on_two_event_loops_share_the_store(store: Store) -> None:
+    """A listener in a server thread (its own loop) and the app's loop may both apply events."""
+    events = _events(300)
+    mine, theirs = events[::2], events[1::2]
+
+    def other_loop() -> list[AppliedEvent | None]:
+        async def apply_all() -> list[AppliedEvent | None]:
+            return list(await asyncio.gather(*(store.apply_event(e) for e in theirs)))
+
+        return asyncio.run(apply_all())
+
+    results = await asyncio.gather(
+        asyncio.to_thread(other_loop), asyncio.gather(*(store.apply_event(e) for e in mine))
+    )
+    answers = [*results[0], *results[1]]
+    assert all(isinstance(r, AppliedEvent) for r in answers)
+    assert sorted(r.seq for r in answers if r is not None) == list(range(1, len(events) + 1))
+    keys = {r.event.idempotency_key for r in answers if r is not None}
+    assert keys == {e.idempotency_key for e in events}

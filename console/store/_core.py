@@ -243,7 +243,8 @@ def _close(conn: sqlite3.Connection) -> None:
     conn.close()
 
 
-def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+def settle_future(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    """Resolve ``future`` unless its caller gave up (cancelled); on its own loop only."""
     if future.done():  # the caller was cancelled; the work itself is done or undone
         return
     if exc is None:
@@ -254,7 +255,7 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
 
 def _deliver(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
-        future.get_loop().call_soon_threadsafe(_settle, future, result, exc)
+        future.get_loop().call_soon_threadsafe(settle_future, future, result, exc)
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 from console.api.models import SubscriptionStatus
 from console.events import Event, EventType
-from console.store._core import DbThread, dumps, ms, now_ms, one, preview
+from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
 from console.store.schema import POS_SHIFT
@@ -22,6 +24,25 @@ from console.sync.updates import (
     MessageChanged,
     Update,
 )
+
+
+def _settle(
+    future: asyncio.Future[AppliedEvent | None],
+    result: AppliedEvent | None,
+    error: BaseException | None,
+) -> None:
+    """Answer one caller, on its own loop if that is not the running one."""
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    loop = future.get_loop()
+    if loop is running:
+        settle_future(future, result, error)
+    else:
+        with contextlib.suppress(RuntimeError):  # its loop is closed: nobody is waiting
+            loop.call_soon_threadsafe(settle_future, future, result, error)
+
 
 _SUBSCRIPTION_STATUS = {
     EventType.SUBSCRIPTION_NEW: SubscriptionStatus.ACTIVE,
@@ -40,6 +61,9 @@ class EventLog(CacheWrites):
         #: Events waiting for the next group commit, each with its caller's future.
         self._pending_events: list[tuple[Event, asyncio.Future[AppliedEvent | None]]] = []
         self._committing = False
+        # Callers may live on different event loops (threads): the queue and the flag change
+        # together under this lock.
+        self._pending_lock = threading.Lock()
 
     async def apply_event(self, event: Event) -> AppliedEvent | None:
         """Record ``event`` in the event log and apply it, atomically.
@@ -48,27 +72,32 @@ class EventLog(CacheWrites):
         never overwrite newer state: the last message is derived from the cached messages and
         subscriptions compare their times. Returns only once the event is committed.
         """
-        future: asyncio.Future[AppliedEvent | None] = asyncio.get_running_loop().create_future()
-        self._pending_events.append((event, future))
-        if not self._committing:
-            # One loop turn first: deliveries parsed in the same turn join this commit.
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AppliedEvent | None] = loop.create_future()
+        with self._pending_lock:
+            self._pending_events.append((event, future))
+            start = not self._committing
             self._committing = True
-            asyncio.get_running_loop().call_soon(self._commit_pending)
+        if start:
+            # One loop turn first: deliveries parsed in the same turn join this commit.
+            loop.call_soon(self._commit_pending)
         return await future
 
     def _commit_pending(self) -> None:
         """Group commit: everything that arrived while the last batch ran goes in one
         transaction (each event in its own savepoint, so one failure spoils only itself)."""
-        batch = self._pending_events[:MAX_BATCH]
-        del self._pending_events[:MAX_BATCH]
-        self._committing = True
+        with self._pending_lock:
+            batch = self._pending_events[:MAX_BATCH]
+            del self._pending_events[:MAX_BATCH]
         try:
             job = self._writer.submit(self._apply_batch, [event for event, _ in batch])
-        except BaseException as exc:
-            self._committing = False
+        except BaseException as exc:  # the store is closed: nobody waiting gets an answer
+            with self._pending_lock:
+                batch += self._pending_events
+                self._pending_events = []
+                self._committing = False
             for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+                _settle(future, None, exc)
             return
         job.add_done_callback(lambda done: self._batch_done(batch, done))
 
@@ -77,19 +106,19 @@ class EventLog(CacheWrites):
         batch: list[tuple[Event, asyncio.Future[AppliedEvent | None]]],
         job: asyncio.Future[list[AppliedEvent | Exception | None]],
     ) -> None:
-        self._committing = False
         error = job.exception() if not job.cancelled() else asyncio.CancelledError()
         if error is None:
             self._committed()
         outcomes = job.result() if error is None else [error] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
             if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
+                _settle(future, None, outcome)
             else:
-                future.set_result(outcome)
-        if self._pending_events:
+                _settle(future, outcome, None)
+        with self._pending_lock:
+            more = bool(self._pending_events)
+            self._committing = more
+        if more:
             self._commit_pending()
 
     def _apply_batch(
