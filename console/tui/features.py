@@ -140,17 +140,26 @@ class ConsoleFeatures(_Base):
         if not choices:
             self.notify("This account has no lists.", markup=False)
             return
-        changes = await self.push_screen_wait(ListPicker(fan_name, choices))
-        for list_id, member in changes or []:
+
+        def picked(changes: list[tuple[str, bool]] | None) -> None:
+            if changes:
+                self._apply_lists(account_id, fan_id, changes)
+
+        self.push_screen(ListPicker(fan_name, choices), picked)
+
+    @work(group="lists", exclusive=True, exit_on_error=False)
+    async def _apply_lists(
+        self, account_id: str, fan_id: str, changes: list[tuple[str, bool]]
+    ) -> None:
+        for list_id, member in changes:
             try:
                 await self.source.set_fan_list(account_id, fan_id, list_id, member)
             except ApiError as exc:
                 self.notify(clean(str(exc)), severity="error", markup=False)
                 return
-        if changes:
-            self.notify("Lists updated.", markup=False)
-            if self.chat_id is not None and self.fan_id == fan_id:
-                self._load_fan(account_id, self.chat_id)
+        self.notify("Lists updated.", markup=False)
+        if self.chat_id is not None and self.fan_id == fan_id:
+            self._load_fan(account_id, self.chat_id)
 
     # -- offline banner ----------------------------------------------------------------------
 
