@@ -42,3 +42,67 @@ def test_thread_with_reply_and_pin_light_theme(snap_compare: Any) -> None:
         await _settle(pilot)
 
     assert snap_compare(_app("fansly-light"), terminal_size=(120, 36), run_before=act)
+
+
+# -- issue 6: each screen ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offline banner shows local time: pin the zone so the snapshot is the same anywhere."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+
+
+def test_fan_profile_with_note_and_spend(snap_compare: Any) -> None:
+    async def act(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("N", *"VIP since spring. Likes [b]behind the scenes[/b].", "ctrl+s")
+        await _settle(pilot)
+
+    assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
+
+
+def test_automated_messages_screen(snap_compare: Any) -> None:
+    async def act(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("a")
+        await _settle(pilot)
+
+    assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
+
+
+def test_automation_form_refuses_inline(snap_compare: Any) -> None:
+    async def act(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("a", "c")
+        await _settle(pilot)
+        await pilot.press("tab", "backspace", *"9 weeks", "ctrl+s")
+        await _settle(pilot)
+
+    assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
+
+
+def test_search_results(snap_compare: Any) -> None:
+    async def act(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("ctrl+f", *"stream")
+        await _settle(pilot)
+
+    assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
+
+
+def test_offline_banner(snap_compare: Any, utc: None) -> None:
+    async def act(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, ConsoleApp)
+        await _settle(pilot)
+        source = app.source
+        assert isinstance(source, MemorySource)
+        source.go("offline")
+        await pilot.press("r", *"back soon", "enter")
+        await _settle(pilot)
+
+    assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
