@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,7 @@ async def test_send_shows_a_pending_message_then_the_server_one(store: Store) ->
 async def test_the_webhook_copy_arriving_first_is_merged(store: Store) -> None:
     await store.enqueue(ACCOUNT, "c1", "send", {"content": "race"}, "cl-2")
     await store.mark_in_flight("cl-2")
-    server = message("m10", sender=CREATOR, text="race", minutes=10)
+    server = message("m10", sender=CREATOR, text="race", created=datetime.now(UTC))
     applied = await store.apply_event(message_event("w10", server, sent=True))
     assert applied is not None
     assert await _ids(store) == [("m1", None, "sent"), ("m10", "cl-2", "sent")]
@@ -60,6 +60,20 @@ async def test_the_webhook_copy_arriving_first_is_merged(store: Store) -> None:
     assert (await store.outbox_item("cl-2")).state is OutboxState.SENT  # type: ignore[union-attr]
     await store.mark_sent("cl-2", server)
     assert len(await store.latest_messages("c1")) == 2
+
+
+async def test_an_older_server_message_with_the_same_text_is_not_taken_for_the_send(
+    store: Store,
+) -> None:
+    # A backfill page brings last week's "ok" while today's "ok" is in flight: two messages,
+    # and the send is still to be confirmed (it must not be marked sent and never go out).
+    await store.enqueue(ACCOUNT, "c1", "send", {"content": "ok"}, "cl-old")
+    await store.mark_in_flight("cl-old")
+    old = message("m-old", sender=CREATOR, text="ok", created=datetime.now(UTC) - timedelta(days=7))
+    await store.upsert_messages(ACCOUNT, "c1", [old], creator_id=CREATOR)
+    assert ("m-old", None, "sent") in await _ids(store)
+    assert (None, "cl-old", "pending") in await _ids(store)
+    assert (await store.outbox_item("cl-old")).state is OutboxState.IN_FLIGHT  # type: ignore[union-attr]
 
 
 async def test_a_webhook_copy_that_was_not_merged_is_deduplicated_on_mark_sent(

@@ -32,6 +32,7 @@ def message(
     sender: str = "100",
     text: str = "hello",
     minutes: float = 0,
+    created: datetime | None = None,
     **extra: Any,
 ) -> Message:
     return Message(
@@ -39,7 +40,7 @@ def message(
         chat_id=chat_id,
         sender_id=sender,
         content=text,
-        created_at=at(minutes),
+        created_at=created or at(minutes),
         **extra,
     )
 

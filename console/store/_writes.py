@@ -51,10 +51,15 @@ WHERE messages.text IS NOT excluded.text
 # A local message the creator sent whose server id is not known yet (the send is in flight,
 # its answer was lost, or it was acknowledged without a body): the server copy, when it shows
 # up, replaces it instead of appearing twice.
-_LOCAL_TWIN = """
+# A server copy of a local send: same chat and text, from the creator, and not older than the
+# send itself (two minutes of clock skew allowed). Without the time bound a backfill page
+# holding an old "ok" would be taken for an "ok" still in flight, which then never went out.
+_TWIN_SKEW_MS = 120_000
+_LOCAL_TWIN = f"""
 SELECT m.pos, m.client_id FROM messages m JOIN outbox o ON o.client_id = m.client_id
 WHERE m.chat_id = ? AND m.message_id IS NULL AND m.from_creator = 1 AND m.text = ?
     AND o.kind = 'send' AND o.state IN ('in_flight', 'unknown', 'sent')
+    AND ? >= o.created_at - {_TWIN_SKEW_MS}
 ORDER BY m.pos LIMIT 1
 """
 
@@ -265,7 +270,7 @@ class CacheWrites(StoreCore):
                 one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
             )
         if not exists and from_creator:
-            twin = one(db, _LOCAL_TWIN, (chat_id, text))
+            twin = one(db, _LOCAL_TWIN, (chat_id, text, params["created_at"] or 0))
             if twin is not None:
                 self._adopt(db, twin[0], message, params)
                 db.execute(
