@@ -367,6 +367,9 @@ class Thread(VerticalScroll, can_focus=True):
         at = row.message.created_at
         if at < views[0].row.message.created_at:
             self._exhausted = False
+            if len(views) < PAGE and self.account_id and self.chat_id:
+                # A short window cannot be scrolled up to load it: show the newest page again.
+                self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
         after = next(v for v in views if v.row.message.created_at > at)
         await self.mount(MessageView(row, self.fan_name), before=after)
