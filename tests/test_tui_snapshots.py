@@ -102,7 +102,9 @@ def test_offline_banner(snap_compare: Any, utc: None) -> None:
         source = app.source
         assert isinstance(source, MemorySource)
         source.go("offline")
-        await pilot.press("r", *"back soon", "enter")
+        await pilot.press("r", *"back soon", "enter", "escape")
+        await _settle(pilot)
+        await pilot.pause(0.1)
         await _settle(pilot)
 
     assert snap_compare(_app(), terminal_size=(120, 36), run_before=act)
