@@ -74,3 +74,26 @@ def test_export_writes_json_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ("chat", "fansly_acc_2"),
         ("message", "fansly_acc_2"),
     ]
+
+
+def test_export_into_a_reader_that_stops_early_is_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `fansly-console export | head -1`: the pipe closes under the writer; no traceback.
+    monkeypatch.setenv("FANSLY_CONSOLE_HOME", str(tmp_path))
+    asyncio.run(_fill(store_path("default")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
+    env |= {"FANSLY_CONSOLE_HOME": str(tmp_path), "CI": "true"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "console", "export"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    first = child.stdout.readline()
+    child.stdout.close()
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 141
+    assert json.loads(first)["type"] == "account"
+    assert "Traceback" not in stderr
