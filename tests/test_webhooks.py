@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from test_webhooks_samples import (
     ACCOUNT,
     CHAT,
@@ -245,6 +247,7 @@ async def test_body_over_the_cap_is_413(listener: Listener) -> None:
         (b"  \n", "empty body"),
         (b'{"event": "message.received", "accountId": "a", "data": {"id"', "not valid JSON"),
         (b'{"event": "message.received", "accountId": "\xff\xfe"}', "not UTF-8"),
+        (b'{"event": "message.received", "accountId": "\\ud800"}', "not valid JSON"),
         (b"[1, 2, 3]", "not a JSON object"),
         (b'{"accountId": "a", "data": {}}', "event: missing"),
         (b'{"event": 5, "accountId": "a", "data": {}}', "event: invalid"),
@@ -272,6 +275,7 @@ async def test_body_over_the_cap_is_413(listener: Listener) -> None:
         "blank",
         "truncated-json",
         "invalid-utf8",
+        "lone-surrogate",
         "array",
         "no-event",
         "event-not-string",
@@ -408,3 +412,39 @@ async def test_one_log_line_per_delivery_without_secrets(
     assert "evt_logline_0123" in lines[0] and "evt_logline_0123456789" not in lines[0]
     assert "duplicate" in lines[1]
     assert SECRET not in caplog.text and OLD_SECRET not in caplog.text
+
+
+async def test_mounted_listener_and_other_methods() -> None:
+    # The delivery POST bypasses Starlette's router; mounted under a prefix it must still be
+    # found, and the other methods on its path still get Starlette's 405.
+    log = MemoryEventLog()
+    inner = create_listener_app(log.apply_event, secrets=[SECRET])
+    outer = Starlette(routes=[Mount("/gateway", app=inner)])
+    async with EmbeddedServer(outer) as server, httpx.AsyncClient(base_url=server.url) as client:
+        body = contract("message.received", message_object())
+        response = await client.post("/gateway" + PATH, content=body, headers=signed(body))
+        assert response.status_code == 200 and response.json()["seq"] == 1
+        assert (await client.get("/gateway" + PATH)).status_code == 405
+        assert (await client.post("/gateway/elsewhere", content=body)).status_code == 404
+        assert (await client.get("/gateway/healthz")).json() == {"ok": True}
+    assert len(log.events) == 1
+
+
+async def test_no_answer_before_the_sink_has_committed() -> None:
+    release = asyncio.Event()
+    committed: list[str] = []
+
+    async def slow(event: Event) -> int | None:
+        await release.wait()
+        committed.append(event.idempotency_key)
+        return len(committed)
+
+    app = create_listener_app(slow, secrets=[SECRET])
+    async with EmbeddedServer(app) as server, httpx.AsyncClient(base_url=server.url) as client:
+        body = contract("message.received", message_object(), key="evt_commit_first")
+        post = asyncio.create_task(client.post(PATH, content=body, headers=signed(body)))
+        done, _ = await asyncio.wait({post}, timeout=0.3)
+        assert not done and committed == []  # no answer while the commit is pending
+        release.set()
+        response = await post
+    assert response.status_code == 200 and committed == ["evt_commit_first"]
