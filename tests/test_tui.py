@@ -26,6 +26,19 @@ from console.tui.source import MessageState
 from console.tui.thread import MessageView, Thread
 
 
+def keep_notices(app: ConsoleApp) -> ConsoleApp:
+    """Toasts expire by the wall clock (4-10 s): keep them, so a loaded machine still finds
+    them in ``app._notifications`` when the test looks."""
+    notify = app.notify
+
+    def lasting(message: str, **options: object) -> None:
+        options["timeout"] = 3600
+        notify(message, **options)  # type: ignore[arg-type]
+
+    app.notify = lasting  # type: ignore[method-assign]
+    return app
+
+
 def _clock() -> datetime:
     return FIXED_NOW
 
@@ -35,7 +48,7 @@ async def running(
     source: MemorySource | None = None, size: tuple[int, int] = (120, 36), **options: object
 ) -> AsyncIterator[tuple[ConsoleApp, Pilot[int], MemorySource]]:
     source = source or MemorySource()
-    app = make_app(source, clock=_clock, **options)  # type: ignore[arg-type]
+    app = keep_notices(make_app(source, clock=_clock, **options))  # type: ignore[arg-type]
     app.open_delay = 0
     async with app.run_test(size=size) as pilot:
         await app.settled()

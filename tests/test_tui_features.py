@@ -25,12 +25,25 @@ from console.tui.themes import BUILTIN_DIR, builtin_themes
 from console.tui.thread import Thread
 
 
+def keep_notices(app: ConsoleApp) -> ConsoleApp:
+    """Toasts expire by the wall clock (4-10 s): keep them, so a loaded machine still finds
+    them in ``app._notifications`` when the test looks."""
+    notify = app.notify
+
+    def lasting(message: str, **options: object) -> None:
+        options["timeout"] = 3600
+        notify(message, **options)  # type: ignore[arg-type]
+
+    app.notify = lasting  # type: ignore[method-assign]
+    return app
+
+
 @asynccontextmanager
 async def running(
     source: MemorySource | None = None, **options: object
 ) -> AsyncIterator[tuple[ConsoleApp, Pilot[int], MemorySource]]:
     source = source or MemorySource()
-    app = make_app(source, clock=lambda: FIXED_NOW, **options)  # type: ignore[arg-type]
+    app = keep_notices(make_app(source, clock=lambda: FIXED_NOW, **options))  # type: ignore[arg-type]
     app.open_delay = 0
     async with app.run_test(size=(120, 36)) as pilot:
         await app.settled()

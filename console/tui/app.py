@@ -791,11 +791,18 @@ class ConsoleApp(ConsoleFeatures, App[int]):
     # -- running actions ---------------------------------------------------------------------
 
     async def settled(self, rounds: int = 20) -> None:
-        """Wait until no short-lived worker runs (tests, snapshots; the pump never ends)."""
+        """Wait until no short-lived worker runs and the screen has painted the result (tests,
+        snapshots; the pump never ends)."""
         for _ in range(rounds):
-            busy = [w for w in self.workers if w.group not in _LONG_LIVED and w.is_running]
+            busy = self._busy_workers()
             if not busy and not self._open_timer_pending() and not self._throttle:
-                return
+                # Scrolling to a new end runs after the next refresh (and asks for another):
+                # wait for two, instead of trusting a loaded machine to have painted by now.
+                await self._refreshed()
+                await self._refreshed()
+                if not (self._busy_workers() or self._open_timer_pending() or self._throttle):
+                    return
+                continue
             # Exclusive workers cancel each other: a cancelled one is done too.
             await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
             await self.animator.wait_until_complete()
@@ -803,6 +810,17 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             for _ in range(3):
                 await asyncio.sleep(0)
             await self._wait_timer()
+
+    def _busy_workers(self) -> list[Any]:
+        return [w for w in self.workers if w.group not in _LONG_LIVED and w.is_running]
+
+    async def _refreshed(self) -> None:
+        screen = self.screen
+        if screen._task is None or not screen.is_running:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):  # a screen that is closing never refreshes
+                await screen.wait_for_refresh()
 
     def _open_timer_pending(self) -> bool:
         return self._open_timer is not None
