@@ -46,6 +46,7 @@ from console.tui.messages import (
     ChatsStale,
     EventArrived,
     FanStale,
+    HubChanged,
     StatusChanged,
     ThreadChanged,
     UnreadStale,
@@ -434,6 +435,24 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             self.connection_changed(message.update)
         else:
             self._show_banner()
+
+    def hub_changed(self, state: ConnectionChanged) -> None:
+        """The events hub's connection changed (``--events``): called by the feed."""
+        self.post_message(HubChanged(state))
+
+    @on(HubChanged)
+    def _hub_changed(self, message: HubChanged) -> None:
+        status = next(iter(self.query(StatusLine)), None)
+        if status is None:
+            return
+        status.hub = message.state
+        status.render_status()
+        if message.state.state == "offline":
+            self.notify(
+                clean(f"Live events stopped: {message.state.detail}", one_line=True),
+                severity="error",
+                markup=False,
+            )
 
     @on(EventArrived)
     @work(group="alerts", exit_on_error=False)

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from console import paths
-from console.config import Profile, Settings, load_settings
+from console.config import ConfigError, Profile, Settings, load_settings
 from console.sync.engine import Workspace
 from console.tui.app import ConsoleApp, make_app
 from console.tui.workspace_source import WorkspaceSource
@@ -84,8 +84,78 @@ def _app(
     )
 
 
+def hub_address(settings: Settings, given: str) -> tuple[str, str | None]:
+    """The hub's websocket address and its token, for ``--events``: the token from the URL
+    (``?token=``), else the config's ``webhooks.hub_token``, else the file ``listen`` keeps on
+    this machine. A ``ConfigError`` (shown in one line) when none of them has it."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from console.tui.hub_feed import HubAddressError, events_url
+    from console.webhooks.tokens import hub_token
+
+    try:
+        url = events_url(given)
+    except HubAddressError as exc:
+        raise ConfigError(str(exc)) from None
+    if parse_qs(urlsplit(url).query).get("token"):
+        return url, None
+    token, where = hub_token(settings.webhooks, create=False)
+    if token is None:
+        raise ConfigError(
+            "--events needs the hub's token: add ?token=… to the address, set hub_token under "
+            f"[webhooks] in the config, or run `fansly-console listen` on this machine (it keeps "
+            f"one in {where})"
+        )
+    return url, token
+
+
+async def build_console(
+    settings: Settings,
+    *,
+    profile: str | None = None,
+    offline: bool = False,
+    events: str | None = None,
+    theme: str | None = None,
+    workspace: Workspace | None = None,
+) -> tuple[ConsoleApp, Running]:
+    """The console on the configured gateway (or the cache alone when ``offline``). Live events
+    come from the embedded listener, or from a hub at ``events`` (``ws://…``), in which case
+    no listener is started here."""
+    hub = hub_address(settings, events) if events else None
+    if workspace is None:
+        workspace = await Workspace.open(settings, profile=profile, offline=offline)
+    services: list[Any] = []
+    notes: list[str] = []
+    running = Running(workspace)
+    feed = None
+    hook = settings.webhooks
+    if hub is not None:
+        from console.tui.hub_feed import HubFeed
+
+        feed = HubFeed(hub[0], workspace, token=hub[1])
+    elif not offline and hook.embedded:
+        if hook.secrets:
+            try:
+                services.append(listener_service(settings, workspace))
+            except OSError as exc:
+                notes.append(
+                    f"Webhook listener not started on {hook.host}:{hook.port}: {exc.strerror}"
+                )
+        else:
+            notes.append("No webhook secret configured: live events are off (see README).")
+    services.append(running)
+    if feed is not None:
+        services.append(feed)  # after the workspace: events are applied to a started one
+    title = "offline" if offline else ""
+    app = _app(settings, workspace, services, theme, title)
+    app.startup_notes = notes
+    if feed is not None:
+        feed.on_state = app.hub_changed
+    return app, running
+
+
 def run_console(args: argparse.Namespace) -> int:
-    """``fansly-console [--offline] [--theme T] [--profile P]``."""
+    """``fansly-console [--offline] [--theme T] [--profile P] [--events ws://…]``."""
     import asyncio
 
     settings = load_settings()
@@ -93,27 +163,14 @@ def run_console(args: argparse.Namespace) -> int:
     if not offline and not settings.configured_profiles():
         print(NO_KEY.format(paths.config_file()), file=sys.stderr)
         return 2
+    events = getattr(args, "events", None)
+    if events:
+        hub_address(settings, events)  # a bad address or no token: say so before opening
 
     async def main() -> int:
-        workspace = await Workspace.open(settings, profile=args.profile, offline=offline)
-        services: list[Any] = []
-        notes: list[str] = []
-        hook = settings.webhooks
-        if not offline and hook.embedded:
-            if hook.secrets:
-                try:
-                    services.append(listener_service(settings, workspace))
-                except OSError as exc:
-                    notes.append(
-                        f"Webhook listener not started on {hook.host}:{hook.port}: {exc.strerror}"
-                    )
-            else:
-                notes.append("No webhook secret configured: live events are off (see README).")
-        running = Running(workspace)
-        services.append(running)
-        title = "offline" if offline else ""
-        app = _app(settings, workspace, services, args.theme, title)
-        app.startup_notes = notes
+        app, running = await build_console(
+            settings, profile=args.profile, offline=offline, events=events, theme=args.theme
+        )
         try:
             await app.run_async()
         finally:

@@ -72,6 +72,17 @@ class StatusChanged(Message):
         return getattr(mine, "account_id", None) == getattr(theirs, "account_id", None)
 
 
+class HubChanged(Message):
+    """The connection to the events hub (``--events``) changed."""
+
+    def __init__(self, state: ConnectionChanged) -> None:
+        super().__init__()
+        self.state = state
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HubChanged)
+
+
 class EventArrived(Message):
     """A webhook event was applied (tips raise a toast)."""
 

@@ -42,6 +42,8 @@ class StatusLine(Static):
         self.progress: dict[str, SyncProgress] = {}
         self.outbox: dict[str, OutboxChanged] = {}
         self.budget: RateBudget | None = None
+        #: The events hub's connection, with ``--events`` (None: the embedded listener).
+        self.hub: ConnectionChanged | None = None
 
     def apply(self, update: ConnectionChanged | SyncProgress | OutboxChanged) -> None:
         if isinstance(update, ConnectionChanged):
@@ -63,6 +65,8 @@ class StatusLine(Static):
             parts.append(Content(" ("))
             parts.append(plain(conn.detail, one_line=True))
             parts.append(Content(")"))
+        if self.hub is not None:
+            parts.append(self._hub_part(self.hub))
         running = [p for p in self.progress.values() if not p.finished]
         if running:
             done = sum(p.done for p in running)
@@ -78,6 +82,17 @@ class StatusLine(Static):
             parts.append(Content(f"  {self.budget.remaining}/{self.budget.limit} req left"))
         # One line of fixed height: no layout pass needed (a backfill updates this a lot).
         self.update(Content.assemble(*parts), layout=False)
+
+    @staticmethod
+    def _hub_part(hub: ConnectionChanged) -> Content:
+        style = {"live": "$text-success", "reconnecting": "$text-warning"}.get(
+            hub.state, "$text-error"
+        )
+        label = "hub live" if hub.state == "live" else f"hub {hub.state} since {hub.since:%H:%M}"
+        parts = [Content("  "), Content.styled(f"⇄ {label}", style)]
+        if hub.detail and hub.state != "live":
+            parts += [Content(" ("), plain(hub.detail, one_line=True), Content(")")]
+        return Content.assemble(*parts)
 
     def since_text(self) -> str:
         return ago(self.connection.since, self.clock())

@@ -1,0 +1,152 @@
+"""Live events from a hub (``fansly-console listen``) instead of the embedded listener.
+
+``fansly-console --events ws://host:port/events`` reads the hub's websocket with
+:class:`console.webhooks.remote.RemoteEvents` (reconnects with backoff, resumes after the last
+seq) and hands every event to the workspace's ``apply_event``, so the cache and the screen
+change exactly as they do for a delivery to the embedded listener. The hub's connection state
+is reported through ``on_state`` (the app shows it in the status line).
+
+No Textual here: the app is told through a plain callback, and posts its own message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from console.events import Event
+from console.sync.updates import (
+    ChatChanged,
+    ConnectionChanged,
+    EventApplied,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    Update,
+)
+from console.tui.text import utcnow
+
+log = logging.getLogger("console.tui.hub_feed")
+
+#: Where a hub serves its websocket (``listen`` prints ``ws://host:port/events``).
+EVENTS_PATH = "/events"
+
+
+class HubAddressError(ValueError):
+    """``--events`` was not a ``ws://`` or ``wss://`` address."""
+
+
+def events_url(given: str) -> str:
+    """The hub's websocket address from what the chatter typed (``/events`` added when the
+    path is empty); raises :class:`HubAddressError` for anything but ws:// or wss://."""
+    parts = urlsplit(given.strip())
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        raise HubAddressError(
+            f"--events wants the hub's websocket address, like ws://127.0.0.1:8765{EVENTS_PATH} "
+            "(`fansly-console listen` prints it)"
+        )
+    if parts.path in ("", "/"):
+        parts = parts._replace(path=EVENTS_PATH)
+    return parts.geturl()
+
+
+def updates_for(event: Event) -> list[Update]:
+    """What an event changed, for one the cache already holds: a hub that shares this cache
+    file (``listen`` on the same machine and profile) stored it first, so the store calls it
+    a duplicate and publishes nothing, yet the screen has not seen it."""
+    updates: list[Update] = []
+    account = event.account_id
+    if event.chat_id:
+        if event.message is not None:
+            updates.append(MessageAdded(account, event.chat_id, event.message.id))
+        if event.reaction is not None:
+            updates.append(MessageChanged(account, event.chat_id, event.reaction.message_id))
+        updates.append(ChatChanged(account, event.chat_id))
+    if event.fan_id:
+        updates.append(FanChanged(account, event.fan_id))
+    updates.append(EventApplied(event))
+    return updates
+
+
+class HubFeed:
+    """The hub's events applied to a workspace: an app service (entered on mount)."""
+
+    def __init__(
+        self,
+        url: str,
+        workspace: Any,
+        *,
+        token: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        min_backoff: float = 0.25,
+        max_backoff: float = 30.0,
+    ) -> None:
+        from console.webhooks.remote import RemoteEvents
+
+        self.workspace = workspace
+        self.clock = clock
+        #: Told every change of the hub connection (the app sets it).
+        self.on_state: Callable[[ConnectionChanged], None] | None = None
+        self.remote = RemoteEvents(
+            url,
+            self._apply,
+            token=token,
+            on_state=self._changed,
+            min_backoff=min_backoff,
+            max_backoff=max_backoff,
+        )
+        #: The address without the token, safe to show.
+        self.url = self.remote.url
+        self.state = ConnectionChanged("reconnecting", clock(), f"connecting to {self.url}")
+        self.applied = 0
+        #: Events the cache held already (a hub sharing the cache file stored them first).
+        self.already_cached = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return f"HubFeed({self.url!r}, state={self.state.state!r})"
+
+    async def _apply(self, event: Event) -> None:
+        seq = await self.workspace.apply_event(event)
+        if seq is None:
+            self.already_cached += 1
+            for update in updates_for(event):
+                self.workspace.bus.publish(update)
+        self.applied += 1
+
+    def _changed(self, state: str, detail: str = "") -> None:
+        if state == self.state.state and detail == self.state.detail:
+            return
+        since = self.state.since if state == self.state.state else self.clock()
+        self.state = ConnectionChanged(state, since, detail)  # type: ignore[arg-type]
+        if self.on_state is not None:
+            self.on_state(self.state)
+
+    async def _run(self) -> None:
+        from console.webhooks.remote import HubAuthError
+
+        try:
+            await self.remote.run()
+        except HubAuthError as exc:
+            # Retrying cannot help: say so once and stay offline.
+            self._changed("offline", str(exc))
+        except Exception as exc:  # a malformed event must not end the console
+            log.exception("hub feed stopped")
+            self._changed("offline", f"stopped: {type(exc).__name__}")
+
+    async def __aenter__(self) -> HubFeed:
+        if self.on_state is not None:
+            self.on_state(self.state)
+        self._task = asyncio.create_task(self._run(), name="hub-feed")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
