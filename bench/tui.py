@@ -54,6 +54,25 @@ def _rss_mb() -> float:
 # -- start-up, in child processes ---------------------------------------------------------------
 
 
+def _on_first_paint(widget_class: Any, painted: Any, done: Any) -> None:
+    """Call ``done`` right after the first frame in which ``widget_class`` renders content
+    (``painted(widget)`` true): its lines are rendered during the compositor's refresh and the
+    frame is written before the loop runs the next callback. Both apps are timed this way:
+    Textual's after-refresh callbacks only run once the whole screen has settled, which says
+    more about what else the app does next than about when the list appeared."""
+    original = widget_class.render_line
+    fired: list[bool] = []
+
+    def render_line(self: Any, y: int) -> Any:
+        strip = original(self, y)
+        if not fired and painted(self):
+            fired.append(True)
+            asyncio.get_running_loop().call_soon(done)
+        return strip
+
+    widget_class.render_line = render_line
+
+
 def child_baseline(started: float) -> tuple[float, float]:
     from textual.app import App, ComposeResult
     from textual.widgets import Static
@@ -62,43 +81,41 @@ def child_baseline(started: float) -> tuple[float, float]:
 
     painted: list[float] = []
 
+    class ChatLines(Static):
+        pass
+
     class Minimal(App[None]):
         def compose(self) -> ComposeResult:
-            yield Static("\n".join(f"chat {n}  preview of the last message" for n in range(50)))
+            yield ChatLines("\n".join(f"chat {n}  preview of the last message" for n in range(50)))
 
-        def on_mount(self) -> None:
-            self.call_after_refresh(lambda: (painted.append(time.perf_counter()), self.exit()))
+    app = Minimal()
 
-    asyncio.run(Minimal().run_async(headless=True, size=(120, 36)))
+    def done() -> None:
+        painted.append(time.perf_counter())
+        app.exit()
+
+    _on_first_paint(ChatLines, lambda _widget: True, done)
+    asyncio.run(app.run_async(headless=True, size=(120, 36)))
     return painted[0] - started, painted[0] - imported
 
 
 def child_ours(started: float, cache: Path) -> tuple[float, float]:
+    # The console's own start-up path (`fansly-console --offline`), on the bench's cache.
     from console.config import Settings
-    from console.store import Store
-    from console.sync.engine import Workspace
-    from console.tui.app import make_app
     from console.tui.chat_list import ChatList
-    from console.tui.launch import Running
-    from console.tui.workspace_source import WorkspaceSource
+    from console.tui.launch import build_console
 
     imported = time.perf_counter()
     painted: list[float] = []
 
     async def main() -> None:
-        store = await Store.open(cache)
-        workspace = Workspace(Settings(), store, offline=True, owns_store=True)
-        running = Running(workspace)
-        app = make_app(WorkspaceSource(workspace), services=[running])
+        app, running = await build_console(Settings(), offline=True, path=cache)
 
         def done() -> None:
             painted.append(time.perf_counter())
             app.exit()
 
-        def arm() -> None:
-            app.query_one(ChatList).first_paint_probe = done
-
-        app.call_later(arm)
+        _on_first_paint(ChatList, lambda chat_list: bool(chat_list.rows), done)
         await app.run_async(headless=True, size=(120, 36))
         await running.stop()
 

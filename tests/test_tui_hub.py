@@ -172,6 +172,9 @@ def test_events_address_and_token_are_checked_before_anything_opens(
 
 
 def test_feed_repr_never_shows_the_token() -> None:
-    feed = HubFeed("ws://127.0.0.1:9/events?token=s3cret-token", workspace=None)
+    async def apply(_event: object) -> int | None:
+        return None
+
+    feed = HubFeed("ws://127.0.0.1:9/events?token=s3cret-token", apply, lambda _u: None)
     assert "s3cret" not in repr(feed) and "s3cret" not in feed.url
     assert "s3cret" not in feed.state.detail

@@ -111,9 +111,11 @@ class Workspace:
         accounts: Sequence[str] | None = None,
         path: Path | None = None,
         bus: UpdateBus | None = None,
+        store: Store | None = None,
     ) -> Workspace:
         """Open the cache and a client per profile: ``profile`` alone (and its own cache), or
-        every profile that has an API key (and the default profile's cache)."""
+        every profile that has an API key (and the default profile's cache). ``store``: that
+        cache already open (the console paints from it first); the workspace then owns it."""
         if profile is not None:
             settings.profile(profile)  # a ConfigError for an unknown name
             names = [profile]
@@ -130,7 +132,8 @@ class Workspace:
                 )
             for name in names:
                 clients[name] = client_from_settings(settings, name)
-        store = await Store.open(path or store_path(profile or settings.default_profile))
+        if store is None:
+            store = await Store.open(path or store_path(profile or settings.default_profile))
         return cls(
             settings,
             store,

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tab, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 
 from console.api.models import Message
 from console.events import EventType
@@ -40,7 +40,7 @@ from console.tui.chat_list import ChatList
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
 from console.tui.features import FEATURE_BINDINGS, ConsoleFeatures
-from console.tui.help_screen import HelpScreen
+from console.tui.footer import ConsoleFooter
 from console.tui.messages import (
     ChatSelected,
     ChatsStale,
@@ -62,6 +62,7 @@ _LONG_LIVED = {"updates", "services"}
 RELOAD_INTERVAL = 0.05
 NARROW_WIDTH = 100  # below this the profile pane folds away
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
+_AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
 
 
 @dataclass
@@ -206,6 +207,7 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         self._throttle_idle = asyncio.Event()
         self._throttle_idle.set()
         self._unread: dict[str, int] = {}
+        self._first_painted = False
         if title:
             self.sub_title = title
         builtins, self.theme_problems = builtin_themes()
@@ -219,6 +221,7 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             for item in user_themes:
                 self.register_theme(item)
         self._wanted_theme = theme
+        self._theme_before_start(theme if self.get_theme(theme) else DEFAULT_THEME)
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -249,7 +252,19 @@ class ConsoleApp(ConsoleFeatures, App[int]):
                 yield Composer(id="composer")
             yield FanProfile(clock=self.clock, id="profile")
         yield StatusLine(clock=self.clock, id="status")
-        yield Footer()
+        # The footer comes with the rest after the first paint (see _after_first_paint).
+
+    def _theme_before_start(self, name: str) -> None:
+        """Apply the theme before the stylesheet is first parsed. Setting ``App.theme`` once
+        running re-parses and re-applies every rule of the screen (tens of ms at start-up);
+        this does what its watcher does, minus that refresh."""
+        self.set_reactive(App.theme, name)
+        theme = self.current_theme
+        self.set_class(True, f"-theme-{name}", update=False)
+        self.set_class(theme.dark, "-dark-mode", update=False)
+        self.set_class(not theme.dark, "-light-mode", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         from console.tui.themes import APP_VARIABLES
@@ -260,7 +275,6 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         if self.keymap:
             self.set_keymap(self.keymap)
         wanted = self._wanted_theme
-        self.theme = wanted if self.get_theme(wanted) else DEFAULT_THEME
         # Every theme problem (broken files, an unknown name) in one notice.
         notice = theme_notice(self.theme_problems, wanted, self.theme)
         if notice:
@@ -277,10 +291,13 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         self._load_queued()
         self._update_layout()
         self._pump_updates()
-        self._start_services()
         if self.account_id is not None:
             self._show_account(self.account_id)
+            # The cached chats paint first; the servers and the workspace's network side
+            # start once they are on screen (or after a moment if that never happens).
+            self.set_timer(_AFTER_FIRST_PAINT_AT_THE_LATEST, self._after_first_paint)
         else:
+            self._after_first_paint()
             waiting = (
                 "No cached accounts yet: run the console online (or `fansly-console sync`) once."
                 if self.source.connection().detail == "offline mode"
@@ -289,6 +306,16 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             self.query_one("#thread-title", Static).update(Content(waiting))
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
+
+    @on(ChatList.FirstPainted)
+    def _after_first_paint(self) -> None:
+        """What the first screen can do without: the footer's keys (a widget per key, built
+        for every change of the focus) and the servers, the clients and the sync."""
+        if self._first_painted:
+            return
+        self._first_painted = True
+        self.mount(ConsoleFooter())
+        self._start_services()
 
     @work(group="services", exit_on_error=False)
     async def _start_services(self) -> None:
@@ -779,6 +806,8 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         self._update_layout()
 
     def action_help(self) -> None:
+        from console.tui.help_screen import HelpScreen
+
         groups = [
             ("Console", [b for _, b in self._bindings_of(self)]),
             ("Chat list", [b for _, b in self._bindings_of(ChatList)]),

@@ -12,10 +12,8 @@ from textual.binding import Binding, BindingType
 
 from console.api.errors import ApiError
 from console.sync.updates import ConnectionChanged
-from console.tui.automations import AutomationsScreen
 from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
-from console.tui.search import SearchScreen
 from console.tui.source import SearchResult
 from console.tui.text import clean
 
@@ -86,6 +84,9 @@ class ConsoleFeatures(_Base):
     # -- search ------------------------------------------------------------------------------
 
     def action_find(self) -> None:
+        # The screens come in when first opened: the first paint does not wait for them.
+        from console.tui.search import SearchScreen
+
         accounts = {a.account_id: a.name for a in self.accounts}
 
         def chosen(result: SearchResult | None) -> None:
@@ -97,6 +98,8 @@ class ConsoleFeatures(_Base):
     # -- automated messages ------------------------------------------------------------------
 
     def action_automations(self) -> None:
+        from console.tui.automations import AutomationsScreen
+
         if self.account_id is None:
             self.notify("No account yet.", markup=False)
             return
@@ -187,6 +190,7 @@ class ConsoleFeatures(_Base):
 
     def help_groups_extra(self) -> list[tuple[str, list[Any]]]:
         from console.tui.automation_form import AutomationForm
+        from console.tui.automations import AutomationsScreen
         from console.tui.search import SearchScreen as Search
 
         def own(owner: Any) -> list[Any]:

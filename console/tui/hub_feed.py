@@ -14,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from console.events import Event
@@ -74,12 +73,14 @@ def updates_for(event: Event) -> list[Update]:
 
 
 class HubFeed:
-    """The hub's events applied to a workspace: an app service (entered on mount)."""
+    """The hub's events applied to the cache: an app service (entered on mount, after the
+    workspace). ``apply_event`` is the workspace's; ``publish`` its update bus's."""
 
     def __init__(
         self,
         url: str,
-        workspace: Any,
+        apply_event: Callable[[Event], Awaitable[int | None]],
+        publish: Callable[[Update], None],
         *,
         token: str | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -88,7 +89,8 @@ class HubFeed:
     ) -> None:
         from console.webhooks.remote import RemoteEvents
 
-        self.workspace = workspace
+        self._apply_event = apply_event
+        self._publish = publish
         self.clock = clock
         #: Told every change of the hub connection (the app sets it).
         self.on_state: Callable[[ConnectionChanged], None] | None = None
@@ -112,11 +114,11 @@ class HubFeed:
         return f"HubFeed({self.url!r}, state={self.state.state!r})"
 
     async def _apply(self, event: Event) -> None:
-        seq = await self.workspace.apply_event(event)
+        seq = await self._apply_event(event)
         if seq is None:
             self.already_cached += 1
             for update in updates_for(event):
-                self.workspace.bus.publish(update)
+                self._publish(update)
         self.applied += 1
 
     def _changed(self, state: str, detail: str = "") -> None:

@@ -14,17 +14,21 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from console import paths
 from console.config import ConfigError, Profile, Settings, load_settings
-from console.sync.engine import Workspace
 from console.tui.app import ConsoleApp, make_app
 from console.tui.workspace_source import WorkspaceSource
+
+if TYPE_CHECKING:
+    from console.events import Event
+    from console.sync.engine import Workspace
 
 NO_KEY = (
     "No API key is configured: set FANSLY_API_KEY=…, or api_key under [profiles.default] in {}.\n"
@@ -33,13 +37,35 @@ NO_KEY = (
 
 
 class Running:
-    """The workspace as an app service: started on mount, stopped on exit (once)."""
+    """The workspace as an app service: opened (when given an ``opener`` instead of a
+    workspace), started on mount, stopped on exit (once).
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
+    The console opens it only once the cached chats are painted: opening imports the API
+    client and httpx and builds the clients, none of which the first screen needs.
+    """
+
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        opener: Callable[[], Awaitable[Workspace]] | None = None,
+        source: WorkspaceSource | None = None,
+        store: Any = None,
+    ) -> None:
+        if workspace is None and opener is None:
+            raise TypeError("a workspace or an opener")
+        self.workspace: Workspace = workspace  # type: ignore[assignment]  # set once opened
+        self._opener = opener
+        self._source = source
+        self._store = store  # closed here if the workspace never opened (and took it)
         self.stopped = False
 
     async def __aenter__(self) -> Workspace:
+        if self.workspace is None:
+            assert self._opener is not None
+            self.workspace = await self._opener()
+            if self._source is not None:
+                self._source.attach(self.workspace)
         await self.workspace.start()
         return self.workspace
 
@@ -47,20 +73,32 @@ class Running:
         await self.stop()
 
     async def stop(self) -> None:
-        if not self.stopped:
-            self.stopped = True
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.workspace is not None:
             await self.workspace.stop()
+        elif self._store is not None:
+            await self._store.close()
+
+    async def apply_event(self, event: Event) -> int | None:
+        """A listener's or a hub's sink: the workspace's ``apply_event`` once it is open."""
+        if self.workspace is None:
+            raise RuntimeError("the workspace is not open yet")
+        return await self.workspace.apply_event(event)
 
 
-def listener_service(settings: Settings, workspace: Workspace) -> AbstractAsyncContextManager[Any]:
-    """The webhook listener on the configured address, writing into the workspace."""
+def listener_service(
+    settings: Settings, apply_event: Callable[[Event], Awaitable[int | None]]
+) -> AbstractAsyncContextManager[Any]:
+    """The webhook listener on the configured address, writing through ``apply_event``."""
     from console.serving import EmbeddedServer
     from console.webhooks.app import create_listener_app
     from console.webhooks.sinks import as_sink
 
     hook = settings.webhooks
     app = create_listener_app(
-        as_sink(workspace.apply_event),
+        as_sink(apply_event),
         secrets=[s.get_secret_value() for s in hook.secrets],
         path=hook.path,
         max_body_bytes=hook.max_body_bytes,
@@ -69,11 +107,15 @@ def listener_service(settings: Settings, workspace: Workspace) -> AbstractAsyncC
 
 
 def _app(
-    settings: Settings, workspace: Workspace, services: list[Any], theme: str | None, title: str
+    settings: Settings,
+    source: WorkspaceSource,
+    services: list[Any],
+    theme: str | None,
+    title: str,
 ) -> ConsoleApp:
     ui = settings.ui
     return make_app(
-        WorkspaceSource(workspace),
+        source,
         theme=theme or ui.theme,
         keymap=ui.keymap,
         tip_alert_dollars=ui.tip_alert_dollars,
@@ -117,37 +159,65 @@ async def build_console(
     events: str | None = None,
     theme: str | None = None,
     workspace: Workspace | None = None,
+    path: Path | None = None,
 ) -> tuple[ConsoleApp, Running]:
     """The console on the configured gateway (or the cache alone when ``offline``). Live events
     come from the embedded listener, or from a hub at ``events`` (``ws://…``), in which case
-    no listener is started here."""
+    no listener is started here. ``path``: another cache file (the bench).
+
+    Only the cache is opened here: the first screen is painted from it, then the workspace
+    (clients, sync, outbox) is opened and started as the app's first service."""
+    from console.store import Store, store_path
+    from console.sync.updates import UpdateBus
+
     hub = hub_address(settings, events) if events else None
-    if workspace is None:
-        workspace = await Workspace.open(settings, profile=profile, offline=offline)
-    services: list[Any] = []
+    if workspace is not None:
+        source = WorkspaceSource(workspace)
+        running = Running(workspace)
+    else:
+        if profile is not None:
+            chosen = settings.profile(profile)  # an unknown name: a ConfigError, said at once
+            key = chosen.api_key.get_secret_value() if chosen.api_key is not None else ""
+            if not offline and not key:
+                raise ConfigError(
+                    f"no API key is configured for profile {profile!r}.\n"
+                    f"Set FANSLY_API_KEY, or api_key under [profiles.{profile}] in "
+                    f"{paths.config_file()}."
+                )
+        store = await Store.open(path or store_path(profile or settings.default_profile))
+        bus = UpdateBus()
+
+        async def open_workspace() -> Workspace:
+            from console.sync.engine import Workspace
+
+            return await Workspace.open(
+                settings, profile=profile, offline=offline, bus=bus, store=store
+            )
+
+        source = WorkspaceSource(store=store, bus=bus, offline=offline)
+        running = Running(opener=open_workspace, source=source, store=store)
+    await source.preload()  # the cached accounts: tabs and chats paint before the network
+    services: list[Any] = [running]
     notes: list[str] = []
-    running = Running(workspace)
     feed = None
     hook = settings.webhooks
     if hub is not None:
         from console.tui.hub_feed import HubFeed
 
-        feed = HubFeed(hub[0], workspace, token=hub[1])
+        feed = HubFeed(hub[0], running.apply_event, source.bus.publish, token=hub[1])
+        services.append(feed)  # after the workspace: events are applied to a started one
     elif not offline and hook.embedded:
         if hook.secrets:
             try:
-                services.append(listener_service(settings, workspace))
+                services.append(listener_service(settings, running.apply_event))
             except OSError as exc:
                 notes.append(
                     f"Webhook listener not started on {hook.host}:{hook.port}: {exc.strerror}"
                 )
         else:
             notes.append("No webhook secret configured: live events are off (see README).")
-    services.append(running)
-    if feed is not None:
-        services.append(feed)  # after the workspace: events are applied to a started one
     title = "offline" if offline else ""
-    app = _app(settings, workspace, services, theme, title)
+    app = _app(settings, source, services, theme, title)
     app.startup_notes = notes
     if feed is not None:
         feed.on_state = app.hub_changed
@@ -254,6 +324,7 @@ async def build_demo(
     )
     demo = _demo_settings(settings, sandbox.base_url, api_key, secret)
     from console.api.client import client_from_settings
+    from console.sync.engine import Workspace
 
     store = await Store.open(cache)
     workspace = Workspace(
@@ -264,7 +335,9 @@ async def build_demo(
         **(workspace_options or {}),
     )
     running = Running(workspace)
-    app = _app(demo, workspace, [listener, sandbox, running], theme, f"demo · seed {seed}")
+    source = WorkspaceSource(workspace)
+    await source.preload()
+    app = _app(demo, source, [listener, sandbox, running], theme, f"demo · seed {seed}")
     return app, running, sandbox
 
 

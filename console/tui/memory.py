@@ -239,6 +239,9 @@ class MemorySource:
     async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
         return len(self._ordered(account_id, filter, search))
 
+    def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
+        return None  # the in-memory list answers at once anyway
+
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
         chat = self._by_id.get((account_id, chat_id))
         return self._row(chat) if chat else None

@@ -8,14 +8,15 @@ widgets never depend on the store's shapes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
-from console.store import OutboxKind, OutboxState
-from console.sync.engine import Workspace
+from console.store import OutboxKind, OutboxState, Store
 from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
 from console.tui.source import (
     ChatFilter,
@@ -27,12 +28,20 @@ from console.tui.source import (
     SearchResult,
 )
 
+if TYPE_CHECKING:
+    # Imported when the workspace is opened, after the first paint: it brings the API client
+    # and httpx, which the cached screen does not need.
+    from console.sync.engine import Workspace
+
 _STATES = {
     StoreState.SENT: MessageState.SENT,
     StoreState.PENDING: MessageState.PENDING,
     StoreState.FAILED: MessageState.FAILED,
 }
 
+
+#: Chats read for the first frame: a screen up to ~80 lines tall, and the list's margin.
+PRELOADED_ROWS = 80
 
 _WAITING = (OutboxState.QUEUED, OutboxState.IN_FLIGHT, OutboxState.UNKNOWN)
 _QUEUED_KINDS = {OutboxKind.LIKE, OutboxKind.UNLIKE, OutboxKind.PIN, OutboxKind.UNPIN}
@@ -88,23 +97,94 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = ()) -> MessageRow:
 
 
 class WorkspaceSource:
-    """Adapts a started (or starting) Workspace to what the console needs."""
+    """Adapts a Workspace to what the console needs. Given only the open ``store`` and the
+    ``bus``, it serves the cache at once and takes the workspace later (:meth:`attach`):
+    actions asked before then wait for it."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.store = workspace.store
-        self.bus: UpdateBus = workspace.bus
+    def __init__(
+        self,
+        workspace: Workspace | None = None,
+        *,
+        store: Store | None = None,
+        bus: UpdateBus | None = None,
+        offline: bool = False,
+    ) -> None:
+        self._workspace = workspace
+        if workspace is not None:
+            store, bus = workspace.store, workspace.bus
+        if store is None or bus is None:
+            raise TypeError("a workspace, or the store and bus it will use")
+        self.store = store
+        self.bus: UpdateBus = bus
+        self._ready = asyncio.Event()
+        if workspace is not None:
+            self._ready.set()
+        # What a workspace says before it starts (Workspace.__init__), until there is one.
+        self._before = ConnectionChanged(
+            "offline" if offline else "live",
+            datetime.now(UTC),
+            "offline mode" if offline else "",
+        )
+        self._cached_accounts: list[Account] = []
+        self._first_window: tuple[str, int, list[ChatRow]] | None = None
+        self._fans_to_refresh: list[tuple[str, str]] = []
+
+    def attach(self, workspace: Workspace) -> None:
+        """The workspace is open: actions go to it from now on."""
+        self._workspace = workspace
+        self._ready.set()
+        for account_id, fan_id in self._fans_to_refresh:
+            workspace.refresh_fan(account_id, fan_id)
+        self._fans_to_refresh.clear()
+
+    @property
+    def workspace(self) -> Workspace:
+        if self._workspace is None:
+            raise RuntimeError("the workspace is not open yet")
+        return self._workspace
+
+    async def _opened(self) -> Workspace:
+        await self._ready.wait()
+        return self.workspace
+
+    async def preload(self) -> None:
+        """Read the cached accounts before the workspace starts, so the first screen has its
+        tabs and chat list at once (the workspace lists the same ones once started)."""
+        only = self._workspace.only_accounts if self._workspace is not None else set()
+        self._cached_accounts = [
+            Account(
+                account_id=row.account_id,
+                name=row.name,
+                username=row.username,
+                fansly_account_id=row.fansly_account_id,
+                status=row.status,
+            )
+            for row in await self.store.accounts()
+            if not only or row.account_id in only
+        ]
+        if self._cached_accounts:
+            first = self._cached_accounts[0].account_id
+            total = await self.count_chats(first, "all", "")
+            rows = await self.chats(first, "all", "", 0, PRELOADED_ROWS)
+            self._first_window = (first, total, rows)
+
+    def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
+        window, self._first_window = self._first_window, None
+        if window is None or window[0] != account_id:
+            return None
+        return window[1], window[2]
 
     # -- reading -------------------------------------------------------------------------
 
     def accounts(self) -> Sequence[Account]:
-        return self.workspace.accounts
+        listed = self._workspace.accounts if self._workspace is not None else []
+        return listed or self._cached_accounts
 
     def budget(self) -> RateBudget | None:
-        return self.workspace.budget()
+        return self._workspace.budget() if self._workspace is not None else None
 
     def connection(self) -> ConnectionChanged:
-        return self.workspace.connection
+        return self._workspace.connection if self._workspace is not None else self._before
 
     async def chats(
         self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
@@ -124,7 +204,7 @@ class WorkspaceSource:
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
         found: list[Any] = []
-        for account in self.workspace.accounts:
+        for account in self.accounts():
             found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
         return found[:limit]
 
@@ -154,7 +234,7 @@ class WorkspaceSource:
         anchor = await self.store.message(_position(before_id))
         if anchor is None:
             return []
-        rows = await self.workspace.load_older(account_id, chat_id, anchor.pos, limit)
+        rows = await (await self._opened()).load_older(account_id, chat_id, anchor.pos, limit)
         return await self._rows(account_id, chat_id, rows)
 
     async def messages_after(
@@ -235,7 +315,7 @@ class WorkspaceSource:
 
     async def queued_counts(self) -> dict[str, OutboxChanged]:
         counts: dict[str, OutboxChanged] = {}
-        for account in self.workspace.accounts:
+        for account in self.accounts():
             pending, failed = await self.store.outbox_counts(account.account_id)
             counts[account.account_id] = OutboxChanged(account.account_id, pending, failed)
         return counts
@@ -244,26 +324,29 @@ class WorkspaceSource:
         await self.store.set_note(account_id, fan_id, text)
 
     async def fan_lists(self, account_id: str, fan_id: str) -> list[ListChoice]:
-        rows = await self.workspace.fan_lists(account_id, fan_id)
+        rows = await (await self._opened()).fan_lists(account_id, fan_id)
         return [ListChoice(row.id, row.label, member) for row, member in rows]
 
     async def set_fan_list(self, account_id: str, fan_id: str, list_id: str, member: bool) -> None:
-        await self.workspace.set_fan_list(account_id, fan_id, list_id, member)
+        await (await self._opened()).set_fan_list(account_id, fan_id, list_id, member)
 
     async def automations(self, account_id: str) -> list[AutomatedMessage]:
         return await self.store.automations(account_id)
 
     async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
-        return await self.workspace.refresh_automations(account_id)
+        return await (await self._opened()).refresh_automations(account_id)
 
     async def create_automation(self, account_id: str, rule: AutomatedMessage) -> AutomatedMessage:
-        return await self.workspace.create_automation(account_id, rule)
+        return await (await self._opened()).create_automation(account_id, rule)
 
     async def delete_automation(self, account_id: str, rule_id: str) -> None:
-        await self.workspace.delete_automation(account_id, rule_id)
+        await (await self._opened()).delete_automation(account_id, rule_id)
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:
-        self.workspace.refresh_fan(account_id, fan_id)
+        if self._workspace is None:
+            self._fans_to_refresh.append((account_id, fan_id))
+        else:
+            self._workspace.refresh_fan(account_id, fan_id)
 
     async def unread_counts(self) -> dict[str, int]:
         return await self.store.unread_counts()
@@ -282,34 +365,34 @@ class WorkspaceSource:
     # -- actions ---------------------------------------------------------------------------
 
     async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
-        return await self.workspace.send(account_id, chat_id, text, reply_to)
+        return await (await self._opened()).send(account_id, chat_id, text, reply_to)
 
     async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
         if liked:
-            await self.workspace.like(account_id, chat_id, message_id)
+            await (await self._opened()).like(account_id, chat_id, message_id)
         else:
-            await self.workspace.unlike(account_id, chat_id, message_id)
+            await (await self._opened()).unlike(account_id, chat_id, message_id)
 
     async def set_pin(self, account_id: str, chat_id: str, message_id: str, pinned: bool) -> None:
         if pinned:
-            await self.workspace.pin(account_id, chat_id, message_id)
+            await (await self._opened()).pin(account_id, chat_id, message_id)
         else:
-            await self.workspace.unpin(account_id, chat_id, message_id)
+            await (await self._opened()).unpin(account_id, chat_id, message_id)
 
     async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None:
         if muted:
-            await self.workspace.mute(account_id, fan_id)
+            await (await self._opened()).mute(account_id, fan_id)
         else:
-            await self.workspace.unmute(account_id, fan_id)
+            await (await self._opened()).unmute(account_id, fan_id)
 
     async def typing(self, account_id: str, chat_id: str) -> None:
-        await self.workspace.typing(account_id, chat_id)
+        await (await self._opened()).typing(account_id, chat_id)
 
     async def retry(self, account_id: str, message_id: str) -> None:
         row = await self.store.message(message_id)
         if row is None or row.client_id is None:
             raise ValueError("this message has no queued send to retry")
-        await self.workspace.retry(row.client_id)
+        await (await self._opened()).retry(row.client_id)
 
     async def mark_read(self, account_id: str, chat_id: str) -> None:
-        await self.workspace.mark_read(account_id, chat_id)
+        await (await self._opened()).mark_read(account_id, chat_id)
