@@ -167,7 +167,7 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
     from console.tui.app import make_app
     from console.tui.chat_list import ChatList
     from console.tui.launch import Running
-    from console.tui.thread import Thread
+    from console.tui.thread import MessageView, Thread
     from console.tui.workspace_source import WorkspaceSource
     from console.webhooks.app import DEFAULT_PATH, create_listener_app
     from console.webhooks.sinks import as_sink
@@ -223,10 +223,21 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
 
         def on_shown(message_id: str) -> None:
             future = shown.get(message_id)
-            if future is not None and not future.done():
+            if future is not None and not future.done() and thread.view_of(message_id):
                 future.set_result(time.perf_counter())
 
-        thread.shown_probe = on_shown
+        # Shown = the new message's lines rendered in a frame (not an after-refresh callback,
+        # which runs only once the screen has settled, and may run before the thread has
+        # scrolled the message into view).
+        original_render_line = MessageView.render_line
+
+        def render_line(view: Any, y: int) -> Any:
+            strip = original_render_line(view, y)
+            if view.message_id in shown:
+                loop.call_soon(on_shown, view.message_id)
+            return strip
+
+        MessageView.render_line = render_line  # type: ignore[method-assign]
         latencies: list[float] = []
         base_id = 7 * 10**17 + int(time.time() * 1000) * 1000
         async with httpx.AsyncClient() as client:

@@ -139,8 +139,6 @@ class Thread(VerticalScroll, can_focus=True):
         self.at_latest = True
         self._loading_newer = False
         self._generation = 0
-        #: Called with a message id once a new message is painted (the bench's figure).
-        self.shown_probe: Callable[[str], None] | None = None
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -207,8 +205,9 @@ class Thread(VerticalScroll, can_focus=True):
                     widgets.insert(i, NewMarker())
                     break
         await self.mount_all(widgets)
-        self.scroll_end(animate=False, immediate=True)
-        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        # Anchored, the layout pass that places new messages also scrolls to them (no second
+        # pass to scroll after it); scrolling away releases it, coming back to the end restores it.
+        self.anchor()
 
     @staticmethod
     def _first_unread(rows: list[MessageRow], unread: int) -> str | None:
@@ -336,8 +335,9 @@ class Thread(VerticalScroll, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 1
 
     async def message_added(self, row: MessageRow) -> None:
-        if self.view_of(row.id) is not None or (
-            row.client_id is not None and self.view_of(row.client_id) is not None
+        views = self.message_views
+        if self._view_in(views, row.id) is not None or (
+            row.client_id is not None and self._view_in(views, row.client_id) is not None
         ):
             await self.message_changed(row)
             return
@@ -347,21 +347,28 @@ class Thread(VerticalScroll, can_focus=True):
                 self.open_chat(self.account_id or "", self.chat_id or "", self.fan_name, 0)
             return  # newer pages load as the chatter scrolls down
         stick = self.at_bottom
-        views = self.message_views
         if views and row.message.created_at < views[-1].row.message.created_at:
             # History arriving late (a backfill page, a delayed webhook): it belongs in the
             # middle, or above the window, where scrolling up will load it.
             await self._insert_in_order(row, views)
             return
         previous = views[-1].row.message if views else None
-        await self.mount_all(self._build([row], previous))
-        self._prune(from_top=True)
-        if self.shown_probe is not None:
-            probe = self.shown_probe
-            self.call_after_refresh(probe, row.id)
-        if stick:
-            self.scroll_end(animate=False, immediate=True)
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+        # One layout pass for the new message, the pruned one and the scroll: mounting and
+        # removing each ask for a reflow of the whole screen, and a frame between them would
+        # paint (and lay out) twice.
+        with self.app.batch_update():
+            if stick:
+                self.anchor()
+            excess = len(views) + 1 - MAX_MESSAGES
+            if excess > 0:
+                await self.remove_children(views[:excess])
+                if self.selected_index is not None:
+                    self.selected_index = max(0, self.selected_index - excess)
+            await self.mount_all(self._build([row], previous))
+
+    @staticmethod
+    def _view_in(views: list[MessageView], message_id: str) -> MessageView | None:
+        return next((v for v in views if v.row.known_as(message_id)), None)
 
     async def _insert_in_order(self, row: MessageRow, views: list[MessageView]) -> None:
         at = row.message.created_at
