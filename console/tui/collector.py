@@ -34,8 +34,8 @@ class Collector:
         self.collections = 0
         self._saved: tuple[int, int, int] | None = None
         self._last_activity = clock()
-        self._last_collection = clock()
-        self._active_since_collection = False
+        #: When the activity since the last collection began (None: none since).
+        self._busy_since: float | None = None
 
     def start(self) -> None:
         if self._saved is not None:
@@ -44,7 +44,6 @@ class Collector:
         gc.freeze()
         young, middle, _full = self._saved
         gc.set_threshold(young, middle, _NEVER)
-        self._last_collection = self.clock()
 
     def stop(self) -> None:
         if self._saved is not None:
@@ -54,19 +53,21 @@ class Collector:
 
     def activity(self) -> None:
         self._last_activity = self.clock()
-        self._active_since_collection = True
+        if self._busy_since is None:
+            self._busy_since = self._last_activity
 
     def tick(self) -> bool:
         """Collect now if the console is quiet (or it has waited too long); True if it did."""
-        if self._saved is None or not self._active_since_collection:
+        if self._saved is None or self._busy_since is None:
             return False
         now = self.clock()
         quiet = now - self._last_activity >= QUIET
-        overdue = now - self._last_collection >= AT_THE_LATEST
+        # Measured from the first activity after a pause, not from the last collection: the
+        # first key after a long idle must not pay for it.
+        overdue = now - self._busy_since >= AT_THE_LATEST
         if not (quiet or overdue):
             return False
-        self._active_since_collection = False
+        self._busy_since = None
         gc.collect()
         self.collections += 1
-        self._last_collection = self.clock()
         return True
