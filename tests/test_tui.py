@@ -302,7 +302,14 @@ async def test_profile_folds_away_at_80_columns_and_comes_back() -> None:
         assert profile.display
         await press(app, pilot, "i")
         assert not profile.display
-    async with running(size=(120, 36)) as (app, _pilot, _source):
+    async with running(size=(120, 36)) as (app, pilot, _source):
+        assert app.query_one(FanProfile).display
+        # A terminal made narrower folds it too, and wider brings it back.
+        await pilot.resize_terminal(80, 24)
+        await app.settled()
+        assert not app.query_one(FanProfile).display
+        await pilot.resize_terminal(120, 36)
+        await app.settled()
         assert app.query_one(FanProfile).display
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -344,11 +344,12 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         with contextlib.suppress(Exception):
             await self._exit_stack.aclose()
 
-    def on_resize(self) -> None:
-        self._update_layout()
+    def on_resize(self, event: events.Resize) -> None:
+        # The event's size: this handler runs before Textual's own, which updates ``self.size``.
+        self._update_layout(event.size.width)
 
-    def _update_layout(self) -> None:
-        narrow = self.size.width < NARROW_WIDTH
+    def _update_layout(self, width: int | None = None) -> None:
+        narrow = (self.size.width if width is None else width) < NARROW_WIDTH
         profile = self.query_one(FanProfile)
         profile.display = self.show_profile if self.show_profile is not None else not narrow
         self.screen.set_class(narrow, "-narrow")
