@@ -376,3 +376,16 @@ async def test_older_messages_load_when_scrolling_up() -> None:
         selected = thread.selected
         assert isinstance(selected, MessageView)
         assert selected.has_class("-selected")
+
+
+async def test_a_tab_takes_the_name_the_gateway_lists_later() -> None:
+    from console.api.models import Account
+    from console.tui.messages import UnreadStale
+
+    async with running() as (app, pilot, source):
+        first = source._accounts[0]
+        source._accounts[0] = Account(account_id=first.account_id, name="Renamed")
+        app.post_message(UnreadStale())
+        await app.settled()
+        await pilot.pause()
+        assert "Renamed" in str(app.query_one("#account-0").label)  # type: ignore[attr-defined]

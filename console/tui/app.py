@@ -437,7 +437,13 @@ class ConsoleApp(ConsoleFeatures, App[int]):
     async def _load_unread(self) -> None:
         self._unread = await self.source.unread_counts()
         tabs = self.query_one(Tabs)
+        # A tab made from the cache may carry a placeholder name (an account first seen in a
+        # webhook) until the gateway lists the account: take the listed name.
+        listed = {a.account_id: a for a in self.source.accounts()}
         for i, account in enumerate(self.accounts):
+            newer = listed.get(account.account_id)
+            if newer is not None and newer.name != account.name:
+                self.accounts[i] = account = newer
             count = self._unread.get(account.account_id, 0)
             label = plain(account.name, one_line=True)
             if count:
