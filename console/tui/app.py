@@ -24,32 +24,16 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 
 from console.api.models import Message
-from console.events import EventType
-from console.sync.updates import (
-    ChatChanged,
-    ConnectionChanged,
-    EventApplied,
-    FanChanged,
-    MessageAdded,
-    MessageChanged,
-    OutboxChanged,
-    SyncProgress,
-    Update,
-)
+from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
-from console.tui.features import FEATURE_BINDINGS, ConsoleFeatures
+from console.tui.features import ConsoleFeatures
 from console.tui.footer import ConsoleFooter
+from console.tui.live import BADGE_INTERVAL, LiveUpdates
 from console.tui.messages import (
     ChatSelected,
-    ChatsStale,
-    EventArrived,
-    FanStale,
-    HubChanged,
-    StatusChanged,
-    ThreadChanged,
     UnreadStale,
 )
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
@@ -60,10 +44,6 @@ from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, 
 from console.tui.thread import PinnedStrip, Thread
 
 _LONG_LIVED = {"updates", "services"}
-RELOAD_INTERVAL = 0.05
-#: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
-#: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
-BADGE_INTERVAL = 0.25
 NARROW_WIDTH = 100  # below this the profile pane folds away
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
@@ -79,22 +59,7 @@ class _AccountView:
     chat_id: str | None = None
 
 
-def _account_bindings() -> list[BindingType]:
-    return [
-        Binding(
-            f"alt+{n}",
-            f"account({n - 1})",
-            f"Account {n}",
-            show=False,
-            priority=True,
-            id=f"account_{n}",
-            tooltip=f"Show account tab {n}",
-        )
-        for n in range(1, 10)
-    ]
-
-
-class ConsoleApp(ConsoleFeatures, App[int]):
+class ConsoleApp(ConsoleFeatures, LiveUpdates):
     """The chatter's console."""
 
     CSS_PATH = "app.tcss"
@@ -102,78 +67,7 @@ class ConsoleApp(ConsoleFeatures, App[int]):
     COMMANDS = App.COMMANDS | {JumpToChat}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
-        Binding(
-            "R",
-            "reply_to",
-            "Reply to",
-            id="reply_to",
-            tooltip="Reply to the selected message (quoted)",
-        ),
-        Binding("l", "like", "Like", id="like", tooltip="Like or unlike the selected message"),
-        Binding("p", "pin", "Pin", id="pin", tooltip="Pin or unpin the selected message"),
-        Binding("m", "mute", "Mute", id="mute", tooltip="Mute or unmute the fan"),
-        Binding(
-            "n",
-            "next_unread",
-            "Next unread",
-            id="next_unread",
-            tooltip="Open the next chat with unread messages, in any account",
-        ),
-        Binding(
-            "e",
-            "retry",
-            "Retry",
-            show=False,
-            id="retry",
-            tooltip="Send the selected failed message again",
-        ),
-        Binding(
-            "s",
-            "search",
-            "Names",
-            show=False,
-            id="names",
-            tooltip="Filter the chat list by fan name (as you type)",
-        ),
-        *FEATURE_BINDINGS,
-        Binding(
-            "f",
-            "cycle_filter",
-            "Filter",
-            id="filter",
-            tooltip="Cycle the chat filter: all, unread, VIP, subscribers",
-        ),
-        Binding(
-            "i",
-            "toggle_profile",
-            "Profile",
-            id="profile",
-            tooltip="Show or hide the fan profile pane",
-        ),
-        Binding(
-            "ctrl+pagedown",
-            "account_step(1)",
-            "Next account",
-            show=False,
-            priority=True,
-            id="next_account",
-            tooltip="Show the next account tab",
-        ),
-        Binding(
-            "ctrl+pageup",
-            "account_step(-1)",
-            "Previous account",
-            show=False,
-            priority=True,
-            id="previous_account",
-            tooltip="Show the previous account tab",
-        ),
-        *_account_bindings(),
-        Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -354,65 +248,6 @@ class ConsoleApp(ConsoleFeatures, App[int]):
         profile.display = self.show_profile if self.show_profile is not None else not narrow
         self.screen.set_class(narrow, "-narrow")
 
-    # -- updates from the layers below -------------------------------------------------------
-
-    @work(group="updates", exit_on_error=False)
-    async def _pump_updates(self) -> None:
-        async with self.source.bus.subscribe() as queue:
-            while True:
-                self._route(await queue.get())
-
-    def _route(self, update: Update) -> None:
-        self.collector.activity()
-        post = self.post_message
-        if isinstance(update, MessageAdded | MessageChanged):
-            added = isinstance(update, MessageAdded)
-            post(ThreadChanged(update.account_id, update.chat_id, update.message_id, added))
-            if added:
-                post(ChatsStale(update.account_id))
-                post(UnreadStale())
-        elif isinstance(update, ChatChanged):
-            post(ChatsStale(update.account_id))
-            post(UnreadStale())
-        elif isinstance(update, FanChanged):
-            post(FanStale(update.account_id, update.fan_id))
-        elif isinstance(update, ConnectionChanged | SyncProgress | OutboxChanged):
-            post(StatusChanged(update))
-            if isinstance(update, SyncProgress) and update.finished:
-                post(ChatsStale(update.account_id))
-                post(UnreadStale())
-        elif isinstance(update, EventApplied):
-            post(EventArrived(update.event))
-
-    @on(ChatsStale)
-    async def _chats_stale(self, message: ChatsStale) -> None:
-        if message.account_id not in self.views:
-            await self._refresh_accounts()
-        if message.account_id == self.account_id:
-            self._throttled("chats", self._reload_chats)
-
-    def _reload_chats(self) -> None:
-        # Updates can still be queued while the app shuts down and its widgets are gone.
-        for chat_list in self.query(ChatList):
-            chat_list.reload()
-
-    def _throttled(
-        self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
-    ) -> None:
-        """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
-        publishes hundreds of "changed" updates a second, and each reload reads the store."""
-        if name in self._throttle:
-            return
-
-        def fire() -> None:
-            self._throttle.pop(name, None)
-            callback()
-            if not self._throttle:
-                self._throttle_idle.set()
-
-        self._throttle_idle.clear()
-        self._throttle[name] = self.set_timer(interval, fire)
-
     async def _refresh_accounts(self) -> None:
         """Add tabs for accounts that appeared (the gateway listed them after start)."""
         tabs = self.query_one(Tabs)
@@ -428,105 +263,6 @@ class ConsoleApp(ConsoleFeatures, App[int]):
             self.query_one("#thread-title", Static).update(Content(""))
             self.query_one(ChatList).focus()
         self.post_message(UnreadStale())
-
-    @on(UnreadStale)
-    def _unread_stale(self) -> None:
-        self._throttled("unread", self._load_unread, self.badge_interval)
-
-    @work(group="unread", exclusive=True, exit_on_error=False)
-    async def _load_unread(self) -> None:
-        self._unread = await self.source.unread_counts()
-        tabs = self.query_one(Tabs)
-        # A tab made from the cache may carry a placeholder name (an account first seen in a
-        # webhook) until the gateway lists the account: take the listed name.
-        listed = {a.account_id: a for a in self.source.accounts()}
-        for i, account in enumerate(self.accounts):
-            newer = listed.get(account.account_id)
-            if newer is not None and newer.name != account.name:
-                self.accounts[i] = account = newer
-            count = self._unread.get(account.account_id, 0)
-            label = plain(account.name, one_line=True)
-            if count:
-                label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
-            with contextlib.suppress(Exception):
-                tab = tabs.query_one(f"#account-{i}", Tab)
-                if tab.label != label:
-                    tab.label = label
-
-    @on(ThreadChanged)
-    async def _thread_changed(self, message: ThreadChanged) -> None:
-        if (message.account_id, message.chat_id) != (self.account_id, self.chat_id):
-            return
-        row = await self.source.message(message.account_id, message.chat_id, message.message_id)
-        thread = next(iter(self.query(Thread)), None)
-        if row is None or thread is None:
-            return
-        if message.added:
-            await thread.message_added(row)
-            if not row.outgoing:
-                # The chatter is reading this chat: it must not count as unread.
-                self._mark_read(message.account_id, message.chat_id)
-        else:
-            await thread.message_changed(row)
-            self._refresh_pins()
-
-    @on(FanStale)
-    def _fan_stale(self, message: FanStale) -> None:
-        if message.account_id == self.account_id and message.fan_id == self.fan_id:
-            self._load_fan(message.account_id, self.chat_id or "")
-
-    @on(StatusChanged)
-    def _status_changed(self, message: StatusChanged) -> None:
-        status = next(iter(self.query(StatusLine)), None)
-        if status is None:
-            return
-        status.budget = self.source.budget()
-        status.apply(message.update)
-        if isinstance(message.update, ConnectionChanged):
-            self.connection_changed(message.update)
-        else:
-            self._show_banner()
-
-    def hub_changed(self, state: ConnectionChanged) -> None:
-        """The events hub's connection changed (``--events``): called by the feed."""
-        self.post_message(HubChanged(state))
-
-    @on(HubChanged)
-    def _hub_changed(self, message: HubChanged) -> None:
-        status = next(iter(self.query(StatusLine)), None)
-        if status is None:
-            return
-        status.hub = message.state
-        status.render_status()
-        if message.state.state == "offline":
-            self.notify(
-                clean(f"Live events stopped: {message.state.detail}", one_line=True),
-                severity="error",
-                markup=False,
-            )
-
-    @on(EventArrived)
-    @work(group="alerts", exit_on_error=False)
-    async def _event_arrived(self, message: EventArrived) -> None:
-        event = message.event
-        if (event.account_id, event.chat_id) == (self.account_id, self.chat_id):
-            return  # the chatter is looking at it
-        name = "A fan"
-        if event.chat_id:
-            row = await self.source.chat(event.account_id, event.chat_id)
-            if row is not None:
-                if row.muted:
-                    return
-                name = clean(row.fan_name, one_line=True)
-        if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
-            self.tip_alert_millis
-        ):
-            amount = (event.amount_millis or 0) / 1000
-            self.notify(f"{name} tipped ${amount:,.2f}", title="Tip", markup=False)
-            self.bell()
-        elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
-            preview = clean(event.message.content, one_line=True)[:80]
-            self.notify(f"{name}: {preview}", timeout=4, markup=False)
 
     # -- accounts and chats ------------------------------------------------------------------
 

@@ -1,0 +1,97 @@
+"""The console's own keys. Every binding has an id (users remap keys by id, settings.ui.keymap)
+and a tooltip (the help screen and the command palette show it)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+from console.tui.features import FEATURE_BINDINGS
+
+
+def _account_bindings() -> list[BindingType]:
+    return [
+        Binding(
+            f"alt+{n}",
+            f"account({n - 1})",
+            f"Account {n}",
+            show=False,
+            priority=True,
+            id=f"account_{n}",
+            tooltip=f"Show account tab {n}",
+        )
+        for n in range(1, 10)
+    ]
+
+
+APP_BINDINGS: list[BindingType] = [
+    Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
+    Binding(
+        "R",
+        "reply_to",
+        "Reply to",
+        id="reply_to",
+        tooltip="Reply to the selected message (quoted)",
+    ),
+    Binding("l", "like", "Like", id="like", tooltip="Like or unlike the selected message"),
+    Binding("p", "pin", "Pin", id="pin", tooltip="Pin or unpin the selected message"),
+    Binding("m", "mute", "Mute", id="mute", tooltip="Mute or unmute the fan"),
+    Binding(
+        "n",
+        "next_unread",
+        "Next unread",
+        id="next_unread",
+        tooltip="Open the next chat with unread messages, in any account",
+    ),
+    Binding(
+        "e",
+        "retry",
+        "Retry",
+        show=False,
+        id="retry",
+        tooltip="Send the selected failed message again",
+    ),
+    Binding(
+        "s",
+        "search",
+        "Names",
+        show=False,
+        id="names",
+        tooltip="Filter the chat list by fan name (as you type)",
+    ),
+    *FEATURE_BINDINGS,
+    Binding(
+        "f",
+        "cycle_filter",
+        "Filter",
+        id="filter",
+        tooltip="Cycle the chat filter: all, unread, VIP, subscribers",
+    ),
+    Binding(
+        "i",
+        "toggle_profile",
+        "Profile",
+        id="profile",
+        tooltip="Show or hide the fan profile pane",
+    ),
+    Binding(
+        "ctrl+pagedown",
+        "account_step(1)",
+        "Next account",
+        show=False,
+        priority=True,
+        id="next_account",
+        tooltip="Show the next account tab",
+    ),
+    Binding(
+        "ctrl+pageup",
+        "account_step(-1)",
+        "Previous account",
+        show=False,
+        priority=True,
+        id="previous_account",
+        tooltip="Show the previous account tab",
+    ),
+    *_account_bindings(),
+    Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
+    Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
+]

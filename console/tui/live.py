@@ -1,0 +1,218 @@
+"""How the console follows the layers below: the sync layer's updates (new and changed
+messages, chats, fans, connection, sync progress, the outbox) and the events hub's state,
+turned into typed messages and handled here, with bursts coalesced.
+
+A base of :class:`~console.tui.app.ConsoleApp` (a Textual class, so its ``@on`` handlers are
+collected); the state it reads (``source``, ``views``, the open chat, the widgets) is the app's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.content import Content
+from textual.widgets import Tab, Tabs
+
+from console.events import EventType
+from console.sync.updates import (
+    ChatChanged,
+    ConnectionChanged,
+    EventApplied,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    OutboxChanged,
+    SyncProgress,
+    Update,
+)
+from console.tui.chat_list import ChatList
+from console.tui.messages import (
+    ChatsStale,
+    EventArrived,
+    FanStale,
+    HubChanged,
+    StatusChanged,
+    ThreadChanged,
+    UnreadStale,
+)
+from console.tui.panes import StatusLine
+from console.tui.text import clean, plain
+from console.tui.thread import Thread
+
+RELOAD_INTERVAL = 0.05
+#: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
+#: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
+BADGE_INTERVAL = 0.25
+
+
+class LiveUpdates(App[int]):
+    """The updates pump and its handlers (see the module's docstring)."""
+
+    # Set by ConsoleApp; declared for the readers of this module.
+    source: Any
+    views: dict[str, Any]
+    accounts: list[Any]
+    account_id: str | None
+    chat_id: str | None
+    fan_id: str | None
+    _throttle: dict[str, Any]
+
+    @work(group="updates", exit_on_error=False)
+    async def _pump_updates(self) -> None:
+        async with self.source.bus.subscribe() as queue:
+            while True:
+                self._route(await queue.get())
+
+    def _route(self, update: Update) -> None:
+        self.collector.activity()
+        post = self.post_message
+        if isinstance(update, MessageAdded | MessageChanged):
+            added = isinstance(update, MessageAdded)
+            post(ThreadChanged(update.account_id, update.chat_id, update.message_id, added))
+            if added:
+                post(ChatsStale(update.account_id))
+                post(UnreadStale())
+        elif isinstance(update, ChatChanged):
+            post(ChatsStale(update.account_id))
+            post(UnreadStale())
+        elif isinstance(update, FanChanged):
+            post(FanStale(update.account_id, update.fan_id))
+        elif isinstance(update, ConnectionChanged | SyncProgress | OutboxChanged):
+            post(StatusChanged(update))
+            if isinstance(update, SyncProgress) and update.finished:
+                post(ChatsStale(update.account_id))
+                post(UnreadStale())
+        elif isinstance(update, EventApplied):
+            post(EventArrived(update.event))
+
+    @on(ChatsStale)
+    async def _chats_stale(self, message: ChatsStale) -> None:
+        if message.account_id not in self.views:
+            await self._refresh_accounts()
+        if message.account_id == self.account_id:
+            self._throttled("chats", self._reload_chats)
+
+    def _reload_chats(self) -> None:
+        # Updates can still be queued while the app shuts down and its widgets are gone.
+        for chat_list in self.query(ChatList):
+            chat_list.reload()
+
+    def _throttled(
+        self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
+    ) -> None:
+        """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
+        publishes hundreds of "changed" updates a second, and each reload reads the store."""
+        if name in self._throttle:
+            return
+
+        def fire() -> None:
+            self._throttle.pop(name, None)
+            callback()
+            if not self._throttle:
+                self._throttle_idle.set()
+
+        self._throttle_idle.clear()
+        self._throttle[name] = self.set_timer(interval, fire)
+
+    @on(UnreadStale)
+    def _unread_stale(self) -> None:
+        self._throttled("unread", self._load_unread, self.badge_interval)
+
+    @work(group="unread", exclusive=True, exit_on_error=False)
+    async def _load_unread(self) -> None:
+        self._unread = await self.source.unread_counts()
+        tabs = self.query_one(Tabs)
+        # A tab made from the cache may carry a placeholder name (an account first seen in a
+        # webhook) until the gateway lists the account: take the listed name.
+        listed = {a.account_id: a for a in self.source.accounts()}
+        for i, account in enumerate(self.accounts):
+            newer = listed.get(account.account_id)
+            if newer is not None and newer.name != account.name:
+                self.accounts[i] = account = newer
+            count = self._unread.get(account.account_id, 0)
+            label = plain(account.name, one_line=True)
+            if count:
+                label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
+            with contextlib.suppress(Exception):
+                tab = tabs.query_one(f"#account-{i}", Tab)
+                if tab.label != label:
+                    tab.label = label
+
+    @on(ThreadChanged)
+    async def _thread_changed(self, message: ThreadChanged) -> None:
+        if (message.account_id, message.chat_id) != (self.account_id, self.chat_id):
+            return
+        row = await self.source.message(message.account_id, message.chat_id, message.message_id)
+        thread = next(iter(self.query(Thread)), None)
+        if row is None or thread is None:
+            return
+        if message.added:
+            await thread.message_added(row)
+            if not row.outgoing:
+                # The chatter is reading this chat: it must not count as unread.
+                self._mark_read(message.account_id, message.chat_id)
+        else:
+            await thread.message_changed(row)
+            self._refresh_pins()
+
+    @on(FanStale)
+    def _fan_stale(self, message: FanStale) -> None:
+        if message.account_id == self.account_id and message.fan_id == self.fan_id:
+            self._load_fan(message.account_id, self.chat_id or "")
+
+    @on(StatusChanged)
+    def _status_changed(self, message: StatusChanged) -> None:
+        status = next(iter(self.query(StatusLine)), None)
+        if status is None:
+            return
+        status.budget = self.source.budget()
+        status.apply(message.update)
+        if isinstance(message.update, ConnectionChanged):
+            self.connection_changed(message.update)
+        else:
+            self._show_banner()
+
+    def hub_changed(self, state: ConnectionChanged) -> None:
+        """The events hub's connection changed (``--events``): called by the feed."""
+        self.post_message(HubChanged(state))
+
+    @on(HubChanged)
+    def _hub_changed(self, message: HubChanged) -> None:
+        status = next(iter(self.query(StatusLine)), None)
+        if status is None:
+            return
+        status.hub = message.state
+        status.render_status()
+        if message.state.state == "offline":
+            self.notify(
+                clean(f"Live events stopped: {message.state.detail}", one_line=True),
+                severity="error",
+                markup=False,
+            )
+
+    @on(EventArrived)
+    @work(group="alerts", exit_on_error=False)
+    async def _event_arrived(self, message: EventArrived) -> None:
+        event = message.event
+        if (event.account_id, event.chat_id) == (self.account_id, self.chat_id):
+            return  # the chatter is looking at it
+        name = "A fan"
+        if event.chat_id:
+            row = await self.source.chat(event.account_id, event.chat_id)
+            if row is not None:
+                if row.muted:
+                    return
+                name = clean(row.fan_name, one_line=True)
+        if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
+            self.tip_alert_millis
+        ):
+            amount = (event.amount_millis or 0) / 1000
+            self.notify(f"{name} tipped ${amount:,.2f}", title="Tip", markup=False)
+            self.bell()
+        elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
+            preview = clean(event.message.content, one_line=True)[:80]
+            self.notify(f"{name}: {preview}", timeout=4, markup=False)
