@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from test_tui import keep_notices
 from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
@@ -23,19 +24,6 @@ from console.tui.profile import FanProfile, ListPicker, spend_buckets
 from console.tui.search import SearchScreen
 from console.tui.themes import BUILTIN_DIR, builtin_themes
 from console.tui.thread import Thread
-
-
-def keep_notices(app: ConsoleApp) -> ConsoleApp:
-    """Toasts expire by the wall clock (4-10 s): keep them, so a loaded machine still finds
-    them in ``app._notifications`` when the test looks."""
-    notify = app.notify
-
-    def lasting(message: str, **options: object) -> None:
-        options["timeout"] = 3600
-        notify(message, **options)  # type: ignore[arg-type]
-
-    app.notify = lasting  # type: ignore[method-assign]
-    return app
 
 
 @asynccontextmanager
