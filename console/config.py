@@ -2,124 +2,390 @@
 
 Precedence, highest first: ``FANSLY_API_KEY`` / ``FANSLY_API_BASE_URL`` /
 ``FANSLY_WEBHOOK_SECRET`` (applied to the active profile and the listener), then
-``FANSLY_CONSOLE_*`` variables (``__`` nests: ``FANSLY_CONSOLE_UI__THEME=light``), then the
-TOML file, then defaults.
+``FANSLY_CONSOLE_*`` variables (``__`` nests: ``FANSLY_CONSOLE_UI__THEME=light``; a list or a
+table can be given whole as JSON: ``FANSLY_CONSOLE_WEBHOOKS__SECRETS='["a", "b"]'``), then the
+TOML file, then defaults. ``FANSLY_CONSOLE_HOME`` and ``FANSLY_CONSOLE_CONFIG`` are read by
+:mod:`console.paths`; other ``FANSLY_CONSOLE_*`` names that are no setting are ignored, while an
+unknown key inside a section (``FANSLY_CONSOLE_UI__COLOUR``) is refused like one in the file.
 
 A profile is one API key on one gateway; an agency holds several. Every profile's accounts are
 shown together in the console. A bad file raises :class:`ConfigError` naming the file, the
-line, the key and what was expected.
+line, the key and what was expected; the value itself is never echoed (it may be a secret).
+
+Why plain dataclasses and no pydantic-settings: the schema is five small sections, and this
+module is read before the console's first paint. pydantic-settings (with pydantic, its core,
+dotenv and friends) cost ~100 ms of imports there, more than a minimal Textual app takes to
+start, for features we do not use (dotenv, secrets dirs, cloud sources, CLI parsing). The
+loader below is tomllib plus a field table per section: types and bounds checked, strings from
+the environment converted, unknown keys refused, secrets wrapped in :class:`Secret`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from typing import Any, ClassVar
 
 from console import paths
 
 DEFAULT_BASE_URL = "https://v1.apifansly.com/api/fansly"
+ENV_PREFIX = "FANSLY_CONSOLE_"
 
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message is meant for the user as it is."""
 
 
-class Profile(BaseModel):
+class Secret:
+    """A string that is never shown: ``str()`` and ``repr()`` are masked; the value is read
+    with :meth:`get_secret_value` where it is used (an HTTP header, a signature check)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __repr__(self) -> str:
+        return f"Secret('{self}')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+
+#: The old name (pydantic's), for callers written against it.
+SecretStr = Secret
+
+Loc = tuple[str | int, ...]
+
+
+class InvalidSettings(ConfigError):
+    """Values that do not fit the schema: ``problems`` are (location, what was expected)."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{_dotted(loc)}: {what}" for loc, what in problems))
+
+    def under(self, *prefix: str | int) -> list[tuple[Loc, str]]:
+        return [((*prefix, *loc), what) for loc, what in self.problems]
+
+
+def _dotted(loc: Loc) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def _invalid(what: str) -> InvalidSettings:
+    return InvalidSettings([((), what)])
+
+
+# -- field checks: each takes the raw value (TOML, an environment string, or a Python value)
+# and returns the typed one, or raises InvalidSettings. Environment values are strings, so
+# numbers and booleans are also read from strings.
+
+Check = Callable[[Any], Any]
+
+
+def _bounded(value: float, ge: float | None, gt: float | None, le: float | None) -> None:
+    if ge is not None and value < ge:
+        raise _invalid(f"input should be greater than or equal to {ge}")
+    if gt is not None and value <= gt:
+        raise _invalid(f"input should be greater than {gt}")
+    if le is not None and value > le:
+        raise _invalid(f"input should be less than or equal to {le}")
+
+
+def _int(*, ge: int | None = None, le: int | None = None) -> Check:
+    def check(value: Any) -> int:
+        number: int
+        if isinstance(value, bool):
+            raise _invalid("input should be a valid integer")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str):
+            try:
+                number = int(value.strip())
+            except ValueError:
+                raise _invalid(
+                    "input should be a valid integer, unable to parse string as an integer"
+                ) from None
+        else:
+            raise _invalid("input should be a valid integer")
+        _bounded(number, ge, None, le)
+        return number
+
+    return check
+
+
+def _float(*, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Check:
+    def check(value: Any) -> float:
+        number: float
+        if isinstance(value, bool):
+            raise _invalid("input should be a valid number")
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise _invalid(
+                    "input should be a valid number, unable to parse string as a number"
+                ) from None
+        else:
+            raise _invalid("input should be a valid number")
+        if number != number or number in (float("inf"), float("-inf")):
+            raise _invalid("input should be a finite number")
+        _bounded(number, ge, gt, le)
+        return number
+
+    return check
+
+
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+_FALSE = {"0", "false", "f", "no", "n", "off"}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _invalid("input should be a valid boolean")
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _invalid("input should be a valid string")
+    return value
+
+
+def _secret(value: Any) -> Secret:
+    if isinstance(value, Secret):
+        return value
+    if isinstance(value, str):
+        return Secret(value)
+    if callable(getattr(value, "get_secret_value", None)):  # e.g. pydantic's SecretStr
+        return Secret(_str(value.get_secret_value()))
+    raise _invalid("input should be a valid string")
+
+
+def _optional(check: Check) -> Check:
+    def optional(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return optional
+
+
+def _decoded(value: Any) -> Any:
+    """A list or a table given whole in one environment variable is JSON."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise _invalid("expected JSON (a list or a table given in one variable)") from None
+    return value
+
+
+def _list_of(item: Check) -> Check:
+    def check(value: Any) -> list[Any]:
+        value = _decoded(value)
+        if not isinstance(value, list | tuple):
+            raise _invalid("input should be a valid list")
+        problems: list[tuple[Loc, str]] = []
+        checked = []
+        for index, element in enumerate(value):
+            try:
+                checked.append(item(element))
+            except InvalidSettings as exc:
+                problems.extend(exc.under(index))
+        if problems:
+            raise InvalidSettings(problems)
+        return checked
+
+    return check
+
+
+def _table_of(item: Check) -> Check:
+    def check(value: Any) -> dict[str, Any]:
+        value = _decoded(value)
+        if not isinstance(value, Mapping):
+            raise _invalid("input should be a table")
+        problems: list[tuple[Loc, str]] = []
+        checked = {}
+        for key, element in value.items():
+            try:
+                checked[str(key)] = item(element)
+            except InvalidSettings as exc:
+                problems.extend(exc.under(str(key)))
+        if problems:
+            raise InvalidSettings(problems)
+        return checked
+
+    return check
+
+
+def _secrets(value: Any) -> list[Secret]:
+    """One secret or several (a list; from the environment, a JSON list)."""
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        return [Secret(value)]
+    result: list[Secret] = _list_of(_secret)(value)
+    return result
+
+
+class _Section:
+    """A dataclass whose ``__post_init__`` checks and converts every field through
+    ``CHECKS``; built from a table by :meth:`from_table`, which refuses unknown keys."""
+
+    CHECKS: ClassVar[dict[str, Check]] = {}
+
+    def __post_init__(self) -> None:
+        problems: list[tuple[Loc, str]] = []
+        for name, check in self.CHECKS.items():
+            try:
+                setattr(self, name, check(getattr(self, name)))
+            except InvalidSettings as exc:
+                problems.extend(exc.under(name))
+        if problems:
+            raise InvalidSettings(problems)
+
+    @classmethod
+    def from_table(cls, value: Any) -> Any:
+        if isinstance(value, cls):
+            return value
+        value = _decoded(value)
+        if not isinstance(value, Mapping):
+            raise _invalid("input should be a table")
+        unknown: list[tuple[Loc, str]] = [
+            ((str(key),), "unknown key") for key in value if key not in cls.CHECKS
+        ]
+        known = {key: item for key, item in value.items() if key in cls.CHECKS}
+        try:
+            built = cls(**known)
+        except InvalidSettings as exc:
+            raise InvalidSettings(exc.problems + unknown) from None
+        if unknown:
+            raise InvalidSettings(unknown)
+        return built
+
+
+@dataclass
+class Profile(_Section):
     """One API key on one gateway."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    api_key: SecretStr | None = None
+    api_key: Secret | None = None
     base_url: str = DEFAULT_BASE_URL
-    requests_per_minute: int = Field(600, ge=1, le=100_000)
-    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    requests_per_minute: int = 600
+    timeout_seconds: float = 20.0
     #: Only these connected accounts (empty: all the key sees).
-    accounts: list[str] = Field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "api_key": _optional(_secret),
+        "base_url": _str,
+        "requests_per_minute": _int(ge=1, le=100_000),
+        "timeout_seconds": _float(gt=0, le=600),
+        "accounts": _list_of(_str),
+    }
 
 
-class WebhookSettings(BaseModel):
+@dataclass
+class WebhookSettings(_Section):
     """The local listener that receives signed webhooks."""
 
-    model_config = ConfigDict(extra="forbid")
-
     #: Several secrets are accepted at once so a secret can be rotated without downtime.
-    secrets: list[SecretStr] = Field(default_factory=list)
+    secrets: list[Secret] = field(default_factory=list)
     host: str = "127.0.0.1"
-    port: int = Field(8801, ge=0, le=65535)
+    port: int = 8801
     path: str = "/webhooks/fansly"
-    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_body_bytes: int = 1024 * 1024
     #: Token a remote console needs to read the hub's ``/events`` websocket.
-    hub_token: SecretStr | None = None
+    hub_token: Secret | None = None
     #: Embed the listener in the console (the default) or not.
     embedded: bool = True
 
-    @field_validator("secrets", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "secrets": _secrets,
+        "host": _str,
+        "port": _int(ge=0, le=65535),
+        "path": _str,
+        "max_body_bytes": _int(ge=1024),
+        "hub_token": _optional(_secret),
+        "embedded": _bool,
+    }
 
 
-class UISettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass
+class UISettings(_Section):
     theme: str = "fansly-dark"
     #: Tips at or above this amount (US dollars) raise a toast and ring the bell.
-    tip_alert_dollars: float = Field(20.0, ge=0)
+    tip_alert_dollars: float = 20.0
     #: Minutes after which a fan's unanswered message is shown as "waiting too long".
-    waiting_alert_minutes: int = Field(15, ge=1)
+    waiting_alert_minutes: int = 15
     #: Binding id → keys, e.g. ``{ reply = "r", like = "l,L" }``.
-    keymap: dict[str, str] = Field(default_factory=dict)
+    keymap: dict[str, str] = field(default_factory=dict)
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "theme": _str,
+        "tip_alert_dollars": _float(ge=0),
+        "waiting_alert_minutes": _int(ge=1),
+        "keymap": _table_of(_str),
+    }
 
 
-class SyncSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+@dataclass
+class SyncSettings(_Section):
     #: Messages fetched per chat during backfill.
-    messages_per_chat: int = Field(30, ge=1, le=10_000)
-    concurrency: int = Field(4, ge=1, le=32)
+    messages_per_chat: int = 30
+    concurrency: int = 4
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "messages_per_chat": _int(ge=1, le=10_000),
+        "concurrency": _int(ge=1, le=32),
+    }
 
 
-class _TomlSource(PydanticBaseSettingsSource):
-    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
-        super().__init__(settings_cls)
-        self._data = data
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return self._data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self._data)
+def _default_profiles() -> dict[str, Profile]:
+    return {"default": Profile()}
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="FANSLY_CONSOLE_", env_nested_delimiter="__", extra="forbid"
-    )
+@dataclass
+class Settings(_Section):
+    """The whole configuration. ``Settings()`` is the defaults alone; :func:`load_settings`
+    reads the file and the environment."""
 
     #: The profile used by one-account commands (``accounts``, ``sync``) unless told otherwise.
     default_profile: str = "default"
-    profiles: dict[str, Profile] = Field(default_factory=lambda: {"default": Profile()})
-    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
-    ui: UISettings = Field(default_factory=UISettings)
-    sync: SyncSettings = Field(default_factory=SyncSettings)
+    profiles: dict[str, Profile] = field(default_factory=_default_profiles)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    ui: UISettings = field(default_factory=UISettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml = _TomlSource(settings_cls, _FILE_DATA.get("data", {}))
-        return (init_settings, env_settings, toml)
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "default_profile": _str,
+        "profiles": _table_of(Profile.from_table),
+        "webhooks": WebhookSettings.from_table,
+        "ui": UISettings.from_table,
+        "sync": SyncSettings.from_table,
+    }
 
     def profile(self, name: str | None = None) -> Profile:
         name = name or self.default_profile
@@ -134,14 +400,52 @@ class Settings(BaseSettings):
         return {name: p for name, p in self.profiles.items() if p.api_key is not None}
 
 
-# pydantic-settings builds sources inside the constructor; the parsed file is handed over here.
-_FILE_DATA: dict[str, Any] = {}
+def _env_tables(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``FANSLY_CONSOLE_A__B=v`` as ``{"a": {"b": "v"}}`` (names are case-insensitive), for the
+    top-level names that are settings; ``FANSLY_CONSOLE_HOME`` and the like are not."""
+    tables: dict[str, Any] = {}
+    top = Settings.CHECKS.keys()
+    for name in sorted(environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        if keys[0] not in top or not all(keys):
+            continue
+        value: Any = environ[name]
+        if value.lstrip().startswith("{"):
+            # A table given whole (JSON): deeper names merge into it. Not JSON: left as it is,
+            # for the section's check to report where it belongs.
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        target = tables
+        for key in keys[:-1]:
+            inner = target.get(key)
+            if not isinstance(inner, dict):
+                inner = target[key] = {}
+            target = inner
+        if isinstance(value, dict) and isinstance(target.get(keys[-1]), dict):
+            value = _merged(value, target[keys[-1]])
+        target[keys[-1]] = value
+    return tables
 
 
-def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+def _merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, tables merged key by key (lists and values replaced)."""
+    result = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(result.get(key), Mapping):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def _line_of(text: str, loc: Loc) -> int | None:
     """Best effort: the line of the deepest key of ``loc`` that appears in the file."""
     lines = text.splitlines()
-    for key in reversed([str(part) for part in loc if isinstance(part, str)]):
+    for key in reversed([part for part in loc if isinstance(part, str)]):
         name = re.escape(key)
         pattern = re.compile(rf"^\s*(\[+[^\]]*\b{name}\b[^\]]*\]+|\"?{name}\"?\s*=)")
         for number, line in enumerate(lines, start=1):
@@ -150,12 +454,25 @@ def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
     return None
 
 
-def _describe(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown key"
-    message = str(error.get("msg", "invalid value"))
-    return message[0].lower() + message[1:] if message else "invalid value"
+def _env_name(loc: Loc, environ: Mapping[str, str]) -> str | None:
+    """The environment variable that set ``loc`` (or a table holding it), if one did."""
+    names = {name.upper(): name for name in environ if name.upper().startswith(ENV_PREFIX)}
+    for depth in range(len(loc), 0, -1):
+        name = ENV_PREFIX + "__".join(str(part) for part in loc[:depth]).upper()
+        if name in names:
+            return names[name]
+    return None
+
+
+def _problems(path: Path, text: str, problems: list[tuple[Loc, str]]) -> Iterator[str]:
+    for loc, what in problems:
+        key = _dotted(loc)
+        variable = _env_name(loc, os.environ)
+        line = _line_of(text, loc) if text and variable is None else None
+        where = f"{path}, line {line}" if line else str(path)
+        if variable is not None:
+            where = f"environment variable {variable}"
+        yield f"{where}: {key}: {what}"
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -173,21 +490,10 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     elif "FANSLY_CONSOLE_CONFIG" in os.environ:
         raise ConfigError(f"{path}: no such file (named by FANSLY_CONSOLE_CONFIG)")
-    _FILE_DATA["data"] = data
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(error.get("loc", ()))
-            key = ".".join(str(part) for part in loc) or "(top level)"
-            line = _line_of(text, loc) if text else None
-            where = f"{path}, line {line}" if line else str(path)
-            # The input is never echoed: it may be a secret.
-            problems.append(f"{where}: {key}: {_describe(dict(error))}")
-        raise ConfigError("\n".join(problems)) from None
-    finally:
-        _FILE_DATA.clear()
+        settings: Settings = Settings.from_table(_merged(data, _env_tables(os.environ)))
+    except InvalidSettings as exc:
+        raise ConfigError("\n".join(_problems(path, text, exc.problems))) from None
     _apply_plain_env(settings)
     return settings
 
@@ -199,9 +505,9 @@ def _apply_plain_env(settings: Settings) -> None:
     if key or base_url:
         profile = settings.profiles.setdefault(settings.default_profile, Profile())
         if key:
-            profile.api_key = SecretStr(key)
+            profile.api_key = Secret(key)
         if base_url:
             profile.base_url = base_url
     secret = os.environ.get("FANSLY_WEBHOOK_SECRET")
     if secret:
-        settings.webhooks.secrets = [SecretStr(secret), *settings.webhooks.secrets]
+        settings.webhooks.secrets = [Secret(secret), *settings.webhooks.secrets]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 
 from console import paths
 from console.api.client import client_from_settings
-from console.config import ConfigError, load_settings
+from console.config import ConfigError, Profile, Secret, load_settings
 
 GOOD = """\
 default_profile = "agency"
@@ -65,7 +66,7 @@ def test_toml_file_profiles_and_defaults(tmp_path: Path) -> None:
     assert list(settings.configured_profiles()) == ["agency"]
     assert settings.sync.concurrency == 4  # untouched sections keep their defaults
     assert "sk_agency_secret" not in repr(settings)
-    assert "sk_agency_secret" not in str(settings.model_dump())
+    assert "sk_agency_secret" not in str(dataclasses.asdict(settings))
 
 
 def test_unknown_profile_names_the_configured_ones(tmp_path: Path) -> None:
@@ -149,3 +150,61 @@ def test_paths_follow_fansly_console_home(tmp_path: Path) -> None:
     assert paths.config_file() == home / "config.toml"
     assert paths.data_dir() == home / "data"
     assert paths.themes_dir() == home / "themes"
+
+
+def test_env_lists_tables_booleans_and_the_webhook_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__SECRETS", '["one", "two"]')
+    monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__EMBEDDED", "no")
+    monkeypatch.setenv("FANSLY_CONSOLE_PROFILES__AGENCY__ACCOUNTS", '["acc_1"]')
+    monkeypatch.setenv("FANSLY_CONSOLE_UI__KEYMAP", '{"like": "L"}')
+    monkeypatch.setenv("FANSLY_WEBHOOK_SECRET", "newest")
+    settings = load_settings(write(tmp_path, GOOD))
+    hook = settings.webhooks
+    assert [s.get_secret_value() for s in hook.secrets] == ["newest", "one", "two"]
+    assert hook.embedded is False
+    agency = settings.profile()
+    assert agency.accounts == ["acc_1"]
+    assert agency.requests_per_minute == 1000  # the file's other keys of that profile stay
+    assert settings.ui.keymap == {"like": "L"} and settings.ui.theme == "fansly-light"
+
+
+def test_one_secret_as_a_string_and_secrets_never_shown(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, '[webhooks]\nsecrets = "whsec_only"\n'))
+    (secret,) = settings.webhooks.secrets
+    assert secret.get_secret_value() == "whsec_only"
+    assert "whsec_only" not in f"{secret} {secret!r} {settings} {settings!r}"
+
+
+def test_bounds_and_nested_unknown_keys_from_file_and_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        "[profiles.a]\ntimeout_seconds = 0\n\n[webhooks]\nport = 70000\n\n"
+        "[sync]\nconcurrency = 33\n",
+    )
+    monkeypatch.setenv("FANSLY_CONSOLE_UI__COLOUR", "red")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    text = str(caught.value)
+    assert f"{path}, line 2: profiles.a.timeout_seconds: input should be greater than 0" in text
+    assert f"{path}, line 5: webhooks.port: input should be less than or equal to 65535" in text
+    assert "sync.concurrency: input should be less than or equal to 32" in text
+    assert "environment variable FANSLY_CONSOLE_UI__COLOUR: ui.colour: unknown key" in text
+
+
+def test_other_fansly_console_variables_are_not_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, GOOD)
+    monkeypatch.setenv("FANSLY_CONSOLE_CONFIG", str(path))  # read by paths, not a setting
+    assert load_settings().ui.theme == "fansly-light"
+
+
+def test_sections_built_in_code_are_checked_too() -> None:
+    with pytest.raises(ConfigError, match="requests_per_minute: input should be greater"):
+        Profile(requests_per_minute=0)
+    profile = Profile(api_key="sk_code")  # type: ignore[arg-type]
+    assert isinstance(profile.api_key, Secret) and "sk_code" not in repr(profile)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
+import dataclasses
 import secrets
 import sys
 import tempfile
@@ -19,10 +21,8 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
 from console import paths
-from console.config import ConfigError, Profile, Settings, load_settings
+from console.config import ConfigError, Profile, Secret, Settings, load_settings
 from console.tui.app import ConsoleApp, make_app
 from console.tui.workspace_source import WorkspaceSource
 
@@ -253,13 +253,13 @@ def run_console(args: argparse.Namespace) -> int:
 
 def _demo_settings(base: Settings, base_url: str, api_key: str, secret: str) -> Settings:
     """The user's UI settings, with one profile on the sandbox."""
-    demo = base.model_copy(deep=True)
+    demo = copy.deepcopy(base)
     demo.profiles = {
-        "demo": Profile(api_key=SecretStr(api_key), base_url=base_url, requests_per_minute=100_000)
+        "demo": Profile(api_key=Secret(api_key), base_url=base_url, requests_per_minute=100_000)
     }
     demo.default_profile = "demo"
-    demo.webhooks = demo.webhooks.model_copy(
-        update={"secrets": [SecretStr(secret)], "port": 0, "host": "127.0.0.1"}
+    demo.webhooks = dataclasses.replace(
+        demo.webhooks, secrets=[Secret(secret)], port=0, host="127.0.0.1"
     )
     return demo
 
