@@ -254,6 +254,20 @@ async def test_live_message_updates_list_thread_and_badge() -> None:
         assert row is not None and row.unread == 0
 
 
+async def test_live_message_reaches_the_thread_while_a_modal_screen_is_open() -> None:
+    # The help screen covers the main one: live updates must still reach its widgets.
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        source.receive(app.account_id or "", app.chat_id or "", "while help was open")
+        await app.settled()
+        await pilot.pause()
+        await press(app, pilot, "escape")
+        thread = app.query_one(Thread)
+        assert thread.message_views[-1].row.message.content == "while help was open"
+        assert app.query_one(ChatList).rows[0].chat_id == app.chat_id
+
+
 async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:
     async with running() as (app, pilot, source):
         thread = app.query_one(Thread)

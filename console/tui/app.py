@@ -104,6 +104,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._timer_idle = asyncio.Event()
         self._timer_idle.set()
         self._throttle: dict[str, Any] = {}
+        self._parts = {}
         self._throttle_idle = asyncio.Event()
         self._throttle_idle.set()
         self._unread: dict[str, int] = {}

@@ -167,8 +167,8 @@ class ConsoleFeatures(_Base):
     # -- offline banner ----------------------------------------------------------------------
 
     def _show_banner(self) -> None:
-        banner = next(iter(self.query(OfflineBanner)), None)
-        status = next(iter(self.query(StatusLine)), None)
+        banner = self.part(OfflineBanner)
+        status = self.part(StatusLine)
         if banner is None or status is None:
             return
         queued = sum(o.pending for o in status.outbox.values())
@@ -177,7 +177,9 @@ class ConsoleFeatures(_Base):
     @work(group="outbox-counts", exclusive=True, exit_on_error=False)
     async def _load_queued(self) -> None:
         """Counts of actions already waiting at start (queued in an earlier session)."""
-        status = self.query_one(StatusLine)
+        status = self.part(StatusLine)
+        if status is None:
+            return
         for account_id, update in (await self.source.queued_counts()).items():
             if account_id not in status.outbox:
                 status.apply(update)

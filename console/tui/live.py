@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on, work
 from textual.app import App
 from textual.content import Content
+from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from console.events import EventType
@@ -43,6 +45,8 @@ from console.tui.panes import StatusLine
 from console.tui.text import clean, plain
 from console.tui.thread import Thread
 
+W = TypeVar("W", bound=Widget)
+
 RELOAD_INTERVAL = 0.05
 #: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
 #: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
@@ -60,6 +64,27 @@ class LiveUpdates(App[int]):
     chat_id: str | None
     fan_id: str | None
     _throttle: dict[str, Any]
+
+    _parts: dict[type[Widget], Widget]
+
+    def part(self, kind: type[W]) -> W | None:
+        """The main screen's one widget of ``kind``, or ``None`` while it is not mounted.
+
+        Live updates must reach the main screen's widgets while a modal screen (help, search,
+        automations) is on top, where ``self.query`` sees only the modal. And a query walks
+        every node (~2 ms with a full thread), once per update: the widget is looked up once.
+        """
+        widget = self._parts.get(kind)
+        if widget is not None and widget.is_attached:
+            return widget  # type: ignore[return-value]
+        if not self.screen_stack:
+            return None
+        try:
+            found = self.screen_stack[0].query_one(kind)
+        except NoMatches:
+            return None
+        self._parts[kind] = found
+        return found
 
     @work(group="updates", exit_on_error=False)
     async def _pump_updates(self) -> None:
@@ -98,7 +123,8 @@ class LiveUpdates(App[int]):
 
     def _reload_chats(self) -> None:
         # Updates can still be queued while the app shuts down and its widgets are gone.
-        for chat_list in self.query(ChatList):
+        chat_list = self.part(ChatList)
+        if chat_list is not None:
             chat_list.reload()
 
     def _throttled(
@@ -125,7 +151,9 @@ class LiveUpdates(App[int]):
     @work(group="unread", exclusive=True, exit_on_error=False)
     async def _load_unread(self) -> None:
         self._unread = await self.source.unread_counts()
-        tabs = self.query_one(Tabs)
+        tabs = self.part(Tabs)
+        if tabs is None:
+            return
         # A tab made from the cache may carry a placeholder name (an account first seen in a
         # webhook) until the gateway lists the account: take the listed name.
         listed = {a.account_id: a for a in self.source.accounts()}
@@ -147,7 +175,7 @@ class LiveUpdates(App[int]):
         if (message.account_id, message.chat_id) != (self.account_id, self.chat_id):
             return
         row = await self.source.message(message.account_id, message.chat_id, message.message_id)
-        thread = next(iter(self.query(Thread)), None)
+        thread = self.part(Thread)
         if row is None or thread is None:
             return
         if message.added:
@@ -166,7 +194,7 @@ class LiveUpdates(App[int]):
 
     @on(StatusChanged)
     def _status_changed(self, message: StatusChanged) -> None:
-        status = next(iter(self.query(StatusLine)), None)
+        status = self.part(StatusLine)
         if status is None:
             return
         status.budget = self.source.budget()
@@ -182,7 +210,7 @@ class LiveUpdates(App[int]):
 
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:
-        status = next(iter(self.query(StatusLine)), None)
+        status = self.part(StatusLine)
         if status is None:
             return
         status.hub = message.state
