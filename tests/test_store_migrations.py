@@ -9,6 +9,7 @@ import pytest
 from test_store_support import ACCOUNT, account, chat, message
 
 from console.store import SCHEMA_VERSION, SchemaTooNew, Store, store_path
+from console.store._fts import pending_count
 from console.store.schema import MIGRATIONS, migrate
 
 
@@ -34,7 +35,7 @@ async def test_open_creates_a_current_wal_database(tmp_path: Path) -> None:
         assert (await writer.fetchall("PRAGMA busy_timeout"))[0][0] >= 1000
     assert _version(path) == SCHEMA_VERSION == len(MIGRATIONS)
     expected = {"accounts", "fans", "chats", "messages", "fan_notes", "drafts", "automations"}
-    expected |= {"event_log", "outbox", "sync_state", "gaps", "messages_fts"}
+    expected |= {"event_log", "outbox", "sync_state", "gaps", "messages_fts", "fts_pending"}
     expected |= {"messages_fts_insert", "messages_fts_update", "messages_fts_delete"}
     assert expected <= _tables(path)
 
@@ -70,6 +71,8 @@ async def test_every_step_from_the_previous_version(tmp_path: Path, version: int
 
     async with await Store.open(path) as store:
         assert _version(path) == SCHEMA_VERSION
+        # Older versions indexed every message in their step: nothing is left pending.
+        assert await store._writer.run(pending_count) == 0
         if version >= 1:
             assert [a.account_id for a in await store.accounts()] == [ACCOUNT]
             hits = await store.search("treasure")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from console.api.models import Attachment, Like
+from console.store._fts import INDEX_CATCHUP, index_all, index_chunk, pending_count
 from console.store.rows import ChatRow, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
@@ -276,6 +277,17 @@ def in_transaction(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -
     return result
 
 
+def _counted_transaction(
+    conn: sqlite3.Connection, fn: Callable[..., T], *args: Any
+) -> tuple[T, int]:
+    """``in_transaction``, and how many messages it left unindexed (read before COMMIT)."""
+    return in_transaction(conn, _and_backlog, fn, *args)
+
+
+def _and_backlog(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> tuple[T, int]:
+    return fn(conn, *args), pending_count(conn)
+
+
 def one(db: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
     """The first row of ``sql``, or ``None``."""
     return db.execute(sql, params).fetchone()
@@ -298,12 +310,56 @@ class StoreCore:
         self._checkpointing: asyncio.Future[None] | None = None
         #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
         self._creators: dict[str, str | None] = {}
+        #: Accounts whose row is committed (stubs included; accounts are never deleted).
+        self._accounts_stored: set[str] = set()
+        # Deferred indexing (see _fts.py): at most one chunk queued on the writer at a time.
+        self._index_lock = threading.Lock()
+        self._indexing = False
+        #: Pending (unindexed) messages as of the last commit that counted them.
+        self.fts_backlog = 0
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(db, *args)`` as one write transaction on the writer's thread."""
-        result = await self._writer.run(in_transaction, fn, *args)
+        result, backlog = await self._writer.run(_counted_transaction, fn, *args)
         self._committed()
+        self._index_soon(backlog)
         return result
+
+    def _events_waiting(self) -> bool:
+        """Whether events wait for the writer (EventLog says; indexing gives way to them)."""
+        return False
+
+    def _index_soon(self, backlog: int, *, events_waiting: bool | None = None) -> None:
+        """After a commit that left ``backlog`` messages unindexed: queue a chunk of indexing
+        on the writer, unless one is queued, or events wait and the backlog is still small."""
+        if events_waiting is None:
+            events_waiting = self._events_waiting()
+        with self._index_lock:
+            self.fts_backlog = backlog
+            if self._indexing or backlog == 0 or (events_waiting and backlog < INDEX_CATCHUP):
+                return
+            self._indexing = True
+        try:
+            job = self._writer.submit(index_chunk)
+        except sqlite3.ProgrammingError:  # closing: the rows stay pending for the next open
+            with self._index_lock:
+                self._indexing = False
+            return
+        job.add_done_callback(self._indexed)
+
+    def _indexed(self, job: asyncio.Future[int]) -> None:
+        with self._index_lock:
+            self._indexing = False
+        if job.cancelled() or job.exception() is not None:
+            return  # the rows stay pending; the next commit tries again
+        self._committed()
+        self._index_soon(job.result())
+
+    async def flush_index(self) -> None:
+        """Index every pending message now (benches and tests; the writer does it when idle)."""
+        await self._writer.run(index_all)
+        with self._index_lock:
+            self.fts_backlog = 0
 
     def _committed(self) -> None:
         """Count a commit; every ``CHECKPOINT_EVERY`` start a background checkpoint."""
@@ -332,7 +388,7 @@ class StoreCore:
         return None
 
     def _ensure_account(self, db: sqlite3.Connection, account_id: str) -> None:
-        if account_id in self._creators:
+        if account_id in self._creators or account_id in self._accounts_stored:
             return
         db.execute(
             "INSERT INTO accounts(account_id, name, position, updated_at) "

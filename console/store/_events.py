@@ -12,6 +12,7 @@ from pathlib import Path
 from console.api.models import SubscriptionStatus
 from console.events import Event, EventType
 from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
+from console.store._fts import pending_count
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
 from console.store.schema import POS_SHIFT
@@ -101,15 +102,27 @@ class EventLog(CacheWrites):
             return
         job.add_done_callback(lambda done: self._batch_done(batch, done))
 
+    def _events_waiting(self) -> bool:
+        with self._pending_lock:
+            return self._committing
+
     def _batch_done(
         self,
         batch: list[tuple[Event, asyncio.Future[AppliedEvent | None]]],
-        job: asyncio.Future[list[AppliedEvent | Exception | None]],
+        job: asyncio.Future[tuple[list[AppliedEvent | Exception | None], int]],
     ) -> None:
         error = job.exception() if not job.cancelled() else asyncio.CancelledError()
+        backlog = -1
+        outcomes: list[AppliedEvent | BaseException | None]
         if error is None:
             self._committed()
-        outcomes = job.result() if error is None else [error] * len(batch)
+            applied, backlog = job.result()
+            outcomes = list(applied)
+            for (event, _), outcome in zip(batch, outcomes, strict=True):
+                if not isinstance(outcome, BaseException):  # its account row is committed
+                    self._accounts_stored.add(event.account_id)
+        else:
+            outcomes = [error] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 _settle(future, None, outcome)
@@ -118,30 +131,56 @@ class EventLog(CacheWrites):
         with self._pending_lock:
             more = bool(self._pending_events)
             self._committing = more
+        if backlog > 0:
+            # Before the next batch is queued: a chunk of indexing goes first only when the
+            # backlog is large (catch-up); otherwise only once no event waits.
+            self._index_soon(backlog, events_waiting=more)
         if more:
             self._commit_pending()
 
     def _apply_batch(
         self, db: sqlite3.Connection, events: list[Event]
-    ) -> list[AppliedEvent | Exception | None]:
-        """On the writer's thread: every event of a batch, then one COMMIT."""
-        outcomes: list[AppliedEvent | Exception | None] = []
+    ) -> tuple[list[AppliedEvent | Exception | None], int]:
+        """On the writer's thread: every event of a batch, then one COMMIT; the outcomes and
+        how many messages are left to index.
+
+        Optimistic: the events run one after the other without savepoints. If one raises,
+        the transaction is rolled back and the batch runs again with a savepoint per event,
+        so the failing event is undone alone (and its caller gets the exception).
+        """
         db.execute("BEGIN IMMEDIATE")
         try:
-            for event in events:
-                db.execute("SAVEPOINT event")
-                try:
-                    outcomes.append(self._apply_one(db, event))
-                except Exception as exc:
-                    db.execute("ROLLBACK TO event")
-                    outcomes.append(exc)
-                db.execute("RELEASE event")
+            try:
+                outcomes: list[AppliedEvent | Exception | None] = [
+                    self._apply_one(db, event) for event in events
+                ]
+            except Exception:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+                outcomes = self._apply_each(db, events)
+            backlog = pending_count(db)
             db.execute("COMMIT")
         except BaseException:
             # Nothing of the batch is kept, so no caller may be told its event was stored.
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        return outcomes, backlog
+
+    def _apply_each(
+        self, db: sqlite3.Connection, events: list[Event]
+    ) -> list[AppliedEvent | Exception | None]:
+        """Every event in its own savepoint (one failure spoils only itself)."""
+        outcomes: list[AppliedEvent | Exception | None] = []
+        for event in events:
+            db.execute("SAVEPOINT event")
+            try:
+                outcomes.append(self._apply_one(db, event))
+            except Exception as exc:
+                db.execute("ROLLBACK TO event")
+                outcomes.append(exc)
+            db.execute("RELEASE event")
         return outcomes
 
     def _apply_one(self, db: sqlite3.Connection, event: Event) -> AppliedEvent | None:

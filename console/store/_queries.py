@@ -318,7 +318,24 @@ def _search_rows(
     chat_id: str | None,
     limit: int,
 ) -> list[Any]:
-    """On the reader's thread: the newest ``limit`` matches of ``match`` as hit rows."""
+    """On the reader's thread: the newest ``limit`` matches of ``match`` as hit rows.
+
+    Exact for every committed message, indexed or not yet (see ``_fts.py``): the index and
+    the pending rows are read in one read transaction, so a chunk indexed by the writer in
+    between can neither hide a row nor show it twice.
+    """
+    db.execute("BEGIN")
+    try:
+        rows = _indexed_hits(db, match, narrowing, account_id, chat_id, limit)
+        pending = _pending_hits(db, match, account_id, chat_id)
+    finally:
+        db.execute("COMMIT")
+    if pending:
+        rows = sorted([*rows, *pending], key=lambda row: row[4], reverse=True)[:limit]
+    return rows
+
+
+def _scope(account_id: str | None, chat_id: str | None) -> tuple[str, list[Any]]:
     where = ""
     scope: list[Any] = []
     if chat_id is not None:
@@ -327,12 +344,47 @@ def _search_rows(
     if account_id is not None:
         where += " AND m.account_id = ?"
         scope.append(account_id)
+    return where, scope
+
+
+def _indexed_hits(
+    db: sqlite3.Connection,
+    match: str,
+    narrowing: tuple[str, str] | None,
+    account_id: str | None,
+    chat_id: str | None,
+    limit: int,
+) -> list[Any]:
+    """The newest ``limit`` matches in the FTS5 index."""
+    where, scope = _scope(account_id, chat_id)
     if narrowing is not None:
         found = _narrowed(db, match, narrowing, where, scope, limit)
         if found is not None:
             return found
     sql = _SEARCH_SELECT.format(last=_SNIPPET, where=where)
     return db.execute(sql, [HL_START, HL_END, match, *scope, limit]).fetchall()
+
+
+_PENDING_SELECT = """SELECT m.account_id, m.chat_id,
+    COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''),
+    m.message_id, m.pos, m.created_at, m.from_creator, m.text
+FROM fts_pending p JOIN messages m ON m.pos = p.pos
+LEFT JOIN chats c ON c.chat_id = m.chat_id
+LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
+WHERE 1{where}"""
+
+
+def _pending_hits(
+    db: sqlite3.Connection, match: str, account_id: str | None, chat_id: str | None
+) -> list[Any]:
+    """Every match among the messages not indexed yet (a small set: the writer indexes them
+    within moments), decided and snipped by FTS5 with the same tokenizer and query."""
+    where, scope = _scope(account_id, chat_id)
+    rows = db.execute(_PENDING_SELECT.format(where=where), scope).fetchall()
+    if not rows:
+        return []
+    snippets = _fts_check(match, rows, snippets=True)
+    return [(*row[:7], snippets[row[4]]) for row in rows if row[4] in snippets]
 
 
 def _narrowed(

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from console import paths
 from console.store._core import DbThread, prepare_file
+from console.store._fts import pending_count
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
 
@@ -42,6 +43,8 @@ class Store(LocalData, CacheQueries):
         store = cls(path, writer, reader)
         for account in await store.accounts():
             store._creators[account.account_id] = account.fansly_account_id
+        # Messages left unindexed by a crash (or a closed program) are indexed when idle.
+        store._index_soon(await writer.run(pending_count))
         return store
 
     async def __aenter__(self) -> Store:
