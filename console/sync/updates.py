@@ -11,9 +11,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from console.events import Event
+if TYPE_CHECKING:  # a pydantic model: not imported by the store or the UI for a type
+    from console.events import Event
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -23,7 +23,6 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 
-from console.api.models import Message
 from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
@@ -42,6 +41,9 @@ from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
 from console.tui.text import clean, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PinnedStrip, Thread
+
+if TYPE_CHECKING:  # a pydantic model: the first paint needs none
+    from console.api.models import Message
 
 _LONG_LIVED = {"updates", "services"}
 NARROW_WIDTH = 100  # below this the profile pane folds away

@@ -10,8 +10,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from console.api.models import MAX_MESSAGE_LENGTH
-
 TYPING_INTERVAL = 3.0
 
 
@@ -100,6 +98,8 @@ class Composer(TextArea):
             self.post_message(self.Typing())
 
     def action_send(self) -> None:
+        from console.api.models import MAX_MESSAGE_LENGTH  # pydantic: not before the first paint
+
         text = self.text.strip("\n")
         if not text.strip():
             self.post_message(self.Refused("Nothing to send: the message is empty."))

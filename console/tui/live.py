@@ -19,7 +19,6 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
-from console.events import EventType
 from console.sync.updates import (
     ChatChanged,
     ConnectionChanged,
@@ -225,6 +224,8 @@ class LiveUpdates(App[int]):
     @on(EventArrived)
     @work(group="alerts", exit_on_error=False)
     async def _event_arrived(self, message: EventArrived) -> None:
+        from console.events import EventType  # loaded with the event itself
+
         event = message.event
         if (event.account_id, event.chat_id) == (self.account_id, self.chat_id):
             return  # the chatter is looking at it

@@ -7,10 +7,14 @@ deliveries costs one repaint, not hundreds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from console.events import Event
 from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
+
+if TYPE_CHECKING:  # a pydantic model: the first paint needs none
+    from console.events import Event
 
 
 class ChatsStale(Message):

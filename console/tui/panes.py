@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual.content import Content
 from textual.widgets import Static
 
-from console.api.models import Message, RateBudget
 from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
 from console.tui.text import ago, clean, plain, utcnow
+
+if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.models import Message, RateBudget
 
 
 class ReplyBar(Static):

@@ -21,9 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import SelectionList, Sparkline, Static, TextArea
 from textual.widgets.selection_list import Selection
 
-from console.api.models import money_text
 from console.tui.source import FanCard, ListChoice
-from console.tui.text import ago, clean, plain, utcnow
+from console.tui.text import ago, clean, money_text, plain, utcnow
 
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
 SPEND_BARS = 24

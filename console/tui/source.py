@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
+
+if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
 CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")

@@ -68,3 +68,11 @@ def ago(since: datetime | None, now: datetime) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def money_text(millis: int | None) -> str:
+    """:func:`console.api.models.money_text`, imported when first used: the models module
+    builds pydantic classes, which the first paint does without."""
+    from console.api.models import money_text as text
+
+    return text(millis)

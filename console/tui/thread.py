@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
@@ -18,9 +19,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from console.api.models import Message, money_text
 from console.tui.source import ConsoleSource, MessageRow, MessageState
-from console.tui.text import clean, plain, utcnow
+from console.tui.text import clean, money_text, plain, utcnow
+
+if TYPE_CHECKING:  # a pydantic model: the first paint needs none
+    from console.api.models import Message
 
 PAGE = 30
 MAX_MESSAGES = 150

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
 from console.store import OutboxKind, OutboxState, Store
@@ -29,6 +28,10 @@ from console.tui.source import (
 )
 
 if TYPE_CHECKING:
+    # pydantic models (built after the first paint, imported there; the first frame is
+    # painted from the store's plain rows).
+    from console.api.models import Account, AutomatedMessage, RateBudget
+
     # Imported when the workspace is opened, after the first paint: it brings the API client
     # and httpx, which the cached screen does not need.
     from console.sync.engine import Workspace
@@ -56,6 +59,8 @@ def _position(message_id: str) -> str | int:
 
 def to_row(row: StoreMessage, queued: tuple[str, ...] = ()) -> MessageRow:
     """A store message as the thread shows it (no validation: the store already did it)."""
+    from console.api.models import Message
+
     message = Message.model_construct(
         id=row.key,
         chat_id=row.chat_id,
@@ -125,7 +130,8 @@ class WorkspaceSource:
             datetime.now(UTC),
             "offline mode" if offline else "",
         )
-        self._cached_accounts: list[Account] = []
+        #: The store's account rows (same fields as ``Account``) until the workspace lists its own.
+        self._cached_accounts: list[Any] = []
         self._first_window: tuple[str, int, list[ChatRow]] | None = None
         self._fans_to_refresh: list[tuple[str, str]] = []
 
@@ -152,15 +158,7 @@ class WorkspaceSource:
         tabs and chat list at once (the workspace lists the same ones once started)."""
         only = self._workspace.only_accounts if self._workspace is not None else set()
         self._cached_accounts = [
-            Account(
-                account_id=row.account_id,
-                name=row.name,
-                username=row.username,
-                fansly_account_id=row.fansly_account_id,
-                status=row.status,
-            )
-            for row in await self.store.accounts()
-            if not only or row.account_id in only
+            row for row in await self.store.accounts() if not only or row.account_id in only
         ]
         if self._cached_accounts:
             first = self._cached_accounts[0].account_id
@@ -268,6 +266,8 @@ class WorkspaceSource:
             return None
         row = await self.store.fan(account_id, chat.fan_id)
         history: list[Any] = []
+        from console.api.models import Fan
+
         if row is None:
             fan = Fan.model_construct(
                 id=chat.fan_id, username=chat.fan_username, display_name=chat.fan_name, lists=[]
