@@ -16,7 +16,7 @@ from rich.style import Style
 from textual import events, work
 from textual._time import get_time
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -57,6 +57,8 @@ class ChatList(ScrollView, can_focus=True):
         ),
     ]
 
+    _COMPONENTS = tuple(sorted(COMPONENT_CLASSES))
+
     cursor: reactive[int] = reactive(0, always_update=True)
 
     class FirstPainted(Message):
@@ -86,6 +88,7 @@ class ChatList(ScrollView, can_focus=True):
         self.latency_probe: list[float] | None = None
         self._key_time: float | None = None
         self._loaded_once = False
+        self._styles: dict[str, Style] | None = None
 
     # -- loading -------------------------------------------------------------------------
 
@@ -256,19 +259,35 @@ class ChatList(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The styles are looked up once per repaint, not per line: ``rich_style`` walks every
+        # ancestor's styles, and a live burst repaints the list every few frames.
+        self._styles = {name: self.get_component_rich_style(name) for name in self._COMPONENTS}
+        self._styles[""] = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._styles = None
+
+    def _style(self, name: str) -> Style:
+        styles = self._styles
+        if styles is None:  # a line rendered outside a repaint (tests, snapshots)
+            return self.get_component_rich_style(name) if name else self.rich_style
+        return styles[name]
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         line = int(self.scroll_y) + y
         index, part = divmod(line, ROW_LINES)
-        base = self.rich_style
+        base = self._style("")
         row = self.rows.get(index)
         if row is None:
             return Strip.blank(width, base)
         style = base
         if row.muted:
-            style += self.get_component_rich_style("chat-list--muted")
+            style += self._style("chat-list--muted")
         if index == self.cursor:
-            style += self.get_component_rich_style("chat-list--cursor")
+            style += self._style("chat-list--cursor")
             if not self.has_focus:
                 style += Style(dim=True) if not row.muted else Style()
         segments = (
@@ -282,40 +301,32 @@ class ChatList(ScrollView, can_focus=True):
         marker = " "
         marker_style = style
         if row.pinned:
-            marker, marker_style = "▲", style + self.get_component_rich_style("chat-list--pinned")
+            marker, marker_style = "▲", style + self._style("chat-list--pinned")
         elif row.vip:
-            marker, marker_style = "★", style + self.get_component_rich_style("chat-list--vip")
+            marker, marker_style = "★", style + self._style("chat-list--vip")
         right: list[Segment] = []
         if row.unread:
-            right.append(
-                Segment(
-                    f" {row.unread} ", style + self.get_component_rich_style("chat-list--unread")
-                )
-            )
+            right.append(Segment(f" {row.unread} ", style + self._style("chat-list--unread")))
         now = self.clock()
         if row.waiting_since is not None:
             waited = (now - row.waiting_since).total_seconds()
             name = (
                 "chat-list--waiting" if waited >= self.waiting_alert_seconds else "chat-list--time"
             )
-            right.append(
-                Segment(
-                    f" {ago(row.waiting_since, now)}", style + self.get_component_rich_style(name)
-                )
-            )
+            right.append(Segment(f" {ago(row.waiting_since, now)}", style + self._style(name)))
         elif row.last_activity is not None:
             right.append(
                 Segment(
                     f" {ago(row.last_activity, now)}",
-                    style + self.get_component_rich_style("chat-list--time"),
+                    style + self._style("chat-list--time"),
                 )
             )
         right_len = sum(cell_len(s.text) for s in right)
         name_width = max(1, width - 2 - right_len)
         name = set_cell_size(clean(row.fan_name, one_line=True), name_width)
-        name_style = style + self.get_component_rich_style("chat-list--name")
+        name_style = style + self._style("chat-list--name")
         if row.vip and not row.pinned:
-            name_style += self.get_component_rich_style("chat-list--vip")
+            name_style += self._style("chat-list--vip")
         return [
             Segment(marker, marker_style),
             Segment(" ", style),
@@ -324,6 +335,6 @@ class ChatList(ScrollView, can_focus=True):
         ]
 
     def _preview_line(self, row: ChatRow, width: int, style: Style) -> list[Segment]:
-        preview_style = style + self.get_component_rich_style("chat-list--preview")
+        preview_style = style + self._style("chat-list--preview")
         text = set_cell_size(clean(row.preview, one_line=True), max(0, width - 2))
         return [Segment("  ", style), Segment(text, preview_style)]
