@@ -26,7 +26,10 @@ if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
 
 PAGE = 30
-MAX_MESSAGES = 150
+#: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
+#: on each change, so each live message costs in proportion: 150 widgets took ~8 ms of layout
+#: and ~10 ms of render per message at 120x36, 60 took ~5-6 and ~8.
+MAX_MESSAGES = 90
 _LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
 
 
