@@ -52,6 +52,8 @@ _SUBSCRIPTION_STATUS = {
 }
 
 
+_NO_SEQ = frozenset({"seq"})
+
 #: Most events committed in one transaction: bounds how long one commit holds the writer.
 MAX_BATCH = 256
 
@@ -193,7 +195,8 @@ class EventLog(CacheWrites):
                 event.idempotency_key,
                 event.type.value,
                 event.account_id,
-                event.model_dump_json(exclude={"seq"}),
+                # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
+                event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode(),
                 now_ms(),
             ),
         )
@@ -242,18 +245,21 @@ class EventLog(CacheWrites):
             return []
         account_id = event.account_id
         chat_id = event.chat_id or message.chat_id
-        creator_id = self._creator_id(db, account_id)
+        # One statement: the chat's newest position, whether the message and the chat's fan
+        # are known, and the account's creator id (unless known in memory).
+        before = one(
+            db,
+            "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
+            "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL), "
+            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?) "
+            "FROM messages WHERE chat_id = ?",
+            (message.id, chat_id, account_id, chat_id),
+        )
+        creator_id = self._creators[account_id] if account_id in self._creators else before[3]
         sent = event.type is EventType.MESSAGE_SENT or (
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
-        before = one(
-            db,
-            "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
-            "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL) "
-            "FROM messages WHERE chat_id = ?",
-            (message.id, chat_id, chat_id),
-        )
         if not before[2]:
             self._ensure_chat(db, account_id, chat_id, fan_id)
         change = self._upsert_message(
