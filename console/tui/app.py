@@ -61,6 +61,26 @@ class _AccountView:
     chat_id: str | None = None
 
 
+class MainScreen(Screen[None]):
+    """The console's screen (the app's default one)."""
+
+    #: The list has the keys at start (the first focusable widget would be the account tabs,
+    #: focused and then blurred again, each restyling its part of the screen).
+    AUTO_FOCUS = "#chat-list"
+
+    _resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every node of a screen when it is shown. The first time, each one
+        # was styled as it mounted, a moment before, with the final stylesheet and theme (the
+        # theme is applied before the app starts): ~15 ms of the first frame for nothing.
+        # Screens closed over this one later still bring the restyle.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
+
+
 class ConsoleApp(ConsoleFeatures, LiveUpdates):
     """The chatter's console."""
 
@@ -129,6 +149,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._theme_before_start(theme if self.get_theme(theme) else DEFAULT_THEME)
 
     # -- layout ----------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Tabs(
