@@ -60,22 +60,32 @@ def _rss_mb() -> float:
 
 
 def _on_first_paint(widget_class: Any, painted: Any, done: Any) -> None:
-    """Call ``done`` right after the first frame in which ``widget_class`` renders content
-    (``painted(widget)`` true): its lines are rendered during the compositor's refresh and the
-    frame is written before the loop runs the next callback. Both apps are timed this way:
-    Textual's after-refresh callbacks only run once the whole screen has settled, which says
-    more about what else the app does next than about when the list appeared."""
-    original = widget_class.render_line
-    fired: list[bool] = []
+    """Call ``done`` as the first frame in which ``widget_class`` renders content
+    (``painted(widget)`` true) has been written: its lines are rendered during the screen's
+    compositor refresh, which writes the frame before it returns. Both apps are timed this
+    way. (Textual's after-refresh callbacks only run once the whole screen has settled, and a
+    callback scheduled from the render runs after whatever else the loop had queued: either
+    says more about what the app does next than about when the list appeared.)"""
+    from textual.screen import Screen
+
+    original_render_line = widget_class.render_line
+    original_refresh = Screen._compositor_refresh
+    state = {"rendered": False, "done": False}
 
     def render_line(self: Any, y: int) -> Any:
-        strip = original(self, y)
-        if not fired and painted(self):
-            fired.append(True)
-            asyncio.get_running_loop().call_soon(done)
+        strip = original_render_line(self, y)
+        if not state["rendered"] and painted(self):
+            state["rendered"] = True
         return strip
 
+    def compositor_refresh(self: Any) -> None:
+        original_refresh(self)
+        if state["rendered"] and not state["done"]:
+            state["done"] = True
+            done()
+
     widget_class.render_line = render_line
+    Screen._compositor_refresh = compositor_refresh  # type: ignore[method-assign]
 
 
 def child_baseline(started: float) -> tuple[float, float, float]:
