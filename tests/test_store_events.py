@@ -184,3 +184,23 @@ async def test_chat_summaries_match_a_full_recount_in_any_order(store: Store) ->
     for chat_id, count in unread.items():
         row = await store.chat(chat_id)
         assert row is not None and row.unread == count
+
+
+def test_the_store_s_mirrored_enum_values_match_the_enums() -> None:
+    # console.store compares by value to stay free of pydantic at import; the values must not
+    # drift from the enums they mirror.
+    from console.api.models import SubscriptionStatus
+    from console.store import _events, _writes
+
+    mirrored = {
+        _events._MESSAGE_RECEIVED: EventType.MESSAGE_RECEIVED,
+        _events._MESSAGE_SENT: EventType.MESSAGE_SENT,
+        _events._TIP_RECEIVED: EventType.TIP_RECEIVED,
+        _events._SALE_COMPLETED: EventType.SALE_COMPLETED,
+        _events._CHAT_REACTION: EventType.CHAT_REACTION,
+        _writes._ACTIVE: SubscriptionStatus.ACTIVE,
+        _writes._UNKNOWN: SubscriptionStatus.UNKNOWN,
+    }
+    assert all(value == enum.value for value, enum in mirrored.items())
+    for kind, status in _events._SUBSCRIPTION_STATUS.items():
+        assert EventType(kind) and SubscriptionStatus(status)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from console.api.models import Attachment, Like
 from console.store._fts import INDEX_CATCHUP, index_all, index_chunk, pending_count
 from console.store.rows import ChatRow, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
@@ -74,6 +73,41 @@ _STATES = {state.value: state for state in MessageState}
 def message_row(row: Sequence[Any]) -> MessageRow:
     # Hot path (every page of every thread): most messages have no attachments, likes or quote,
     # so those skip JSON and pydantic entirely.
+    reply_text = row[10]
+    if reply_text is not None:
+        from console.store.text import one_line
+
+        reply_text = one_line(reply_text)
+    attachments = row[11]
+    likes = row[12]
+    if attachments != "[]" or likes != "[]":
+        return _message_row_with_media(row)
+    return MessageRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        bool(row[6]),
+        row[7],
+        datetime.fromtimestamp(row[8] / 1000, tz=UTC),
+        row[9],
+        reply_text,
+        [],
+        [],
+        bool(row[13]),
+        bool(row[14]),
+        _STATES[row[15]],
+        row[16],
+        row[17],
+    )
+
+
+def _message_row_with_media(row: Sequence[Any]) -> MessageRow:
+    # pydantic is imported on first use: `import console.store` stays light.
+    from console.api.models import Attachment, Like
+
     reply_text = row[10]
     if reply_text is not None:
         from console.store.text import one_line

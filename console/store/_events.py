@@ -8,9 +8,8 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from console.api.models import SubscriptionStatus
-from console.events import Event, EventType
 from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
 from console.store._fts import pending_count
 from console.store._writes import CacheWrites
@@ -25,6 +24,17 @@ from console.sync.updates import (
     MessageChanged,
     Update,
 )
+
+if TYPE_CHECKING:
+    from console.events import Event
+
+# EventType values (a StrEnum in console.events, which imports pydantic: compared by value,
+# `import console.store` stays light; an event's type is equal to its value).
+_MESSAGE_RECEIVED = "message.received"
+_MESSAGE_SENT = "message.sent"
+_TIP_RECEIVED = "tip.received"
+_SALE_COMPLETED = "sale.completed"
+_CHAT_REACTION = "chat.reaction"
 
 
 def _settle(
@@ -45,17 +55,24 @@ def _settle(
             loop.call_soon_threadsafe(settle_future, future, result, error)
 
 
+#: Event type → the SubscriptionStatus value it states.
 _SUBSCRIPTION_STATUS = {
-    EventType.SUBSCRIPTION_NEW: SubscriptionStatus.ACTIVE,
-    EventType.SUBSCRIPTION_RENEWED: SubscriptionStatus.ACTIVE,
-    EventType.SUBSCRIPTION_EXPIRED: SubscriptionStatus.EXPIRED,
+    "subscription.new": "active",
+    "subscription.renewed": "active",
+    "subscription.expired": "expired",
 }
 
 
-_NO_SEQ = frozenset({"seq"})
+_NO_SEQ = {"seq"}  # never changed
 
 #: Most events committed in one transaction: bounds how long one commit holds the writer.
 MAX_BATCH = 256
+
+
+def _event_type() -> type[Event]:
+    from console.events import Event
+
+    return Event
 
 
 class EventLog(CacheWrites):
@@ -218,7 +235,7 @@ class EventLog(CacheWrites):
         )
         events = []
         for row in rows:
-            event = Event.model_validate_json(row[1])
+            event = _event_type().model_validate_json(row[1])
             event.seq = row[0]
             events.append(event)
         return events
@@ -229,13 +246,13 @@ class EventLog(CacheWrites):
 
     def _apply(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         kind = event.type
-        if kind in (EventType.MESSAGE_RECEIVED, EventType.MESSAGE_SENT):
+        if kind == _MESSAGE_RECEIVED or kind == _MESSAGE_SENT:
             return self._apply_message(db, event)
-        if kind in (EventType.TIP_RECEIVED, EventType.SALE_COMPLETED):
+        if kind == _TIP_RECEIVED or kind == _SALE_COMPLETED:
             return self._apply_purchase(db, event)
         if kind in _SUBSCRIPTION_STATUS:
             return self._apply_subscription(db, event)
-        if kind is EventType.CHAT_REACTION:
+        if kind == _CHAT_REACTION:
             return self._apply_reaction(db, event)
         return []
 
@@ -256,7 +273,7 @@ class EventLog(CacheWrites):
             (message.id, chat_id, account_id, chat_id),
         )
         creator_id = self._creators[account_id] if account_id in self._creators else before[3]
-        sent = event.type is EventType.MESSAGE_SENT or (
+        sent = event.type == _MESSAGE_SENT or (
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
@@ -318,7 +335,7 @@ class EventLog(CacheWrites):
             (event.account_id, fan_id),
         )
         history = sorted([*json.loads(row[0]), [at, amount]], key=lambda point: point[0])
-        tip = amount if event.type is EventType.TIP_RECEIVED else 0
+        tip = amount if event.type == _TIP_RECEIVED else 0
         db.execute(
             """UPDATE fans SET lifetime_spend_millis = COALESCE(lifetime_spend_millis, 0) + ?,
                 tips_millis = COALESCE(tips_millis, 0) + ?, spend_history_json = ?,
@@ -339,7 +356,11 @@ class EventLog(CacheWrites):
         if sub is None or fan_id is None:
             return []
         # The event's name is the provider's statement of the new state.
-        sub = sub.model_copy(update={"status": _SUBSCRIPTION_STATUS[event.type]})
+        from console.api.models import SubscriptionStatus
+
+        sub = sub.model_copy(
+            update={"status": SubscriptionStatus(_SUBSCRIPTION_STATUS[event.type])}
+        )
         if sub.updated_at is None:
             sub = sub.model_copy(update={"updated_at": event.occurred_at})
         self._ensure_fan(db, event.account_id, fan_id)

@@ -7,9 +7,8 @@ import sqlite3
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.api.models import AutomatedMessage, Message
 from console.store._core import (
     NEXT_POS,
     dt_required,
@@ -29,6 +28,9 @@ from console.store.rows import (
     OutboxState,
 )
 from console.store.text import clean_stored
+
+if TYPE_CHECKING:
+    from console.api.models import AutomatedMessage, Message
 
 _OUTBOX_COLUMNS = """id, client_id, account_id, chat_id, kind, payload_json, state, attempts,
     next_attempt_at, last_error, created_at, updated_at"""
@@ -432,6 +434,8 @@ class LocalData(EventLog):
             "SELECT rule_json FROM automations WHERE account_id = ? ORDER BY position",
             (account_id,),
         )
+        from console.api.models import AutomatedMessage
+
         return [AutomatedMessage.model_validate_json(row[0]) for row in rows]
 
     # -- sync state -------------------------------------------------------------------------

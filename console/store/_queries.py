@@ -7,7 +7,6 @@ import sqlite3
 import threading
 from typing import Any
 
-from console.api.models import Subscription
 from console.store._core import (
     CHAT_COLUMNS,
     CHAT_FROM,
@@ -167,6 +166,8 @@ class CacheQueries(StoreCore):
         )
         if row is None:
             return None
+        from console.api.models import Subscription
+
         return FanRow(
             account_id=row[0],
             fan_id=row[1],

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.api.models import Account, Chat, Earnings, Fan, Message, Subscription
-from console.api.models import SubscriptionStatus as SubStatus
 from console.store._core import (
     NEXT_POS,
     StoreCore,
@@ -20,6 +18,14 @@ from console.store._core import (
 )
 from console.store.text import clean_stored
 from console.sync.updates import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
+
+if TYPE_CHECKING:
+    from console.api.models import Account, Chat, Earnings, Fan, Message, Subscription
+
+# SubscriptionStatus values (a StrEnum in console.api.models, compared by value so that
+# `import console.store` does not import pydantic).
+_ACTIVE = "active"
+_UNKNOWN = "unknown"
 
 _INSERT_MESSAGE = f"""
 INSERT INTO messages(pos, message_id, chat_id, account_id, sender_id, from_creator, text,
@@ -65,8 +71,8 @@ ORDER BY m.pos LIMIT 1
 
 
 def _subscriber(fan: Fan, tier_id: str | None) -> bool:
-    if fan.subscription is not None and fan.subscription.status is not SubStatus.UNKNOWN:
-        return fan.subscription.status is SubStatus.ACTIVE
+    if fan.subscription is not None and fan.subscription.status != _UNKNOWN:
+        return fan.subscription.status == _ACTIVE
     return tier_id is not None
 
 
@@ -403,9 +409,9 @@ class CacheWrites(StoreCore):
         )
         if cursor.rowcount == 0:
             return False
-        if sub.status is not SubStatus.UNKNOWN:
+        if sub.status != _UNKNOWN:
             db.execute(
                 "UPDATE chats SET subscriber = ? WHERE account_id = ? AND fan_id = ?",
-                (sub.status is SubStatus.ACTIVE, account_id, fan_id),
+                (sub.status == _ACTIVE, account_id, fan_id),
             )
         return True

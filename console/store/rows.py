@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from console.api.models import Attachment, Like, Subscription
-from console.events import Event
-from console.sync.updates import Update
+if TYPE_CHECKING:  # `import console.store` stays free of pydantic (start-up time)
+    from console.api.models import Attachment, Like, Subscription
+    from console.events import Event
+    from console.sync.updates import Update
 
 
 class ChatFilter(StrEnum):
