@@ -5,8 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 HEADLESS = ["console.api", "console.sandbox", "console.store", "console.sync", "console.webhooks"]
 
 _PROBE = """
@@ -74,12 +72,7 @@ def _heavy_after_importing(*modules: str) -> str:
 
 
 def test_the_console_imports_neither_pydantic_nor_httpx_before_its_first_paint() -> None:
-    heavy = _heavy_after_importing(*_CONSOLE_PRE_PAINT)
-    if heavy and _heavy_after_importing("console.store") == heavy:
-        # Only the cache's own imports bring it (the store's case above): the console's part is
-        # checked again by this test as soon as the store is clean.
-        pytest.xfail(f"console.store still imports {heavy}")
-    assert heavy == ""
+    assert _heavy_after_importing(*_CONSOLE_PRE_PAINT) == ""
 
 
 def test_the_cache_imports_no_pydantic() -> None:
