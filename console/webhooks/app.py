@@ -32,7 +32,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from console.events import Event, EventType
 from console.webhooks.hub import EventHub, EventSink
 from console.webhooks.normalise import IDEMPOTENCY_HEADERS, PayloadError, normalise, parse_body
-from console.webhooks.signature import SIGNATURE_HEADERS, signature_from, verify_keys
+from console.webhooks.signature import (
+    SIGNATURE_HEADERS,
+    keyed_macs,
+    signature_from,
+    verify_macs,
+)
 
 log = logging.getLogger("console.webhooks")
 
@@ -96,7 +101,7 @@ class _Delivery:
         on_applied: OnApplied | None,
     ) -> None:
         self.sink = sink
-        self.keys = [secret.encode("utf-8") for secret in secrets]
+        self.macs = keyed_macs([secret.encode("utf-8") for secret in secrets])
         self.cap = max_body_bytes
         self.insecure = insecure_no_signature
         self.hub = hub
@@ -133,7 +138,7 @@ class _Delivery:
         if signature is None:
             if not self.insecure:
                 return await self._refuse(send, 401, "missing signature", started)
-        elif self.keys and not verify_keys(body, signature, self.keys):
+        elif self.macs and not verify_macs(body, signature, self.macs):
             return await self._refuse(send, 401, "bad signature", started)
         try:
             envelope, raw = parse_body(body)
