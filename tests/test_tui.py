@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -266,6 +266,24 @@ async def test_live_message_reaches_the_thread_while_a_modal_screen_is_open() ->
         thread = app.query_one(Thread)
         assert thread.message_views[-1].row.message.content == "while help was open"
         assert app.query_one(ChatList).rows[0].chat_id == app.chat_id
+
+
+async def test_old_news_updates_the_list_without_a_toast() -> None:
+    # A hub catching a console up after hours closed must not pour out a toast per event.
+    async with running() as (app, pilot, source):
+        account = app.account_id or ""
+        other = (await source.chats(account, "all", "", 5, 1))[0]
+        before = len(app._notifications)
+        source.receive(account, other.chat_id, "sent hours ago", at=FIXED_NOW - timedelta(hours=3))
+        await app.settled()
+        await pilot.pause()
+        assert len(app._notifications) == before
+        row = await source.chat(account, other.chat_id)
+        assert row is not None and row.unread >= 1
+        source.receive(account, other.chat_id, "just now")
+        await app.settled()
+        await pilot.pause()
+        assert any(n.message.endswith("just now") for n in app._notifications)
 
 
 async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:

@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from textual.pilot import Pilot
 
+from console import paths
 from console.config import ConfigError, Profile, Settings, WebhookSettings
 from console.sandbox.server import SandboxServer
 from console.sandbox.simulator import sign_delivery
@@ -68,17 +69,21 @@ def _ws(server: EmbeddedServer) -> str:
     return server.url.replace("http://", "ws://", 1)  # `/events` is added when left out
 
 
-async def _post_message(hub: EmbeddedServer, sandbox: SandboxServer, app: ConsoleApp) -> str:
-    """A fan writes in the open chat; the gateway's signed webhook goes to the hub."""
-    creator = sandbox.world.accounts[app.account_id]
-    chat = creator.chats[app.chat_id]
+async def _post_message(
+    hub: EmbeddedServer, sandbox: SandboxServer, app: ConsoleApp | tuple[str, str]
+) -> str:
+    """A fan writes in the open chat (or in an (account, chat) given while no console runs);
+    the gateway's signed webhook goes to the hub."""
+    account_id, chat_id = (app.account_id, app.chat_id) if isinstance(app, ConsoleApp) else app
+    creator = sandbox.world.accounts[account_id]
+    chat = creator.chats[chat_id]
     message = sandbox.world.add_message(
         creator, chat, sender_id=chat.fan_id, content="via the [b]hub[/b]"
     )
     event = {
         "event": "message.received",
         "idempotencyKey": f"evt_hub_{message['id']}",
-        "accountId": app.account_id,
+        "accountId": account_id,
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "data": message,
     }
@@ -97,7 +102,11 @@ async def _console(
     app.open_delay = 0
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(app, pilot, lambda: running.workspace.engines != {})
+            await until(
+                app,
+                pilot,
+                lambda: running.workspace is not None and running.workspace.engines != {},
+            )
             await running.workspace.wait_backfilled()
             await until(app, pilot, lambda: app.chat_id is not None)
             yield app, pilot, running
@@ -154,6 +163,31 @@ async def test_hub_lost_and_back_shows_in_the_status_line(
                 thread = app.query_one(Thread)
                 message_id = await _post_message(back, sandbox, app)
                 await until(app, pilot, lambda: thread.view_of(message_id) is not None)
+
+
+async def test_a_console_closed_for_a_while_gets_what_the_hub_logged_meanwhile(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox = sandbox_async
+    settings = _settings(sandbox)
+    async with _hub(tmp_path / "hub.sqlite3", sandbox.webhook_secret) as hub:
+        url = _ws(hub) + "?token=" + (hub_token(WebhookSettings())[0] or "")
+        async with _console(settings, url) as (app, pilot, _running):
+            await until(app, pilot, lambda: "⇄ hub live" in _status(app))
+            first = await _post_message(hub, sandbox, app)
+            await until(app, pilot, lambda: app.query_one(Thread).view_of(first) is not None)
+            where = (app.account_id or "", app.chat_id or "")
+        # The console is closed; the hub keeps logging.
+        missed = await _post_message(hub, sandbox, where)
+        saved = list(paths.data_dir().glob("hub-*.json"))
+        assert len(saved) == 1 and "token" not in saved[0].read_text()
+        async with _console(settings, url) as (app, pilot, running):
+            feed = next(s for s in app.services if isinstance(s, HubFeed))
+            async with asyncio.timeout(15):
+                while await running.workspace.store.message(missed) is None:
+                    await pilot.pause(0.02)
+            # Only what it missed: the first message is not sent again.
+            assert feed.applied == 1
 
 
 def test_events_address_and_token_are_checked_before_anything_opens(

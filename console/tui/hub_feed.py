@@ -13,9 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
+import os
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from console.events import Event
@@ -72,6 +77,44 @@ def updates_for(event: Event) -> list[Update]:
     return updates
 
 
+class HubPosition:
+    """Where this console stopped reading one hub: the seq of the last event it applied, in a
+    small file (one per cache and hub address), so that a console closed for a while is sent,
+    at its next start, everything the hub logged meanwhile. Saved at most once a second and on
+    exit: after a crash a few events come again, and the cache drops them by their
+    idempotency key. A missing or unreadable file means "from now on", as before."""
+
+    def __init__(self, directory: Path, cache: Path, url: str) -> None:
+        parts = urlsplit(url)
+        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("token="))
+        self.url = parts._replace(query=query).geturl()  # never the token
+        digest = hashlib.sha256(f"{cache.resolve()}\n{url}".encode()).hexdigest()[:16]
+        self.path = directory / f"hub-{digest}.json"
+
+    def load(self) -> int | None:
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        seq = saved.get("seq") if isinstance(saved, dict) else None
+        if saved.get("url") != self.url or not isinstance(seq, int) or seq < 0:
+            return None
+        return seq
+
+    def save(self, seq: int) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".tmp")
+            partial.write_text(json.dumps({"url": self.url, "seq": seq}), encoding="utf-8")
+            os.replace(partial, self.path)
+        except OSError as exc:  # the cache still dedups; only the catch-up at start is lost
+            log.warning("could not save the hub position: %s", exc.strerror)
+
+
+#: Seconds between two saves of the hub position while events flow.
+POSITION_SAVE_INTERVAL = 1.0
+
+
 class HubFeed:
     """The hub's events applied to the cache: an app service (entered on mount, after the
     workspace). ``apply_event`` is the workspace's; ``publish`` its update bus's."""
@@ -86,9 +129,14 @@ class HubFeed:
         clock: Callable[[], datetime] = utcnow,
         min_backoff: float = 0.25,
         max_backoff: float = 30.0,
+        position: HubPosition | None = None,
     ) -> None:
         from console.webhooks.remote import RemoteEvents
 
+        self._position = position
+        self._saved_seq = position.load() if position is not None else None
+        self._applied_seq = self._saved_seq
+        self._saved_at = 0.0
         self._apply_event = apply_event
         self._publish = publish
         self.clock = clock
@@ -98,6 +146,7 @@ class HubFeed:
             url,
             self._apply,
             token=token,
+            after=self._saved_seq,
             on_state=self._changed,
             min_backoff=min_backoff,
             max_backoff=max_backoff,
@@ -120,6 +169,18 @@ class HubFeed:
             for update in updates_for(event):
                 self._publish(update)
         self.applied += 1
+        if event.seq is not None:
+            self._applied_seq = event.seq
+        if time.monotonic() - self._saved_at >= POSITION_SAVE_INTERVAL:
+            self._save_position()
+
+    def _save_position(self) -> None:
+        seq = self._applied_seq
+        if self._position is None or seq is None or seq == self._saved_seq:
+            return
+        self._position.save(seq)
+        self._saved_seq = seq
+        self._saved_at = time.monotonic()
 
     def _changed(self, state: str, detail: str = "") -> None:
         if state == self.state.state and detail == self.state.detail:
@@ -152,3 +213,4 @@ class HubFeed:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._save_position()

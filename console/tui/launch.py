@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from console import paths
 from console.config import ConfigError, Profile, Secret, Settings, load_settings
 from console.tui.app import ConsoleApp, make_app
+from console.tui.css_cache import CACHE_FILE as CSS_CACHE_FILE
 from console.tui.workspace_source import WorkspaceSource
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ def _app(
         services=services,
         themes_dir=paths.themes_dir(),
         title=title,
+        css_cache=paths.cache_dir() / CSS_CACHE_FILE,
     )
 
 
@@ -202,9 +204,16 @@ async def build_console(
     feed = None
     hook = settings.webhooks
     if hub is not None:
-        from console.tui.hub_feed import HubFeed
+        from console.tui.hub_feed import HubFeed, HubPosition
 
-        feed = HubFeed(hub[0], running.apply_event, source.bus.publish, token=hub[1])
+        cache = source.store.path  # one position per cache file and hub
+        feed = HubFeed(
+            hub[0],
+            running.apply_event,
+            source.bus.publish,
+            token=hub[1],
+            position=HubPosition(paths.data_dir(), cache, hub[0]),
+        )
         services.append(feed)  # after the workspace: events are applied to a started one
     elif not offline and hook.embedded:
         if hook.secrets:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any, TypeVar
 
 from textual import on, work
@@ -47,6 +48,9 @@ from console.tui.thread import Thread
 W = TypeVar("W", bound=Widget)
 
 RELOAD_INTERVAL = 0.05
+#: Toasts are for news: an event older than this (a hub sending a console what it missed
+#: while closed, a gateway's late retry) updates the list and the badges without a toast.
+NEWS_SECONDS = 300
 #: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
 #: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
 BADGE_INTERVAL = 0.25
@@ -229,6 +233,11 @@ class LiveUpdates(App[int]):
         event = message.event
         if (event.account_id, event.chat_id) == (self.account_id, self.chat_id):
             return  # the chatter is looking at it
+        occurred = event.occurred_at
+        if occurred.tzinfo is None:
+            occurred = occurred.replace(tzinfo=UTC)
+        if (self.clock() - occurred).total_seconds() > NEWS_SECONDS:
+            return  # old news (a hub catching up a console that was closed): badges only
         name = "A fan"
         if event.chat_id:
             row = await self.source.chat(event.account_id, event.chat_id)

@@ -353,15 +353,15 @@ class MemorySource:
         self.bus.publish(MessageChanged(account_id, chat_id, message_id))
         self.bus.publish(OutboxChanged(account_id, 0, 1 if error else 0))
 
-    def receive(self, account_id: str, chat_id: str, text: str) -> str:
-        """A fan writes (what a webhook would do)."""
+    def receive(self, account_id: str, chat_id: str, text: str, at: datetime | None = None) -> str:
+        """A fan writes (what a webhook would do), now or ``at`` (an event delivered late)."""
         chat = self._by_id[(account_id, chat_id)]
         msg = Message(
             id=str(next(self._ids)),
             chat_id=chat_id,
             sender_id=chat.fan.id,
             content=text,
-            created_at=self.now,
+            created_at=at or self.now,
         )
         chat.messages.append(MessageRow(msg, outgoing=False))
         chat.unread += 1
@@ -373,7 +373,7 @@ class MemorySource:
             name="message.received",
             idempotency_key=f"mem_{msg.id}",
             account_id=account_id,
-            occurred_at=self.now,
+            occurred_at=at or self.now,
             chat_id=chat_id,
             fan_id=chat.fan.id,
             message=msg,
