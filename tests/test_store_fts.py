@@ -14,7 +14,7 @@ from test_store_support import ACCOUNT, CREATOR, account, chat, event, message
 
 from console.events import EventType
 from console.store import SearchHit, Store
-from console.store._fts import INDEX_CATCHUP, pending_count
+from console.store._fts import INDEX_CATCHUP, INDEX_CHUNK, pending_count
 
 QUERIES = ["photo", "photo ", "pho", "love pho", "night", "café", "cafe", "x", "zz", "ph lo"]
 WORDS = ["photo", "photos", "photographer", "love", "lovely", "night", "Café", "cafe", "zz_top"]
@@ -179,13 +179,22 @@ async def test_indexing_waits_for_events_unless_the_backlog_is_large(store: Stor
     real = store._writer
     store._writer = Writer()  # type: ignore[assignment]
     try:
-        store._index_soon(10, events_waiting=True)
+        store._index_soon(INDEX_CHUNK, events_waiting=True)
         assert submitted == []  # events first
         store._index_soon(INDEX_CATCHUP, events_waiting=True)
         assert len(submitted) == 1  # catch-up: a chunk goes in before the next batch
+        store._index_soon(INDEX_CHUNK, events_waiting=False)
+        assert len(submitted) == 2  # idle, a full chunk
         store._index_soon(10, events_waiting=False)
-        assert len(submitted) == 2  # idle
-        store._index_soon(0, events_waiting=False)
-        assert len(submitted) == 2  # nothing to do
+        assert len(submitted) == 2  # less than a chunk waits a little for more
+        timer = store._index_timer
+        assert timer is not None
+        timer.cancel()
+        store._index_due()  # what the timer does when it fires
+        assert len(submitted) == 3
+        store._index_soon(10, events_waiting=False, now=True)
+        assert len(submitted) == 4
+        store._index_soon(0, events_waiting=False, now=True)
+        assert len(submitted) == 4  # nothing to do
     finally:
         store._writer = real

@@ -14,7 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from console.store._fts import INDEX_CATCHUP, index_all, index_chunk, pending_count
+from console.store._fts import (
+    INDEX_CATCHUP,
+    INDEX_CHUNK,
+    INDEX_DELAY,
+    index_all,
+    index_chunk,
+    pending_count,
+)
 from console.store.rows import ChatRow, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
@@ -349,6 +356,7 @@ class StoreCore:
         # Deferred indexing (see _fts.py): at most one chunk queued on the writer at a time.
         self._index_lock = threading.Lock()
         self._indexing = False
+        self._index_timer: asyncio.TimerHandle | None = None
         #: Pending (unindexed) messages as of the last commit that counted them.
         self.fts_backlog = 0
 
@@ -363,14 +371,25 @@ class StoreCore:
         """Whether events wait for the writer (EventLog says; indexing gives way to them)."""
         return False
 
-    def _index_soon(self, backlog: int, *, events_waiting: bool | None = None) -> None:
+    def _index_soon(
+        self, backlog: int, *, events_waiting: bool | None = None, now: bool = False
+    ) -> None:
         """After a commit that left ``backlog`` messages unindexed: queue a chunk of indexing
-        on the writer, unless one is queued, or events wait and the backlog is still small."""
+        on the writer, unless one is queued or events wait (and the backlog is not large).
+
+        Less than a chunk waits ``INDEX_DELAY`` for more (a chunk costs less per row the
+        larger it is), unless ``now``; so a steady stream is indexed a full chunk at a time.
+        """
         if events_waiting is None:
             events_waiting = self._events_waiting()
         with self._index_lock:
             self.fts_backlog = backlog
             if self._indexing or backlog == 0 or (events_waiting and backlog < INDEX_CATCHUP):
+                return
+            if backlog < INDEX_CHUNK and not now:
+                if self._index_timer is None:
+                    loop = asyncio.get_running_loop()
+                    self._index_timer = loop.call_later(INDEX_DELAY, self._index_due)
                 return
             self._indexing = True
         try:
@@ -381,13 +400,19 @@ class StoreCore:
             return
         job.add_done_callback(self._indexed)
 
+    def _index_due(self) -> None:
+        with self._index_lock:
+            self._index_timer = None
+            backlog = self.fts_backlog
+        self._index_soon(backlog, now=True)
+
     def _indexed(self, job: asyncio.Future[int]) -> None:
         with self._index_lock:
             self._indexing = False
         if job.cancelled() or job.exception() is not None:
             return  # the rows stay pending; the next commit tries again
         self._committed()
-        self._index_soon(job.result())
+        self._index_soon(job.result(), now=True)
 
     async def flush_index(self) -> None:
         """Index every pending message now (benches and tests; the writer does it when idle)."""
@@ -449,6 +474,10 @@ class StoreCore:
 
     async def close(self) -> None:
         """Close both connections (the WAL is checkpointed by SQLite on the last close)."""
+        with self._index_lock:
+            if self._index_timer is not None:  # pending rows are indexed after the next open
+                self._index_timer.cancel()
+                self._index_timer = None
         for db in (self._reader, self._checkpointer, self._writer):
             with contextlib.suppress(Exception):
                 await db.close()

@@ -44,7 +44,7 @@ class Store(LocalData, CacheQueries):
         for account in await store.accounts():
             store._creators[account.account_id] = account.fansly_account_id
         # Messages left unindexed by a crash (or a closed program) are indexed when idle.
-        store._index_soon(await writer.run(pending_count))
+        store._index_soon(await writer.run(pending_count), now=True)
         return store
 
     async def __aenter__(self) -> Store:
