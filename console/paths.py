@@ -43,6 +43,16 @@ def data_dir() -> Path:
     return user_data_path(APP_NAME)
 
 
+def cache_dir() -> Path:
+    """What can be rebuilt at any time (the parsed stylesheet)."""
+    home = _home()
+    if home is not None:
+        return home / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME)
+
+
 def themes_dir() -> Path:
     return config_dir() / "themes"
 

@@ -103,8 +103,14 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         services: Sequence[AbstractAsyncContextManager[Any]] = (),
         themes_dir: Path | None = None,
         title: str | None = None,
+        css_cache: Path | None = None,
     ) -> None:
         super().__init__()
+        if css_cache is not None:
+            # Before anything is parsed: the stylesheet's rules as parsed at the last start.
+            from console.tui.css_cache import CachedStylesheet
+
+            self.stylesheet = CachedStylesheet(variables=self.stylesheet._variables, path=css_cache)
         self.source = source
         self.clock = clock
         self.tip_alert_millis = int(tip_alert_dollars * 1000)
@@ -243,9 +249,16 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             return
         self._first_painted = True
         self.mount(ConsoleFooter())
+        self._save_css_cache()
         self._start_services()
         self.collector.start()
         self.set_interval(COLLECTOR_TICK, self.collector.tick)
+
+    def _save_css_cache(self) -> None:
+        from console.tui.css_cache import CachedStylesheet
+
+        if isinstance(self.stylesheet, CachedStylesheet):
+            self.stylesheet.save()
 
     @work(group="services", exit_on_error=False)
     async def _start_services(self) -> None:
@@ -260,6 +273,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     async def on_unmount(self) -> None:
         self.collector.stop()
+        self._save_css_cache()  # what was parsed since the first paint (the footer, screens…)
         await self._save_draft()
         with contextlib.suppress(Exception):
             await self._exit_stack.aclose()
@@ -689,8 +703,10 @@ def make_app(
     services: Sequence[AbstractAsyncContextManager[Any]] = (),
     themes_dir: Path | None = None,
     title: str | None = None,
+    css_cache: Path | None = None,
 ) -> ConsoleApp:
-    """The console on ``source``; ``services`` are entered on mount and closed on exit."""
+    """The console on ``source``; ``services`` are entered on mount and closed on exit.
+    ``css_cache``: a file keeping the parsed stylesheet from one start to the next."""
     return ConsoleApp(
         source,
         theme=theme,
@@ -701,4 +717,5 @@ def make_app(
         services=services,
         themes_dir=themes_dir,
         title=title,
+        css_cache=css_cache,
     )
