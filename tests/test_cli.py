@@ -79,3 +79,21 @@ def test_profile_is_honoured_before_or_after_the_verb() -> None:
     assert parser.parse_args(["accounts", "--profile", "solo"]).profile == "solo"
     assert parser.parse_args(["accounts"]).profile is None
     assert parser.parse_args(["--profile", "agency", "sync"]).profile == "agency"
+
+
+async def test_collections_paused_by_the_console_verb_resume_after_the_first_paint() -> None:
+    import gc
+
+    from console.commands.console import pause_collections
+    from console.tui.app import make_app
+    from console.tui.memory import FIXED_NOW, MemorySource
+
+    pause_collections()
+    try:
+        assert not gc.isenabled()
+        app = make_app(MemorySource(), clock=lambda: FIXED_NOW)
+        async with app.run_test(size=(120, 36)):
+            await app.settled()
+            assert gc.isenabled()
+    finally:
+        gc.enable()

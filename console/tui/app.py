@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
@@ -251,7 +252,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.mount(ConsoleFooter())
         self._save_css_cache()
         self._start_services()
-        self.collector.start()
+        self.collector.start()  # freezes what start-up built: later collections skip it
+        gc.enable()  # paused for the start-up by the console command (pause_collections)
         self.set_interval(COLLECTOR_TICK, self.collector.tick)
 
     def _save_css_cache(self) -> None:
