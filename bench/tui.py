@@ -120,7 +120,11 @@ def child_ours(started: float, cache: Path) -> tuple[float, float, float]:
     # The path `fansly-console --offline` takes (console/__main__.py → commands/console.py →
     # launch.run_console): the verb parsed, the config file and the environment loaded
     # (FANSLY_CONSOLE_HOME is the parent's temp home with a small config), then the console
-    # built on the bench's cache instead of the profile's.
+    # built on the bench's cache instead of the profile's. The verb's own first step too:
+    # collections paused until the first paint.
+    from console.commands.console import pause_collections
+
+    pause_collections()
     from console.__main__ import build_parser
     from console.config import load_settings
     from console.tui.chat_list import ChatList
