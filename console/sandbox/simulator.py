@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import httpx
 
 from console.sandbox import text
+from console.sandbox.automation import Automations
 from console.sandbox.world import (
     ACTIVE,
     DAY,
@@ -148,6 +149,9 @@ class Simulator:
         self._timers: set[asyncio.TimerHandle] = set()
         self._client: httpx.AsyncClient | None = None
         self._chat_ids: dict[str, list[str]] = {}
+        #: The creators' automated-message rules, fired by the events simulated here.
+        self.automations = Automations()
+        self.automated_sent = 0
 
     def __repr__(self) -> str:  # the secret stays out of reprs
         return f"Simulator(url={self.webhook_url!r}, pending={self.pending})"
@@ -272,12 +276,16 @@ class Simulator:
                 self._idle.set()
 
     def _later(self, delay: float, delivery: Delivery) -> None:
-        assert self._loop is not None and self._queue is not None
-        queue = self._queue
+        assert self._queue is not None
+        self._call_later(delay, self._queue.put_nowait, delivery)
+
+    def _call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> None:
+        """``callback(*args)`` after ``delay`` seconds, cancelled if the simulator stops."""
+        assert self._loop is not None
 
         def fire() -> None:
             self._timers.discard(handle)
-            queue.put_nowait(delivery)
+            callback(*args)
 
         handle = self._loop.call_later(delay, fire)
         self._timers.add(handle)
@@ -361,7 +369,25 @@ class Simulator:
             "subscription.expired": self._expired,
         }[kind]
         name, data = maker(creator, chat)
-        return self.emit(name, creator, data)
+        body = self.emit(name, creator, data)
+        for rule, fan_id in self.automations.due(creator, name, data, _now_ms()):
+            delay = int(rule.get("delay") or 0)
+            if delay and self._loop is not None:
+                self._call_later(delay, self._send_automated, creator, rule, fan_id)
+            else:
+                self._send_automated(creator, rule, fan_id)
+        return body
+
+    def _send_automated(self, creator: CreatorState, rule: dict[str, Any], fan_id: str) -> None:
+        """The creator's automated message to the fan, as the provider would send it."""
+        chat = creator.chats.get(creator.chat_by_fan.get(fan_id, ""))
+        if chat is None or str(rule["id"]) not in creator.automated:  # deleted meanwhile
+            return
+        message = self.world.add_message(
+            creator, chat, sender_id=creator.native_id, content=str(rule["content"])
+        )
+        self.automated_sent += 1
+        self.emit("message.sent", creator, message)
 
     def _pick_chat(self, creator: CreatorState) -> ChatState:
         ids = self._chat_ids.get(creator.account_id)

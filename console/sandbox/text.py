@@ -172,7 +172,7 @@ TIP_MESSAGES: tuple[str, ...] = (
 )
 
 AUTOMATED: tuple[tuple[str, str, dict[str, object]], ...] = (
-    ("new_subscriber", "Welcome {name}! So happy you're here 💕 say hi anytime!", {}),
+    ("new_subscriber", "Welcome! So happy you're here 💕 say hi anytime!", {}),
     ("new_tip", "Thank you so much for the tip! You made my day ✨", {"tipAmount": 5}),
     (
         "subscriber_renew",
