@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -18,11 +19,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import SelectionList, Sparkline, Static, TextArea
-from textual.widgets.selection_list import Selection
+from textual.widgets import Static, TextArea
 
 from console.tui.source import FanCard, ListChoice
 from console.tui.text import ago, clean, money_text, plain, utcnow
+
+if TYPE_CHECKING:
+    from textual.widgets import Sparkline
 
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
 SPEND_BARS = 24
@@ -95,24 +98,25 @@ class FanProfile(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self.clock = clock
         self.card: FanCard | None = None
+        # Mounted when first needed: the first screen shows no fan (a chart and a text editor
+        # are ~5 ms of its first frame, and the chart's module is imported then).
+        self._chart: Sparkline | None = None
+        self._editor: NoteEditor | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="profile-body")
         with Vertical(id="spend"):
-            yield Static(id="spend-title")
-            yield Sparkline([], summary_function=max, id="spend-chart")
+            yield Static(id="spend-title")  # the chart goes under it
         yield Static(id="profile-lists")
         yield Static(id="note-title")
-        yield Static(id="note-text")
-        yield NoteEditor(id="note-editor")
+        yield Static(id="note-text")  # the note editor goes under it
 
     def on_mount(self) -> None:
-        self.query_one(NoteEditor).display = False
         self.query_one("#spend").display = False
 
     @property
     def editing(self) -> bool:
-        return bool(self.query_one(NoteEditor).display)
+        return self._editor is not None and bool(self._editor.display)
 
     def edit_note(self) -> bool:
         """Open the note editor for the shown fan; ``False`` when no fan is shown."""
@@ -120,13 +124,16 @@ class FanProfile(VerticalScroll, can_focus=False):
         if card is None:
             return False
         self.query_one("#note-text").display = False
-        self.query_one(NoteEditor).start(card.account_id, card.fan.id, card.note)
+        if self._editor is None:
+            self._editor = NoteEditor(id="note-editor")
+            self.mount(self._editor)
+        self._editor.start(card.account_id, card.fan.id, card.note)
         self.scroll_end(animate=False)
         return True
 
     def show(self, card: FanCard | None) -> None:
-        editor = self.query_one(NoteEditor)
-        if editor.display and (card is None or card.fan.id != editor.fan_id):
+        editor = self._editor
+        if self.editing and editor and (card is None or card.fan.id != editor.fan_id):
             editor.action_save()  # the chatter moved to another fan mid-note
         self.card = card
         body = self.query_one("#profile-body", Static)
@@ -155,7 +162,7 @@ class FanProfile(VerticalScroll, can_focus=False):
         note = self.query_one("#note-text", Static)
         empty = Content.styled("— private to the team, never sent", "$text-muted")
         note.update(plain(card.note) if card.note else empty)
-        note.display = not editor.display
+        note.display = not self.editing
 
     def _body(self, card: FanCard) -> Content:
         fan, now = card.fan, self.clock()
@@ -206,7 +213,13 @@ class FanProfile(VerticalScroll, can_focus=False):
         self.query_one("#spend-title", Static).update(
             Content.styled(f"Spend since {first:%b %Y}", "$text-muted")
         )
-        self.query_one(Sparkline).data = data
+        if self._chart is None:
+            from textual.widgets import Sparkline
+
+            self._chart = Sparkline(data, summary_function=max, id="spend-chart")
+            box.mount(self._chart)
+        else:
+            self._chart.data = data
 
     @on(NoteEditor.Saved)
     def _saved(self) -> None:
@@ -234,6 +247,9 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import SelectionList
+        from textual.widgets.selection_list import Selection
+
         with Vertical(id="lists-box"):
             yield Static(
                 Content.assemble(
@@ -257,6 +273,8 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
         self.dismiss(None)
 
     def action_apply(self) -> None:
+        from textual.widgets import SelectionList
+
         ticked = set(self.query_one(SelectionList).selected)
         changes = [
             (c.list_id, c.list_id in ticked)
