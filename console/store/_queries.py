@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
 from typing import Any
@@ -382,10 +383,37 @@ def _pending_hits(
     within moments), decided and snipped by FTS5 with the same tokenizer and query."""
     where, scope = _scope(account_id, chat_id)
     rows = db.execute(_PENDING_SELECT.format(where=where), scope).fetchall()
+    needles = _ascii_needles(match)
+    if needles:
+        rows = [row for row in rows if _may_match(row[7], needles)]
     if not rows:
         return []
     snippets = _fts_check(match, rows, snippets=True)
     return [(*row[:7], snippets[row[4]]) for row in rows if row[4] in snippets]
+
+
+_QUOTED = re.compile(r'"([^"]*)"')
+_ASCII_TOKEN = re.compile(r"[0-9A-Za-z]+")
+
+
+def _ascii_needles(match: str) -> list[str] | None:
+    """The folded tokens of an all-ASCII query (``fts_query``'s quoted words), or ``None``.
+
+    On ASCII text unicode61 sees runs of ASCII letters and digits, folded to lower case, so a
+    row whose ASCII text matches contains every query token as a substring of its lowered text.
+    """
+    words = _QUOTED.findall(match)
+    if not words or not all(word.isascii() for word in words):
+        return None
+    return [token.lower() for word in words for token in _ASCII_TOKEN.findall(word)]
+
+
+def _may_match(text: str, needles: list[str]) -> bool:
+    """False only when ``text`` certainly does not match (FTS5 decides the rest)."""
+    if not text.isascii():  # folding (diacritics, full-width, case) is FTS5's to decide
+        return True
+    lowered = text.lower()
+    return all(needle in lowered for needle in needles)
 
 
 def _narrowed(
