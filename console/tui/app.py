@@ -30,7 +30,6 @@ from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
 from console.tui.features import ConsoleFeatures
-from console.tui.footer import ConsoleFooter
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
 from console.tui.messages import (
     ChatSelected,
@@ -249,6 +248,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         if self._first_painted:
             return
         self._first_painted = True
+        from console.tui.footer import ConsoleFooter  # with Textual's Footer: not before
+
         self.mount(ConsoleFooter())
         self._save_css_cache()
         self._start_services()
