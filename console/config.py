@@ -195,19 +195,19 @@ def _optional(check: Check) -> Check:
     return optional
 
 
-def _decoded(value: Any) -> Any:
+def _decoded(value: Any, what: str) -> Any:
     """A list or a table given whole in one environment variable is JSON."""
     if isinstance(value, str):
         try:
             return json.loads(value)
         except ValueError:
-            raise _invalid("expected JSON (a list or a table given in one variable)") from None
+            raise _invalid(f"input should be a valid {what} (in the environment: JSON)") from None
     return value
 
 
 def _list_of(item: Check) -> Check:
     def check(value: Any) -> list[Any]:
-        value = _decoded(value)
+        value = _decoded(value, "list")
         if not isinstance(value, list | tuple):
             raise _invalid("input should be a valid list")
         problems: list[tuple[Loc, str]] = []
@@ -226,7 +226,7 @@ def _list_of(item: Check) -> Check:
 
 def _table_of(item: Check) -> Check:
     def check(value: Any) -> dict[str, Any]:
-        value = _decoded(value)
+        value = _decoded(value, "table")
         if not isinstance(value, Mapping):
             raise _invalid("input should be a table")
         problems: list[tuple[Loc, str]] = []
@@ -271,7 +271,7 @@ class _Section:
     def from_table(cls, value: Any) -> Any:
         if isinstance(value, cls):
             return value
-        value = _decoded(value)
+        value = _decoded(value, "table")
         if not isinstance(value, Mapping):
             raise _invalid("input should be a table")
         unknown: list[tuple[Loc, str]] = [

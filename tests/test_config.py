@@ -182,7 +182,7 @@ def test_bounds_and_nested_unknown_keys_from_file_and_env(
 ) -> None:
     path = write(
         tmp_path,
-        "[profiles.a]\ntimeout_seconds = 0\n\n[webhooks]\nport = 70000\n\n"
+        "[profiles.a]\ntimeout_seconds = 0\naccounts = 'acc_1'\n\n[webhooks]\nport = 70000\n\n"
         "[sync]\nconcurrency = 33\n",
     )
     monkeypatch.setenv("FANSLY_CONSOLE_UI__COLOUR", "red")
@@ -190,7 +190,8 @@ def test_bounds_and_nested_unknown_keys_from_file_and_env(
         load_settings(path)
     text = str(caught.value)
     assert f"{path}, line 2: profiles.a.timeout_seconds: input should be greater than 0" in text
-    assert f"{path}, line 5: webhooks.port: input should be less than or equal to 65535" in text
+    assert f"{path}, line 3: profiles.a.accounts: input should be a valid list" in text
+    assert f"{path}, line 6: webhooks.port: input should be less than or equal to 65535" in text
     assert "sync.concurrency: input should be less than or equal to 32" in text
     assert "environment variable FANSLY_CONSOLE_UI__COLOUR: ui.colour: unknown key" in text
 
