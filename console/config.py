@@ -69,9 +69,6 @@ class Secret:
         return len(self._value)
 
 
-#: The old name (pydantic's), for callers written against it.
-SecretStr = Secret
-
 Loc = tuple[str | int, ...]
 
 
@@ -183,8 +180,6 @@ def _secret(value: Any) -> Secret:
         return value
     if isinstance(value, str):
         return Secret(value)
-    if callable(getattr(value, "get_secret_value", None)):  # e.g. pydantic's SecretStr
-        return Secret(_str(value.get_secret_value()))
     raise _invalid("input should be a valid string")
 
 

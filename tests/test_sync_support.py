@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from console.api.errors import (
     AuthError,
@@ -29,7 +28,7 @@ from console.api.errors import (
     ServerError,
 )
 from console.api.models import Message
-from console.config import Profile, Settings, SyncSettings
+from console.config import Profile, Secret, Settings, SyncSettings
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import ChatState, CreatorState
 from console.sync.engine import Workspace
@@ -48,7 +47,7 @@ def settings_for(
     timeout: float = 10.0,
 ) -> Settings:
     profile = Profile(
-        api_key=SecretStr(server.api_key),
+        api_key=Secret(server.api_key),
         base_url=server.base_url,
         requests_per_minute=100_000,
         timeout_seconds=timeout,

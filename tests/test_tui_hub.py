@@ -12,11 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from textual.pilot import Pilot
 
 from console import paths
-from console.config import ConfigError, Profile, Settings, WebhookSettings
+from console.config import ConfigError, Profile, Secret, Settings, WebhookSettings
 from console.sandbox.server import SandboxServer
 from console.sandbox.simulator import sign_delivery
 from console.serving import EmbeddedServer
@@ -41,11 +40,11 @@ async def until(app: ConsoleApp, pilot: Pilot[int], condition: Callable[[], bool
 
 def _settings(sandbox: SandboxServer) -> Settings:
     profile = Profile(
-        api_key=SecretStr(sandbox.api_key), base_url=sandbox.base_url, requests_per_minute=100_000
+        api_key=Secret(sandbox.api_key), base_url=sandbox.base_url, requests_per_minute=100_000
     )
     return Settings(
         profiles={"default": profile},
-        webhooks=WebhookSettings(secrets=[SecretStr(sandbox.webhook_secret)], port=0),
+        webhooks=WebhookSettings(secrets=[Secret(sandbox.webhook_secret)], port=0),
     )
 
 
