@@ -80,15 +80,13 @@ _STATES = {state.value: state for state in MessageState}
 def message_row(row: Sequence[Any]) -> MessageRow:
     # Hot path (every page of every thread): most messages have no attachments, likes or quote,
     # so those skip JSON and pydantic entirely.
+    if row[11] != "[]" or row[12] != "[]":
+        return _message_row_with_media(row)
     reply_text = row[10]
     if reply_text is not None:
         from console.store.text import one_line
 
         reply_text = one_line(reply_text)
-    attachments = row[11]
-    likes = row[12]
-    if attachments != "[]" or likes != "[]":
-        return _message_row_with_media(row)
     return MessageRow(
         row[0],
         row[1],
