@@ -132,6 +132,18 @@ async def test_console_without_after_starts_from_now(hub: Hub) -> None:
     assert console.seqs == [2]
 
 
+async def test_a_console_ahead_of_a_replaced_log_gets_all_of_it(hub: Hub) -> None:
+    # A console remembers seq 500 from a hub whose cache was since replaced: this log holds 3.
+    for i in range(3):
+        await hub.deliver(f"new log {i}")
+    console = Console()
+    async with RemoteEvents(hub.ws_url, console.on_event, token=TOKEN, after=500):
+        await console.wait_for(3)
+        await hub.deliver("live")
+        await console.wait_for(4)
+    assert console.seqs == [1, 2, 3, 4]
+
+
 async def test_console_resumes_after_the_hub_restarts(hub: Hub) -> None:
     console = Console()
     states: list[str] = []

@@ -120,7 +120,13 @@ class EventHub:
         # committed after the read below can be missed.
         self._wakes.add(wake)
         try:
-            last = after if after is not None else await self.log.last_event_seq()
+            top = await self.log.last_event_seq()
+            last = after if after is not None else top
+            if last > top:
+                # The console saw seqs this log never wrote: the hub's cache was replaced (or
+                # deleted) since. Everything it holds may be news: send it all, and the
+                # console drops what it already has by idempotency key.
+                last = 0
             while True:
                 wake.clear()
                 batch = await self.log.events_since(last, self._page_size)
