@@ -80,8 +80,6 @@ _STATES = {state.value: state for state in MessageState}
 def message_row(row: Sequence[Any]) -> MessageRow:
     # Hot path (every page of every thread): most messages have no attachments, likes or quote,
     # so those skip JSON and pydantic entirely.
-    if row[11] != "[]" or row[12] != "[]":
-        return _message_row_with_media(row)
     reply_text = row[10]
     if reply_text is not None:
         from console.store.text import one_line
@@ -99,8 +97,8 @@ def message_row(row: Sequence[Any]) -> MessageRow:
         datetime.fromtimestamp(row[8] / 1000, tz=UTC),
         row[9],
         reply_text,
-        [],
-        [],
+        [] if row[11] == "[]" else _models("Attachment", row[11]),
+        [] if row[12] == "[]" else _models("Like", row[12]),
         bool(row[13]),
         bool(row[14]),
         _STATES[row[15]],
@@ -109,39 +107,13 @@ def message_row(row: Sequence[Any]) -> MessageRow:
     )
 
 
-def _message_row_with_media(row: Sequence[Any]) -> MessageRow:
-    # pydantic is imported on first use: `import console.store` stays light.
-    from console.api.models import Attachment, Like
+def _models(name: str, text: str) -> list[Any]:
+    """A stored JSON list of API models (attachments, likes). pydantic is imported on first
+    use: ``import console.store`` stays light."""
+    from console.api import models
 
-    reply_text = row[10]
-    if reply_text is not None:
-        from console.store.text import one_line
-
-        reply_text = one_line(reply_text)
-    attachments = row[11]
-    likes = row[12]
-    return MessageRow(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        bool(row[6]),
-        row[7],
-        datetime.fromtimestamp(row[8] / 1000, tz=UTC),
-        row[9],
-        reply_text,
-        []
-        if attachments == "[]"
-        else [Attachment.model_validate(a) for a in json.loads(attachments)],
-        [] if likes == "[]" else [Like.model_validate(x) for x in json.loads(likes)],
-        bool(row[13]),
-        bool(row[14]),
-        _STATES[row[15]],
-        row[16],
-        row[17],
-    )
+    model = getattr(models, name)
+    return [model.model_validate(item) for item in json.loads(text)]
 
 
 def chat_row(row: Sequence[Any]) -> ChatRow:
