@@ -22,7 +22,9 @@ async def _start(cache: Path, theme: str = "fansly-dark") -> tuple[CachedStylesh
         await app.settled()
         sheet = app.stylesheet
         assert isinstance(sheet, CachedStylesheet)
-        rules = [repr((rule.selector_set, rule.styles.get_rules())) for rule in sheet.rules]
+        # Sorted: widgets' default CSS is added in the order they first mount, which varies
+        # from start to start (the profile's chart may come before or after the footer).
+        rules = sorted(repr((rule.selector_set, rule.styles.get_rules())) for rule in sheet.rules)
     return sheet, rules
 
 
