@@ -120,6 +120,25 @@ async def test_reactions_land_on_the_message(store: Store) -> None:
     assert await store.apply_event(reaction_event("r4", "nope", "100")) is not None
 
 
+async def test_a_like_removed_stays_removed_when_its_added_arrives_late(store: Store) -> None:
+    await store.upsert_messages(ACCOUNT, "c1", [message("m1", sender=CREATOR)])
+
+    async def likes() -> list[str | None]:
+        (row,) = await store.latest_messages("c1")
+        return [like.user_id for like in row.likes]
+
+    # Liked at minute 1, unliked at minute 2; the unlike is delivered first.
+    await store.apply_event(reaction_event("off", "m1", "100", added=False, minutes=2))
+    await store.apply_event(reaction_event("on", "m1", "100", minutes=1))
+    assert await likes() == []
+    # A later like wins again, whatever came before.
+    await store.apply_event(reaction_event("again", "m1", "100", minutes=3))
+    assert await likes() == ["100"]
+    # Another fan's reactions are ordered on their own.
+    await store.apply_event(reaction_event("other", "m1", "200", minutes=0))
+    assert sorted(await likes()) == ["100", "200"]
+
+
 async def test_unknown_events_are_recorded_and_resumable(store: Store) -> None:
     odd = event(EventType.UNKNOWN, "u1", raw={"event": "payout.sent", "data": {"x": 1}})
     first = await store.apply_event(odd)

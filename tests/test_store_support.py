@@ -99,10 +99,13 @@ def subscription_event(key: str, kind: EventType, fan_id: str, minutes: float) -
     return event(kind, key, minutes=minutes, fan_id=fan_id, subscription=sub)
 
 
-def reaction_event(key: str, message_id: str, user: str, *, added: bool = True) -> Event:
+def reaction_event(
+    key: str, message_id: str, user: str, *, added: bool = True, minutes: float = 0
+) -> Event:
     return event(
         EventType.CHAT_REACTION,
         key,
+        minutes=minutes,
         reaction=Reaction(message_id=message_id, user_id=user, type=1, added=added),
     )
 

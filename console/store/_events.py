@@ -378,6 +378,21 @@ class EventLog(CacheWrites):
         reaction = event.reaction
         if reaction is None:
             return []
+        user = reaction.user_id or event.fan_id or ""
+        at = ms(event.occurred_at) or 0
+        newer = one(
+            db,
+            "SELECT 1 FROM reactions WHERE message_id = ? AND user_id = ? AND at > ?",
+            (reaction.message_id, user, at),
+        )
+        if newer is not None:
+            return []  # a later reaction of this user to this message was applied already
+        db.execute(
+            """INSERT INTO reactions(message_id, user_id, at, added) VALUES (?, ?, ?, ?)
+            ON CONFLICT(message_id, user_id) DO UPDATE SET at = excluded.at,
+                added = excluded.added""",
+            (reaction.message_id, user, at, reaction.added),
+        )
         row = one(
             db,
             "SELECT pos, chat_id, likes_json FROM messages WHERE message_id = ?",
@@ -385,7 +400,6 @@ class EventLog(CacheWrites):
         )
         if row is None:
             return []
-        user = reaction.user_id or event.fan_id or ""
         likes = [like for like in json.loads(row[2]) if like.get("user_id") != user]
         if reaction.added:
             likes.append({"user_id": user, "type": reaction.type})

@@ -230,13 +230,26 @@ CREATE TRIGGER messages_fts_update AFTER UPDATE OF pos, text ON messages BEGIN
 END;
 """
 
+# The newest reaction per (message, user) that a webhook told us, with the event's time:
+# deliveries come out of order (retries, a slow path), and a like removed after it was added
+# must stay removed when the "added" arrives late. Kept for messages not cached yet too.
+_V6 = """
+CREATE TABLE reactions (
+    message_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    added INTEGER NOT NULL,
+    PRIMARY KEY (message_id, user_id)
+) WITHOUT ROWID;
+"""
+
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
 #: Its tokenizer (search checks candidate rows with the same one).
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
