@@ -695,30 +695,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             return None
 
 
-def make_app(
-    source: ConsoleSource,
-    *,
-    theme: str = DEFAULT_THEME,
-    keymap: dict[str, str] | None = None,
-    tip_alert_dollars: float = 20.0,
-    waiting_alert_minutes: int = 15,
-    clock: Callable[[], datetime] = utcnow,
-    services: Sequence[AbstractAsyncContextManager[Any]] = (),
-    themes_dir: Path | None = None,
-    title: str | None = None,
-    css_cache: Path | None = None,
-) -> ConsoleApp:
-    """The console on ``source``; ``services`` are entered on mount and closed on exit.
-    ``css_cache``: a file keeping the parsed stylesheet from one start to the next."""
-    return ConsoleApp(
-        source,
-        theme=theme,
-        keymap=keymap,
-        tip_alert_dollars=tip_alert_dollars,
-        waiting_alert_minutes=waiting_alert_minutes,
-        clock=clock,
-        services=services,
-        themes_dir=themes_dir,
-        title=title,
-        css_cache=css_cache,
-    )
+def make_app(source: ConsoleSource, **options: Any) -> ConsoleApp:
+    """The console on ``source``; the options are :class:`ConsoleApp`'s (``services`` are
+    entered on mount and closed on exit; ``css_cache`` keeps the parsed stylesheet from one
+    start to the next)."""
+    return ConsoleApp(source, **options)
