@@ -85,10 +85,10 @@ class HubPosition:
     idempotency key. A missing or unreadable file means "from now on", as before."""
 
     def __init__(self, directory: Path, cache: Path, url: str) -> None:
-        parts = urlsplit(url)
-        query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("token="))
-        self.url = parts._replace(query=query).geturl()  # never the token
-        digest = hashlib.sha256(f"{cache.resolve()}\n{url}".encode()).hexdigest()[:16]
+        from console.webhooks.remote import split_token
+
+        self.url = split_token(url)[0]  # never the token, in the file or in its name
+        digest = hashlib.sha256(f"{cache.resolve()}\n{self.url}".encode()).hexdigest()[:16]
         self.path = directory / f"hub-{digest}.json"
 
     def load(self) -> int | None:

@@ -34,7 +34,7 @@ class HubAuthError(Exception):
     """The hub refused the token; retrying will not help."""
 
 
-def _split_token(url: str) -> tuple[str, str | None]:
+def split_token(url: str) -> tuple[str, str | None]:
     """The URL without a ``token`` query parameter, and that token (kept out of logs)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -57,7 +57,7 @@ class RemoteEvents:
         min_backoff: float = 0.25,
         max_backoff: float = 30.0,
     ) -> None:
-        self.url, url_token = _split_token(url)
+        self.url, url_token = split_token(url)
         self._token = token or url_token
         if not self._token:
             raise ValueError("a hub token is required (in the URL as ?token= or passed in)")
