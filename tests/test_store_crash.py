@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_store_support import check_fts_index
 
 from console.store import Store
 from console.store._fts import pending_count
@@ -84,16 +85,7 @@ async def test_sigkill_mid_write_leaves_every_event_whole(tmp_path: Path, kill_a
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        # Raises if the external-content index and the messages table disagree: every row is
-        # either indexed with its text or pending (and then not indexed at all), so indexing
-        # the pending rows (rolled back after) must give an index equal to the table.
-        conn.execute("BEGIN")
-        conn.execute(
-            "INSERT INTO messages_fts(rowid, text) SELECT m.pos, m.text FROM fts_pending p "
-            "JOIN messages m ON m.pos = p.pos"
-        )
-        conn.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
-        conn.execute("ROLLBACK")
+    check_fts_index(path)
 
     async with await Store.open(path) as store:
         events = await store.events_since(0, limit=100_000)

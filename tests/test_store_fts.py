@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_store_support import ACCOUNT, CREATOR, account, chat, event, message
+from test_store_support import (
+    ACCOUNT,
+    CREATOR,
+    account,
+    chat,
+    check_fts_index,
+    event,
+    message,
+)
 
 from console.events import EventType
 from console.store import SearchHit, Store
@@ -26,18 +34,6 @@ WORDS += ["photo-shoot", "ＰＨＯＴＯ", "x9y", "naïve", "NAIVE", "top"]
 
 def _text(rng: random.Random) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 6)))
-
-
-def _check_index(path: Path) -> None:
-    """Every message is indexed with its current text or pending (and then not indexed)."""
-    with sqlite3.connect(path, isolation_level=None) as conn:
-        conn.execute("BEGIN")
-        conn.execute(
-            "INSERT INTO messages_fts(rowid, text) SELECT m.pos, m.text FROM fts_pending p "
-            "JOIN messages m ON m.pos = p.pos"
-        )
-        conn.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
-        conn.execute("ROLLBACK")
 
 
 async def _hits(store: Store) -> dict[str, list[SearchHit]]:
@@ -79,7 +75,7 @@ async def test_pending_messages_are_found_exactly_as_indexed_ones(
     await store.flush_index()
     assert await store._writer.run(pending_count) == 0
     assert await _hits(store) == pending
-    _check_index(store.path)
+    check_fts_index(store.path)
 
 
 async def test_half_indexed_cache_searches_like_a_fully_indexed_one(
@@ -144,11 +140,11 @@ async def test_edits_and_deletes_of_pending_and_indexed_messages(
         else:
             await store.flush_index()
         if step % 10 == 0:
-            _check_index(store.path)
+            check_fts_index(store.path)
             before = await _hits(store)
             await store.flush_index()
             assert await _hits(store) == before
-    _check_index(store.path)
+    check_fts_index(store.path)
     assert adopted > 3  # the local rows really moved
     for mid, text in texts.items():
         word = text.split()[0]
@@ -169,7 +165,7 @@ async def test_pending_rows_survive_a_close_and_are_indexed_after_the_next_open(
         # The open queued a chunk of indexing; writer jobs run in order.
         assert await store._writer.run(pending_count) == 0
         assert [hit.message_id for hit in await store.search("later")] == ["m1"]
-    _check_index(path)
+    check_fts_index(path)
 
 
 async def test_indexing_waits_for_events_unless_the_backlog_is_large(store: Store) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from console.api.models import Account, Chat, Fan, Like, Message, Subscription
@@ -11,6 +13,20 @@ from console.events import Event, EventType, Provider, Reaction
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ACCOUNT = "fansly_acc_1"
 CREATOR = "9000"
+
+
+def check_fts_index(path: Path) -> None:
+    """Raise if the external-content index and the messages table disagree. Every message is
+    either indexed with its current text or pending (and then not indexed at all), so indexing
+    the pending rows (rolled back after) must give an index equal to the table."""
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO messages_fts(rowid, text) SELECT m.pos, m.text FROM fts_pending p "
+            "JOIN messages m ON m.pos = p.pos"
+        )
+        conn.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES ('integrity-check', 1)")
+        conn.execute("ROLLBACK")
 
 
 def at(minutes: float) -> datetime:
