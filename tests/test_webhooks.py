@@ -1,11 +1,15 @@
-"""The webhook listener over a real socket: real signed POSTs through httpx to uvicorn."""
+"""The webhook listener over a real socket: real signed POSTs through httpx to uvicorn.
+
+Every test that goes through the module's server runs twice: with the listener committing on
+its own loop (as the TUI embeds it) and with the ingest worker process (as ``listen`` runs it).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +38,10 @@ from console.serving import EmbeddedServer
 from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
+from console.webhooks.intake import Outcome
 from console.webhooks.memory import MemoryEventLog
 from console.webhooks.signature import sign
+from console.webhooks.worker import IngestWorker
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -67,14 +73,20 @@ class Listener:
 
 
 class _Swappable:
-    """The module's one server writes to the cache the current test opened."""
+    """The module's one server writes to the cache the current test opened: through that
+    store, or through an ingest worker started on its file."""
 
     store: Store | None = None
+    worker: IngestWorker | None = None
 
     async def apply_event(self, event: Event) -> int | None:
         assert self.store is not None
         applied = await self.store.apply_event(event)
         return None if applied is None else applied.seq
+
+    async def intake(self, body: bytes, headers: Mapping[str, str], want_event: bool) -> Outcome:
+        assert self.worker is not None
+        return await self.worker.intake(body, headers, want_event)
 
 
 @dataclass
@@ -83,12 +95,13 @@ class Served:
     sink: _Swappable
     hub: EventHub
     applied: asyncio.Condition
+    worker: bool
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def served() -> AsyncIterator[Served]:
-    # One server for the whole module: starting and stopping uvicorn per test would cost more
-    # than the tests themselves. Each test still gets its own SQLite cache.
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["in-process", "worker"])
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
+    # One server per mode for the whole module: starting and stopping uvicorn per test would
+    # cost more than the tests themselves. Each test still gets its own SQLite cache.
     sink = _Swappable()
     hub = EventHub(token="hub-token-for-tests")
     applied = asyncio.Condition()
@@ -97,27 +110,33 @@ async def served() -> AsyncIterator[Served]:
         async with applied:
             applied.notify_all()
 
+    where = {"intake": sink.intake} if request.param == "worker" else {"sink": sink.apply_event}
     app = create_listener_app(
-        sink.apply_event,
+        **where,  # type: ignore[arg-type]
         secrets=[SECRET, OLD_SECRET],
         hub=hub,
         max_body_bytes=CAP,
         on_applied=notify,
     )
     async with EmbeddedServer(app) as server:
-        yield Served(server, sink, hub, applied)
+        yield Served(server, sink, hub, applied, worker=request.param == "worker")
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def listener(served: Served, tmp_path: Path) -> AsyncIterator[Listener]:
     store = await Store.open(tmp_path / "cache.sqlite3")
     served.sink.store = store
+    if served.worker:
+        served.sink.worker = await IngestWorker.open(store.path)
     served.hub.published = 0
     try:
         async with httpx.AsyncClient(base_url=served.server.url, timeout=10) as client:
             yield Listener(client, store, served.hub, served.applied)
     finally:
         served.sink.store = None
+        if served.sink.worker is not None:
+            await served.sink.worker.close()
+            served.sink.worker = None
         await store.close()
 
 

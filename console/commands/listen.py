@@ -17,6 +17,7 @@ from typing import TextIO
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1
+EXIT_WORKER = 1
 
 NO_SECRET = """\
 fansly-console listen: no webhook secret is configured, so deliveries cannot be verified.
@@ -85,18 +86,26 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
     from console.store import Store, store_path
     from console.webhooks.app import create_listener_app
     from console.webhooks.hub import EventHub
-    from console.webhooks.sinks import as_sink
     from console.webhooks.tokens import hub_token
+    from console.webhooks.worker import IngestWorker, WorkerError
 
     hook = load_settings().webhooks
     token, token_source = hub_token(hook)
     assert token is not None
     path = store_path(profile)
+    # This process serves HTTP and the hub (reading the cache); the ingest worker, a process
+    # of its own, parses and commits each delivery before it is answered.
     store = await Store.open(path)
+    try:
+        worker = await IngestWorker.open(path)
+    except WorkerError as exc:
+        await store.close()
+        _say(f"fansly-console listen: {exc}", sys.stderr)
+        return EXIT_WORKER
     try:
         hub = EventHub(store, token=token)
         app = create_listener_app(
-            as_sink(store.apply_event),
+            intake=worker.intake,
             secrets=secrets,
             path=hook.path,
             max_body_bytes=hook.max_body_bytes,
@@ -128,4 +137,5 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
         _say("fansly-console listen: stopped")
         return 0
     finally:
+        await worker.close()
         await store.close()

@@ -1,11 +1,12 @@
 """The webhook listener as a Starlette app: verify → normalise → record + apply → answer.
 
 ``POST <path>``: the raw body is read with a size cap (413 past it, the rest unread), its
-signature checked in constant time before anything parses it (401), then parsed and normalised
-(400 with a short reason), then handed to the sink, which records the idempotency key and
-applies the event in one transaction. Only then is the answer sent (200, also for a duplicate,
-which changes nothing). A sink failure answers 503 so the gateway retries. Hub fan-out and the
-``on_applied`` hook run after the answer.
+signature checked in constant time before anything parses it (401), then handed to the intake
+(:mod:`console.webhooks.intake`), which parses and normalises it (400 with a short reason) and
+records the idempotency key and applies the event in one transaction: on this loop through a
+sink, or in the ingest worker's process. Only then is the answer sent (200, also for a
+duplicate, which changes nothing). A failure to store answers 503 so the gateway retries. Hub
+fan-out and the ``on_applied`` hook run after the answer.
 
 ``GET /healthz`` answers ``{"ok": true}``. ``/events`` (when a hub is given) is the websocket
 remote consoles read; see :mod:`console.webhooks.hub`.
@@ -29,9 +30,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from console.events import Event, EventType
+from console.events import Event
 from console.webhooks.hub import EventHub, EventSink
-from console.webhooks.normalise import IDEMPOTENCY_HEADERS, PayloadError, normalise, parse_body
+from console.webhooks.intake import Intake, Outcome, local_intake
+from console.webhooks.normalise import IDEMPOTENCY_HEADERS
 from console.webhooks.signature import (
     SIGNATURE_HEADERS,
     keyed_macs,
@@ -86,13 +88,13 @@ class _Delivery:
 
     Starlette's Request/Response/BackgroundTask machinery cost more than verify + parse +
     normalise together (bench/README.md, "webhooks"), so this path reads the ASGI messages
-    itself; the order of the guarantees is the same: capped read → signature → parse → sink
-    (committed) → answer → slow work.
+    itself; the order of the guarantees is the same: capped read → signature → intake (parse,
+    normalise, committed) → answer → slow work.
     """
 
     def __init__(
         self,
-        sink: EventSink,
+        intake: Intake,
         *,
         secrets: Sequence[str],
         max_body_bytes: int,
@@ -100,7 +102,7 @@ class _Delivery:
         hub: EventHub | None,
         on_applied: OnApplied | None,
     ) -> None:
-        self.sink = sink
+        self.intake = intake
         self.macs = keyed_macs([secret.encode("utf-8") for secret in secrets])
         self.cap = max_body_bytes
         self.insecure = insecure_no_signature
@@ -140,20 +142,13 @@ class _Delivery:
                 return await self._refuse(send, 401, "missing signature", started)
         elif self.macs and not verify_macs(body, signature, self.macs):
             return await self._refuse(send, 401, "bad signature", started)
-        try:
-            envelope, raw = parse_body(body)
-            event = normalise(envelope, raw, headers, body=body)
-        except PayloadError as exc:
-            return await self._refuse(send, 400, str(exc), started)
-        try:
-            seq = await self.sink(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("delivery %s: could not be stored", event.name)
-            return await self._refuse(send, 503, "could not store the event; retry", started, event)
+        want_event = self.on_applied is not None or (self.hub is not None and self.hub.wants_events)
+        outcome = await self.intake(body, headers, want_event)
+        if outcome.status != 200:
+            return await self._refuse(send, outcome.status, outcome.reason, started, outcome)
 
         # Committed: only now is the 2xx sent.
+        seq = outcome.seq
         if seq is None:
             await _send_json(send, 200, _DUPLICATE)
         else:
@@ -161,28 +156,32 @@ class _Delivery:
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "delivery %s key=%s status=200%s%s %.1fms",
-                event.name,
-                _key_prefix(event.idempotency_key),
+                outcome.name,
+                _key_prefix(outcome.key),
                 " duplicate" if seq is None else f" seq={seq}",
-                " (unknown type: recorded, not shown)" if event.type is EventType.UNKNOWN else "",
+                "" if outcome.shown or seq is None else " (unknown type: recorded, not shown)",
                 (time.perf_counter() - started) * 1000,
             )
-        if seq is None or event.type is EventType.UNKNOWN:
+        if seq is None or not outcome.shown:
             return
-        # After the answer is on the wire, as a Starlette BackgroundTask would run it.
-        event.seq = seq
+        # After the answer is on the wire, as a Starlette BackgroundTask would run it. The
+        # event itself is needed only by in-process subscribers and ``on_applied``: remote
+        # consoles read it from the log (an outcome from the ingest worker parses it lazily).
         if self.hub is not None:
-            self.hub.publish(event)
+            if want_event and self.hub.wants_events:
+                self.hub.publish(outcome.event)
+            else:
+                self.hub.notify()
         if self.on_applied is not None:
             try:
-                result = self.on_applied(event)
+                result = self.on_applied(outcome.event)
                 if inspect.isawaitable(result):
                     await result
             except Exception:
-                log.exception("on_applied failed for %s", event.name)
+                log.exception("on_applied failed for %s", outcome.name)
 
     async def _refuse(
-        self, send: Send, status: int, reason: str, started: float, event: Event | None = None
+        self, send: Send, status: int, reason: str, started: float, outcome: Outcome | None = None
     ) -> None:
         await _send_json(
             send, status, json.dumps({"ok": False, "error": reason}, separators=(",", ":")).encode()
@@ -190,11 +189,11 @@ class _Delivery:
         if not log.isEnabledFor(logging.INFO):
             return
         elapsed_ms = (time.perf_counter() - started) * 1000
-        if event is not None:
+        if outcome is not None and outcome.name:
             log.info(
                 "delivery %s key=%s status=%d %.1fms",
-                event.name,
-                _key_prefix(event.idempotency_key),
+                outcome.name,
+                _key_prefix(outcome.key),
                 status,
                 elapsed_ms,
             )
@@ -222,8 +221,9 @@ class ListenerApp(Starlette):
 
 
 def create_listener_app(
-    sink: EventSink,
+    sink: EventSink | None = None,
     *,
+    intake: Intake | None = None,
     secrets: Sequence[str],
     path: str = DEFAULT_PATH,
     max_body_bytes: int = DEFAULT_MAX_BODY,
@@ -231,12 +231,21 @@ def create_listener_app(
     hub: EventHub | None = None,
     on_applied: OnApplied | None = None,
 ) -> Starlette:
-    """The listener's ASGI app. ``sink`` records + applies an event and returns its seq."""
+    """The listener's ASGI app.
+
+    Give either ``sink`` (records + applies an event on this loop and returns its seq) or
+    ``intake`` (takes the verified bytes, e.g. ``IngestWorker.intake``).
+    """
+    if (sink is None) == (intake is None):
+        raise TypeError("give exactly one of sink and intake")
+    if intake is None:
+        assert sink is not None
+        intake = local_intake(sink)
     keys = [secret for secret in secrets if secret]
     if not keys and not insecure_no_signature:
         raise ValueError("a webhook secret is required (or insecure_no_signature=True)")
     delivery = _Delivery(
-        sink,
+        intake,
         secrets=keys,
         max_body_bytes=max_body_bytes,
         insecure_no_signature=insecure_no_signature,

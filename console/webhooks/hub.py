@@ -78,14 +78,24 @@ class EventHub:
             return False
         return secrets.compare_digest(given.encode("utf-8"), self._token.encode("utf-8"))
 
+    @property
+    def wants_events(self) -> bool:
+        """Whether an in-process subscriber is waiting for event objects (remote consoles
+        read the log: for them :meth:`notify` is enough)."""
+        return bool(self._queues)
+
     def publish(self, event: Event) -> None:
         """Hand a freshly applied event to every subscriber (never blocks)."""
-        self.published += 1
         for queue in self._queues:
             with contextlib.suppress(asyncio.QueueFull):
                 # A subscriber that stopped reading loses events, never blocks the listener;
                 # the store holds everything, so a view re-read repairs it.
                 queue.put_nowait(event)
+        self.notify()
+
+    def notify(self) -> None:
+        """An event was logged: wake the remote consoles' streams, which read the log."""
+        self.published += 1
         for wake in self._wakes:
             wake.set()
 

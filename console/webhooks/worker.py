@@ -1,0 +1,397 @@
+"""The ingest worker: verified deliveries parsed, normalised and committed in a process of its own.
+
+Why a process: the listener's event loop (HTTP, signatures, answers) and the cache's writer
+(SQLite and the Python around each statement) took turns on one interpreter lock, so a
+``listen`` process used one core however many the machine had (bench/README.md, "webhooks").
+With the worker, the loop only reads the body, checks the signature and passes the bytes on;
+parsing, normalising and the write transaction run beside it, on another core.
+
+The guarantees do not change: a delivery is answered only once the worker has committed its
+event (or refused it with a 400), so a 200 still means "recorded and applied". If the worker
+dies, the deliveries in flight are answered 503 (the gateway retries; an event that was
+committed after all is then a duplicate, with no second effect) and the next delivery starts a
+new worker. The worker exits when the listener closes its end of the socket, after committing
+and answering what it was given; so it also ends when the listener is killed.
+
+Wire format, both ways over one socketpair: a 4-byte little-endian length, then a
+:mod:`marshal` payload (plain tuples of bytes, str, int; both ends are the same interpreter).
+Listener → worker: ``(id, body, headers, want_event)``. Worker → listener: ``(id, outcome tuple)``
+(the event's JSON in it only if wanted), or
+``(0, pid)`` once its cache is open.
+
+Run by the listener as ``python -m console.webhooks.worker CACHE FD``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import marshal
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.webhooks.intake import STORE_FAILED, Outcome, applied, not_stored, parse_delivery
+
+if TYPE_CHECKING:
+    from console.events import Event
+    from console.store import AppliedEvent
+    from console.store.ingest import EventWriter
+
+log = logging.getLogger("console.webhooks")
+
+#: Seconds a new worker may take to open the cache (migrations included) and say so.
+START_TIMEOUT = 60.0
+#: Seconds the worker may take, once told to stop, to finish what it was given.
+STOP_TIMEOUT = 30.0
+
+_LENGTH = struct.Struct("<I")
+_READY = 0
+_ROOT = str(Path(__file__).resolve().parents[2])
+#: Events per commit in the worker: small enough that the listener answers the first ones
+#: while the next commit runs, large enough that a commit's fixed cost is shared.
+COMMIT_EVERY = 16
+#: Bytes the worker reads at once: a few hundred deliveries.
+_READ_SIZE = 1 << 20
+
+
+def frame(value: Any) -> bytes:
+    """One frame: the length, then the marshalled value."""
+    payload = marshal.dumps(value)
+    return _LENGTH.pack(len(payload)) + payload
+
+
+def split_frames(buffer: bytearray) -> tuple[list[Any], int]:
+    """The whole frames at the start of ``buffer``, and how many bytes they took."""
+    frames: list[Any] = []
+    offset = 0
+    end = len(buffer)
+    with memoryview(buffer) as view:
+        while end - offset >= 4:
+            (size,) = _LENGTH.unpack_from(view, offset)
+            if end - offset - 4 < size:
+                break
+            frames.append(marshal.loads(view[offset + 4 : offset + 4 + size]))
+            offset += 4 + size
+    return frames, offset
+
+
+class WorkerError(RuntimeError):
+    """The worker could not start, or went away with deliveries in flight."""
+
+
+class _Channel(asyncio.Protocol):
+    """Length-prefixed marshal frames over a stream; writes coalesced per loop turn."""
+
+    def __init__(self, on_frame: Callable[[Any], None], on_lost: Callable[[], None]) -> None:
+        self._on_frame = on_frame
+        self._on_lost = on_lost
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        frames, used = split_frames(self._buffer)
+        del self._buffer[:used]
+        for value in frames:
+            self._on_frame(value)
+
+    def send(self, value: Any) -> None:
+        """Queue one frame; the frames of one loop turn go out in one write."""
+        if self.transport is None or self.transport.is_closing():
+            return  # the other end is gone: its callers were answered 503 already
+        if not self._out:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._out.append(frame(value))
+
+    def flush(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def close_writing(self) -> None:
+        """Send what is queued, then the end of the stream (the worker still answers it)."""
+        self.flush()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write_eof()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._on_lost()
+
+
+def _spawn(cache: Path, fd: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    # The worker imports this package the way this process did, installed or not.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "console.webhooks.worker", str(cache), str(fd)],
+        pass_fds=(fd,),
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+class IngestWorker:
+    """The listener's side: starts the worker process and turns deliveries into outcomes.
+
+    ``worker = await IngestWorker.open(cache)``; ``create_listener_app(intake=worker.intake)``;
+    ``await worker.close()``.
+    """
+
+    def __init__(self, cache: Path | str) -> None:
+        self.cache = Path(cache)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: _Channel | None = None
+        self._ready: asyncio.Future[int] | None = None
+        self._lost: asyncio.Future[None] | None = None
+        self._pending: dict[int, asyncio.Future[Outcome]] = {}
+        self._next_id = _READY
+        self._starting: asyncio.Task[None] | None = None
+        self._closed = False
+        #: Workers started so far (1 unless one died and was replaced).
+        self.starts = 0
+
+    @classmethod
+    async def open(cls, cache: Path | str) -> IngestWorker:
+        worker = cls(cache)
+        await worker.start()
+        return worker
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The current worker's exit code, None while it runs (or before it started)."""
+        return None if self._process is None else self._process.poll()
+
+    async def wait(self) -> int | None:
+        """Wait for the current worker process to exit; its exit code."""
+        process = self._process
+        return None if process is None else await asyncio.to_thread(process.wait)
+
+    async def start(self) -> None:
+        """Start a worker and wait until its cache is open (raises :class:`WorkerError`)."""
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        try:
+            self._process = await asyncio.to_thread(_spawn, self.cache, theirs.fileno())
+        finally:
+            theirs.close()
+        self.starts += 1
+        self._ready = loop.create_future()
+        self._lost = loop.create_future()
+        _, self._channel = await loop.create_unix_connection(
+            lambda: _Channel(self._on_frame, self._on_lost), sock=ours
+        )
+        try:
+            async with asyncio.timeout(START_TIMEOUT):
+                await self._ready
+        except (TimeoutError, WorkerError) as exc:
+            await self._stop_process(kill=True)
+            code = None if self._process is None else self._process.returncode
+            raise WorkerError(
+                f"the ingest worker did not start (exit code {code}); its error is above"
+            ) from exc
+
+    def _on_frame(self, frame: tuple[int, Any]) -> None:
+        request, values = frame
+        if request == _READY:
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_result(values)
+            return
+        future = self._pending.pop(request, None)
+        if future is not None and not future.done():  # else its caller gave up
+            future.set_result(Outcome.from_tuple(values))
+
+    def _on_lost(self) -> None:
+        self._channel = None
+        gone = WorkerError("the ingest worker went away")
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(gone)
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(gone)
+        if self._lost is not None and not self._lost.done():
+            self._lost.set_result(None)
+        if not self._closed and self._ready is not None and self._ready.done():
+            log.warning(
+                "ingest worker (pid %s) went away; the next delivery starts another", self.pid
+            )
+
+    async def intake(
+        self, body: bytes, headers: Mapping[str, str], want_event: bool = False
+    ) -> Outcome:
+        """The :data:`~console.webhooks.intake.Intake` of the listener."""
+        if self._channel is None:
+            if self._closed:
+                return Outcome(503, reason=STORE_FAILED)
+            try:
+                await self._restart()
+            except WorkerError:
+                log.exception("ingest worker: cannot restart")
+                return Outcome(503, reason=STORE_FAILED)
+        channel = self._channel
+        if channel is None:
+            return Outcome(503, reason=STORE_FAILED)
+        self._next_id += 1
+        request = self._next_id
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending[request] = future
+        channel.send((request, body, dict(headers), want_event))
+        try:
+            return await future
+        except WorkerError:
+            return Outcome(503, reason=STORE_FAILED)
+
+    async def _restart(self) -> None:
+        # One restart for every delivery that finds the worker gone.
+        if self._starting is None:
+            self._starting = asyncio.create_task(self._replace())
+        starting = self._starting
+        try:
+            await asyncio.shield(starting)
+        finally:
+            if self._starting is starting and starting.done():
+                self._starting = None
+
+    async def _replace(self) -> None:
+        await self._stop_process(kill=False)
+        await self.start()
+
+    async def close(self) -> None:
+        """Let the worker finish what it was given, then wait for it to exit."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._channel is not None:
+            self._channel.close_writing()
+        await self._stop_process(kill=False)
+
+    async def _stop_process(self, *, kill: bool) -> None:
+        process = self._process
+        if process is None:
+            return
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        try:
+            await asyncio.to_thread(process.wait, STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            log.warning("ingest worker (pid %s) did not stop in time: killed", process.pid)
+            process.kill()
+            await asyncio.to_thread(process.wait)
+        if self._lost is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await self._lost
+        if self._channel is not None and self._channel.transport is not None:
+            self._channel.transport.close()
+
+
+# --- the worker process ----------------------------------------------------------------------
+#
+# Synchronous on purpose: one thread owns the connection, so no lock is handed back and forth
+# between a loop and a writer thread. Frames that arrive while a batch commits wait in the
+# socket and make the next batch (group commit without a queue).
+
+
+def _answers(
+    writer: EventWriter, frames: list[tuple[int, bytes, dict[str, str], bool]]
+) -> Iterator[bytes]:
+    """Parse and normalise one read's worth of deliveries, commit them a few at a time, and
+    yield the framed answers of each commit as soon as it is done (the listener starts
+    answering those while the next commit runs)."""
+    refused: list[tuple[int, Any]] = []
+    requests: list[tuple[int, bool]] = []
+    events: list[Event] = []
+    for request, body, headers, want_event in frames:
+        parsed = parse_delivery(body, headers)
+        if isinstance(parsed, Outcome):
+            refused.append((request, parsed.as_tuple()))
+        else:
+            requests.append((request, want_event))
+            events.append(parsed)
+    if refused:
+        yield b"".join(frame(answer) for answer in refused)
+    for start in range(0, len(events), COMMIT_EVERY):
+        batch = events[start : start + COMMIT_EVERY]
+        results: list[AppliedEvent | BaseException | None]
+        try:
+            results = list(writer.apply(batch))
+        except Exception as exc:  # the transaction failed: none of the batch is stored
+            results = [exc] * len(batch)
+        answers = []
+        for (request, want_event), event, result in zip(
+            requests[start : start + COMMIT_EVERY], batch, results, strict=True
+        ):
+            if isinstance(result, BaseException):
+                outcome = not_stored(event, result)
+            else:
+                outcome = applied(event, None if result is None else result.seq)
+            answers.append(frame((request, outcome.as_tuple(with_event=want_event))))
+        yield b"".join(answers)
+
+
+def serve(cache: Path, sock: socket.socket) -> None:
+    """Answer the listener's frames on ``sock`` until it closes its end."""
+    from console.store.ingest import EventWriter
+
+    writer = EventWriter(cache)
+    try:
+        sock.sendall(frame((_READY, os.getpid())))
+        buffer = bytearray()
+        while True:
+            ready, _, _ = select.select([sock], [], [], writer.index_wait())
+            if not ready:  # nothing to apply: index what waits
+                writer.index_chunk()
+                continue
+            data = sock.recv(_READ_SIZE)
+            if not data:
+                return  # the listener closed its end (or died): everything read is answered
+            buffer += data
+            frames, used = split_frames(buffer)
+            del buffer[:used]
+            if frames:
+                try:
+                    for answers in _answers(writer, frames):
+                        sock.sendall(answers)
+                except BrokenPipeError:
+                    return  # the listener died: what was committed is kept, and a retry of
+                    # it is a duplicate
+                if writer.catching_up:
+                    writer.index_chunk()
+    finally:
+        writer.close()
+
+
+def main(argv: list[str]) -> int:
+    # Ctrl-C in a terminal reaches the whole process group: the listener decides when the
+    # worker stops (by closing the socket), so an interrupt never cuts a commit short here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if len(argv) != 3:
+        print("usage: python -m console.webhooks.worker CACHE FD", file=sys.stderr)
+        return 2
+    with socket.socket(fileno=int(argv[2])) as sock:
+        sock.setblocking(True)
+        serve(Path(argv[1]), sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
