@@ -26,6 +26,8 @@ import contextlib
 import json
 import multiprocessing
 import os
+import select
+import socket
 import statistics
 import sys
 import tempfile
@@ -42,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from console.events import Event
@@ -52,6 +54,7 @@ from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
 from console.webhooks.memory import MemoryEventLog
 from console.webhooks.signature import sign
+from console.webhooks.worker import IngestWorker
 
 SECRET = "whsec_bench_0123456789"
 PATH = "/webhooks/fansly"
@@ -59,6 +62,7 @@ PATH = "/webhooks/fansly"
 #: once clipped the bare endpoint at exactly 8,000/s with two loaders).
 PREPARED_PER_SECOND = 12_000
 MEMORY_PATH = "/webhooks/memory"
+IN_PROCESS_PATH = "/webhooks/in-process"
 BARE_ASGI_PATH = "/bare-asgi"
 
 
@@ -75,6 +79,24 @@ class BareASGI:
         headers = [(b"content-type", b"application/json"), (b"content-length", b"11")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b'{"ok":true}'})
+
+
+class Endpoints:
+    """The bench's top-level app: each plain-ASGI endpoint by its exact path, the rest
+    (``/bare``, the lifespan) through Starlette.
+
+    Every endpoint under test is reached the same way, one dict lookup, as ``listen`` reaches
+    the listener (its app is the server's top-level app, which takes the POST before any
+    Starlette routing or middleware).
+    """
+
+    def __init__(self, endpoints: dict[str, Any], rest: Starlette) -> None:
+        self.endpoints = endpoints
+        self.rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.endpoints.get(scope["path"]) if scope["type"] == "http" else None
+        await (app or self.rest)(scope, receive, send)
 
 
 def delivery(n: int, tag: str) -> tuple[bytes, dict[str, str]]:
@@ -123,9 +145,15 @@ def _request(host: str, path: str, body: bytes, headers: dict[str, str]) -> byte
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def _load(url: str, seconds: float, concurrency: int, tag: str) -> tuple[int, float]:
-    # A minimal keep-alive HTTP/1.1 client: httpx's pool costs more CPU per request than the
-    # bare endpoint, so with it the loader, not the server, would be measured.
+def _load(url: str, seconds: float, concurrency: int, tag: str) -> tuple[int, float]:
+    """Keep ``concurrency`` keep-alive connections busy until ``seconds`` pass; how many
+    requests were answered, and this process's CPU time meanwhile.
+
+    A minimal HTTP/1.1 client on epoll, no asyncio: the loaders share the server's two cores,
+    so every microsecond they spend per request is taken from the server under test (an
+    asyncio client cost ~55-90 µs per request, this one ~half; httpx's pool cost more than the
+    bare endpoint itself).
+    """
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     # Bodies are signed before the clock starts: signing is the gateway's cost, not ours.
@@ -133,33 +161,53 @@ async def _load(url: str, seconds: float, concurrency: int, tag: str) -> tuple[i
         _request(f"{host}:{port}", parts.path, *delivery(n, tag))
         for n in range(int(PREPARED_PER_SECOND * seconds))
     ]
+    poller = select.epoll()
+    connections: dict[int, tuple[socket.socket, bytearray]] = {}
+    for _ in range(concurrency):
+        sock = socket.create_connection((host, port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        connections[sock.fileno()] = (sock, bytearray())
+        poller.register(sock.fileno(), select.EPOLLIN)
     done = 0
     cpu = time.process_time()
     deadline = time.perf_counter() + seconds
-
-    async def worker(start: int) -> None:
-        nonlocal done
-        reader, writer = await asyncio.open_connection(host, port)
-        n = start
-        try:
-            while time.perf_counter() < deadline and n < len(prepared):
-                status = await _post(reader, writer, prepared[n])
-                if status != 200:
-                    raise RuntimeError(f"status {status}")
-                done += 1
-                n += concurrency
-        finally:
-            writer.close()
-
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    if time.perf_counter() < deadline:
+    sent = 0
+    for sock, _ in connections.values():
+        sock.send(prepared[sent])
+        sent += 1
+    while connections:
+        for fd, _ in poller.poll(1.0):
+            sock, buffer = connections[fd]
+            buffer += sock.recv(65536)
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                continue
+            head = bytes(buffer[:end]).lower()
+            at = head.find(b"content-length:")
+            length = int(head[at + 15 : head.find(b"\r\n", at) % (len(head) + 1)]) if at >= 0 else 0
+            if len(buffer) < end + 4 + length:
+                continue  # the body is still on its way
+            if head[9:12] != b"200":
+                raise RuntimeError(f"status {head[9:12].decode()}")
+            del buffer[: end + 4 + length]
+            done += 1
+            if sent < len(prepared) and time.perf_counter() < deadline:
+                sock.send(prepared[sent])
+                sent += 1
+            else:
+                poller.unregister(fd)
+                sock.close()
+                del connections[fd]
+    poller.close()
+    if sent >= len(prepared):
         # The rate would be the loader's cap, not the server's.
         print("warning: a loader ran out of prepared requests", file=sys.stderr)
     return done, time.process_time() - cpu
 
 
 def _loader(url: str, seconds: float, concurrency: int, tag: str, out: Any) -> None:
-    out.put(asyncio.run(_load(url, seconds, concurrency, tag)))
+    out.put(_load(url, seconds, concurrency, tag))
 
 
 @dataclass
@@ -169,24 +217,41 @@ class Run:
     rps: float
     loop_us: float  # the server's event-loop thread (HTTP stack + listener)
     other_us: float  # the server's other threads (the store's writer)
+    worker_us: float  # the ingest worker's process (parse, normalise, commit)
     loader_us: float  # the loader processes
 
 
-def _thread_cpu() -> dict[int, float]:
-    """CPU seconds of each thread of this process (Linux /proc; empty elsewhere)."""
-    out: dict[int, float] = {}
+def _stat_cpu(path: str) -> float:
+    """CPU seconds (user + system) from a /proc ``stat`` file."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stat = Path(path).read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def _thread_cpu(worker: int | None = None) -> dict[int, float]:
+    """CPU seconds of each thread of this process, and of the ingest worker's process under
+    the key ``-pid`` (Linux /proc; empty elsewhere)."""
+    out: dict[int, float] = {}
     with contextlib.suppress(OSError):
         for tid in os.listdir("/proc/self/task"):
             with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = Path(f"/proc/self/task/{tid}/stat").read_text()
-                fields = stat[stat.rindex(")") + 2 :].split()
-                out[int(tid)] = (int(fields[11]) + int(fields[12])) / tick
+                out[int(tid)] = _stat_cpu(f"/proc/self/task/{tid}/stat")
+    if worker is not None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            out[-worker] = _stat_cpu(f"/proc/{worker}/stat")
     return out
 
 
 def load(
-    url: str, *, seconds: float, loaders: int, concurrency: int, tag: str, loop_thread: int
+    url: str,
+    *,
+    seconds: float,
+    loaders: int,
+    concurrency: int,
+    tag: str,
+    loop_thread: int,
+    worker: int | None,
 ) -> Run:
     """Requests per second the server answered (all loaders together), and who spent CPU."""
     context = multiprocessing.get_context("spawn")
@@ -200,20 +265,22 @@ def load(
     # Each loader starts its own clock once its bodies are signed; their runs overlap but are
     # not perfectly aligned, so the sum slightly understates a fully parallel load. Thread CPU
     # is read around the whole wait, loaders' signing included: the server is idle then.
-    before = _thread_cpu()
+    before = _thread_cpu(worker)
     results = [out.get(timeout=seconds + 120) for _ in processes]
-    after = _thread_cpu()
+    after = _thread_cpu(worker)
     for process in processes:
         process.join()
     done = sum(count for count, _ in results) or 1
     spent = {tid: cpu - before.get(tid, 0.0) for tid, cpu in after.items()}
     loop_cpu = spent.pop(loop_thread, 0.0)
+    worker_cpu = spent.pop(-worker, 0.0) if worker is not None else 0.0
     # The main thread only waits for the loaders here; the rest are the server's.
     spent.pop(threading.get_native_id(), None)
     return Run(
         rps=done / seconds,
         loop_us=loop_cpu / done * 1e6,
         other_us=sum(spent.values()) / done * 1e6,
+        worker_us=worker_cpu / done * 1e6,
         loader_us=sum(cpu for _, cpu in results) / done * 1e6,
     )
 
@@ -227,19 +294,30 @@ class Bench:
     def __init__(self, cache: Path) -> None:
         self.cache = cache
         self.store: Store | None = None
+        self.worker = IngestWorker(cache)
         self.hub = EventHub(token="bench-token")
         self.received: dict[str, float] = {}
         self.all_received = threading.Condition()
         #: The server's event-loop thread, for CPU accounting (set once it serves).
         self.loop_thread = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def sink(self, event: Event) -> int | None:
         assert self.store is not None
         applied = await self.store.apply_event(event)
         return None if applied is None else applied.seq
 
-    async def subscriber(self) -> None:
+    def attach_subscriber(self) -> None:
+        """Subscribe in-process (the latency phase). The throughput runs have no subscriber,
+        as a ``listen`` process with no console connected."""
+        assert self.loop is not None
+        subscribed = threading.Event()
+        asyncio.run_coroutine_threadsafe(self.subscriber(subscribed), self.loop)
+        subscribed.wait(10)
+
+    async def subscriber(self, subscribed: threading.Event) -> None:
         async with self.hub.subscribe() as queue:
+            subscribed.set()
             while True:
                 event = await queue.get()
                 self.received[event.idempotency_key] = time.perf_counter()
@@ -247,8 +325,13 @@ class Bench:
                     with self.all_received:
                         self.all_received.notify_all()
 
-    def app(self) -> Starlette:
-        listener = create_listener_app(self.sink, secrets=[SECRET], hub=self.hub)
+    def app(self) -> Endpoints:
+        # As `fansly-console listen` serves it: the ingest worker parses and commits.
+        listener = create_listener_app(intake=self.worker.intake, secrets=[SECRET], hub=self.hub)
+        # As the TUI embeds it: parsed and committed in this process.
+        in_process = create_listener_app(
+            self.sink, secrets=[SECRET], path=IN_PROCESS_PATH, hub=self.hub
+        )
         # The same listener with an in-memory log: its own cost without SQLite.
         memory = create_listener_app(
             MemoryEventLog().apply_event, secrets=[SECRET], path=MEMORY_PATH, hub=EventHub()
@@ -261,23 +344,23 @@ class Bench:
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.loop_thread = threading.get_native_id()
             self.store = await Store.open(self.cache)
-            task = asyncio.create_task(self.subscriber())
+            self.hub.log = self.store
+            await self.worker.start()
+            self.loop = asyncio.get_running_loop()
             try:
                 yield
             finally:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await self.worker.close()
                 await self.store.close()
 
-        return Starlette(
-            routes=[
-                Route("/bare", bare, methods=["POST"]),
-                Route(BARE_ASGI_PATH, BareASGI(), methods=["POST"]),
-                Route(MEMORY_PATH, memory, methods=["POST"]),
-                Mount("/", app=listener),
-            ],
-            lifespan=lifespan,
+        return Endpoints(
+            {
+                BARE_ASGI_PATH: BareASGI(),
+                PATH: listener,
+                IN_PROCESS_PATH: in_process,
+                MEMORY_PATH: memory,
+            },
+            Starlette(routes=[Route("/bare", bare, methods=["POST"])], lifespan=lifespan),
         )
 
 
@@ -368,11 +451,14 @@ def main() -> int:
                 "loaders": args.loaders,
                 "concurrency": args.concurrency,
                 "loop_thread": bench.loop_thread,
+                "worker": bench.worker.pid,
             }
             bare = load(f"{base}/bare", tag="b", **opts)
             bare_asgi = load(f"{base}{BARE_ASGI_PATH}", tag="a", **opts)
             memory = load(f"{base}{MEMORY_PATH}", tag="m", **opts)
             listener = load(f"{base}{PATH}", tag="l", **opts)
+            in_process = load(f"{base}{IN_PROCESS_PATH}", tag="p", **opts)
+            bench.attach_subscriber()
             latencies = paced(f"{base}{PATH}", bench, args.rate, args.latency_events)
         finally:
             server.stop_thread()
@@ -398,6 +484,7 @@ def main() -> int:
             name: {
                 "loop": round(run.loop_us, 1),
                 "other_threads": round(run.other_us, 1),
+                "ingest_worker": round(run.worker_us, 1),
                 "loaders": round(run.loader_us, 1),
             }
             for name, run in (
@@ -420,16 +507,21 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
-    print("CPU per request (us): server event loop / server's other threads / loaders")
+    print(
+        "CPU per request (us): server event loop / server's other threads (store writer) / "
+        "ingest worker process / loaders"
+    )
     rows = (
         ("bare endpoint", bare, "Starlette endpoint, no work"),
         ("bare ASGI", bare_asgi, "plain ASGI, reads the body, no work"),
         ("listener, no cache", memory, "in-memory log instead of SQLite"),
-        ("listener -> cache", listener, "the real thing"),
+        ("listener -> cache", listener, "the real thing, as `listen` runs it"),
+        ("in-process -> cache", in_process, "as the TUI embeds it"),
     )
     for label, run, note in rows:
         print(
             f"{label:19s}{run.rps:8.1f} req/s   cpu {run.loop_us:5.0f} / {run.other_us:5.0f} / "
+            f"{run.worker_us:5.0f} / "
             f"{run.loader_us:5.0f}   ({note})"
         )
     print(
