@@ -298,10 +298,11 @@ def load(
 class Bench:
     """The server under test: listener + bare endpoint + an in-process hub subscriber."""
 
-    def __init__(self, cache: Path) -> None:
-        self.cache = cache
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.cache = folder / "round0.sqlite3"
         self.store: Store | None = None
-        self.worker = IngestWorker(cache)
+        self.worker = IngestWorker(self.cache)
         self.hub = EventHub(token="bench-token")
         self.received: dict[str, float] = {}
         self.all_received = threading.Condition()
@@ -313,6 +314,32 @@ class Bench:
         assert self.store is not None
         applied = await self.store.apply_event(event)
         return None if applied is None else applied.seq
+
+    async def intake(self, body: bytes, headers: Any, want_event: bool) -> Any:
+        return await self.worker.intake(body, headers, want_event)
+
+    async def _open(self, cache: Path) -> None:
+        self.cache = cache
+        self.store = await Store.open(cache)
+        self.hub.log = self.store
+        self.worker = IngestWorker(cache)
+        await self.worker.start()
+
+    async def _close(self) -> None:
+        await self.worker.close()
+        if self.store is not None:
+            await self.store.close()
+
+    def fresh_cache(self, number: int) -> None:
+        """Round ``number`` writes to a new, empty cache, so every round measures the same
+        thing (a cache's write cost grows with its size: see bench/README.md)."""
+        assert self.loop is not None
+
+        async def swap() -> None:
+            await self._close()
+            await self._open(self.folder / f"round{number}.sqlite3")
+
+        asyncio.run_coroutine_threadsafe(swap(), self.loop).result(120)
 
     def attach_subscriber(self) -> None:
         """Subscribe in-process (the latency phase). The throughput runs have no subscriber,
@@ -334,7 +361,7 @@ class Bench:
 
     def app(self) -> Endpoints:
         # As `fansly-console listen` serves it: the ingest worker parses and commits.
-        listener = create_listener_app(intake=self.worker.intake, secrets=[SECRET], hub=self.hub)
+        listener = create_listener_app(intake=self.intake, secrets=[SECRET], hub=self.hub)
         # As the TUI embeds it: parsed and committed in this process.
         in_process = create_listener_app(
             self.sink, secrets=[SECRET], path=IN_PROCESS_PATH, hub=self.hub
@@ -350,15 +377,12 @@ class Bench:
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.loop_thread = threading.get_native_id()
-            self.store = await Store.open(self.cache)
-            self.hub.log = self.store
-            await self.worker.start()
             self.loop = asyncio.get_running_loop()
+            await self._open(self.cache)
             try:
                 yield
             finally:
-                await self.worker.close()
-                await self.store.close()
+                await self._close()
 
         return Endpoints(
             {
@@ -465,7 +489,7 @@ def main() -> int:
     # figure is the median of the rounds.
     rounds: list[dict[str, Run]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(Path(tmp) / "bench.sqlite3")
+        bench = Bench(Path(tmp))
         server = EmbeddedServer(bench.app()).start_thread()
         try:
             opts: dict[str, Any] = {
@@ -473,9 +497,11 @@ def main() -> int:
                 "loaders": args.loaders,
                 "concurrency": args.concurrency,
                 "loop_thread": bench.loop_thread,
-                "worker": bench.worker.pid,
             }
             for number in range(args.rounds):
+                if number:
+                    bench.fresh_cache(number)
+                opts["worker"] = bench.worker.pid
                 rounds.append(
                     {
                         name: load(f"{server.url}{path}", tag=f"{name}{number}x", **opts)
