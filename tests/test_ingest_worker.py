@@ -98,6 +98,38 @@ async def test_close_answers_and_keeps_every_delivery_in_flight(tmp_path: Path) 
     assert late.status == 503 and worker.starts == 1
 
 
+async def test_a_body_near_the_cap_crosses_in_pieces(tmp_path: Path) -> None:
+    """A frame larger than one read of the worker's socket is reassembled, not cut."""
+    text = "long message " * 70_000  # ~900 KB of text in one delivery
+    body = contract("message.received", message_object(message_id="7100000000099999", content=text))
+    worker = await IngestWorker.open(tmp_path / "cache.sqlite3")
+    try:
+        outcome = await worker.intake(body, {}, True)
+    finally:
+        await worker.close()
+    assert outcome.status == 200
+    assert outcome.event.message is not None and outcome.event.message.content == text
+
+
+async def test_a_worker_that_cannot_start_is_not_respawned_per_delivery(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    worker = await IngestWorker.open(cache)
+    try:
+        first = worker.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert await worker.wait() == -signal.SIGKILL
+        cache.rename(tmp_path / "moved.sqlite3")
+        cache.mkdir()  # the next worker cannot open it
+        outcomes = [await worker.intake(*delivery(n)) for n in range(5)]
+        assert [outcome.status for outcome in outcomes] == [503] * 5
+        assert worker.starts == 2  # one failed attempt for the burst, not one per delivery
+    finally:
+        await worker.close()
+
+
 async def test_the_worker_ends_when_its_listener_dies(tmp_path: Path) -> None:
     """The listener's end of the socket closed without a goodbye, as when it is SIGKILLed."""
     worker = await IngestWorker.open(tmp_path / "cache.sqlite3")

@@ -52,6 +52,9 @@ log = logging.getLogger("console.webhooks")
 START_TIMEOUT = 60.0
 #: Seconds the worker may take, once told to stop, to finish what it was given.
 STOP_TIMEOUT = 30.0
+#: After a failed start, deliveries are answered 503 for this long before the next attempt (a
+#: worker that cannot open the cache must not be respawned for every delivery of a burst).
+RESTART_PAUSE = 1.0
 
 _LENGTH = struct.Struct("<I")
 _READY = 0
@@ -160,6 +163,7 @@ class IngestWorker:
         self._pending: dict[int, asyncio.Future[Outcome]] = {}
         self._next_id = _READY
         self._starting: asyncio.Task[None] | None = None
+        self._failed_at = float("-inf")
         self._closed = False
         #: Workers started so far (1 unless one died and was replaced).
         self.starts = 0
@@ -239,12 +243,15 @@ class IngestWorker:
     ) -> Outcome:
         """The :data:`~console.webhooks.intake.Intake` of the listener."""
         if self._channel is None:
-            if self._closed:
+            loop = asyncio.get_running_loop()
+            if self._closed or loop.time() - self._failed_at < RESTART_PAUSE:
                 return Outcome(503, reason=STORE_FAILED)
             try:
                 await self._restart()
-            except WorkerError:
-                log.exception("ingest worker: cannot restart")
+            except WorkerError as exc:
+                if loop.time() - self._failed_at >= RESTART_PAUSE:
+                    log.error("ingest worker: cannot restart: %s", exc)
+                self._failed_at = loop.time()
                 return Outcome(503, reason=STORE_FAILED)
         channel = self._channel
         if channel is None:
@@ -384,6 +391,8 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the listener decides when the
     # worker stops (by closing the socket), so an interrupt never cuts a commit short here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Its errors (an event that could not be stored) go to the listener's stderr.
+    logging.basicConfig(format="%(asctime)s ingest worker: %(message)s", datefmt="%H:%M:%S")
     if len(argv) != 3:
         print("usage: python -m console.webhooks.worker CACHE FD", file=sys.stderr)
         return 2
