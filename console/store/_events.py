@@ -92,14 +92,6 @@ class EventLog(CacheWrites):
         never overwrite newer state: the last message is derived from the cached messages and
         subscriptions compare their times. Returns only once the event is committed.
         """
-        return await self.submit_event(event)
-
-    def submit_event(self, event: Event) -> asyncio.Future[AppliedEvent | None]:
-        """:meth:`apply_event` without a coroutine: the future resolves once committed.
-
-        For callers that hand many events over at once (the ingest worker): one future each,
-        no task per event; they join the same group commit.
-        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[AppliedEvent | None] = loop.create_future()
         with self._pending_lock:
@@ -109,7 +101,7 @@ class EventLog(CacheWrites):
         if start:
             # One loop turn first: deliveries parsed in the same turn join this commit.
             loop.call_soon(self._commit_pending)
-        return future
+        return await future
 
     def _commit_pending(self) -> None:
         """Group commit: everything that arrived while the last batch ran goes in one

@@ -58,7 +58,8 @@ RESTART_PAUSE = 1.0
 
 _LENGTH = struct.Struct("<I")
 _READY = 0
-_ROOT = str(Path(__file__).resolve().parents[2])
+#: The folder this package was imported from.
+_ROOT = os.path.realpath(Path(__file__).resolve().parents[2])
 #: Events per commit in the worker: small enough that the listener answers the first ones
 #: while the next commit runs, large enough that a commit's fixed cost is shared.
 COMMIT_EVERY = 16
@@ -137,14 +138,25 @@ class _Channel(asyncio.Protocol):
 
 def _spawn(cache: Path, fd: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
-    # The worker imports this package the way this process did, installed or not.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+    if not _installed():
+        # A source checkout run from its folder (tests, benches): the worker imports this
+        # package from the same place.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, "-m", "console.webhooks.worker", str(cache), str(fd)],
         pass_fds=(fd,),
         stdin=subprocess.DEVNULL,
         env=env,
     )
+
+
+def _installed() -> bool:
+    """Whether this package lies in a site-packages folder (then the worker finds it there;
+    putting that folder on PYTHONPATH would move it ahead of the standard library)."""
+    import site
+
+    folders = [*site.getsitepackages(), site.getusersitepackages()]
+    return any(os.path.realpath(folder) == _ROOT for folder in folders)
 
 
 class IngestWorker:
@@ -249,8 +261,7 @@ class IngestWorker:
             try:
                 await self._restart()
             except WorkerError as exc:
-                if loop.time() - self._failed_at >= RESTART_PAUSE:
-                    log.error("ingest worker: cannot restart: %s", exc)
+                log.error("ingest worker: cannot restart: %s", exc)
                 self._failed_at = loop.time()
                 return Outcome(503, reason=STORE_FAILED)
         channel = self._channel
