@@ -1,4 +1,8 @@
-"""The event hub: in-process subscribers and remote consoles over the ``/events`` websocket."""
+"""The event hub: in-process subscribers and remote consoles over the ``/events`` websocket.
+
+The tests on the ``hub`` fixture run twice: events committed on the listener's loop (as the TUI
+embeds it) and by the ingest worker process (as ``listen`` runs it).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from console.webhooks.normalise import event_from_delivery
 from console.webhooks.remote import HubAuthError, RemoteEvents
 from console.webhooks.signature import sign
 from console.webhooks.sinks import as_sink
+from console.webhooks.worker import IngestWorker
 
 TOKEN = "hub-token-0123456789"
 PATH = "/webhooks/fansly"
@@ -50,11 +55,15 @@ class Hub:
         return seq
 
 
-@pytest.fixture
-async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+@pytest.fixture(params=["in-process", "worker"])
+async def hub(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Hub]:
     store = await Store.open(tmp_path / "cache.sqlite3")
     event_hub = EventHub(store, token=TOKEN)
-    app = create_listener_app(as_sink(store.apply_event), secrets=[SECRET], hub=event_hub)
+    worker = await IngestWorker.open(store.path) if request.param == "worker" else None
+    if worker is not None:
+        app = create_listener_app(intake=worker.intake, secrets=[SECRET], hub=event_hub)
+    else:
+        app = create_listener_app(as_sink(store.apply_event), secrets=[SECRET], hub=event_hub)
     try:
         async with (
             EmbeddedServer(app) as server,
@@ -62,6 +71,8 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
         ):
             yield Hub(store, event_hub, server, client)
     finally:
+        if worker is not None:
+            await worker.close()
         await store.close()
 
 
