@@ -332,32 +332,27 @@ class IngestWorker:
 def _answers(
     writer: EventWriter, frames: list[tuple[int, bytes, dict[str, str], bool]]
 ) -> Iterator[bytes]:
-    """Parse and normalise one read's worth of deliveries, commit them a few at a time, and
-    yield the framed answers of each commit as soon as it is done (the listener starts
-    answering those while the next commit runs)."""
-    refused: list[tuple[int, Any]] = []
-    requests: list[tuple[int, bool]] = []
-    events: list[Event] = []
-    for request, body, headers, want_event in frames:
-        parsed = parse_delivery(body, headers)
-        if isinstance(parsed, Outcome):
-            refused.append((request, parsed.as_tuple()))
-        else:
-            requests.append((request, want_event))
-            events.append(parsed)
-    if refused:
-        yield b"".join(frame(answer) for answer in refused)
-    for start in range(0, len(events), COMMIT_EVERY):
-        batch = events[start : start + COMMIT_EVERY]
-        results: list[AppliedEvent | BaseException | None]
-        try:
-            results = list(writer.apply(batch))
-        except Exception as exc:  # the transaction failed: none of the batch is stored
-            results = [exc] * len(batch)
-        answers = []
-        for (request, want_event), event, result in zip(
-            requests[start : start + COMMIT_EVERY], batch, results, strict=True
-        ):
+    """One read's worth of deliveries, ``COMMIT_EVERY`` at a time: parse and normalise them,
+    commit them, and yield their framed answers (the listener starts answering those while
+    the next ones are parsed and committed)."""
+    for start in range(0, len(frames), COMMIT_EVERY):
+        answers: list[bytes] = []
+        requests: list[tuple[int, bool]] = []
+        events: list[Event] = []
+        for request, body, headers, want_event in frames[start : start + COMMIT_EVERY]:
+            parsed = parse_delivery(body, headers)
+            if isinstance(parsed, Outcome):
+                answers.append(frame((request, parsed.as_tuple())))
+            else:
+                requests.append((request, want_event))
+                events.append(parsed)
+        results: list[AppliedEvent | BaseException | None] = []
+        if events:
+            try:
+                results = list(writer.apply(events))
+            except Exception as exc:  # the transaction failed: none of the batch is stored
+                results = [exc] * len(events)
+        for (request, want_event), event, result in zip(requests, events, results, strict=True):
             if isinstance(result, BaseException):
                 outcome = not_stored(event, result)
             else:
