@@ -34,6 +34,7 @@ import json
 import multiprocessing
 import os
 import select
+import shutil
 import socket
 import statistics
 import sys
@@ -298,9 +299,10 @@ def load(
 class Bench:
     """The server under test: listener + bare endpoint + an in-process hub subscriber."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, template: Path | None = None) -> None:
         self.folder = folder
-        self.cache = folder / "round0.sqlite3"
+        self.template = template
+        self.cache = self._round_cache(0)
         self.store: Store | None = None
         self.worker = IngestWorker(self.cache)
         self.hub = EventHub(token="bench-token")
@@ -330,6 +332,13 @@ class Bench:
         if self.store is not None:
             await self.store.close()
 
+    def _round_cache(self, number: int) -> Path:
+        """Round ``number``'s cache: new and empty, or a copy of ``--start-from``."""
+        path = self.folder / f"round{number}.sqlite3"
+        if self.template is not None:
+            shutil.copyfile(self.template, path)
+        return path
+
     def fresh_cache(self, number: int) -> None:
         """Round ``number`` writes to a new, empty cache, so every round measures the same
         thing (a cache's write cost grows with its size: see bench/README.md)."""
@@ -337,7 +346,7 @@ class Bench:
 
         async def swap() -> None:
             await self._close()
-            await self._open(self.folder / f"round{number}.sqlite3")
+            await self._open(self._round_cache(number))
 
         asyncio.run_coroutine_threadsafe(swap(), self.loop).result(120)
 
@@ -480,6 +489,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight each")
     parser.add_argument("--rate", type=float, default=200.0, help="events/s for latency")
     parser.add_argument("--latency-events", type=int, default=2000)
+    parser.add_argument(
+        "--start-from",
+        type=Path,
+        help="a cache each round starts from (a copy), e.g. bench/store.py's 1,000,000 messages",
+    )
     parser.add_argument("--json", action="store_true", help="all figures as JSON, last line")
     args = parser.parse_args()
 
@@ -489,7 +503,7 @@ def main() -> int:
     # figure is the median of the rounds.
     rounds: list[dict[str, Run]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Bench(Path(tmp))
+        bench = Bench(Path(tmp), args.start_from)
         server = EmbeddedServer(bench.app()).start_thread()
         try:
             opts: dict[str, Any] = {
@@ -554,6 +568,7 @@ def main() -> int:
         "latency_p99_goal_ms": 20.0,
         "events_reaching_subscriber": stored,
         "rounds": args.rounds,
+        "start_from": str(args.start_from) if args.start_from else None,
         "loaders": args.loaders,
         "concurrency": args.concurrency,
         "seconds": args.seconds,
