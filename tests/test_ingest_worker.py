@@ -66,7 +66,9 @@ async def test_a_killed_worker_answers_503_and_the_retry_lands_once(tmp_path: Pa
             os.kill(first, signal.SIGSTOP)
             body, headers = delivery(2)
             in_flight = asyncio.create_task(client.post(PATH, content=body, headers=headers))
-            await asyncio.sleep(0.2)
+            async with asyncio.timeout(10):
+                while worker.in_flight == 0:  # noqa: ASYNC110 (a count, no event to wait on)
+                    await asyncio.sleep(0.01)
             assert not in_flight.done()
             os.kill(first, signal.SIGKILL)
             refused = await in_flight
@@ -87,6 +89,7 @@ async def test_close_answers_and_keeps_every_delivery_in_flight(tmp_path: Path) 
     bodies = [delivery(n) for n in range(300)]
     calls = [asyncio.create_task(worker.intake(body, headers)) for body, headers in bodies]
     await asyncio.sleep(0)  # every delivery is on its way to the worker
+    assert worker.in_flight == 300
     await worker.close()
     outcomes = await asyncio.gather(*calls)
     assert {outcome.status for outcome in outcomes} == {200}

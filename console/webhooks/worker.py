@@ -191,6 +191,11 @@ class IngestWorker:
         return None if self._process is None else self._process.pid
 
     @property
+    def in_flight(self) -> int:
+        """Deliveries handed to the worker and not answered yet."""
+        return len(self._pending)
+
+    @property
     def returncode(self) -> int | None:
         """The current worker's exit code, None while it runs (or before it started)."""
         return None if self._process is None else self._process.poll()
