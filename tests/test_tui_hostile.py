@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from rich.segment import Segment
+from test_tui import keep_notices
 from textual.content import Content
 from textual.widgets import Static, Tab
 
 from console.api.models import Account
 from console.sandbox.hostile import HOSTILE_STRINGS
-from console.tui.app import ConsoleApp, make_app
+from console.tui.app import make_app
 from console.tui.chat_list import ROW_LINES, ChatList
 from console.tui.memory import FIXED_NOW, hostile_source
 from console.tui.profile import FanProfile
@@ -19,19 +20,6 @@ from console.tui.text import clean
 from console.tui.thread import Thread
 
 VISIBLE = [clean(s, one_line=True) for s in HOSTILE_STRINGS]
-
-
-def keep_notices(app: ConsoleApp) -> ConsoleApp:
-    """Toasts expire by the wall clock (4-10 s): keep them, so a loaded machine still finds
-    them in ``app._notifications`` when the test looks."""
-    notify = app.notify
-
-    def lasting(message: str, **options: object) -> None:
-        options["timeout"] = 3600
-        notify(message, **options)  # type: ignore[arg-type]
-
-    app.notify = lasting  # type: ignore[method-assign]
-    return app
 
 
 def _no_actions(segments: list[Segment]) -> None:
