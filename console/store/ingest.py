@@ -22,14 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.store._core import CHECKPOINT_EVERY, DbThread, _connect, checkpoint, prepare_file
-from console.store._events import MAX_BATCH, EventLog
+from console.store._events import EventLog
 from console.store._fts import INDEX_CATCHUP, INDEX_CHUNK, INDEX_DELAY, index_chunk, pending_count
 from console.store.rows import AppliedEvent
 
 if TYPE_CHECKING:
     from console.events import Event
-
-__all__ = ["MAX_BATCH", "EventWriter"]
 
 
 class EventWriter:
@@ -75,7 +73,7 @@ class EventWriter:
             db.close()
 
     def apply(self, events: list[Event]) -> list[AppliedEvent | Exception | None]:
-        """Record and apply ``events`` (at most ``MAX_BATCH``) in one transaction.
+        """Record and apply ``events`` in one transaction (the caller keeps batches small).
 
         One outcome per event: its ``AppliedEvent``, ``None`` for a duplicate, or the
         exception that undid it alone. Raises (nothing kept) if the transaction itself fails.

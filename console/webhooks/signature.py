@@ -39,11 +39,7 @@ def verify(body: bytes, signature: str, secrets: Iterable[str]) -> bool:
 
     Every secret is tried even after a match so the time taken does not say which one matched.
     """
-    return verify_keys(body, signature, [secret.encode("utf-8") for secret in secrets])
-
-
-def verify_keys(body: bytes, signature: str, keys: Sequence[bytes]) -> bool:
-    """:func:`verify` with the secrets already encoded."""
+    keys = [secret.encode("utf-8") for secret in secrets]
     return verify_macs(body, signature, keyed_macs(keys))
 
 
