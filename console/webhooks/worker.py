@@ -420,8 +420,13 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the listener decides when the
     # worker stops (by closing the socket), so an interrupt never cuts a commit short here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Its errors (an event that could not be stored) go to the listener's stderr.
-    logging.basicConfig(format="%(asctime)s ingest worker: %(message)s", datefmt="%H:%M:%S")
+    # Its errors (an event that could not be stored) go to the listener's stderr, escaped as
+    # everything `listen` prints.
+    from console.output import TerminalFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("%(asctime)s ingest worker: %(message)s", "%H:%M:%S"))
+    logging.basicConfig(handlers=[handler])
     if len(argv) != 3:
         print("usage: python -m console.webhooks.worker CACHE FD", file=sys.stderr)
         return 2
