@@ -248,13 +248,23 @@ _SUBSCRIPTION_TYPES = {
 }
 
 
+_RANGE_ERRORS = frozenset(
+    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}
+)
+
+
 def _reason(error: ValidationError, where: str) -> str:
     """A short reason naming the fields at fault; the offending values are never echoed."""
     parts = []
     for item in error.errors()[:3]:
         loc = ".".join(str(part) for part in item.get("loc", ()) if not _is_tag(part)) or where
         kind = str(item.get("type", "invalid"))
-        label = {"missing": "missing"}.get(kind, "invalid")
+        if kind == "missing":
+            label = "missing"
+        elif kind in _RANGE_ERRORS or "out of range" in str(item.get("msg", "")):
+            label = "out of range"  # our own message (to_utc's), never the value
+        else:
+            label = "invalid"
         parts.append(f"{where}.{loc}: {label}" if where and loc != where else f"{loc}: {label}")
     return "; ".join(parts) or f"{where}: invalid"
 
