@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from console.commands.search import cache_path, no_cache
+from console.output import terminal_json, terminal_text
 
 if TYPE_CHECKING:
     from console.store import MessageRow, Store
@@ -63,7 +63,7 @@ async def export(store: Store, out: IO[str], account_id: str | None) -> dict[str
     counts = {"account": 0, "chat": 0, "message": 0}
 
     def write(obj: dict[str, Any]) -> None:
-        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        out.write(terminal_json(obj) + "\n")
         counts[obj["type"]] += 1
 
     for account in await store.accounts():
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output != "-":
         print(
             f"exported {counts['account']} accounts, {counts['chat']} chats, "
-            f"{counts['message']} messages to {args.output}",
+            f"{counts['message']} messages to {terminal_text(args.output)}",
             file=sys.stderr,
         )
     return 0

@@ -32,12 +32,16 @@ INSECURE = (
 
 
 def _say(text: str, stream: TextIO = sys.stdout) -> None:
-    print(text, file=stream, flush=True)
+    from console.output import terminal_text
+
+    print(terminal_text(text, newlines=True), file=stream, flush=True)
 
 
 def _configure_logging() -> None:
+    from console.output import TerminalFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
     for name in ("console.webhooks", "console.webhooks.remote"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)

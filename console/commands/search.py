@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,18 +54,27 @@ def print_hits(hits: list[SearchHit]) -> None:
     from rich.console import Console
     from rich.text import Text
 
+    from console.output import terminal_text
     from console.store.text import one_line
 
     console = Console(highlight=False, soft_wrap=False, emoji=False)
     for hit in hits:
         who = "you" if hit.from_creator else one_line(hit.fan_name, 60) or "(unknown fan)"
         when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        header = Text(f"{when}  {who}  ", style="bold")
-        header.append(Text(f"{hit.account_id} / chat {hit.chat_id}", style="dim"))
+        header = Text(f"{when}  {terminal_text(who)}  ", style="bold")
+        header.append(
+            Text(f"{terminal_text(hit.account_id)} / chat {terminal_text(hit.chat_id)}", "dim")
+        )
         console.print(header)
-        body = Text("  " + hit.snippet.text)
+        # Escaped piece by piece: an escape is longer than its character, and the highlights
+        # are offsets into the snippet.
+        body = Text("  ")
+        text, at = hit.snippet.text, 0
         for start, end in hit.snippet.highlights:
-            body.stylize(MATCH_STYLE, start + 2, end + 2)
+            body.append(terminal_text(text[at:start]))
+            body.append(terminal_text(text[start:end]), MATCH_STYLE)
+            at = end
+        body.append(terminal_text(text[at:]))
         console.print(body)
     if not hits:
         console.print(Text("no matches", style="dim"))
@@ -87,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
 
     hits = asyncio.run(search())
     if args.json:
-        print(json.dumps([hit_json(hit) for hit in hits], ensure_ascii=False, indent=2))
+        from console.output import terminal_json
+
+        print(terminal_json([hit_json(hit) for hit in hits], indent=2))
     else:
         print_hits(hits)
     return 0

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, TextIO
 
+from console.output import terminal_text
+
 if TYPE_CHECKING:
     from console.sync.engine import BackfillReport, Workspace
     from console.sync.updates import SyncProgress
@@ -49,7 +51,7 @@ class PlainProgress:
         if self._shown.get(progress.account_id, -1) >= step:
             return
         self._shown[progress.account_id] = step
-        name = self.names.get(progress.account_id, progress.account_id)
+        name = self.names.get(progress.account_id) or terminal_text(progress.account_id)
         word = "done" if progress.finished else "chats"
         self.stream.write(f"{name}: {word} {progress.done}/{progress.total}\n")
         self.stream.flush()
@@ -85,7 +87,7 @@ class BarProgress:
 
         task = self._tasks.get(progress.account_id)
         if task is None:
-            name = self.names.get(progress.account_id, progress.account_id)
+            name = self.names.get(progress.account_id) or terminal_text(progress.account_id)
             task = self._tasks[progress.account_id] = self.progress.add_task(name, total=None)
         assert isinstance(task, int)
         self.progress.update(
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _sync(args: argparse.Namespace, settings: object) -> int:
     from console.api.errors import ApiError
-    from console.commands.accounts import gateway_failure, plain
+    from console.commands.accounts import gateway_failure
     from console.config import Settings
     from console.sync.engine import Workspace
     from console.sync.updates import SyncProgress
@@ -123,7 +125,7 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
             return EXIT_GATEWAY
         if account and not accounts:
             print(
-                f"fansly-console: no connected account {plain(account)} for this API key "
+                f"fansly-console: no connected account {terminal_text(account)} for this API key "
                 "(see `fansly-console accounts`)",
                 file=sys.stderr,
             )
@@ -131,7 +133,7 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
         if not accounts:
             print("No accounts are connected to this API key; nothing to sync.")
             return 0
-        names = {a.account_id: plain(a.username or a.name) for a in accounts}
+        names = {a.account_id: terminal_text(a.username or a.name) for a in accounts}
         display_cls = BarProgress if _interactive(sys.stdout) else PlainProgress
         with display_cls(sys.stdout, names) as display:
             async with workspace.bus.subscribe() as updates:
@@ -166,5 +168,6 @@ def _summary(reports: list[BackfillReport], seconds: float, workspace: Workspace
     n = len(reports)
     return (
         f"Synced {n} account{'s' * (n != 1)}: {chats} chats ({synced} updated), "
-        f"{messages} messages fetched in {seconds:.1f} s. Cache: {workspace.store.path}"
+        f"{messages} messages fetched in {seconds:.1f} s. "
+        f"Cache: {terminal_text(workspace.store.path)}"
     )

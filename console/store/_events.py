@@ -138,7 +138,9 @@ class EventLog(CacheWrites):
             applied, backlog = job.result()
             outcomes = list(applied)
             for (event, _), outcome in zip(batch, outcomes, strict=True):
-                if not isinstance(outcome, BaseException):  # its account row is committed
+                # Its account row is committed (not so for a duplicate: its key may have come
+                # with another account, whose row then was never written).
+                if isinstance(outcome, AppliedEvent):
                     self._accounts_stored.add(event.account_id)
         else:
             outcomes = [error] * len(batch)

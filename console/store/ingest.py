@@ -80,7 +80,7 @@ class EventWriter:
         """
         outcomes, self.backlog = self._log._apply_batch(self._db, events)
         for event, outcome in zip(events, outcomes, strict=True):
-            if not isinstance(outcome, Exception):  # its account row is committed
+            if isinstance(outcome, AppliedEvent):  # its account row is committed (see _events)
                 self._log._accounts_stored.add(event.account_id)
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:

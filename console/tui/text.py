@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 
 from textual.content import Content
 
-# Escape sequences first (CSI, OSC, other ESC-x), so their payload goes with them.
+# Escape sequences first (CSI, OSC, other ESC-x), so their payload goes with them. An OSC
+# counts only with its terminator (BEL or ST): an unterminated one loses just its ESC ] (the
+# last branch), not the rest of the message.
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC … BEL / ST
+    r"|\x1b\][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC … BEL / ST
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
     r"|\x1b[@-_]?"
 )

@@ -341,29 +341,45 @@ def _answers(
     commit them, and yield their framed answers (the listener starts answering those while
     the next ones are parsed and committed)."""
     for start in range(0, len(frames), COMMIT_EVERY):
-        answers: list[bytes] = []
-        requests: list[tuple[int, bool]] = []
-        events: list[Event] = []
-        for request, body, headers, want_event in frames[start : start + COMMIT_EVERY]:
-            parsed = parse_delivery(body, headers)
-            if isinstance(parsed, Outcome):
-                answers.append(frame((request, parsed.as_tuple())))
-            else:
-                requests.append((request, want_event))
-                events.append(parsed)
-        results: list[AppliedEvent | BaseException | None] = []
-        if events:
-            try:
-                results = list(writer.apply(events))
-            except Exception as exc:  # the transaction failed: none of the batch is stored
-                results = [exc] * len(events)
-        for (request, want_event), event, result in zip(requests, events, results, strict=True):
-            if isinstance(result, BaseException):
-                outcome = not_stored(event, result)
-            else:
-                outcome = applied(event, None if result is None else result.seq)
-            answers.append(frame((request, outcome.as_tuple(with_event=want_event))))
-        yield b"".join(answers)
+        batch = frames[start : start + COMMIT_EVERY]
+        try:
+            yield _batch_answers(writer, batch)
+        except Exception:
+            # A bug, not an input (parse_delivery refuses every bad body with a 400): answer
+            # this batch 503 and keep serving, so one delivery cannot end the worker and the
+            # listener's waiters always get an answer.
+            log.exception("ingest worker: a batch failed; answered 503")
+            failed = Outcome(503, reason=STORE_FAILED).as_tuple()
+            yield b"".join(frame((request, failed)) for request, *_ in batch)
+
+
+def _batch_answers(
+    writer: EventWriter, batch: list[tuple[int, bytes, dict[str, str], bool]]
+) -> bytes:
+    """The framed answers of one commit's worth of deliveries."""
+    answers: list[bytes] = []
+    requests: list[tuple[int, bool]] = []
+    events: list[Event] = []
+    for request, body, headers, want_event in batch:
+        parsed = parse_delivery(body, headers)
+        if isinstance(parsed, Outcome):
+            answers.append(frame((request, parsed.as_tuple())))
+        else:
+            requests.append((request, want_event))
+            events.append(parsed)
+    results: list[AppliedEvent | BaseException | None] = []
+    if events:
+        try:
+            results = list(writer.apply(events))
+        except Exception as exc:  # the transaction failed: none of the batch is stored
+            results = [exc] * len(events)
+    for (request, want_event), event, result in zip(requests, events, results, strict=True):
+        if isinstance(result, BaseException):
+            outcome = not_stored(event, result)
+        else:
+            outcome = applied(event, None if result is None else result.seq)
+        answers.append(frame((request, outcome.as_tuple(with_event=want_event))))
+    return b"".join(answers)
 
 
 def serve(cache: Path, sock: socket.socket) -> None:
@@ -404,8 +420,13 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the listener decides when the
     # worker stops (by closing the socket), so an interrupt never cuts a commit short here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Its errors (an event that could not be stored) go to the listener's stderr.
-    logging.basicConfig(format="%(asctime)s ingest worker: %(message)s", datefmt="%H:%M:%S")
+    # Its errors (an event that could not be stored) go to the listener's stderr, escaped as
+    # everything `listen` prints.
+    from console.output import TerminalFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("%(asctime)s ingest worker: %(message)s", "%H:%M:%S"))
+    logging.basicConfig(handlers=[handler])
     if len(argv) != 3:
         print("usage: python -m console.webhooks.worker CACHE FD", file=sys.stderr)
         return 2
