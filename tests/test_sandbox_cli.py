@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -69,7 +70,7 @@ def test_sandbox_process_prints_what_to_use_and_serves_it() -> None:
     assert "Traceback" not in stderr
 
 
-async def _world_ids(argv: list[str]) -> list[str]:
+def _world_ids(argv: list[str]) -> list[str]:
     """Start `fansly-console sandbox argv`, read its accounts, creators and first chats over
     HTTP with the client, stop it (Ctrl-C), and return the ids."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
@@ -89,23 +90,25 @@ async def _world_ids(argv: list[str]) -> list[str]:
                 break
         base_url = re.search(r"base URL:\s+(\S+)", text)
         assert base_url, text
-        ids: list[str] = []
-        async with FanslyClient(base_url[1], "same-key") as client:
-            for account in await client.list_accounts():
-                ids += [account.account_id, await client.creator_id(account.account_id)]
-                page = await client.chats_page(account.account_id, limit=20)
-                ids += [chat.id for chat in page.items]
-                ids += [
-                    m.id for m in (await client.messages_page(account.account_id, ids[-1])).items
-                ]
-        return ids
+        return asyncio.run(_ids_at(base_url[1]))
     finally:
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=20)
 
 
-async def test_the_sandbox_started_twice_with_one_seed_is_one_world() -> None:
+async def _ids_at(base_url: str) -> list[str]:
+    ids: list[str] = []
+    async with FanslyClient(base_url, "same-key") as client:
+        for account in await client.list_accounts():
+            ids += [account.account_id, await client.creator_id(account.account_id)]
+            page = await client.chats_page(account.account_id, limit=20)
+            ids += [chat.id for chat in page.items]
+            ids += [m.id for m in (await client.messages_page(account.account_id, ids[-1])).items]
+    return ids
+
+
+def test_the_sandbox_started_twice_with_one_seed_is_one_world() -> None:
     argv = ["--seed", "11", "--size", "small", "--port", "0", "--api-key", "same-key"]
-    first = await _world_ids(argv)
-    again = await _world_ids(argv)
+    first = _world_ids(argv)
+    again = _world_ids(argv)
     assert len(first) > 20 and first == again

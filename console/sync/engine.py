@@ -29,7 +29,7 @@ from console.store import Store, store_path
 from console.store.rows import MessageRow, OutboxItem, OutboxKind
 from console.sync.account import AccountSync
 from console.sync.backfill import BackfillReport, History
-from console.sync.connection import Connection
+from console.sync.connection import Connection, tcp_check
 from console.sync.policy import Backoff
 from console.sync.updates import (
     ChatChanged,
@@ -84,6 +84,7 @@ class Workspace:
                 self._connection_changed,
                 client.list_accounts,
                 backoff=probe_backoff or Backoff(base=0.5, cap=15.0),
+                reachable=tcp_check(client.base_url),  # a dead gateway noticed, unbilled
             )
         self._offline_connection = Connection("offline", self._connection_changed, None)
         self._state = ConnectionChanged(
@@ -181,6 +182,7 @@ class Workspace:
             self.bus.publish(self._state)
             return
         for name in self.clients:
+            self.connections[name].watch()
             self._tasks.append(
                 asyncio.create_task(self._attach_profile(name, backfill), name=f"attach:{name}")
             )
