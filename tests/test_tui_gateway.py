@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from test_sync_identity import another_creator_as, cached_with_a_queued_reply
 from test_sync_support import FAST, count_in_sandbox, open_workspace, settings_for
 from textual.pilot import Pilot
 
 from console.sandbox.server import SandboxServer
 from console.tui.app import ConsoleApp
+from console.tui.chat_list import ChatList
 from console.tui.launch import build_console, build_demo
 from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.quit_screen import ConfirmQuit
@@ -165,3 +167,33 @@ async def test_quit_with_nothing_queued_does_not_ask(
             assert not isinstance(app.screen, ConfirmQuit)
     finally:
         await running.stop()
+
+
+async def test_a_tab_whose_creator_changed_says_so_and_keeps_the_worlds_apart(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache.sqlite3"
+    first = SandboxServer(seed=7, size="small", requests_per_minute=100_000)
+    async with first:
+        account_id, _chat_id = await cached_with_a_queued_reply(first, cache)
+    other = SandboxServer(world=another_creator_as(account_id), requests_per_minute=100_000)
+    async with other:
+        app, running = await build_console(settings_for(other), path=cache)
+        app.open_delay = 0
+        try:
+            async with app.run_test(size=(120, 36)) as pilot:
+                await until(app, pilot, lambda: len(app.accounts) == 2)
+                await running.workspace.wait_backfilled()
+                notices = [n for n in app._notifications if n.title == "Account changed"]
+                assert len(notices) == 1 and notices[0].severity == "error"
+                assert "different Fansly account" in notices[0].message
+                old_name = app.accounts[1].name
+                assert old_name.endswith("(old)")
+                tabs = [str(tab.label) for tab in app.query("#accounts Tab")]
+                assert tabs[1].startswith(old_name)
+                # The tab shows the new creator's chats only (not 80: no doubled counts).
+                await until(app, pilot, lambda: app.query_one(ChatList).total == 40)
+                await until(app, pilot, lambda: app.chat_id is not None)
+                assert app.chat_id in other.world.first_account().chats
+        finally:
+            await running.stop()
