@@ -17,7 +17,7 @@ from console.tui.text import plain
 
 
 def waiting_text(counts: dict[str, int], names: dict[str, str]) -> Content:
-    """ "3 actions are not delivered yet (Luna 2, Mira 1)…" for the accounts with any."""
+    """What is waiting, said plainly: how many actions, and per account when several."""
     total = sum(counts.values())
     head = (
         f"{total} action{'s' if total != 1 else ''} (replies, likes, pins, mutes) "
