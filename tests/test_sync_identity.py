@@ -91,3 +91,37 @@ async def test_an_account_whose_creator_changed_is_set_aside_not_merged(tmp_path
             assert again.set_aside == []
             assert len(await again.store.accounts()) == 2
             assert await again.store.count_chats(account_id) == 40
+
+
+def test_sync_says_when_an_account_is_another_creator_now(tmp_path: Path) -> None:
+    """`fansly-console sync` (a real process) says it too, and keeps the worlds apart."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
+    env.update(FANSLY_CONSOLE_HOME=str(tmp_path), FANSLY_API_KEY="k", CI="true")
+    first = SandboxServer(seed=7, size="small", api_key="k", requests_per_minute=100_000)
+    account_id = first.world.first_account().account_id
+    worlds = [first, SandboxServer(world=another_creator_as(account_id), api_key="k")]
+    runs = []
+    for server in worlds:
+        server.start_thread()
+        try:
+            runs.append(
+                subprocess.run(
+                    [sys.executable, "-m", "console", "sync"],
+                    env={**env, "FANSLY_API_BASE_URL": server.base_url},
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+            )
+        finally:
+            server.stop_thread()
+    assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr
+    assert "different Fansly account" not in runs[0].stderr
+    assert runs[1].stderr.count("different Fansly account") == 1
+    assert runs[1].stderr.startswith("fansly-console: ")
+    assert "(old)" in runs[1].stderr and "Traceback" not in runs[1].stderr

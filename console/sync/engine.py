@@ -276,7 +276,7 @@ class Workspace:
             moved.chats,
             moved.unsent,
         )
-        log.warning("%s", change.text())
+        log.info("%s", change.text())  # said by whoever shows the workspace (notice, stderr)
         self.set_aside.append(change)
         self.bus.publish(change)
         self.bus.publish(ChatChanged(moved.aside_id, ""))
