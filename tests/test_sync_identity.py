@@ -4,11 +4,12 @@ on a real socket, the real cache file."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 
 import pytest
-from test_sync_support import open_workspace
+from test_sync_support import open_workspace, wait_for
 
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import World, build_world
@@ -125,3 +126,46 @@ def test_sync_says_when_an_account_is_another_creator_now(tmp_path: Path) -> Non
     assert runs[1].stderr.count("different Fansly account") == 1
     assert runs[1].stderr.startswith("fansly-console: ")
     assert "(old)" in runs[1].stderr and "Traceback" not in runs[1].stderr
+
+
+async def test_queued_replies_wait_for_the_identity_check_when_the_gateway_was_down(
+    tmp_path: Path,
+) -> None:
+    """Down at start, the console shows the cached accounts; when the gateway comes back with
+    another creator behind the account, nothing queued for the old one reaches it (the senders
+    wait for the gateway's listing, not only for the gateway)."""
+    cache = tmp_path / "cache.sqlite3"
+    first = SandboxServer(seed=7, size="small", requests_per_minute=100_000)
+    async with first:
+        account_id, _chat_id = await cached_with_a_queued_reply(first, cache)
+    world = another_creator_as(account_id)
+    down = SandboxServer(world=world, requests_per_minute=100_000)
+    down.server.socket.close()  # the address refuses connections
+    workspace = await open_workspace(down, cache)
+    async with workspace:
+        await workspace.start()
+        await asyncio.sleep(0)  # the listing fails; the cached accounts are shown meanwhile
+        async with workspace.bus.subscribe() as updates:
+
+            async def lost() -> bool:
+                return workspace.connection.state != "live" and account_id in workspace.engines
+
+            await wait_for(lost, updates)
+            back = SandboxServer(
+                world=world,
+                port=down.server.port,
+                api_key=down.api_key,
+                requests_per_minute=100_000,
+            )
+            # The listing is slow (the probe's and the attach's): a sender that only waited
+            # for the gateway would have sent the old world's reply meanwhile.
+            slow = {"route": "list_accounts", "delay_before": 0.4}
+            back.gateway.faults.configure({"next": [slow, slow]})
+            async with back:
+                await workspace.wait_attached()
+                await workspace.wait_backfilled()
+                (change,) = workspace.set_aside
+                assert change.unsent == 1
+                assert back.gateway.usage.requests["send_message"] == 0
+                (item,) = await workspace.store.outbox_items(change.aside_id)
+                assert "identity changed" in (item.last_error or "")

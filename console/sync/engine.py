@@ -309,16 +309,28 @@ class Workspace:
                 except ApiError as exc:
                     self.errors[name] = exc
                     log.warning("profile %s: %s", name, exc)
+                    self._start_cached(client)
                     return
             for account in accounts:
                 self._attach(account, client, connection, backfill=backfill)
+            self._start_cached(client)
         finally:
             self._attached[name].set()
 
     def _attach_cached(self, name: str, client: FanslyClient, connection: Connection) -> None:
+        # Attached, not started: their queued actions and backfill wait for the gateway's
+        # listing, not only for the gateway. A creator changed meanwhile must not get the old
+        # one's replies, nor have its chats fetched into the old one's list (issue 11.7).
         for account in self._visible(list(self._accounts.values())):
             if account.account_id not in self.engines and not is_set_aside(account):
-                self._attach(account, client, connection, backfill=True)
+                self._attach(account, client, connection, backfill=True, start=False)
+
+    def _start_cached(self, client: FanslyClient) -> None:
+        """Start what was attached from the cache and not listed (an account the gateway no
+        longer has, a refused key): no backfill; queued actions get the gateway's verdict."""
+        for engine in self.engines.values():
+            if not engine.started and engine.client is client:
+                engine.start(backfill=False)
 
     def _attach(
         self,
