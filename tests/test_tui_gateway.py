@@ -194,5 +194,8 @@ async def test_a_tab_whose_creator_changed_says_so_and_keeps_the_worlds_apart(
                 await until(app, pilot, lambda: app.query_one(ChatList).total == 40)
                 await until(app, pilot, lambda: app.chat_id is not None)
                 assert app.chat_id in other.world.first_account().chats
+                # The old world's reply: failed (said in the status line), not waiting.
+                await until(app, pilot, lambda: "✗ 1 failed" in status(app))
+                assert "queued" not in status(app)
         finally:
             await running.stop()

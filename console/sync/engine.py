@@ -281,6 +281,9 @@ class Workspace:
         self.bus.publish(change)
         self.bus.publish(ChatChanged(moved.aside_id, ""))
         self.bus.publish(ChatChanged(account.account_id, ""))
+        for account_id in (account.account_id, moved.aside_id):  # the status line's counts
+            pending, failed = await self.store.outbox_counts(account_id)
+            self.bus.publish(OutboxChanged(account_id, pending, failed))
 
     async def connect(self) -> list[Account]:
         """List every profile's accounts now and attach them without starting anything;
