@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
     sandbox.add_argument("--api-key", default=None, help="key clients must send (random if unset)")
-    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="world seed: the same seed is the same world, ids and all",
+    )
     sandbox.add_argument("--size", choices=["small", "default", "large"], default="default")
     sandbox.add_argument("--webhook-url", default=None, help="deliver signed webhooks here")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret (random if unset)")

@@ -1,5 +1,6 @@
 """The offline cache: one SQLite file per profile (see ``Store``)."""
 
+from console.store._identity import SET_ASIDE, SetAside, is_set_aside
 from console.store._outbox import OutboxNotFound
 from console.store.rows import (
     AccountRow,
@@ -23,6 +24,7 @@ from console.store.store import Store, store_path
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SET_ASIDE",
     "AccountRow",
     "AppliedEvent",
     "BackfillState",
@@ -39,7 +41,9 @@ __all__ = [
     "OutboxState",
     "SchemaTooNew",
     "SearchHit",
+    "SetAside",
     "Snippet",
     "Store",
+    "is_set_aside",
     "store_path",
 ]

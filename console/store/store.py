@@ -9,6 +9,7 @@ from types import TracebackType
 from console import paths
 from console.store._core import DbThread, prepare_file
 from console.store._fts import pending_count
+from console.store._identity import AccountIdentity
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
 
@@ -18,7 +19,7 @@ def store_path(profile: str) -> Path:
     return paths.data_dir() / f"{profile}.sqlite3"
 
 
-class Store(LocalData, CacheQueries):
+class Store(LocalData, CacheQueries, AccountIdentity):
     """The SQLite cache (WAL, foreign keys, migrated on open).
 
     ``store = await Store.open(path)`` … ``await store.close()``, or

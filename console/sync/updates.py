@@ -66,6 +66,37 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountSetAside:
+    """The gateway now lists ``account_id`` with another creator behind it: the cache of the
+    old one was moved to ``aside_id`` (kept, read-only), and ``unsent`` undelivered actions of
+    it were marked failed instead of going to the new creator."""
+
+    account_id: str
+    name: str
+    old_creator_id: str
+    new_creator_id: str
+    aside_id: str
+    aside_name: str
+    chats: int
+    unsent: int
+
+    def text(self) -> str:
+        """What the chatter is told, in plain words."""
+        unsent = (
+            f" Its {self.unsent} undelivered action{'s were' if self.unsent != 1 else ' was'} "
+            "not sent (marked failed)."
+            if self.unsent
+            else ""
+        )
+        return (
+            f"{self.name}: the gateway now has a different Fansly account behind this tab "
+            f"(creator id {self.old_creator_id} became {self.new_creator_id}). The {self.chats} "
+            f"cached chats of the old one are kept apart, read-only, in the tab "
+            f"“{self.aside_name}”, and this tab starts again from the gateway.{unsent}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class EventApplied:
     """A webhook event was applied (first time only): the TUI toasts tips from these."""
 
@@ -81,6 +112,7 @@ Update = (
     | SyncProgress
     | ConnectionChanged
     | EventApplied
+    | AccountSetAside
 )
 
 

@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from console.sync.updates import (
+    AccountSetAside,
     ChatChanged,
     ConnectionChanged,
     EventApplied,
@@ -116,6 +117,24 @@ class LiveUpdates(App[int]):
                 post(UnreadStale())
         elif isinstance(update, EventApplied):
             post(EventArrived(update.event))
+        elif isinstance(update, AccountSetAside):
+            self._account_set_aside(update)
+
+    def _account_set_aside(self, update: AccountSetAside) -> None:
+        """Another creator behind a tab: say so until read, and leave the old world's chat
+        (it now lives in the set-aside tab; a reply typed there must not go to the new one)."""
+        self.notify(
+            clean(update.text()),
+            title="Account changed",
+            severity="error",
+            timeout=120,
+            markup=False,
+        )
+        view = self.views.get(update.account_id)
+        if view is not None:
+            view.chat_id = None
+            if self.account_id == update.account_id:
+                self._show_account(update.account_id)
 
     @on(ChatsStale)
     async def _chats_stale(self, message: ChatsStale) -> None:
