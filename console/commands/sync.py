@@ -124,7 +124,7 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
             print(gateway_failure(exc, base_url), file=sys.stderr)
             return EXIT_GATEWAY
         for change in workspace.set_aside:  # another creator behind an account: said plainly
-            print(f"fansly-console: {plain(change.text())}", file=sys.stderr)
+            print(f"fansly-console: {terminal_text(change.text())}", file=sys.stderr)
         if account and not accounts:
             print(
                 f"fansly-console: no connected account {terminal_text(account)} for this API key "
