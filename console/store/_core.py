@@ -68,6 +68,36 @@ def pos_params(created_ms: int) -> dict[str, int]:
     return {"base": base, "top": base + (1 << POS_SHIFT) - 1}
 
 
+def spill_pos(db: sqlite3.Connection, base: int) -> int:
+    """The first free position after the slots from ``base`` on that are full: where a
+    message goes once its millisecond's slot is (see ``schema._V7``; threads order by
+    ``(created_at, pos)``, so a later slot's own messages still come after it)."""
+    slot = 1 << POS_SHIFT
+    base -= base % slot
+    while True:
+        (last,) = db.execute(
+            "SELECT MAX(pos) FROM messages WHERE pos BETWEEN ? AND ?", (base, base + slot - 1)
+        ).fetchone()
+        if last is None:
+            return base
+        if last < base + slot - 1:
+            return int(last) + 1
+        base += slot
+
+
+def at_free_pos(db: sqlite3.Connection, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
+    """Run ``sql``, which places a message at ``NEXT_POS`` (``params`` from ``pos_params``);
+    when that slot is full, at the first free position after it instead."""
+    try:
+        return db.execute(sql, params)
+    except sqlite3.IntegrityError as exc:
+        # A full slot's NEXT_POS is the next slot's first position, usually taken by then.
+        if "messages.pos" not in str(exc):
+            raise
+    free = spill_pos(db, params["base"])
+    return db.execute(sql, {**params, "base": free, "top": free})
+
+
 def dumps(value: Any) -> str:
     if isinstance(value, list) and not value:  # most messages: no attachments, no likes
         return "[]"

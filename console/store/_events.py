@@ -14,7 +14,6 @@ from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settl
 from console.store._fts import pending_count
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
-from console.store.schema import POS_SHIFT
 from console.store.text import clean_stored
 from console.sync.updates import (
     ChatChanged,
@@ -262,22 +261,25 @@ class EventLog(CacheWrites):
             return []
         account_id = event.account_id
         chat_id = event.chat_id or message.chat_id
-        # One statement: the chat's newest position, whether the message and the chat's fan
-        # are known, and the account's creator id (unless known in memory).
+        # One statement: the chat's newest message (time, position), whether the message and
+        # the chat's fan are known, and the account's creator id (unless known in memory).
         before = one(
             db,
-            "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
+            "SELECT EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
             "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL), "
-            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?) "
-            "FROM messages WHERE chat_id = ?",
+            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?), "
+            "newest.created_at, newest.pos "
+            "FROM (SELECT 1) LEFT JOIN (SELECT created_at, pos FROM messages WHERE chat_id = ? "
+            "ORDER BY created_at DESC, pos DESC LIMIT 1) AS newest",
             (message.id, chat_id, account_id, chat_id),
         )
-        creator_id = self._creators[account_id] if account_id in self._creators else before[3]
+        newest_at = -(1 << 62) if before[3] is None else before[3]
+        creator_id = self._creators[account_id] if account_id in self._creators else before[2]
         sent = event.type == _MESSAGE_SENT or (
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
-        if not before[2]:
+        if not before[1]:
             self._ensure_chat(db, account_id, chat_id, fan_id)
         change = self._upsert_message(
             db,
@@ -286,13 +288,14 @@ class EventLog(CacheWrites):
             message,
             creator_id=creator_id,
             from_creator=sent,
-            exists=bool(before[1]),
+            exists=bool(before[0]),
         )
         if change is None:
             return []
         created = ms(message.created_at) or 0
-        if isinstance(change, MessageAdded) and created << POS_SHIFT > before[0]:
-            # The usual live case: a new message after everything cached. The summary follows
+        if isinstance(change, MessageAdded) and created > newest_at:
+            # The usual live case: a new message after everything cached (a message of the
+            # same millisecond takes the exact path below). The summary follows
             # from the message alone (what _refresh_chat would derive, without its scans).
             db.execute(
                 """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
@@ -317,8 +320,10 @@ class EventLog(CacheWrites):
         if sent:
             # The creator answered from somewhere: what came before is read, unless this
             # event is older than something already cached.
-            newest = one(db, "SELECT pos FROM messages WHERE message_id = ?", (message.id,))
-            if newest is not None and newest[0] > before[0]:
+            row = one(
+                db, "SELECT created_at, pos FROM messages WHERE message_id = ?", (message.id,)
+            )
+            if row is not None and (row[0], row[1]) > (newest_at, before[4] or 0):
                 db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
         return [change, ChatChanged(account_id, chat_id)]
 
