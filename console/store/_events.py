@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -64,6 +66,8 @@ _SUBSCRIPTION_STATUS = {
 
 _NO_SEQ = {"seq"}  # never changed
 
+log = logging.getLogger("console.store")
+
 #: Most events committed in one transaction: bounds how long one commit holds the writer.
 MAX_BATCH = 256
 
@@ -74,9 +78,57 @@ def _event_type() -> type[Event]:
     return Event
 
 
+class KeyConflicts:
+    """Deliveries that reuse a recorded idempotency key with a different body.
+
+    The first one recorded is kept (a retry must never change what was applied), and the
+    conflict is logged once per (key, body), with the SHA-256 of both bodies, so an operator can
+    find the two deliveries. A body is its parsed document (``Event.raw``) in canonical JSON:
+    a retry that only re-serialises the same document is no conflict.
+    """
+
+    #: (key, body hash) pairs logged already; cleared when full (a later repeat logs again).
+    MAX_REMEMBERED = 4096
+
+    def __init__(self) -> None:
+        self._logged: set[tuple[str, str]] = set()
+
+    def check(self, db: sqlite3.Connection, event: Event, event_json: str) -> None:
+        """Log ``event`` if its key was recorded with another body (a duplicate's path only)."""
+        row = one(
+            db,
+            "SELECT event_json FROM event_log WHERE idempotency_key = ?",
+            (event.idempotency_key,),
+        )
+        if row is None:
+            return  # recorded by this batch's undone part, or pruned meanwhile
+        first, now = body_hash(row[0]), body_hash(event_json)
+        if first == now or (event.idempotency_key, now) in self._logged:
+            return
+        if len(self._logged) >= self.MAX_REMEMBERED:
+            self._logged.clear()
+        self._logged.add((event.idempotency_key, now))
+        log.warning(
+            "delivery %s: idempotency key %s was recorded before with a different body "
+            "(sha256 first %s, this one %s); the first is kept, this one is dropped",
+            event.name[:64].encode("unicode_escape").decode(),
+            event.idempotency_key[:64].encode("unicode_escape").decode(),
+            first,
+            now,
+        )
+
+
+def body_hash(event_json: str) -> str:
+    """SHA-256 of a stored event's delivery document (``raw``), in canonical JSON."""
+    raw = json.loads(event_json).get("raw", {})
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class EventLog(CacheWrites):
     def __init__(self, path: Path, writer: DbThread, reader: DbThread) -> None:
         super().__init__(path, writer, reader)
+        self._conflicts = KeyConflicts()
         #: Events waiting for the next group commit, each with its caller's future.
         self._pending_events: list[tuple[Event, asyncio.Future[AppliedEvent | None]]] = []
         self._committing = False
@@ -202,21 +254,17 @@ class EventLog(CacheWrites):
         return outcomes
 
     def _apply_one(self, db: sqlite3.Connection, event: Event) -> AppliedEvent | None:
+        # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
+        event_json = event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode()
         # The seq is the row's key, not part of the stored JSON: one statement, no update.
         cursor = db.execute(
             """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
                 received_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(idempotency_key) DO NOTHING""",
-            (
-                event.idempotency_key,
-                event.type.value,
-                event.account_id,
-                # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
-                event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode(),
-                now_ms(),
-            ),
+            (event.idempotency_key, event.type.value, event.account_id, event_json, now_ms()),
         )
         if cursor.rowcount == 0:
+            self._conflicts.check(db, event, event_json)
             return None
         seq = cursor.lastrowid
         assert seq is not None
