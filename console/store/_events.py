@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
 from console.store._fts import pending_count
+from console.store._retention import first_event_seq
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
 from console.store.text import clean_stored
@@ -290,6 +291,10 @@ class EventLog(CacheWrites):
     async def last_event_seq(self) -> int:
         row = await self._read_one("SELECT COALESCE(MAX(seq), 0) FROM event_log")
         return int(row[0])
+
+    async def first_event_seq(self) -> int:
+        """The oldest seq the log still holds: 1 unless events were pruned (retention)."""
+        return int(await self._reader.run(first_event_seq))
 
     def _apply(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         kind = event.type
