@@ -205,7 +205,7 @@ def test_event_retention_days_default_file_env_and_bounds(
     monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__EVENT_RETENTION_DAYS", "7")
     assert load_settings(path).webhooks.event_retention_days == 7
     monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__EVENT_RETENTION_DAYS", "0")
-    with pytest.raises(ConfigError, match="webhooks.event_retention_days: input should be"):
+    with pytest.raises(ConfigError, match=r"webhooks\.event_retention_days: input should be"):
         load_settings(path)
 
 
