@@ -9,12 +9,14 @@ on every page, after a reopen, in both intake modes.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from test_store_support import message, message_event
 from test_webhooks_samples import ACCOUNT, CREATOR, FAN, SECRET, contract, message_object
 
 from console.events import Event
@@ -53,8 +55,6 @@ async def whole_thread(store: Store, chat_id: str, page: int = 97) -> list[Messa
 
 def logged_message_ids(path: Path) -> list[str]:
     """The message ids of the event log, in seq order: the order the cache recorded them."""
-    import json
-
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT event_json FROM event_log ORDER BY seq").fetchall()
     return [json.loads(row[0])["message"]["id"] for row in rows]
@@ -157,8 +157,6 @@ async def test_five_thousand_in_one_chat_and_one_second_through_signed_posts(
 async def test_a_full_millisecond_never_overtakes_the_next_one(tmp_path: Path) -> None:
     """Past one slot of positions, a millisecond's messages are placed after the slot, yet a
     message of the next millisecond that arrived before them is still shown after them."""
-    from test_store_support import message, message_event
-
     second = datetime.fromtimestamp(SECOND, UTC)
     later = datetime.fromtimestamp(SECOND + 0.001, UTC)
     async with await Store.open(tmp_path / "cache.sqlite3") as store:
@@ -183,8 +181,6 @@ async def test_a_full_millisecond_never_overtakes_the_next_one(tmp_path: Path) -
 async def test_a_v6_cache_keeps_its_order_and_takes_a_mass_message(tmp_path: Path) -> None:
     """Migration 6 → 7: the positions stay, the thread indexes become (chat, time); an old
     thread reads in the same order, and its full second then takes a mass message."""
-    from test_store_support import message, message_event
-
     from console.store.schema import migrate
 
     path = tmp_path / "v6.sqlite3"
