@@ -316,6 +316,10 @@ class WebhookSettings(_Section):
     hub_token: Secret | None = None
     #: Embed the listener in the console (the default) or not.
     embedded: bool = True
+    #: Days a received event stays in the cache's event log: its idempotency key (a retry
+    #: of it is a no-op) and what a hub's consoles resume from. Longer than any provider's
+    #: retry horizon; why 30 is in console/store/_retention.py.
+    event_retention_days: int = 30
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "secrets": _secrets,
@@ -325,6 +329,7 @@ class WebhookSettings(_Section):
         "max_body_bytes": _int(ge=1024),
         "hub_token": _optional(_secret),
         "embedded": _bool,
+        "event_retention_days": _int(ge=1, le=36500),
     }
 
 

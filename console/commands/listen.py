@@ -99,9 +99,9 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
     path = store_path(profile)
     # This process serves HTTP and the hub (reading the cache); the ingest worker, a process
     # of its own, parses and commits each delivery before it is answered.
-    store = await Store.open(path)
+    store = await Store.open(path, event_retention_days=hook.event_retention_days)
     try:
-        worker = await IngestWorker.open(path)
+        worker = await IngestWorker.open(path, event_retention_days=hook.event_retention_days)
     except WorkerError as exc:
         await store.close()
         _say(f"fansly-console listen: {exc}", sys.stderr)

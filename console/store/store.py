@@ -12,6 +12,7 @@ from console.store._fts import pending_count
 from console.store._identity import AccountIdentity
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
+from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
 
 
 def store_path(profile: str) -> Path:
@@ -28,8 +29,11 @@ class Store(LocalData, CacheQueries, AccountIdentity):
     """
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        """Open (creating and migrating if needed) the cache at ``path``."""
+    async def open(
+        cls, path: Path | str, *, event_retention_days: float = EVENT_RETENTION_DAYS
+    ) -> Store:
+        """Open (creating and migrating if needed) the cache at ``path``; logged events older
+        than ``event_retention_days`` are pruned when the writer is idle."""
         path = Path(path)
         await asyncio.to_thread(prepare_file, path)
         writer = DbThread(path, read_only=False, name="store-writer")
@@ -42,6 +46,7 @@ class Store(LocalData, CacheQueries, AccountIdentity):
             await reader.close()
             raise
         store = cls(path, writer, reader)
+        store.event_retention_ms = retention_ms(event_retention_days)
         for account in await store.accounts():
             store._creators[account.account_id] = account.fansly_account_id
         # Messages left unindexed by a crash (or a closed program) are indexed when idle.

@@ -137,7 +137,10 @@ class Workspace:
             for name in names:
                 clients[name] = client_from_settings(settings, name)
         if store is None:
-            store = await Store.open(path or store_path(profile or settings.default_profile))
+            store = await Store.open(
+                path or store_path(profile or settings.default_profile),
+                event_retention_days=settings.webhooks.event_retention_days,
+            )
         return cls(
             settings,
             store,
