@@ -30,6 +30,7 @@ def hub_token(settings: WebhookSettings, *, create: bool = True) -> tuple[str | 
         return settings.hub_token.get_secret_value(), "the config file (webhooks.hub_token)"
     path = hub_token_path()
     if path.exists():
+        paths.tighten(path)  # a file from an older version, or copied in: the owner's alone
         token = path.read_text(encoding="utf-8").strip()
         if token:
             return token, str(path)
