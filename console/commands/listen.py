@@ -113,8 +113,6 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
     from console.webhooks.worker import IngestWorker, WorkerError
 
     hook = load_settings().webhooks
-    token, token_source = hub_token(hook)
-    assert token is not None
     path = store_path(profile)
     # This process serves HTTP and the hub (reading the cache); the ingest worker, a process
     # of its own, parses and commits each delivery before it is answered.
@@ -126,6 +124,9 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
         _say(f"fansly-console listen: {exc}", sys.stderr)
         return EXIT_WORKER
     try:
+        # After the cache: a read-only data dir is reported about the cache, first.
+        token, token_source = hub_token(hook)
+        assert token is not None
         hub = EventHub(store, token=token)
         app = create_listener_app(
             intake=worker.intake,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from console import paths
 from console.config import WebhookSettings
+from console.problems import Problem
 from console.webhooks.hub import new_token
 
 TOKEN_FILE = "hub-token"
@@ -37,5 +38,11 @@ def hub_token(settings: WebhookSettings, *, create: bool = True) -> tuple[str | 
     if not create:
         return None, str(path)
     token = new_token()
-    paths.write_private(path, token + "\n")
+    try:
+        paths.write_private(path, token + "\n")
+    except OSError as exc:
+        raise Problem(
+            f"cannot keep the hub token in {path} ({exc.strerror}): make that folder "
+            "writable, or set hub_token under [webhooks] in the config"
+        ) from exc
     return token, str(path)
