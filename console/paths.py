@@ -124,6 +124,19 @@ def open_private(path: Path, *, binary: bool = False) -> IO[Any]:
     return os.fdopen(fd, "w", encoding="utf-8")
 
 
+def create_private(path: Path) -> None:
+    """Create ``path`` empty, mode 0600 whatever the umask, unless something is there already
+    (another process may have just created it: it is never replaced)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+
+
 def write_private(path: Path, data: str | bytes) -> None:
     """Write a whole file mode 0600 (its folder created 0700), atomically: a reader sees the
     old content or the new one, never a part."""

@@ -167,3 +167,14 @@ def test_a_bad_profile_name_in_the_config_names_the_file_and_line(tmp_path: Path
     )
     config.write_text('default_profile = "a/b"\n')
     assert f"{config}, line 1: default_profile:" in _cli("search", "q").stderr
+
+
+def test_a_cache_from_a_newer_version_is_one_line(cache: Path) -> None:
+    import sqlite3
+
+    from console.store import SCHEMA_VERSION
+
+    with sqlite3.connect(cache) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    for verb in ("search", "offline"):
+        _one_clear_line(_cli(*VERBS[verb]), str(cache), "newer", "upgrade fansly-console")

@@ -14,8 +14,13 @@ from pathlib import Path
 
 from console import paths
 from console.store.problems import CacheProblem, CacheReadOnly, CacheUnreadable, cache_problem
+from console.store.schema import SchemaTooNew
 
 __all__ = ["check_sealed", "connect_sealed", "prepare_file"]
+
+
+class CacheTooNew(CacheProblem, SchemaTooNew):
+    """The cache was written by a newer fansly-console (a ``SchemaTooNew`` with its path)."""
 
 
 def _timeout() -> float:
@@ -28,7 +33,7 @@ def prepare_file(path: Path) -> None:
     """Create the folder (0700) and the file (0600), switch it to WAL and bring the schema up
     to date. A file that cannot be written raises ``CacheReadOnly``, a damaged one
     ``CacheDamaged`` (see problems.py), a cache from a newer program a ``CacheProblem``."""
-    from console.store.schema import SchemaTooNew, migrate
+    from console.store.schema import migrate
 
     try:
         _private_file(path)
@@ -46,7 +51,7 @@ def prepare_file(path: Path) -> None:
         finally:
             conn.close()
     except SchemaTooNew as exc:
-        raise CacheProblem(path, f"the cache at {path}: {exc}") from exc
+        raise CacheTooNew(path, f"the cache at {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise cache_problem(path, exc) from exc
 
@@ -55,9 +60,8 @@ def _private_file(path: Path) -> None:
     """The cache's folder and file, created private; existing ones (and the WAL's files, which
     SQLite creates with the file's own mode) tightened to the owner alone."""
     paths.private_dir(path.parent)
-    if not path.exists():
-        # Created here, 0600, before SQLite would create it 0644.
-        paths.open_private(path, binary=True).close()
+    # Created here, 0600, before SQLite would create it 0644.
+    paths.create_private(path)
     for suffix in ("", "-wal", "-shm"):
         paths.tighten(Path(f"{path}{suffix}"))
 
