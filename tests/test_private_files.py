@@ -144,3 +144,18 @@ def test_write_private_is_exactly_0600_and_atomic(tmp_path: Path) -> None:
     assert target.read_bytes() == b"two\n"
     assert mode(target) == 0o600 and mode(target.parent) == 0o700
     assert [p.name for p in target.parent.iterdir()] == ["secret"]
+
+
+def test_older_hub_position_and_stylesheet_files_are_tightened_when_read(tmp_path: Path) -> None:
+    position = HubPosition(paths.data_dir(), tmp_path / "cache.sqlite3", "ws://127.0.0.1:1/events")
+    position.save(7)
+    os.chmod(position.path, 0o644)
+    assert position.load() == 7 and mode(position.path) == 0o600
+
+    from console.tui.css_cache import CACHE_FILE, CachedStylesheet
+
+    cache_dir = paths.cache_dir()
+    cache_dir.mkdir(mode=0o755)
+    os.chmod(cache_dir, 0o755)
+    CachedStylesheet(path=cache_dir / CACHE_FILE)._load()
+    assert mode(cache_dir) == 0o700

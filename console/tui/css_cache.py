@@ -286,6 +286,8 @@ class CachedStylesheet(Stylesheet):
     def _load(self) -> dict[str, Any]:
         if self._stored is None:
             self._stored = {}
+            with contextlib.suppress(OSError):
+                paths.private_dir(self.path.parent)  # the app's cache dir: 0700, tightened
             with contextlib.suppress(Exception):  # missing, partial, foreign: parse instead
                 stored = json.loads(self.path.read_bytes())
                 if stored.get("format") == FORMAT and isinstance(stored.get("rules"), dict):

@@ -92,6 +92,7 @@ class HubPosition:
         self.path = directory / f"hub-{digest}.json"
 
     def load(self) -> int | None:
+        paths.tighten(self.path)  # an older version's file was 0644
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
