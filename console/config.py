@@ -183,6 +183,14 @@ def _secret(value: Any) -> Secret:
     raise _invalid("input should be a valid string")
 
 
+def _profile_name(value: Any) -> str:
+    """A profile's name is part of its cache's file name (see ``paths.check_profile_name``)."""
+    try:
+        return paths.check_profile_name(_str(value))
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
 def _optional(check: Check) -> Check:
     def optional(value: Any) -> Any:
         return None if value is None else check(value)
@@ -219,7 +227,7 @@ def _list_of(item: Check) -> Check:
     return check
 
 
-def _table_of(item: Check) -> Check:
+def _table_of(item: Check, key_check: Check | None = None) -> Check:
     def check(value: Any) -> dict[str, Any]:
         value = _decoded(value, "table")
         if not isinstance(value, Mapping):
@@ -228,6 +236,8 @@ def _table_of(item: Check) -> Check:
         checked = {}
         for key, element in value.items():
             try:
+                if key_check is not None:
+                    key_check(key)
                 checked[str(key)] = item(element)
             except InvalidSettings as exc:
                 problems.extend(exc.under(str(key)))
@@ -380,8 +390,8 @@ class Settings(_Section):
     sync: SyncSettings = field(default_factory=SyncSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
-        "default_profile": _str,
-        "profiles": _table_of(Profile.from_table),
+        "default_profile": _profile_name,
+        "profiles": _table_of(Profile.from_table, _profile_name),
         "webhooks": WebhookSettings.from_table,
         "ui": UISettings.from_table,
         "sync": SyncSettings.from_table,
@@ -447,7 +457,8 @@ def _line_of(text: str, loc: Loc) -> int | None:
     lines = text.splitlines()
     for key in reversed([part for part in loc if isinstance(part, str)]):
         name = re.escape(key)
-        pattern = re.compile(rf"^\s*(\[+[^\]]*\b{name}\b[^\]]*\]+|\"?{name}\"?\s*=)")
+        word = rf"(?<![\w-]){name}(?![\w-])"  # not inside a longer name ("second-key")
+        pattern = re.compile(rf"^\s*(\[+[^\]]*{word}[^\]]*\]+|\"?{name}\"?\s*=)")
         for number, line in enumerate(lines, start=1):
             if pattern.search(line):
                 return number

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.store import SearchHit
+    from console.store import SearchHit, Store
 
 EXIT_NO_CACHE = 1
 MATCH_STYLE = "bold reverse"
@@ -33,6 +33,18 @@ def no_cache(profile: str, path: Path) -> int:
         file=sys.stderr,
     )
     return EXIT_NO_CACHE
+
+
+async def open_to_read(path: Path) -> Store:
+    """The cache, for a verb that only reads it: opened as usual, or read-only when it cannot
+    be written (a 0400 file, a read-only folder). A damaged one raises ``CacheDamaged``."""
+    from console.store import Store
+    from console.store.problems import CacheReadOnly
+
+    try:
+        return await Store.open(path)
+    except CacheReadOnly:
+        return await Store.open(path, read_only=True)
 
 
 def hit_json(hit: SearchHit) -> dict[str, Any]:
@@ -81,14 +93,12 @@ def print_hits(hits: list[SearchHit]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.store import Store
-
     profile, path = cache_path(args)
     if not path.exists():
         return no_cache(profile, path)
 
     async def search() -> list[SearchHit]:
-        async with await Store.open(path) as store:
+        async with await open_to_read(path) as store:
             return await store.search(
                 args.query, account_id=args.account, chat_id=args.chat, limit=max(0, args.limit)
             )

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+# prepare_file is imported from here by the store's other parts and the benches.
+from console.store._file import connect_sealed
+from console.store._file import prepare_file as prepare_file
 from console.store._fts import (
     INDEX_CATCHUP,
     INDEX_CHUNK,
@@ -31,6 +34,7 @@ from console.store._retention import (
     retention_ms,
     truncate_wal,
 )
+from console.store.problems import cache_problem
 from console.store.rows import ChatRow, Maintenance, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
@@ -182,32 +186,20 @@ def preview(text: str | None, has_attachments: int | None) -> str:
     return line or ("(attachment)" if has_attachments else "")
 
 
-def prepare_file(path: Path) -> None:
-    """Create the folder and the file, switch it to WAL and bring the schema up to date."""
-    from console.store.schema import migrate
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        # WAL is persistent in the file: set once here, every later connection uses it.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
-    finally:
-        conn.close()
-
-
-def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+def _connect(path: Path, read_only: bool, sealed: bool = False) -> sqlite3.Connection:
+    if sealed:
+        conn = connect_sealed(path)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.executescript(
         f"""PRAGMA foreign_keys=ON;
         PRAGMA busy_timeout={BUSY_TIMEOUT_MS};
         PRAGMA synchronous=NORMAL;
         PRAGMA temp_store=MEMORY;
         PRAGMA cache_size=-16000;
-        PRAGMA query_only={1 if read_only else 0};"""
+        PRAGMA query_only={1 if read_only or sealed else 0};"""
     )
-    if not read_only:
+    if not (read_only or sealed):
         # Commits never checkpoint: StoreCore runs checkpoints on a third connection, so a
         # write (and the webhook answer waiting on it) does not pay for copying the WAL back.
         conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -222,9 +214,11 @@ class DbThread:
     so it costs one thread hop instead of one per statement. Jobs run in submission order.
     """
 
-    def __init__(self, path: Path, *, read_only: bool, name: str) -> None:
+    def __init__(self, path: Path, *, read_only: bool, name: str, sealed: bool = False) -> None:
         self._path = path
         self._read_only = read_only
+        #: The file is opened read-only (``mode=ro``), not only queried read-only.
+        self._sealed = sealed
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._conn: sqlite3.Connection | None = None
@@ -272,10 +266,11 @@ class DbThread:
             future, fn, args = job
             try:
                 if self._conn is None:
-                    self._conn = _connect(self._path, self._read_only)
+                    self._conn = _connect(self._path, self._read_only, self._sealed)
                 result = fn(self._conn, *args)
             except BaseException as exc:  # handed to the awaiting task, never lost
-                _deliver(future, None, exc)
+                # A damaged page can be met at any query, not only at open: say which file.
+                _deliver(future, None, cache_problem(self._path, exc))
             else:
                 _deliver(future, result, None)
         if self._conn is not None:
