@@ -12,7 +12,7 @@ import gc
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,6 +41,7 @@ from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
 from console.tui.text import clean, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PinnedStrip, Thread
+from console.tui.zone import set_zone, zone_description, zone_named
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
@@ -104,8 +105,11 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         themes_dir: Path | None = None,
         title: str | None = None,
         css_cache: Path | None = None,
+        timezone: str | tzinfo | None = None,
     ) -> None:
         super().__init__()
+        # Every time shown is in this zone (None: the machine's); see console.tui.zone.
+        set_zone(zone_named(timezone) if isinstance(timezone, str | None) else timezone)
         if css_cache is not None:
             # Before anything is parsed: the stylesheet's rules as parsed at the last start.
             from console.tui.css_cache import CachedStylesheet
@@ -609,7 +613,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._update_layout()
 
     def action_help(self) -> None:
-        from console.tui.help_screen import HelpScreen
+        from console.tui.help_screen import HelpScreen, legend
 
         groups = [
             ("Console", [b for _, b in self._bindings_of(self)]),
@@ -618,7 +622,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             ("Composer", [b for _, b in self._bindings_of(Composer)]),
             *self.help_groups_extra(),
         ]
-        self.push_screen(HelpScreen(groups, self.keymap))
+        marks = legend(self.waiting_alert_minutes, zone_description(self.clock()))
+        self.push_screen(HelpScreen(groups, self.keymap, marks))
 
     @staticmethod
     def _bindings_of(owner: Any) -> Iterable[tuple[str, Binding]]:
