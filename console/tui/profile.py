@@ -248,8 +248,9 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import SelectionList
         from textual.widgets.selection_list import Selection
+
+        from console.tui.tick_list import TickList
 
         with Vertical(id="lists-box"):
             yield Static(
@@ -258,7 +259,7 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
                 ),
                 id="lists-title",
             )
-            yield SelectionList[str](
+            yield TickList(
                 *[
                     Selection(plain(c.label, one_line=True), c.list_id, c.member)
                     for c in self.choices
