@@ -96,3 +96,34 @@ def test_naive_times_are_utc() -> None:
         assert local(datetime(2026, 1, 1, 20, 0)).strftime("%d %H:%M") == "02 01:30"
     finally:
         set_zone(None)
+
+
+def test_search_verb_prints_times_in_the_configured_zone(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+    import asyncio
+
+    from test_store_support import ACCOUNT, account, chat, message
+
+    from console.commands.search import run
+    from console.store import Store, store_path
+
+    when = datetime(2026, 3, 1, 20, 10, tzinfo=ZoneInfo("UTC"))  # 01:40 the next day in India
+
+    async def fill() -> None:
+        async with await Store.open(store_path("default")) as store:
+            await store.upsert_accounts([account()])
+            await store.upsert_chats(ACCOUNT, [chat("c1", "100", display_name="Ann")])
+            await store.upsert_messages(
+                ACCOUNT, "c1", [message("m1", text="late photo", created=when)]
+            )
+
+    asyncio.run(fill())
+    monkeypatch.setenv("FANSLY_CONSOLE_UI__TIMEZONE", "Asia/Kolkata")
+    args = argparse.Namespace(
+        query="photo", account=None, chat=None, limit=5, json=False, profile=None
+    )
+    assert run(args) == 0
+    out = capsys.readouterr().out
+    assert "2026-03-02 01:40" in out and "20:10" not in out

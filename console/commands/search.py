@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,9 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def print_hits(hits: list[SearchHit]) -> None:
-    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup."""
+def print_hits(hits: list[SearchHit], zone: tzinfo | None = None) -> None:
+    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup. Times
+    in ``zone`` (``[ui] timezone``; None: the machine's zone), like the console's."""
     from rich.console import Console
     from rich.text import Text
 
@@ -60,7 +62,7 @@ def print_hits(hits: list[SearchHit]) -> None:
     console = Console(highlight=False, soft_wrap=False, emoji=False)
     for hit in hits:
         who = "you" if hit.from_creator else one_line(hit.fan_name, 60) or "(unknown fan)"
-        when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = hit.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         header = Text(f"{when}  {who}  ", style="bold")
         header.append(Text(f"{hit.account_id} / chat {hit.chat_id}", style="dim"))
         console.print(header)
@@ -89,5 +91,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([hit_json(hit) for hit in hits], ensure_ascii=False, indent=2))
     else:
-        print_hits(hits)
+        from console.config import load_settings
+        from console.tui.zone import zone_named  # no Textual: plain datetime helpers
+
+        print_hits(hits, zone_named(load_settings().ui.timezone))
     return 0
