@@ -84,17 +84,21 @@ async def test_waiting_time_and_tab_badge_are_explained_in_help_and_tooltips() -
 # -- footer and status line --------------------------------------------------------------------
 
 
+def assert_help_key_visible(app: ConsoleApp, width: int) -> None:
+    keys = list(app.screen.query(FooterKey))
+    help_key = next(k for k in keys if k.action == "help")
+    assert 0 <= help_key.region.x and help_key.region.right <= width
+    # Nothing docked over it (the palette key sits at the right edge).
+    for other in keys:
+        if other is not help_key and other.styles.dock == "right":
+            assert other.region.x >= help_key.region.right
+
+
 @pytest.mark.parametrize("width", [120, 80, 60])
 async def test_footer_keeps_f1_help_visible(width: int) -> None:
     async with running(size=(width, 24)) as (app, pilot, _source):
         await pilot.pause()
-        keys = list(app.screen.query(FooterKey))
-        help_key = next(k for k in keys if k.action == "help")
-        assert 0 <= help_key.region.x and help_key.region.right <= width
-        # Nothing docked over it (the palette key sits at the right edge).
-        for other in keys:
-            if other is not help_key and other.styles.dock == "right":
-                assert other.region.x >= help_key.region.right
+        assert_help_key_visible(app, width)
 
 
 async def test_status_line_says_what_the_request_budget_is() -> None:
@@ -219,3 +223,10 @@ async def test_jump_to_shows_username_and_keeps_emoji() -> None:
         hits = [h for h in hits if fancy in h]
         assert len(hits) == 2
         assert {u for u in users if any(f"@{u}" in h for h in hits)} == users
+
+
+async def test_automations_screen_footer_keeps_f1_help_visible() -> None:
+    async with running(size=(60, 24)) as (app, pilot, _source):
+        await press(app, pilot, "a")
+        await pilot.pause()
+        assert_help_key_visible(app, 60)

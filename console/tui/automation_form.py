@@ -79,7 +79,7 @@ def duration_text(seconds: int) -> str:
 
 
 #: Under each duration field from the start: the unit is said before any error could.
-DURATION_UNITS = "a number is seconds; add m, h or d for minutes, hours or days (90, 5m, 2h, 1d)"
+DURATION_UNITS = "a number alone is seconds; 5m minutes, 2h hours, 1d days"
 
 
 def duration_words(seconds: int) -> str:

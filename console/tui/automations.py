@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.api.errors import ApiError
@@ -23,6 +23,7 @@ from console.tui.automation_form import (
     dollars_text,
     duration_text,
 )
+from console.tui.footer import ConsoleFooter
 from console.tui.source import ConsoleSource
 from console.tui.text import clean, plain
 
@@ -112,7 +113,7 @@ class AutomationsScreen(Screen[None]):
             yield Static(Content.styled(EDIT_NOTE, "$text-muted"), id="automations-note")
             yield Static(id="automations-state")
             yield OptionList(id="automations-list")
-        yield Footer()
+        yield ConsoleFooter()  # F1 Help first, as on the chats screen
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
