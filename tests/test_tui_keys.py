@@ -8,6 +8,21 @@ landed in the chatter's draft.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 from test_tui import running
 from textual._xterm_parser import XTermParser
@@ -97,3 +112,55 @@ async def test_alt_digit_without_a_tab_types_nothing_into_the_draft() -> None:
         await feed(app, "\x1b9\x1b0")
         await pilot.pause()
         assert composer.text == "ok"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pty")
+def test_alt_digit_from_a_real_terminal(tmp_path: Path) -> None:
+    """The whole path: bytes into a pty, Textual's Linux driver and parser, the console."""
+    out = tmp_path / "state.json"
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    child = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "pty_console.py"), str(out)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+
+    def state_when(check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        deadline = time.monotonic() + 30
+        state: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            while select.select([master], [], [], 0.02)[0]:  # keep the screen output flowing
+                try:
+                    os.read(master, 1 << 16)
+                except OSError:
+                    break
+            with contextlib.suppress(OSError, ValueError):
+                state = json.loads(out.read_text())
+                if check(state) and state["idle"]:
+                    return state
+        raise AssertionError(f"the console never got there: {state}")
+
+    try:
+        first = state_when(lambda s: s["chat"] is not None)
+        assert first["account"].endswith("1")
+        os.write(master, b"\x1b2")
+        state_when(lambda s: s["account"].endswith("2"))
+        os.write(master, b"r")
+        state_when(lambda s: s["focused"] == "Composer")
+        os.write(master, b"hi")
+        state_when(lambda s: s["draft"] == "hi")
+        os.write(master, b"\x1b9\x1b0")  # no such tabs: nothing happens, nothing is typed
+        os.write(master, b"!")
+        assert state_when(lambda s: s["draft"] != "hi")["draft"] == "hi!"
+        os.write(master, b"\x1b3")
+        switched = state_when(lambda s: s["account"].endswith("3"))
+        assert "™" not in switched["draft"] and "£" not in switched["draft"]
+    finally:
+        child.kill()
+        child.wait()
+        os.close(master)
