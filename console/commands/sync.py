@@ -138,13 +138,20 @@ class BarProgress:
     ) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn
+        from rich.table import Column
 
         self.names = names
         self.split = split
         self.pace = Pace()
+        widest = min(24, max((len(name) for name in names.values()), default=8))
         self.progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
+            # The account's name stays whole; the line's tail gives way on a narrow terminal.
+            TextColumn(
+                "{task.description}",
+                markup=False,
+                table_column=Column(no_wrap=True, min_width=widest),
+            ),
+            BarColumn(bar_width=16),  # the words need the room more than the bar
             TextColumn("{task.fields[line]}", markup=False),
             console=Console(file=stream),
             transient=False,
