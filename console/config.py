@@ -191,6 +191,21 @@ def _profile_name(value: Any) -> str:
         raise _invalid(str(exc)) from None
 
 
+def _timezone(value: Any) -> str:
+    """An IANA zone name (``Europe/Paris``), or empty / ``local`` for the machine's zone."""
+    name = _str(value).strip()
+    if name.lower() in ("", "local"):
+        return ""
+    from zoneinfo import ZoneInfo  # only when a zone is set
+
+    try:
+        ZoneInfo(name)
+    # Not found is a KeyError; a path ("../x") a ValueError; an unreadable file an OSError.
+    except (KeyError, ValueError, OSError):
+        raise _invalid("input should be an IANA time zone name like 'Europe/Paris'") from None
+    return name
+
+
 def _optional(check: Check) -> Check:
     def optional(value: Any) -> Any:
         return None if value is None else check(value)
@@ -352,9 +367,12 @@ class UISettings(_Section):
     waiting_alert_minutes: int = 15
     #: Binding id → keys, e.g. ``{ reply = "r", like = "l,L" }``.
     keymap: dict[str, str] = field(default_factory=dict)
+    #: The zone every time is shown in (IANA name); empty: the machine's zone.
+    timezone: str = ""
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "theme": _str,
+        "timezone": _timezone,
         "tip_alert_dollars": _float(ge=0),
         "waiting_alert_minutes": _int(ge=1),
         "keymap": _table_of(_str),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,8 +62,9 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def print_hits(hits: list[SearchHit]) -> None:
-    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup."""
+def print_hits(hits: list[SearchHit], zone: tzinfo | None = None) -> None:
+    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup. Times
+    in ``zone`` (``[ui] timezone``; None: the machine's zone), like the console's."""
     from rich.console import Console
     from rich.text import Text
 
@@ -72,7 +74,7 @@ def print_hits(hits: list[SearchHit]) -> None:
     console = Console(highlight=False, soft_wrap=False, emoji=False)
     for hit in hits:
         who = "you" if hit.from_creator else one_line(hit.fan_name, 60) or "(unknown fan)"
-        when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        when = hit.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         header = Text(f"{when}  {terminal_text(who)}  ", style="bold")
         header.append(
             Text(f"{terminal_text(hit.account_id)} / chat {terminal_text(hit.chat_id)}", "dim")
@@ -109,5 +111,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(terminal_json([hit_json(hit) for hit in hits], indent=2))
     else:
-        print_hits(hits)
+        from console.config import load_settings
+        from console.tui.zone import zone_named  # no Textual: plain datetime helpers
+
+        print_hits(hits, zone_named(load_settings().ui.timezone))
     return 0

@@ -52,10 +52,16 @@ class OutboxChanged:
 
 @dataclass(frozen=True, slots=True)
 class SyncProgress:
+    """One account's backfill: ``done``/``total`` chats of the current phase ("chats": the
+    chat list is being read, its total still growing; "messages": each chat's latest
+    messages), and the messages fetched so far in this run."""
+
     account_id: str
     done: int
     total: int
     finished: bool = False
+    phase: Literal["chats", "messages"] = "messages"
+    messages: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,7 @@ def _app(
         source,
         theme=theme or ui.theme,
         keymap=ui.keymap,
+        timezone=ui.timezone,
         tip_alert_dollars=ui.tip_alert_dollars,
         waiting_alert_minutes=ui.waiting_alert_minutes,
         services=services,

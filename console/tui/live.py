@@ -43,7 +43,7 @@ from console.tui.messages import (
     UnreadStale,
 )
 from console.tui.panes import StatusLine
-from console.tui.text import clean, plain
+from console.tui.text import clean, fan_label, plain
 from console.tui.thread import Thread
 
 W = TypeVar("W", bound=Widget)
@@ -263,13 +263,22 @@ class LiveUpdates(App[int]):
             if row is not None:
                 if row.muted:
                     return
-                name = clean(row.fan_name, one_line=True)
+                name = fan_label(row.fan_name, row.fan_username)
+        # Which creator the fan wrote to: the chatter works several at once.
+        account = self.account_name(event.account_id)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
             self.tip_alert_millis
         ):
             amount = (event.amount_millis or 0) / 1000
-            self.notify(f"{name} tipped ${amount:,.2f}", title="Tip", markup=False)
+            self.notify(f"{name} tipped ${amount:,.2f}", title=f"Tip · {account}", markup=False)
             self.bell()
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content, one_line=True)[:80]
-            self.notify(f"{name}: {preview}", timeout=4, markup=False)
+            self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
+
+    def account_name(self, account_id: str) -> str:
+        """The account's name for a toast (one line, plain), its id if it is not listed."""
+        for account in self.accounts:
+            if account.account_id == account_id:
+                return clean(account.name, one_line=True) or account_id
+        return account_id

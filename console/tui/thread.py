@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, money_text, plain, utcnow
+from console.tui.zone import hhmm, local_day
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
@@ -77,7 +78,7 @@ class MessageView(Static):
         who = "You" if row.outgoing else self.sender_name
         head = [
             plain(who, one_line=True, style="bold"),
-            Content(f"  {msg.created_at:%H:%M}"),
+            Content(f"  {hhmm(msg.created_at)}"),
         ]
         if msg.pinned:
             head.append(Content.styled("  📌 pinned", "$text-warning"))
@@ -239,9 +240,9 @@ class Thread(VerticalScroll, can_focus=True):
 
     def _build(self, rows: list[MessageRow], previous: Message | None) -> list[Static]:
         widgets: list[Static] = []
-        last_day = previous.created_at.date() if previous else None
+        last_day = local_day(previous.created_at) if previous else None
         for row in rows:
-            day = row.message.created_at.date()
+            day = local_day(row.message.created_at)
             if day != last_day:
                 widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
                 last_day = day
@@ -317,8 +318,8 @@ class Thread(VerticalScroll, can_focus=True):
             if not rows:
                 return
             first = self.children[0] if self.children else None
-            if isinstance(first, DateSeparator) and rows[-1].message.created_at.date() == (
-                self.message_views[0].row.message.created_at.date()
+            if isinstance(first, DateSeparator) and local_day(rows[-1].message.created_at) == (
+                local_day(self.message_views[0].row.message.created_at)
             ):
                 await first.remove()
                 first = self.children[0] if self.children else None
