@@ -28,7 +28,7 @@ from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
-from console.tui.composer import Composer
+from console.tui.composer import Composer, ReplyTarget
 from console.tui.features import ConsoleFeatures
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
 from console.tui.messages import (
@@ -334,6 +334,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.query_one(ChatList).show(account_id, view.filter, view.search, view.chat_id)
         if view.chat_id is not None:
             self._open_chat(account_id, view.chat_id, focus_composer=False, message_id=message_id)
+        else:  # the callers saved the draft: write to no one until a chat of this account opens
+            self.query_one(Composer).bind(None, "")
         index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
         tabs = self.query_one(Tabs)
         if tabs.active != f"account-{index}":
@@ -409,8 +411,11 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     ) -> None:
         await self._save_draft()
         row = await self.source.chat(account_id, chat_id)
+        draft = await self.source.draft(account_id, chat_id)
         if row is None or account_id != self.account_id:
             return
+        # No await from here to the composer's binding: the open chat, the header and the
+        # text change together.
         self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
         self.views[account_id].chat_id = chat_id
         self._set_reply_to(None)
@@ -424,7 +429,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
         if message_id is not None:
             thread.focus()
-        self.query_one(Composer).load_draft(await self.source.draft(account_id, chat_id))
+        self._bind_composer(row, draft)
         self._refresh_pins()
         self._load_fan(account_id, chat_id)
         self.source.refresh_fan(account_id, row.fan_id)
@@ -446,23 +451,38 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         rows = await self.source.pinned_messages(self.account_id, self.chat_id)
         self.query_one(PinnedStrip).show(rows)
 
+    def _bind_composer(self, row: Any, draft: str) -> None:
+        account = next((a for a in self.accounts if a.account_id == row.account_id), None)
+        target = ReplyTarget(
+            row.account_id,
+            row.chat_id,
+            row.fan_name,
+            getattr(row, "fan_username", "") or "",
+            account.name if account is not None else "",
+        )
+        self.query_one(Composer).bind(target, draft)
+
     async def _save_draft(self) -> None:
-        if self.account_id is None or self.chat_id is None:
-            return
+        # The composer's text belongs to the chat it is bound to (not to the list's cursor,
+        # nor to a chat being opened).
         with contextlib.suppress(Exception):
-            text = self.query_one(Composer).text
-            if text != await self.source.draft(self.account_id, self.chat_id):
-                await self.source.save_draft(self.account_id, self.chat_id, text)
+            composer = self.query_one(Composer)
+            target, text = composer.target, composer.text
+            if target is None:
+                return
+            if text != await self.source.draft(target.account_id, target.chat_id):
+                await self.source.save_draft(target.account_id, target.chat_id, text)
 
     # -- composer ----------------------------------------------------------------------------
 
     @on(Composer.Submitted)
     async def _submitted(self, message: Composer.Submitted) -> None:
-        if self.account_id is None or self.chat_id is None:
-            self.notify("Open a chat first.", severity="warning", markup=False)
-            return
-        reply_to = self.reply_to.id if self.reply_to is not None else None
-        account_id, chat_id, text = self.account_id, self.chat_id, message.text
+        # The chat named in the composer's header when Enter was pressed, whatever the list
+        # did since.
+        target = message.target
+        account_id, chat_id, text = target.account_id, target.chat_id, message.text
+        quoted = self.reply_to
+        reply_to = quoted.id if quoted is not None and quoted.chat_id == chat_id else None
         message.composer.clear_sent()
         self._set_reply_to(None)
         await self._act(self.source.send(account_id, chat_id, text, reply_to))
@@ -470,6 +490,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:
+        self.query_one(ChatList).chatter_active()  # no new order under a typing chatter
         # Kept as the chatter types, so a crash or a killed terminal loses at most a moment.
         self._throttled("draft", self._save_draft_soon)
 
@@ -478,9 +499,10 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         await self._save_draft()
 
     @on(Composer.Typing)
-    def _typing(self) -> None:
-        if self.account_id is not None and self.chat_id is not None:
-            self._run(self.source.typing(self.account_id, self.chat_id))
+    def _typing(self, message: Composer.Typing) -> None:
+        target = self.query_one(Composer).target
+        if target is not None:
+            self._run(self.source.typing(target.account_id, target.chat_id))
 
     @on(Composer.Refused)
     def _refused(self, message: Composer.Refused) -> None:
@@ -674,12 +696,16 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                 await screen.wait_for_refresh()
 
     def _open_timer_pending(self) -> bool:
-        return self._open_timer is not None
+        chat_list = self.part(ChatList)
+        return self._open_timer is not None or bool(chat_list and chat_list.holding)
 
     async def _wait_timer(self) -> None:
         # The debounce is time by design; a test sets ``open_delay = 0``.
         await self._timer_idle.wait()
         await self._throttle_idle.wait()
+        chat_list = self.part(ChatList)
+        if chat_list is not None:
+            await chat_list.hold_idle.wait()
 
     def _run(self, call: Awaitable[Any]) -> None:
         self.run_worker(self._act(call), group="actions", exit_on_error=False)
