@@ -113,3 +113,34 @@ async def test_header_names_fan_username_and_account() -> None:
         assert f"@{row.fan_username}" in header and account in header
         # On screen, on the composer's top edge.
         assert f"@{row.fan_username}" in app.export_screenshot()
+
+
+async def test_a_long_message_shows_folded_and_x_unfolds_it() -> None:
+    from console.tui.thread import FOLD_CHARS, UNFOLDED_CHARS, Thread
+
+    source = MemorySource(accounts=1, chats_per_account=5, messages_per_chat=4)
+    account = source.accounts()[0].account_id
+    first = (await source.chats(account, "all", "", 0, 1))[0]
+    huge = ("all work and no play " * 50_000)[:1_000_000]  # 1 MB, inside the webhook cap
+    source.receive(account, first.chat_id, huge)
+    async with running(source) as (app, pilot, _source):
+        assert app.chat_id == first.chat_id
+        thread = app.query_one(Thread)
+        view = thread.message_views[-1]
+        assert view.row.message.content == huge
+        shown = str(view.render())
+        assert "folded: 1,000,000 characters in all (x shows more)" in shown
+        assert len(shown) < FOLD_CHARS + 300  # only the fold is laid out
+        # The chat list's preview and the toast of the long message are bounded too.
+        await press(app, pilot, "tab")
+        assert app.focused is thread and thread.selected is view
+        await press(app, pilot, "x")
+        shown = str(view.render())
+        assert f"{1_000_000 - UNFOLDED_CHARS:,} more characters not shown (x folds)" in shown
+        assert len(shown) < UNFOLDED_CHARS + 300
+        await press(app, pilot, "x")
+        assert "folded" in str(view.render())
+        # A short message has nothing to fold: x does nothing to it.
+        await press(app, pilot, "up", "x")
+        short = thread.selected
+        assert short is not None and not short.unfolded and "folded" not in str(short.render())

@@ -124,6 +124,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.chat_id: str | None = None
         self.fan_id: str | None = None
         self.fan_name = ""
+        self._title_muted = False
         self.reply_to: Message | None = None
         self.show_profile: bool | None = None  # None: decided by the width
         self._open_timer: Any = None
@@ -419,12 +420,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
         self.views[account_id].chat_id = chat_id
         self._set_reply_to(None)
-        self.query_one("#thread-title", Static).update(
-            Content.assemble(
-                plain(row.fan_name, one_line=True, style="bold"),
-                Content.styled("  muted" if row.muted else "", "$text-warning"),
-            )
-        )
+        self._show_title(row)
         thread = self.query_one(Thread)
         thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
         if message_id is not None:
@@ -590,20 +586,39 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     async def action_mute(self) -> None:
         if not (self.account_id and self.chat_id and self.fan_id):
             return
-        row = await self.source.chat(self.account_id, self.chat_id)
+        account_id, chat_id = self.account_id, self.chat_id
+        row = await self.source.chat(account_id, chat_id)
         muted = bool(row and row.muted)
-        await self._act(self.source.set_mute(self.account_id, self.fan_id, not muted))
+        await self._act(self.source.set_mute(account_id, self.fan_id, not muted))
+        # The stored (optimistic) state, everywhere it shows, at once: the thread's title,
+        # the list's row (even while a new order waits for a pause) and the profile.
+        await self.show_chat_state(account_id, chat_id)
         self.notify(
             f"{'Unmuted' if muted else 'Muted'} {clean(self.fan_name, one_line=True)}",
             markup=False,
         )
-        if row is not None:
-            self.query_one("#thread-title", Static).update(
-                Content.assemble(
-                    plain(row.fan_name, one_line=True, style="bold"),
-                    Content.styled("" if muted else "  muted", "$text-warning"),
-                )
+
+    def _show_title(self, row: Any) -> None:
+        self._title_muted = bool(row.muted)
+        self.query_one("#thread-title", Static).update(
+            Content.assemble(
+                plain(row.fan_name, one_line=True, style="bold"),
+                Content.styled("  muted" if row.muted else "", "$text-warning"),
             )
+        )
+
+    async def show_chat_state(self, account_id: str, chat_id: str) -> None:
+        """Show the open chat's stored state (muted) in the title, the list and the profile:
+        after the chatter's own action, and after the gateway answers (a refusal undoes it)."""
+        if (account_id, chat_id) != (self.account_id, self.chat_id):
+            return
+        row = await self.source.chat(account_id, chat_id)
+        if row is None or (account_id, chat_id) != (self.account_id, self.chat_id):
+            return
+        self.query_one(ChatList).update_row(row)
+        if bool(row.muted) != self._title_muted:
+            self._show_title(row)
+            self._load_fan(account_id, chat_id)
 
     def action_retry(self) -> None:
         row = self._selected_row()

@@ -323,6 +323,15 @@ class ChatList(ScrollView, can_focus=True):
                 self.refresh()
                 return
 
+    def update_row(self, row: ChatRow) -> None:
+        """Show a chat's new state in its row where it is now (no reorder, no query)."""
+        for index, shown in self.rows.items():
+            if shown.chat_id == row.chat_id:
+                if shown != row:
+                    self.rows[index] = row
+                    self.refresh_lines(index * ROW_LINES, ROW_LINES)
+                return
+
     def _select(self, open: bool) -> None:
         row = self.selected
         if row is None:

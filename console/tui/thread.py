@@ -30,6 +30,13 @@ PAGE = 30
 #: on each change, so each live message costs in proportion: 150 widgets took ~8 ms of layout
 #: and ~10 ms of render per message at 120x36, 60 took ~5-6 and ~8.
 MAX_MESSAGES = 90
+#: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
+#: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
+#: its chat opened; folded, it costs what a short one does.
+FOLD_CHARS = 2_000
+FOLD_LINES = 20
+#: Unfolded, a message shows at most this much (~a thousand lines); the rest is said, not shown.
+UNFOLDED_CHARS = 50_000
 _LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
 
 
@@ -51,7 +58,21 @@ class MessageView(Static):
         super().__init__(classes="message")
         self.row = row
         self.sender_name = sender_name
+        #: Shown in full (``x``); long messages start folded.
+        self.unfolded = False
         self._apply()
+
+    @property
+    def long(self) -> bool:
+        return _fold_at(self.row.message.content) is not None
+
+    def toggle_fold(self) -> bool:
+        """Fold or unfold a long message; ``False`` when it is short (nothing to do)."""
+        if not self.long:
+            return False
+        self.unfolded = not self.unfolded
+        self._apply()
+        return True
 
     @property
     def message_id(self) -> str:
@@ -95,7 +116,7 @@ class MessageView(Static):
         if msg.in_reply_to:
             quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
             parts.append(
-                plain("▏" + clean(quoted, one_line=True)[:120], style="italic $text-muted")
+                plain("▏" + clean(quoted[:600], one_line=True)[:120], style="italic $text-muted")
             )
         if msg.tip_millis:
             parts.append(
@@ -103,8 +124,39 @@ class MessageView(Static):
             )
         if msg.attachments:
             parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
-        parts.append(plain(msg.content))
+        text = msg.content
+        cut = _fold_at(text)
+        if cut is None:
+            parts.append(plain(text))
+        else:
+            # Only the part shown is cleaned and laid out: the cost is the fold's, not the
+            # message's.
+            shown = min(len(text), UNFOLDED_CHARS) if self.unfolded else cut
+            parts.append(plain(text[:shown]))
+            rest = len(text) - shown
+            if self.unfolded and rest:
+                note = f"… {rest:,} more characters not shown (x folds)"
+            elif self.unfolded:
+                note = "x folds the message"
+            else:
+                note = f"… folded: {len(text):,} characters in all (x shows more)"
+            parts.append(Content.styled(note, "italic $text-muted"))
         return Content("\n").join(parts)
+
+
+def _fold_at(text: str) -> int | None:
+    """Where a long message is folded (``None``: it is short enough to show in full)."""
+    if len(text) <= FOLD_CHARS and text.count("\n", 0, FOLD_CHARS) < FOLD_LINES:
+        return None
+    cut = min(len(text), FOLD_CHARS)
+    newline = -1
+    for _ in range(FOLD_LINES):
+        newline = text.find("\n", newline + 1, cut)
+        if newline < 0:
+            break
+    else:
+        cut = newline
+    return cut if cut < len(text) else None
 
 
 class PinnedStrip(Static):
@@ -112,7 +164,9 @@ class PinnedStrip(Static):
 
     def show(self, rows: list[MessageRow]) -> None:
         self.display = bool(rows)
-        lines = [plain("📌 " + clean(r.message.content, one_line=True)[:200]) for r in rows[-3:]]
+        lines = [
+            plain("📌 " + clean(r.message.content[:800], one_line=True)[:200]) for r in rows[-3:]
+        ]
         self.update(Content("\n").join(lines))
 
 
@@ -123,6 +177,14 @@ class Thread(VerticalScroll, can_focus=True):
         Binding("up,k", "select(-1)", "Previous message", show=False, id="thread.up"),
         Binding("down,j", "select(1)", "Next message", show=False, id="thread.down"),
         Binding("end", "bottom", "Newest", show=False, id="thread.bottom"),
+        Binding(
+            "x",
+            "fold",
+            "Unfold",
+            show=False,
+            id="thread.fold",
+            tooltip="Show a long (folded) message in full, or fold it again",
+        ),
     ]
 
     def __init__(
@@ -420,6 +482,11 @@ class Thread(VerticalScroll, can_focus=True):
         self.scroll_to_widget(views[index], animate=False, immediate=True)
         if index == 0 and delta < 0 and not self._exhausted:
             self.load_older()
+
+    def action_fold(self) -> None:
+        view = self.selected
+        if view is not None and view.toggle_fold():
+            self.scroll_to_widget(view, animate=False, immediate=True)
 
     def action_bottom(self) -> None:
         if not self.at_latest and self.account_id and self.chat_id:
