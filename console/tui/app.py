@@ -40,6 +40,7 @@ from console.tui.profile import FanProfile
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
 from console.tui.text import clean, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
+from console.tui.thread import PAGE as THREAD_PAGE
 from console.tui.thread import PinnedStrip, Thread
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
@@ -412,22 +413,34 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     ) -> None:
         await self._save_draft()
         row = await self.source.chat(account_id, chat_id)
-        draft = await self.source.draft(account_id, chat_id)
         if row is None or account_id != self.account_id:
             return
-        # No await from here to the composer's binding: the open chat, the header and the
-        # text change together.
-        self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
-        self.views[account_id].chat_id = chat_id
-        self._set_reply_to(None)
-        self._show_title(row)
+        # Everything the open chat shows is read first, then shown in one frame: shown as
+        # each arrived, it took two or three layouts of the whole screen (~20 ms each).
+        draft = await self.source.draft(account_id, chat_id)
+        rows = None
+        if message_id is None:
+            rows = await self.source.latest_messages(account_id, chat_id, THREAD_PAGE)
+        card = await self.source.fan_card(account_id, chat_id)
+        pins = await self.source.pinned_messages(account_id, chat_id)
+        if account_id != self.account_id:
+            return
         thread = self.query_one(Thread)
-        thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
-        if message_id is not None:
-            thread.focus()
-        self._bind_composer(row, draft)
-        self._refresh_pins()
-        self._load_fan(account_id, chat_id)
+        with self.batch_update():
+            # No await before the composer's binding: the open chat, the header and the text
+            # change together.
+            self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
+            self.views[account_id].chat_id = chat_id
+            self._set_reply_to(None)
+            self._show_title(row)
+            self._bind_composer(row, draft)
+            self.query_one(PinnedStrip).show(pins)
+            self.query_one(FanProfile).show(card)
+            if rows is None:
+                thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
+                thread.focus()
+            else:
+                await thread.show_latest(account_id, chat_id, row.fan_name, row.unread, rows)
         self.source.refresh_fan(account_id, row.fan_id)
         if row.unread:
             self._mark_read(account_id, chat_id)

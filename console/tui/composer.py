@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import TextArea
 
-from console.tui.text import plain
+from console.tui.text import clean, plain
 
 TYPING_INTERVAL = 3.0
 
@@ -34,12 +34,14 @@ class ReplyTarget:
     account_name: str = ""
 
     def header(self) -> Content:
-        parts = [Content("To "), plain(self.fan_name or "@" + self.fan_username, one_line=True)]
+        # One piece of plain text: a border title drops the spaces at the edges of its parts.
+        name = clean(self.fan_name, one_line=True) or "@" + clean(self.fan_username, one_line=True)
+        text = f"To {name}"
         if self.fan_username:
-            parts.append(plain(f" @{self.fan_username}", one_line=True))
+            text += f" @{clean(self.fan_username, one_line=True)}"
         if self.account_name:
-            parts.append(plain(f" · {self.account_name}", one_line=True))
-        return Content.assemble(*parts)
+            text += f" · {clean(self.account_name, one_line=True)}"
+        return plain(text)
 
 
 class Composer(TextArea):
