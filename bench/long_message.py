@@ -51,7 +51,7 @@ async def run(rounds: int) -> dict[str, Any]:
     app = make_app(source, clock=lambda: source.now)
     app.open_delay = 0
     figures: dict[str, list[float]] = {"normal": [], "long_folded": [], "long_unfolded": []}
-    folded_at = thread_module.FOLD_CHARS
+    folded_at = getattr(thread_module, "FOLD_CHARS", 0)  # 0: code from before folding
     async with app.run_test(size=(120, 36)):
         await app.settled()
         for round_ in range(rounds + 1):  # round 0 warms up (imports, styles): not counted
