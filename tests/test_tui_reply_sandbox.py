@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from console.sandbox.simulator import sign_delivery
 from console.tui.chat_list import ROW_LINES, ChatList
 from console.tui.launch import build_demo
 from console.tui.profile import FanProfile
 from console.tui.thread import MessageView, Thread
+from console.webhooks.app import DEFAULT_PATH
 from tests.test_sync_support import set_faults
 from tests.test_tui_complete import OPTIONS, demo, keys, until
 
@@ -244,3 +249,48 @@ async def test_profile_of_the_chat_open_at_start_is_complete(tmp_path: Path) -> 
             assert sandbox.gateway.usage.requests.get("fan_earnings", 0) == 1
     finally:
         await running.stop()
+
+
+async def _webhook(demo: Any, chat: Any, text: str) -> None:
+    """A fan of ``chat`` writes: the gateway stores it and posts the signed webhook."""
+    app, _pilot, _running, sandbox = demo
+    creator = _creator(demo)
+    message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content=text)
+    event = {
+        "event": "message.received",
+        "idempotencyKey": f"evt_reply_{message['id']}",
+        "accountId": creator.account_id,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": message,
+    }
+    body, headers = sign_delivery(event, sandbox.webhook_secret)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            app.services[0].url + DEFAULT_PATH, content=body, headers=headers
+        )
+    assert answer.status_code < 300
+
+
+async def test_webhooks_reordering_the_list_never_misroute_a_reply(demo: Any) -> None:
+    """Signed webhooks move other chats to the top while the chatter types: each Enter lands,
+    at the gateway, in the chat named in the composer's header at that moment."""
+    app, pilot, running, _sandbox = demo
+    creator = _creator(demo)
+    await keys(app, pilot, "down", "down", "enter")
+    sent: list[tuple[str, str]] = []
+    for event in range(20):
+        others = [c for c in creator.chats.values() if c.id != app.chat_id]
+        await _webhook(demo, others[(event * 7) % len(others)], f"fan message {event}")
+        await pilot.press(*f"r{event}")
+        if event % 4 == 3:
+            header = str(app.query_one("#composer").border_title)
+            text = app.query_one("#composer").text
+            await pilot.press("enter")
+            sent.append((header, text))
+    await app.settled()
+    await running.workspace.drain_outbox()
+    for header, text in sent:
+        found = [c for c in creator.chats.values() if any(m["content"] == text for m in c.messages)]
+        assert len(found) == 1, (text, header)
+        fan = creator.fans[found[0].fan_id]
+        assert f"@{fan['username']}" in header, (text, header)
