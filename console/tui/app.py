@@ -412,6 +412,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self, account_id: str, chat_id: str, message_id: str | None = None
     ) -> None:
         await self._save_draft()
+        composer = self.query_one(Composer)
+        saved = composer.text
         row = await self.source.chat(account_id, chat_id)
         if row is None or account_id != self.account_id:
             return
@@ -433,6 +435,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.views[account_id].chat_id = chat_id
             self._set_reply_to(None)
             self._show_title(row)
+            left = composer.target
+            if left is not None and composer.text != saved:  # typed while the chat was read
+                self._run(self.source.save_draft(left.account_id, left.chat_id, composer.text))
             self._bind_composer(row, draft)
             self.query_one(PinnedStrip).show(pins)
             self.query_one(FanProfile).show(card)
