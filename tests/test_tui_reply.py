@@ -144,3 +144,25 @@ async def test_a_long_message_shows_folded_and_x_unfolds_it() -> None:
         await press(app, pilot, "up", "x")
         short = thread.selected
         assert short is not None and not short.unfolded and "folded" not in str(short.render())
+
+
+async def test_header_shows_hostile_names_as_plain_text() -> None:
+    from textual.content import Content
+
+    from console.sandbox.hostile import HOSTILE_STRINGS
+    from console.tui.memory import hostile_source
+    from console.tui.text import clean
+
+    source = hostile_source(HOSTILE_STRINGS, accounts=1, chats_per_account=12)
+    async with running(source) as (app, pilot, _source):
+        shown: set[str] = set()
+        for _ in range(len(HOSTILE_STRINGS)):
+            composer = app.query_one(Composer)
+            header = composer._border_title  # the Content on screen (the getter gives markup)
+            assert isinstance(header, Content) and composer.target is not None
+            assert not any("@click" in str(s.style) or "link" in str(s.style) for s in header.spans)
+            assert "\x1b" not in header.plain and "\u202e" not in header.plain
+            assert clean(composer.target.fan_name, one_line=True) in header.plain
+            shown.add(header.plain)
+            await press(app, pilot, "down")
+        assert any("[@click=app.quit]x[/]" in text for text in shown)
