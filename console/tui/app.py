@@ -28,7 +28,7 @@ from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
-from console.tui.composer import Composer
+from console.tui.composer import Composer, ReplyTarget
 from console.tui.features import ConsoleFeatures
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE, HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
@@ -42,6 +42,7 @@ from console.tui.profile import FanProfile
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
+from console.tui.thread import PAGE as THREAD_PAGE
 from console.tui.thread import PinnedStrip, Thread
 from console.tui.zone import set_zone, zone_description, zone_named
 
@@ -130,6 +131,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.chat_id: str | None = None
         self.fan_id: str | None = None
         self.fan_name = ""
+        self._title_muted = False
         self.reply_to: Message | None = None
         self.show_profile: bool | None = None  # None: decided by the width
         self._open_timer: Any = None
@@ -345,6 +347,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.query_one(ChatList).show(account_id, view.filter, view.search, view.chat_id)
         if view.chat_id is not None:
             self._open_chat(account_id, view.chat_id, focus_composer=False, message_id=message_id)
+        else:  # the callers saved the draft: write to no one until a chat of this account opens
+            self.query_one(Composer).bind(None, "")
         index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
         tabs = self.query_one(Tabs)
         if tabs.active != f"account-{index}":
@@ -419,25 +423,40 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self, account_id: str, chat_id: str, message_id: str | None = None
     ) -> None:
         await self._save_draft()
+        composer = self.query_one(Composer)
+        saved = composer.text
         row = await self.source.chat(account_id, chat_id)
         if row is None or account_id != self.account_id:
             return
-        self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
-        self.views[account_id].chat_id = chat_id
-        self._set_reply_to(None)
-        self.query_one("#thread-title", Static).update(
-            Content.assemble(
-                plain(row.fan_name, one_line=True, style="bold"),
-                Content.styled("  muted" if row.muted else "", "$text-warning"),
-            )
-        )
+        # Everything the open chat shows is read first, then shown in one frame: shown as
+        # each arrived, it took two or three layouts of the whole screen (~20 ms each).
+        draft = await self.source.draft(account_id, chat_id)
+        rows = None
+        if message_id is None:
+            rows = await self.source.latest_messages(account_id, chat_id, THREAD_PAGE)
+        card = await self.source.fan_card(account_id, chat_id)
+        pins = await self.source.pinned_messages(account_id, chat_id)
+        if account_id != self.account_id:
+            return
         thread = self.query_one(Thread)
-        thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
-        if message_id is not None:
-            thread.focus()
-        self.query_one(Composer).load_draft(await self.source.draft(account_id, chat_id))
-        self._refresh_pins()
-        self._load_fan(account_id, chat_id)
+        with self.batch_update():
+            # No await before the composer's binding: the open chat, the header and the text
+            # change together.
+            self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
+            self.views[account_id].chat_id = chat_id
+            self._set_reply_to(None)
+            self._show_title(row)
+            left = composer.target
+            if left is not None and composer.text != saved:  # typed while the chat was read
+                self._run(self.source.save_draft(left.account_id, left.chat_id, composer.text))
+            self._bind_composer(row, draft)
+            self.query_one(PinnedStrip).show(pins)
+            self.query_one(FanProfile).show(card)
+            if rows is None:
+                thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
+                thread.focus()
+            else:
+                await thread.show_latest(account_id, chat_id, row.fan_name, row.unread, rows)
         self.source.refresh_fan(account_id, row.fan_id)
         if row.unread:
             self._mark_read(account_id, chat_id)
@@ -457,23 +476,38 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         rows = await self.source.pinned_messages(self.account_id, self.chat_id)
         self.query_one(PinnedStrip).show(rows)
 
+    def _bind_composer(self, row: Any, draft: str) -> None:
+        account = next((a for a in self.accounts if a.account_id == row.account_id), None)
+        target = ReplyTarget(
+            row.account_id,
+            row.chat_id,
+            row.fan_name,
+            getattr(row, "fan_username", "") or "",
+            account.name if account is not None else "",
+        )
+        self.query_one(Composer).bind(target, draft)
+
     async def _save_draft(self) -> None:
-        if self.account_id is None or self.chat_id is None:
-            return
+        # The composer's text belongs to the chat it is bound to (not to the list's cursor,
+        # nor to a chat being opened).
         with contextlib.suppress(Exception):
-            text = self.query_one(Composer).text
-            if text != await self.source.draft(self.account_id, self.chat_id):
-                await self.source.save_draft(self.account_id, self.chat_id, text)
+            composer = self.query_one(Composer)
+            target, text = composer.target, composer.text
+            if target is None:
+                return
+            if text != await self.source.draft(target.account_id, target.chat_id):
+                await self.source.save_draft(target.account_id, target.chat_id, text)
 
     # -- composer ----------------------------------------------------------------------------
 
     @on(Composer.Submitted)
     async def _submitted(self, message: Composer.Submitted) -> None:
-        if self.account_id is None or self.chat_id is None:
-            self.notify("Open a chat first.", severity="warning", markup=False)
-            return
-        reply_to = self.reply_to.id if self.reply_to is not None else None
-        account_id, chat_id, text = self.account_id, self.chat_id, message.text
+        # The chat named in the composer's header when Enter was pressed, whatever the list
+        # did since.
+        target = message.target
+        account_id, chat_id, text = target.account_id, target.chat_id, message.text
+        quoted = self.reply_to
+        reply_to = quoted.id if quoted is not None and quoted.chat_id == chat_id else None
         message.composer.clear_sent()
         self._set_reply_to(None)
         await self._act(self.source.send(account_id, chat_id, text, reply_to))
@@ -481,6 +515,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:
+        self.query_one(ChatList).chatter_active()  # no new order under a typing chatter
         # Kept as the chatter types, so a crash or a killed terminal loses at most a moment.
         self._throttled("draft", self._save_draft_soon)
 
@@ -489,9 +524,10 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         await self._save_draft()
 
     @on(Composer.Typing)
-    def _typing(self) -> None:
-        if self.account_id is not None and self.chat_id is not None:
-            self._run(self.source.typing(self.account_id, self.chat_id))
+    def _typing(self, message: Composer.Typing) -> None:
+        target = self.query_one(Composer).target
+        if target is not None:
+            self._run(self.source.typing(target.account_id, target.chat_id))
 
     @on(Composer.Refused)
     def _refused(self, message: Composer.Refused) -> None:
@@ -580,21 +616,40 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     async def action_mute(self) -> None:
         if not (self.account_id and self.chat_id and self.fan_id):
             return
-        row = await self.source.chat(self.account_id, self.chat_id)
+        account_id, chat_id = self.account_id, self.chat_id
+        row = await self.source.chat(account_id, chat_id)
         muted = bool(row and row.muted)
-        await self._act(self.source.set_mute(self.account_id, self.fan_id, not muted))
+        await self._act(self.source.set_mute(account_id, self.fan_id, not muted))
+        # The stored (optimistic) state, everywhere it shows, at once: the thread's title,
+        # the list's row (even while a new order waits for a pause) and the profile.
+        await self.show_chat_state(account_id, chat_id)
         who = fan_label(row.fan_name, row.fan_username) if row else fan_label(self.fan_name)
         self.notify(
             f"{'Unmuted' if muted else 'Muted'} {who} · {self.account_name(self.account_id)}",
             markup=False,
         )
-        if row is not None:
-            self.query_one("#thread-title", Static).update(
-                Content.assemble(
-                    plain(row.fan_name, one_line=True, style="bold"),
-                    Content.styled("" if muted else "  muted", "$text-warning"),
-                )
+
+    def _show_title(self, row: Any) -> None:
+        self._title_muted = bool(row.muted)
+        self.query_one("#thread-title", Static).update(
+            Content.assemble(
+                plain(row.fan_name, one_line=True, style="bold"),
+                Content.styled("  muted" if row.muted else "", "$text-warning"),
             )
+        )
+
+    async def show_chat_state(self, account_id: str, chat_id: str) -> None:
+        """Show the open chat's stored state (muted) in the title, the list and the profile:
+        after the chatter's own action, and after the gateway answers (a refusal undoes it)."""
+        if (account_id, chat_id) != (self.account_id, self.chat_id):
+            return
+        row = await self.source.chat(account_id, chat_id)
+        if row is None or (account_id, chat_id) != (self.account_id, self.chat_id):
+            return
+        self.query_one(ChatList).update_row(row)
+        if bool(row.muted) != self._title_muted:
+            self._show_title(row)
+            self._load_fan(account_id, chat_id)
 
     def action_retry(self) -> None:
         row = self._selected_row()
@@ -687,12 +742,16 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                 await screen.wait_for_refresh()
 
     def _open_timer_pending(self) -> bool:
-        return self._open_timer is not None
+        chat_list = self.part(ChatList)
+        return self._open_timer is not None or bool(chat_list and chat_list.holding)
 
     async def _wait_timer(self) -> None:
         # The debounce is time by design; a test sets ``open_delay = 0``.
         await self._timer_idle.wait()
         await self._throttle_idle.wait()
+        chat_list = self.part(ChatList)
+        if chat_list is not None:
+            await chat_list.hold_idle.wait()
 
     def _run(self, call: Awaitable[Any]) -> None:
         self.run_worker(self._act(call), group="actions", exit_on_error=False)

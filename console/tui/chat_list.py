@@ -3,10 +3,19 @@
 Rows are read from the source by window (offset/limit) around the viewport and kept in a
 small cache; 10,000 chats cost what 20 cost. Each chat takes two lines: name, badges and how
 long the fan has waited; then the preview.
+
+The cursor belongs to a chat, not to a row: when new messages move rows, it stays on the same
+chat id (the list scrolls to keep it in view). And the list does not reorder under a chatter
+who is moving through it or typing a reply: a new order is applied once they pause
+(``reorder_pause`` seconds without a key), never mid-keystroke. We chose this over a
+"3 chats updated, press a key to refresh" line: the list still comes up to date by itself,
+and a chatter never has to learn a key to see who is waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -21,6 +30,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from console.tui.messages import ChatSelected
 from console.tui.source import ChatFilter, ChatRow, ConsoleSource
@@ -28,6 +38,11 @@ from console.tui.text import ago, clean, utcnow
 
 ROW_LINES = 2
 _MARGIN = 40  # rows fetched beyond the viewport each way, so scrolling rarely waits
+#: Seconds without a key (in the list or the composer) before a new order is applied.
+REORDER_PAUSE = 0.8
+#: How far down the list the cursor's chat is looked for when it left the loaded window.
+_LOCATE_LIMIT = 2_000
+_LOCATE_PAGE = 200
 
 
 class ChatList(ScrollView, can_focus=True):
@@ -89,6 +104,13 @@ class ChatList(ScrollView, can_focus=True):
         self._key_time: float | None = None
         self._loaded_once = False
         self._styles: dict[str, Style] | None = None
+        #: See the module's docstring; tests set 0 to apply every new order at once.
+        self.reorder_pause = REORDER_PAUSE
+        self._last_input = float("-inf")
+        self._hold_timer: Timer | None = None
+        #: Set while no reload is held back (tests wait on it, as on the app's timers).
+        self.hold_idle = asyncio.Event()
+        self.hold_idle.set()
 
     # -- loading -------------------------------------------------------------------------
 
@@ -109,12 +131,40 @@ class ChatList(ScrollView, can_focus=True):
                 self._generation += 1
                 self._apply_window(primed[0], 0, primed[1], keep_selection=True)
                 return
-        self.reload()
+        self._reload_now()  # asked for by the chatter: never held
+
+    def chatter_active(self) -> None:
+        """The chatter pressed a key here or typed in the composer: hold new orders back."""
+        self._last_input = time.monotonic()
+
+    @property
+    def holding(self) -> bool:
+        return self._hold_timer is not None
 
     def reload(self) -> None:
-        """Re-read the count and the visible window (after a ``ChatsStale``)."""
+        """Re-read the count and the visible window (after a ``ChatsStale``), once the chatter
+        pauses if they are active (see the module's docstring)."""
+        wait = self._last_input + self.reorder_pause - time.monotonic()
+        if wait > 0 and self.total:
+            if self._hold_timer is None:
+                self.hold_idle.clear()
+                self._hold_timer = self.set_timer(wait, self._release)
+            return
+        self._reload_now()
+
+    def _reload_now(self) -> None:
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+            self.hold_idle.set()
         self._generation += 1
         self._load(self._generation, keep_selection=True)
+
+    def _release(self) -> None:
+        self._hold_timer = None
+        self.reload()  # held again if a key came since
+        if self._hold_timer is None:
+            self.hold_idle.set()
 
     @work(group="chat-list", exclusive=True, exit_on_error=False)
     async def _load(self, generation: int, keep_selection: bool) -> None:
@@ -124,9 +174,29 @@ class ChatList(ScrollView, can_focus=True):
         total = await self.source.count_chats(account_id, self.filter, self.search)
         start, end = self._window()
         rows = await self.source.chats(account_id, self.filter, self.search, start, end - start)
+        chosen = self.selected_chat_id
+        if keep_selection and chosen and all(r.chat_id != chosen for r in rows):
+            # The cursor's chat moved out of the window (others came above it): find it and
+            # read the window around it, so the cursor stays on the same chat.
+            index = await self._locate(account_id, chosen, total)
+            if index is not None:
+                start = max(0, index - _MARGIN)
+                limit = 2 * _MARGIN + self.size.height // ROW_LINES + 2
+                rows = await self.source.chats(account_id, self.filter, self.search, start, limit)
         if generation != self._generation:
             return
         self._apply_window(total, start, rows, keep_selection)
+
+    async def _locate(self, account_id: str, chat_id: str, total: int) -> int | None:
+        """The index of ``chat_id`` in the list, looked for page by page (bounded)."""
+        for offset in range(0, min(total, _LOCATE_LIMIT), _LOCATE_PAGE):
+            page = await self.source.chats(
+                account_id, self.filter, self.search, offset, _LOCATE_PAGE
+            )
+            for i, row in enumerate(page):
+                if row.chat_id == chat_id:
+                    return offset + i
+        return None
 
     def _apply_window(
         self, total: int, start: int, rows: list[ChatRow], keep_selection: bool
@@ -134,12 +204,8 @@ class ChatList(ScrollView, can_focus=True):
         self.total = total
         self.rows = {start + i: row for i, row in enumerate(rows)}
         self._set_virtual_height()
-        if keep_selection and self.selected_chat_id:
-            found = next(
-                (i for i, r in self.rows.items() if r.chat_id == self.selected_chat_id), None
-            )
-            if found is not None:
-                self.set_reactive(ChatList.cursor, found)
+        if keep_selection:
+            self._follow_selection(scroll=True)
         if self.cursor >= total:
             self.set_reactive(ChatList.cursor, max(0, total - 1))
         self.refresh()
@@ -148,6 +214,18 @@ class ChatList(ScrollView, can_focus=True):
             self.call_after_refresh(self.post_message, self.FirstPainted())
         if self.selected_chat_id is None and total:
             self._select(open=False)
+
+    def _follow_selection(self, scroll: bool) -> None:
+        """Keep the cursor on the selected chat, wherever its row is now."""
+        if not self.selected_chat_id:
+            return
+        found = next((i for i, r in self.rows.items() if r.chat_id == self.selected_chat_id), None)
+        if found is None:
+            return
+        if found != self.cursor:
+            self.set_reactive(ChatList.cursor, found)
+        if scroll and self.size.height:
+            self.scroll_to_region_of(found)
 
     def _window(self) -> tuple[int, int]:
         first = int(self.scroll_y) // ROW_LINES
@@ -174,6 +252,7 @@ class ChatList(ScrollView, can_focus=True):
             return
         # Keep the cache bounded: only the new window survives.
         self.rows = {start + i: row for i, row in enumerate(rows)}
+        self._follow_selection(scroll=False)  # fresh rows may be in a new order
         self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -209,6 +288,7 @@ class ChatList(ScrollView, can_focus=True):
 
     async def _on_key(self, event: events.Key) -> None:
         self._key_time = event.time
+        self.chatter_active()
         await super()._on_key(event)
 
     def _move(self, index: int) -> None:
@@ -241,6 +321,15 @@ class ChatList(ScrollView, can_focus=True):
                 self.set_reactive(ChatList.cursor, index)
                 self.scroll_to_region_of(index)
                 self.refresh()
+                return
+
+    def update_row(self, row: ChatRow) -> None:
+        """Show a chat's new state in its row where it is now (no reorder, no query)."""
+        for index, shown in self.rows.items():
+            if shown.chat_id == row.chat_id:
+                if shown != row:
+                    self.rows[index] = row
+                    self.refresh_lines(index * ROW_LINES, ROW_LINES)
                 return
 
     def _select(self, open: bool) -> None:
@@ -336,5 +425,12 @@ class ChatList(ScrollView, can_focus=True):
 
     def _preview_line(self, row: ChatRow, width: int, style: Style) -> list[Segment]:
         preview_style = style + self._style("chat-list--preview")
-        text = set_cell_size(clean(row.preview, one_line=True), max(0, width - 2))
-        return [Segment("  ", style), Segment(text, preview_style)]
+        # Muted fans are marked in words, not only dimmed: a colour alone is easy to miss.
+        tag = "muted · " if row.muted else ""
+        room = max(0, width - 2 - len(tag))
+        # Cut before cleaning: a preview may be a whole long message (bounded work per line).
+        text = set_cell_size(clean(row.preview[: room * 4 + 64], one_line=True), room)
+        segments = [Segment("  ", style)]
+        if tag:
+            segments.append(Segment(tag, style + self._style("chat-list--muted")))
+        return [*segments, Segment(text, preview_style)]

@@ -1,16 +1,47 @@
-"""The composer: a multi-line ``TextArea`` where Enter sends and ctrl+j starts a new line."""
+"""The composer: a multi-line ``TextArea`` where Enter sends and ctrl+j starts a new line.
+
+A reply goes to the chat the composer is bound to (:class:`ReplyTarget`), never to whatever
+row the chat list's cursor is on: the list reorders as messages arrive, the binding does not.
+The composer's header names the target (fan, @username, account), and the send carries the
+same target the header shows.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual import events
 from textual.binding import Binding
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import TextArea
 
+from console.tui.text import clean, plain
+
 TYPING_INTERVAL = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTarget:
+    """The chat a reply goes to, and how the header names it."""
+
+    account_id: str
+    chat_id: str
+    fan_name: str
+    fan_username: str = ""
+    account_name: str = ""
+
+    def header(self) -> Content:
+        # One piece of plain text: a border title drops the spaces at the edges of its parts.
+        name = clean(self.fan_name, one_line=True) or "@" + clean(self.fan_username, one_line=True)
+        text = f"To {name}"
+        if self.fan_username:
+            text += f" @{clean(self.fan_username, one_line=True)}"
+        if self.account_name:
+            text += f" · {clean(self.account_name, one_line=True)}"
+        return plain(text)
 
 
 class Composer(TextArea):
@@ -35,10 +66,12 @@ class Composer(TextArea):
     ]
 
     class Submitted(Message):
-        def __init__(self, composer: Composer, text: str) -> None:
+        def __init__(self, composer: Composer, text: str, target: ReplyTarget) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
+            #: The chat named in the header when Enter was pressed.
+            self.target = target
 
     class Typing(Message):
         """The chatter typed; sent at most once per ``TYPING_INTERVAL`` seconds."""
@@ -58,6 +91,8 @@ class Composer(TextArea):
         self.clock = clock
         self._last_typing: float | None = None
         self._quiet = False  # loading a draft is not typing
+        #: The chat this composer writes to (None: no chat open, nothing can be sent).
+        self.target: ReplyTarget | None = None
 
     def _keys_for(self, binding_id: str, default: str) -> set[str]:
         keymap = getattr(self.app, "_keymap", {}) or {}
@@ -81,6 +116,13 @@ class Composer(TextArea):
             return
         await super()._on_key(event)
 
+    def bind(self, target: ReplyTarget | None, draft: str) -> None:
+        """Write to ``target`` from now on, starting from its ``draft``; in one step, so the
+        text on screen always belongs to the chat the header names."""
+        self.target = target
+        self.border_title = target.header() if target is not None else None
+        self.load_draft(draft)
+
     def load_draft(self, text: str) -> None:
         self._quiet = text != self.text
         self.load_text(text)
@@ -101,6 +143,9 @@ class Composer(TextArea):
         from console.api.models import MAX_MESSAGE_LENGTH  # pydantic: not before the first paint
 
         text = self.text.strip("\n")
+        if self.target is None:
+            self.post_message(self.Refused("Open a chat first."))
+            return
         if not text.strip():
             self.post_message(self.Refused("Nothing to send: the message is empty."))
             return
@@ -112,7 +157,7 @@ class Composer(TextArea):
                 )
             )
             return
-        self.post_message(self.Submitted(self, text))
+        self.post_message(self.Submitted(self, text, self.target))
 
     def clear_sent(self) -> None:
         self._quiet = bool(self.text)

@@ -77,6 +77,8 @@ class Running:
         if self.stopped:
             return
         self.stopped = True
+        if self._source is not None:
+            self._source.close()
         if self.workspace is not None:
             await self.workspace.stop()
         elif self._store is not None:
@@ -176,7 +178,7 @@ async def build_console(
     hub = hub_address(settings, events) if events else None
     if workspace is not None:
         source = WorkspaceSource(workspace)
-        running = Running(workspace)
+        running = Running(workspace, source=source)
     else:
         if profile is not None:
             chosen = settings.profile(profile)  # an unknown name: a ConfigError, said at once
@@ -347,8 +349,8 @@ async def build_demo(
         owns_store=True,
         **(workspace_options or {}),
     )
-    running = Running(workspace)
     source = WorkspaceSource(workspace)
+    running = Running(workspace, source=source)
     await source.preload()
     app = _app(demo, source, [listener, sandbox, running], theme, f"demo · seed {seed}")
     return app, running, sandbox

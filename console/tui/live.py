@@ -148,6 +148,16 @@ class LiveUpdates(App[int]):
         chat_list = self.part(ChatList)
         if chat_list is not None:
             chat_list.reload()
+            if self.account_id and self.chat_id:
+                self._open_chat_state(self.account_id, self.chat_id)
+
+    @work(group="chat-state", exclusive=True, exit_on_error=False)
+    async def _open_chat_state(self, account_id: str, chat_id: str) -> None:
+        # The open chat's muted state as stored now (the gateway may have refused a mute).
+        await self.show_chat_state(account_id, chat_id)
+
+    async def show_chat_state(self, account_id: str, chat_id: str) -> None:
+        """Overridden by the app (the title, the list row and the profile)."""
 
     def _throttled(
         self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
@@ -273,7 +283,7 @@ class LiveUpdates(App[int]):
             self.notify(f"{name} tipped ${amount:,.2f}", title=f"Tip · {account}", markup=False)
             self.bell()
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
-            preview = clean(event.message.content, one_line=True)[:80]
+            preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
 
     def account_name(self, account_id: str) -> str:

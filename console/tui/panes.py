@@ -24,7 +24,7 @@ class ReplyBar(Static):
     def show(self, message: Message | None, who: str) -> None:
         self.display = message is not None
         if message is not None:
-            quoted = clean(message.content, one_line=True)[:160]
+            quoted = clean(message.content[:800], one_line=True)[:160]
             self.update(
                 Content.assemble(
                     Content.styled("↩ Replying to ", "bold"),

@@ -32,6 +32,8 @@ class ChatRow:
     fan_name: str
     unread: int = 0
     preview: str = ""
+    #: The fan's @username (the composer's header names it: two fans may share a name).
+    fan_username: str = ""
     last_activity: datetime | None = None
     #: When the fan's oldest unanswered message arrived (None: nobody is waiting).
     waiting_since: datetime | None = None

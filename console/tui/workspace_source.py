@@ -57,8 +57,31 @@ def _position(message_id: str) -> str | int:
     return message_id
 
 
-def to_row(row: StoreMessage, queued: tuple[str, ...] = ()) -> MessageRow:
-    """A store message as the thread shows it (no validation: the store already did it)."""
+def _likes(row: StoreMessage, me: str | None) -> list[Any]:
+    """The message's likes as the creator's own flag says: a like or unlike waiting in the
+    outbox (or delivered, the gateway answering only "ok") changes ``liked_by_creator`` at
+    once, while the likes list is the last one the gateway or a webhook gave. Without this, a
+    like on a message with no likes showed nothing and an unlike left the count as it was."""
+    likes = row.likes
+    if me is None:
+        if row.liked_by_creator and not likes:
+            from console.api.models import Like
+
+            return [Like.model_construct(user_id="", type=1)]
+        return likes
+    if any(like.user_id == me for like in likes) == row.liked_by_creator:
+        return likes
+    others = [like for like in likes if like.user_id != me]
+    if not row.liked_by_creator:
+        return others
+    from console.api.models import Like
+
+    return [*others, Like.model_construct(user_id=me, type=1)]
+
+
+def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = None) -> MessageRow:
+    """A store message as the thread shows it (no validation: the store already did it);
+    ``me`` is the creator's user id (their own like is shown from the store's flag)."""
     from console.api.models import Message
 
     message = Message.model_construct(
@@ -69,7 +92,7 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = ()) -> MessageRow:
         created_at=row.created_at,
         in_reply_to=row.reply_to_id,
         attachments=row.attachments,
-        likes=row.likes,
+        likes=_likes(row, me) if row.likes or row.liked_by_creator else row.likes,
         pinned=row.pinned,
         read_at=None,
         tip_millis=row.tip_millis,
@@ -134,14 +157,39 @@ class WorkspaceSource:
         self._cached_accounts: list[Any] = []
         self._first_window: tuple[str, int, list[ChatRow]] | None = None
         self._fans_to_refresh: list[tuple[str, str]] = []
+        self._refresher: asyncio.Task[None] | None = None
 
     def attach(self, workspace: Workspace) -> None:
         """The workspace is open: actions go to it from now on."""
         self._workspace = workspace
         self._ready.set()
-        for account_id, fan_id in self._fans_to_refresh:
-            workspace.refresh_fan(account_id, fan_id)
-        self._fans_to_refresh.clear()
+        if self._fans_to_refresh:
+            self._refresh_when_attached(workspace)
+
+    def _refresh_when_attached(self, workspace: Workspace) -> None:
+        """Fetch the fans asked for so far once the workspace has attached its accounts.
+
+        The chat open at start is read from the cache, before the workspace has listed its
+        accounts (or is even open): asked then, the workspace has no account to fetch the fan
+        with and does nothing, and the profile showed "Lifetime spend: —" until the chatter
+        moved away and back."""
+        if self._refresher is not None and not self._refresher.done():
+            return
+
+        async def refresh() -> None:
+            await workspace.wait_attached()
+            pending, self._fans_to_refresh = self._fans_to_refresh, []
+            for account_id, fan_id in dict.fromkeys(pending):
+                workspace.refresh_fan(account_id, fan_id)
+
+        self._refresher = asyncio.get_running_loop().create_task(
+            refresh(), name="fans-asked-before-attach"
+        )
+
+    def close(self) -> None:
+        """Stop waiting to fetch fans (the workspace is stopping)."""
+        if self._refresher is not None:
+            self._refresher.cancel()
 
     @property
     def workspace(self) -> Workspace:
@@ -219,7 +267,15 @@ class WorkspaceSource:
         self, account_id: str, chat_id: str, rows: list[StoreMessage]
     ) -> list[MessageRow]:
         queued = await self._queued(account_id, chat_id) if rows else {}
-        return [to_row(r, queued.get(r.key, ())) for r in rows]
+        me = self._creator(account_id)
+        return [to_row(r, queued.get(r.key, ()), me) for r in rows]
+
+    def _creator(self, account_id: str) -> str | None:
+        """The creator's user id on the gateway (their likes and messages carry it)."""
+        for account in self.accounts():
+            if account.account_id == account_id:
+                return account.fansly_account_id or None
+        return None
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
         return await self._rows(
@@ -258,7 +314,8 @@ class WorkspaceSource:
 
     async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]:
         rows = await self.store.pinned_messages(chat_id, limit=5)
-        return [to_row(r) for r in reversed(rows)]
+        me = self._creator(account_id)
+        return [to_row(r, (), me) for r in reversed(rows)]
 
     async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
         chat = await self.store.chat(chat_id)
@@ -343,10 +400,13 @@ class WorkspaceSource:
         await (await self._opened()).delete_automation(account_id, rule_id)
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:
-        if self._workspace is None:
-            self._fans_to_refresh.append((account_id, fan_id))
-        else:
-            self._workspace.refresh_fan(account_id, fan_id)
+        workspace = self._workspace
+        if workspace is not None and account_id in workspace.engines:
+            workspace.refresh_fan(account_id, fan_id)  # nothing when offline: the cache shows
+            return
+        self._fans_to_refresh.append((account_id, fan_id))
+        if workspace is not None:
+            self._refresh_when_attached(workspace)
 
     async def unread_counts(self) -> dict[str, int]:
         return await self.store.unread_counts()
