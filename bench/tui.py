@@ -258,7 +258,10 @@ def stylesheet(rounds: int) -> dict[str, float]:
 
     async def start() -> None:
         app = make_app(MemorySource(), clock=lambda: FIXED_NOW, css_cache=None)
-        app.stylesheet = Recording(variables=app.stylesheet._variables, path=Path(os.devnull))
+        # A file of its own: the stylesheet saves its rules at exit (never /dev/null, which
+        # a save as root would replace by a file).
+        scratch = Path(tempfile.mkdtemp()) / "rules.json"
+        app.stylesheet = Recording(variables=app.stylesheet._variables, path=scratch)
         async with app.run_test(size=(120, 36)) as pilot, asyncio.timeout(30):
             while not app._first_painted:
                 await pilot.pause(0.01)

@@ -7,6 +7,7 @@ config file.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -139,7 +140,10 @@ def create_private(path: Path) -> None:
 
 def write_private(path: Path, data: str | bytes) -> None:
     """Write a whole file mode 0600 (its folder created 0700), atomically: a reader sees the
-    old content or the new one, never a part."""
+    old content or the new one, never a part. Only a file is ever replaced: a device or a
+    pipe at ``path`` (as root, a rename over /dev/null replaces the device) is refused."""
+    if path.exists() and not path.is_file():
+        raise OSError(errno.EEXIST, "not a regular file, never replaced", str(path))
     private_dir(path.parent)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

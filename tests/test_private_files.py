@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,6 +117,40 @@ def test_export_never_writes_through_a_planted_link(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert victim.read_text() == "keep me\n"
     assert mode(out) == 0o600 and out.read_text().startswith('{"type": "account"')
+
+
+def test_export_into_a_pipe_writes_through_it_and_leaves_it_a_pipe(tmp_path: Path) -> None:
+    # As `-o /dev/stdout` or `-o /dev/null`: a rename over the target would replace a device
+    # by a file (as root, /dev/null itself). A FIFO stands in for the device here.
+    asyncio.run(_fill(store_path("default")))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    export = subprocess.Popen(
+        [sys.executable, "-m", "console", "export", "-o", str(fifo)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    received: list[str] = []
+
+    def read() -> None:
+        with fifo.open(encoding="utf-8") as reader:
+            received.append(reader.read())
+
+    reader = threading.Thread(target=read, daemon=True)  # daemon: blocked forever if replaced
+    reader.start()
+    assert export.wait(timeout=60) == 0, export.stderr.read() if export.stderr else ""
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    reader.join(timeout=60)
+    assert received and received[0].startswith('{"type": "account"')
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("pipe")) == ["pipe"]
+
+
+def test_write_private_never_replaces_what_is_not_a_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        paths.write_private(fifo, "x")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
 
 
 def test_hub_token_and_position_files_are_private(umask: int, tmp_path: Path) -> None:

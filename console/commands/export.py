@@ -100,6 +100,15 @@ def _output(target: str) -> Iterator[IO[str]]:
     from console.problems import Problem
 
     path = Path(target)
+    if path.exists() and not path.is_file():
+        # A device, a pipe (`-o /dev/stdout`, a FIFO): written into as it is. Never replaced
+        # by a file: as root, a rename over /dev/null would replace the device itself.
+        try:
+            with path.open("w", encoding="utf-8") as handle:
+                yield handle
+        except OSError as exc:
+            raise Problem(f"cannot write {path}: {exc.strerror}") from exc
+        return
     partial = path.with_name(path.name + ".partial")
     # Fan conversations: mode 0600 like the cache they come from, whatever the umask.
     try:
