@@ -104,10 +104,11 @@ def _output(target: str) -> Iterator[IO[str]]:
         # A device, a pipe (`-o /dev/stdout`, a FIFO): written into as it is. Never replaced
         # by a file: as root, a rename over /dev/null would replace the device itself.
         try:
-            with path.open("w", encoding="utf-8") as handle:
-                yield handle
+            stream: IO[str] = path.open("w", encoding="utf-8")
         except OSError as exc:
             raise Problem(f"cannot write {path}: {exc.strerror}") from exc
+        with stream:
+            yield stream
         return
     partial = path.with_name(path.name + ".partial")
     # Fan conversations: mode 0600 like the cache they come from, whatever the umask.
