@@ -25,9 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +257,55 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
                 log.warning("dropped a websocket peer that stopped reading for %gs", timeout)
                 self.transport.abort()
                 raise ClientDisconnected
+
+
+#: accept() errors that mean "no room now": retried after a pause, logged once per interval.
+_NO_ROOM = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+#: Seconds between two accept() attempts while the process has no descriptor to spare.
+_NO_ROOM_PAUSE = 0.05
+
+
+class Acceptor:
+    """Accepts connections on a listening socket one at a time, in place of asyncio's server.
+
+    asyncio accepts up to ``backlog`` connections per wake-up before any protocol sees one, so
+    a burst of 2,000 went past the file limit before the connection cap could act; and on
+    EMFILE it logs a traceback per attempt (thousands a second, as it keeps trying the whole
+    backlog). Here each connection is filed with the guard (which may close the oldest idle
+    one) before the next is accepted, and a failed accept() is one throttled line and a pause.
+    Quacks like the ``asyncio.Server`` uvicorn's shutdown expects (``close``,
+    ``wait_closed``).
+    """
+
+    def __init__(self, sock: socket.socket, protocol_factory: Callable[[], asyncio.Protocol]):
+        self._sock = sock
+        self._factory = protocol_factory
+        self._task = asyncio.create_task(self._run(), name=f"accept {sock.getsockname()}")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                conn, _address = await loop.sock_accept(self._sock)
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                continue
+            except OSError as exc:
+                if exc.errno not in _NO_ROOM:
+                    raise
+                log.error("cannot accept a connection: %s", exc.strerror or exc)
+                await asyncio.sleep(_NO_ROOM_PAUSE)
+                continue
+            try:
+                await loop.connect_accepted_socket(self._factory, conn)
+            except OSError:  # gone before it was set up: nobody to answer
+                conn.close()
+
+    def close(self) -> None:
+        self._task.cancel()
+
+    async def wait_closed(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any
 import uvicorn
 
 from console import log_throttle
-from console.http_guard import ConnectionGuard, Limits, protocols
+from console.http_guard import Acceptor, ConnectionGuard, Limits, protocols
 
 #: uvicorn's ticks (every 0.1 s) between two checks of the read deadlines.
 _EXPIRE_TICKS = 2
@@ -36,6 +36,25 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.guard is None or sockets is None:
+            await super().startup(sockets)
+            return
+        # uvicorn's startup for pre-bound sockets, with our accept loop instead of asyncio's
+        # server (see Acceptor). The lifespan and the protocol arguments are uvicorn's.
+        await self.lifespan.startup()
+        if self.lifespan.should_exit:
+            raise RuntimeError("the application's lifespan startup failed")
+        config = self.config
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        self.servers = [Acceptor(sock, create_protocol) for sock in sockets]  # type: ignore[misc]
+        self.started = True
 
     async def on_tick(self, counter: int) -> bool:
         if self.guard is not None and counter % _EXPIRE_TICKS == 0:
