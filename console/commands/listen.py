@@ -38,7 +38,8 @@ def _say(text: str, stream: TextIO = sys.stdout) -> None:
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    for name in ("console.webhooks", "console.webhooks.remote"):
+    # console.serving: the listener's limits (connections closed, throttled with a count).
+    for name in ("console.webhooks", "console.webhooks.remote", "console.serving"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
