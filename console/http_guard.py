@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import socket
 import time
@@ -236,8 +235,8 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
     guard: ConnectionGuard
 
     async def send(self, message: Any) -> None:
-        if not self.writable.is_set() and message.get("type") == "websocket.send":
-            await self._wait_for_progress()
+        if not self.writable.is_set() and self.handshake_complete:
+            await self._wait_for_progress()  # a send, or a close (which writes a frame too)
         await super().send(message)
 
     async def _wait_for_progress(self) -> None:
@@ -259,9 +258,7 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
                 raise ClientDisconnected
 
 
-#: accept() errors that mean "no room now": retried after a pause, logged once per interval.
-_NO_ROOM = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-#: Seconds between two accept() attempts while the process has no descriptor to spare.
+#: Seconds between two accept() attempts after one failed (EMFILE: no descriptor to spare).
 _NO_ROOM_PAUSE = 0.05
 
 
@@ -290,8 +287,10 @@ class Acceptor:
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 continue
             except OSError as exc:
-                if exc.errno not in _NO_ROOM:
-                    raise
+                if self._sock.fileno() == -1:
+                    return  # closed under us: the server is stopping
+                # Out of descriptors (or another passing error): one throttled line, a pause,
+                # and accept again; room comes back as connections close.
                 log.error("cannot accept a connection: %s", exc.strerror or exc)
                 await asyncio.sleep(_NO_ROOM_PAUSE)
                 continue

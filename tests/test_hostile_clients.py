@@ -211,3 +211,75 @@ def test_throttle_lets_one_line_of_a_kind_through_per_interval() -> None:
         "socket.accept() out of system resource (999 more like this in the last 11 s)",
     ]
     assert records[0].exc_info is not None and throttle.suppressed == 999
+
+
+#: A listener in a process of its own that can use up its file descriptors on command.
+EMFILE_CHILD = """
+import asyncio, logging, os, sys
+from console.serving import EmbeddedServer
+from console.webhooks.app import create_listener_app
+from console.webhooks.memory import MemoryEventLog
+
+logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s")
+
+async def main():
+    app = create_listener_app(MemoryEventLog().apply_event, secrets=[sys.argv[1]])
+    loop = asyncio.get_running_loop()
+    async with EmbeddedServer(app) as server:
+        print(server.port, flush=True)
+        hog = []
+        while command := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
+            if command == "fill":
+                while True:
+                    try:
+                        hog.append(os.open(os.devnull, os.O_RDONLY))
+                    except OSError:
+                        break
+            else:
+                while hog:
+                    os.close(hog.pop())
+            print(command, flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_out_of_descriptors_is_one_log_line_and_the_listener_recovers(
+    tmp_path: Path,
+) -> None:
+    stderr_path = tmp_path / "stderr"
+    with stderr_path.open("wb") as stderr:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            EMFILE_CHILD,
+            SECRET,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=stderr,
+        )
+    assert child.stdin is not None and child.stdout is not None
+
+    async def command(text: str) -> str:
+        assert child.stdin is not None and child.stdout is not None
+        child.stdin.write(text.encode() + b"\n")
+        await child.stdin.drain()
+        return (await asyncio.wait_for(child.stdout.readline(), 10)).decode().strip()
+
+    try:
+        port = int(await asyncio.wait_for(child.stdout.readline(), 30))
+        assert await command("fill") == "fill"
+        # Queued by the kernel; every accept() fails with EMFILE until descriptors come back.
+        waiting = await asyncio.to_thread(slowloris, "127.0.0.1", port, 50)
+        await wait_until(lambda: "cannot accept" in stderr_path.read_text(), 10)
+        assert await command("free") == "free"
+        status, seconds = await deliver(f"http://127.0.0.1:{port}/webhooks/fansly", "back")
+        close_all(waiting)
+    finally:
+        child.stdin.close()
+        await asyncio.wait_for(child.wait(), 20)
+    log = stderr_path.read_text()
+    assert status == 200 and seconds < 1.0
+    # Before: a traceback per attempt, thousands a second (100 MB of stderr in 25 s).
+    assert log.count("cannot accept a connection: Too many open files") == 1, log[:2000]
+    assert "Traceback" not in log and len(log.splitlines()) < 5
