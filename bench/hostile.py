@@ -254,6 +254,7 @@ def main() -> int:
     parser.add_argument("--content", type=int, default=100_000, help="bytes of text per event")
     parser.add_argument("--settle", type=float, default=5.0, help="seconds consoles stay")
     parser.add_argument("--json", action="store_true", help="all figures as JSON, last line")
+    parser.add_argument("--keep", type=Path, help="keep the caches and stderr logs here")
     args = parser.parse_args()
 
     soft = raise_fd_limit(args.slow + args.held + 512)
@@ -261,7 +262,12 @@ def main() -> int:
         args.slow = max(0, soft - args.held - 64)
         print(f"(file limit {soft}: --slow lowered to {args.slow})")
     figures: dict[str, Any] = {"before_ref": args.before}
-    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-hostile-"))
         before_tree = export_tree(args.before, Path(tmp) / "before")
         trees = {"before": before_tree, "after": ROOT}
         for side, tree in trees.items():

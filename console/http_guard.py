@@ -258,30 +258,35 @@ class GuardedWebSocketProtocol(WebSocketsSansIOProtocol):
                 raise ClientDisconnected
 
 
+#: Accepted connections at most waiting to be set up (descriptors past the cap, briefly).
+_SETTING_UP = 32
 #: Seconds between two accept() attempts after one failed (EMFILE: no descriptor to spare).
 _NO_ROOM_PAUSE = 0.05
 
 
 class Acceptor:
-    """Accepts connections on a listening socket one at a time, in place of asyncio's server.
+    """Accepts connections on a listening socket, in place of asyncio's server.
 
     asyncio accepts up to ``backlog`` connections per wake-up before any protocol sees one, so
     a burst of 2,000 went past the file limit before the connection cap could act; and on
     EMFILE it logs a traceback per attempt (thousands a second, as it keeps trying the whole
-    backlog). Here each connection is filed with the guard (which may close the oldest idle
-    one) before the next is accepted, and a failed accept() is one throttled line and a pause.
-    Quacks like the ``asyncio.Server`` uvicorn's shutdown expects (``close``,
-    ``wait_closed``).
+    backlog). Here at most ``_SETTING_UP`` accepted connections wait to be filed with the guard
+    (which may close the oldest idle one for each), so descriptors never run past the cap by
+    more than that, and a failed accept() is one throttled line and a pause. Quacks like the
+    ``asyncio.Server`` uvicorn's shutdown expects (``close``, ``wait_closed``).
     """
 
     def __init__(self, sock: socket.socket, protocol_factory: Callable[[], asyncio.Protocol]):
         self._sock = sock
         self._factory = protocol_factory
+        self._setting_up: set[asyncio.Task[None]] = set()
         self._task = asyncio.create_task(self._run(), name=f"accept {sock.getsockname()}")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if len(self._setting_up) >= _SETTING_UP:
+                await asyncio.wait(self._setting_up, return_when=asyncio.FIRST_COMPLETED)
             try:
                 conn, _address = await loop.sock_accept(self._sock)
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
@@ -294,10 +299,18 @@ class Acceptor:
                 log.error("cannot accept a connection: %s", exc.strerror or exc)
                 await asyncio.sleep(_NO_ROOM_PAUSE)
                 continue
-            try:
-                await loop.connect_accepted_socket(self._factory, conn)
-            except OSError:  # gone before it was set up: nobody to answer
-                conn.close()
+            task = asyncio.create_task(self._set_up(conn))
+            self._setting_up.add(task)
+            task.add_done_callback(self._setting_up.discard)
+
+    async def _set_up(self, conn: socket.socket) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(self._factory, conn)
+        except OSError:  # gone before it was set up: nobody to answer
+            conn.close()
+        except Exception:  # one connection's failure must not end accepting
+            log.exception("could not set up a connection")
+            conn.close()
 
     def close(self) -> None:
         self._task.cancel()
