@@ -5,9 +5,10 @@ run from this tree ("after") and from a baseline ref exported with ``git archive
 ``main`` by default), one after the other in the same run:
 
 - **listener**: a good signed delivery's latency on a fresh connection, quiet; then under
-  ``--slow`` slowloris connections (part of a head, then nothing) and ``--held`` connections
-  holding 1 MiB bodies (all but the last byte), while the bodies are pushed and after; the
-  process's RSS before and its peak (VmHWM); the bytes and lines it wrote to stderr;
+  ``--held`` connections holding 1 MiB bodies (all but the last byte), alone and beside
+  ``--slow`` slowloris connections (part of a head, then nothing), while the bodies are pushed
+  and once they are; the process's RSS before and its peak (VmHWM); the bytes and lines it
+  wrote to stderr;
 - **hub**: ``--events`` deliveries of ``--content`` bytes of incompressible text posted to a
   fresh ``listen``; then ``--consoles`` websockets that resume from seq 0 and never read (small
   receive buffers, as over a real link); the process's RSS before and its peak after
@@ -271,10 +272,12 @@ def main() -> int:
         before_tree = export_tree(args.before, Path(tmp) / "before")
         trees = {"before": before_tree, "after": ROOT}
         for side, tree in trees.items():
-            print(f"{side}: listener under {args.slow} slowloris + {args.held} held bodies …")
-            figures[f"{side}_listener"] = listener_side(
-                tree, Path(tmp) / f"{side}-listener", args.slow, args.held
-            )
+            # Held bodies alone first: under a high enough file limit a server reads them all.
+            for scenario, slow in (("bodies", 0), ("attack", args.slow)):
+                print(f"{side}: listener under {slow} slowloris + {args.held} held bodies …")
+                figures[f"{side}_{scenario}"] = listener_side(
+                    tree, Path(tmp) / f"{side}-{scenario}", slow, args.held
+                )
             print(f"{side}: hub with {args.consoles} non-reading consoles …")
             figures[f"{side}_hub"] = hub_side(
                 tree,
@@ -285,34 +288,42 @@ def main() -> int:
                 args.settle,
             )
 
+    def row(name: str, cells: list[str]) -> None:
+        print(f"{name:40} {cells[0]:>24} {cells[1]:>24}")
+
+    sides = ("before", "after")
+    for scenario, title in (
+        ("bodies", f"{args.held} held 1 MiB bodies"),
+        ("attack", f"{args.slow} slowloris + {args.held} held 1 MiB bodies"),
+    ):
+        print()
+        row(f"listener, {title}", [f"before ({args.before})", "after"])
+        for name, key in (
+            ("good delivery, quiet", "quiet"),
+            ("good delivery, while bodies are pushed", "during_push"),
+            ("good delivery, bodies held", "under_load"),
+        ):
+            cells = []
+            for side in sides:
+                f = figures[f"{side}_{scenario}"][key]
+                cells.append(f"{f['ok']}/{f['sent']} ok, med {f['median_ms']} ms")
+            row(name, cells)
+        for name, key in (
+            ("RSS before (MB)", "rss_before_mb"),
+            ("RSS peak (MB)", "rss_peak_mb"),
+            ("stderr (bytes)", "stderr_bytes"),
+            ("stderr (lines)", "stderr_lines"),
+            ("read everything sent", "server_read_everything"),
+        ):
+            row(name, [str(figures[f"{side}_{scenario}"][key]) for side in sides])
     print()
-    print(f"{'':34} {'before (' + args.before + ')':>22} {'after':>22}")
+    row(f"hub, {args.consoles} consoles that do not read", [f"before ({args.before})", "after"])
     for name, key in (
-        ("good delivery, quiet", "quiet"),
-        ("good delivery, bodies being pushed", "during_push"),
-        ("good delivery, under load", "under_load"),
+        ("RSS before consoles (MB)", "rss_before_mb"),
+        ("RSS with consoles (MB)", "rss_after_mb"),
+        ("RSS peak (MB)", "rss_peak_mb"),
     ):
-        cells = []
-        for side in ("before", "after"):
-            f = figures[f"{side}_listener"][key]
-            cells.append(f"{f['ok']}/{f['sent']} ok, med {f['median_ms']} ms")
-        print(f"{name:34} {cells[0]:>22} {cells[1]:>22}")
-    for name, key in (
-        ("listener RSS before (MB)", "rss_before_mb"),
-        ("listener RSS peak (MB)", "rss_peak_mb"),
-        ("listener stderr (bytes)", "stderr_bytes"),
-        ("listener stderr (lines)", "stderr_lines"),
-        ("listener read everything", "server_read_everything"),
-    ):
-        cells = [str(figures[f"{side}_listener"][key]) for side in ("before", "after")]
-        print(f"{name:34} {cells[0]:>22} {cells[1]:>22}")
-    for name, key in (
-        ("hub RSS before consoles (MB)", "rss_before_mb"),
-        ("hub RSS with consoles (MB)", "rss_after_mb"),
-        ("hub RSS peak (MB)", "rss_peak_mb"),
-    ):
-        cells = [str(figures[f"{side}_hub"][key]) for side in ("before", "after")]
-        print(f"{name:34} {cells[0]:>22} {cells[1]:>22}")
+        row(name, [str(figures[f"{side}_hub"][key]) for side in sides])
     if args.json:
         print(json.dumps(figures))
     return 0
