@@ -18,7 +18,7 @@ server (see :class:`console.serving.EmbeddedServer`):
 
 Closing is an abort without a response: the client is not waiting for one (it has not sent its
 request) or is hostile. Every close is counted in :class:`GuardStats` and logged through the
-throttled ``console.serving`` logger (:mod:`console.log_throttle`).
+throttled ``console.webhooks.limits`` logger (:mod:`console.log_throttle`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-log = logging.getLogger("console.serving")
+#: Under ``console.webhooks`` (the listener is what these limits guard): ``listen`` shows that
+#: logger's lines on stderr with a time stamp.
+log = logging.getLogger("console.webhooks.limits")
 
 #: File descriptors left for everything but connections (the cache, pipes, the TUI, logs).
 FD_RESERVE = 128

@@ -118,8 +118,8 @@ def _more(count: int, seconds: float) -> str:
 
 _installed: LogThrottle | None = None
 #: Library loggers a hostile client can flood: asyncio's accept() failures (EMFILE), uvicorn's
-#: "Invalid HTTP request received." and friends. Our own go through ``console.serving``.
-THROTTLED_LOGGERS = ("asyncio", "uvicorn.error", "console.serving")
+#: "Invalid HTTP request received." and friends. Our own go through ``console.webhooks.limits``.
+THROTTLED_LOGGERS = ("asyncio", "uvicorn.error", "console.webhooks.limits")
 
 
 def install(names: tuple[str, ...] = THROTTLED_LOGGERS) -> LogThrottle:

@@ -38,8 +38,7 @@ def _say(text: str, stream: TextIO = sys.stdout) -> None:
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-    # console.serving: the listener's limits (connections closed, throttled with a count).
-    for name in ("console.webhooks", "console.webhooks.remote", "console.serving"):
+    for name in ("console.webhooks", "console.webhooks.remote"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
