@@ -218,13 +218,14 @@ async def measure(path: Path, samples: int) -> dict[str, Any]:
     ]
     figures: dict[str, Any] = {}
 
+    # A thread's order is (created_at, pos) (schema v7); the plain cursor is given its time.
     latest_sql = (
         f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? "
-        "ORDER BY m.pos DESC LIMIT 50"
+        "ORDER BY m.created_at DESC, m.pos DESC LIMIT 50"
     )
     before_sql = (
-        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pos < ? "
-        "ORDER BY m.pos DESC LIMIT 50"
+        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? "
+        "AND (m.created_at, m.pos) < (? >> 12, ?) ORDER BY m.created_at DESC, m.pos DESC LIMIT 50"
     )
     list_sql = (
         f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE c.account_id = ? "
@@ -260,7 +261,7 @@ async def measure(path: Path, samples: int) -> dict[str, Any]:
                 cursor = rows[0].pos
                 await timed(lambda c=chat_id, p=cursor: store.messages_before(c, p, 50), older_ours)
                 timed_plain(
-                    lambda c=chat_id, p=cursor: plain.execute(before_sql, (c, p)).fetchall(),
+                    lambda c=chat_id, p=cursor: plain.execute(before_sql, (c, p, p)).fetchall(),
                     older_base,
                 )
         figures["open_chat_ms"] = p95(ours)

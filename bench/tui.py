@@ -3,6 +3,7 @@
     .venv/bin/python bench/tui.py                  # 1,000,000-message cache (built once)
     .venv/bin/python bench/tui.py --messages 200000 --json
     .venv/bin/python bench/tui.py --startup-only --rounds 5   # the start-up figure alone
+    .venv/bin/python bench/tui.py --stylesheet     # parse vs the kept stylesheet, in-process
 
 Figures (goals from issue 5 §10):
 
@@ -171,7 +172,7 @@ keymap = { like = "l", pin = "p" }
 """
 
 
-def startup(cache: Path, rounds: int) -> dict[str, float]:
+def startup(cache: Path, rounds: int, css_cache: bool = True) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(prefix="fansly-bench-home-"))
     (home / "config.toml").write_text(CHILD_CONFIG, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FANSLY_")}
@@ -199,6 +200,8 @@ def startup(cache: Path, rounds: int) -> dict[str, float]:
     run("baseline"), run("ours")  # untimed: writes the bytecode cache
     for _ in range(rounds):
         base.append(run("baseline"))
+        if not css_cache:  # every start parses the stylesheet, as if it were not kept
+            shutil.rmtree(home / "cache", ignore_errors=True)
         ours.append(run("ours"))
     shutil.rmtree(home, ignore_errors=True)
     ours_total = statistics.median(t for t, _, _ in ours)
@@ -219,6 +222,73 @@ def startup(cache: Path, rounds: int) -> dict[str, float]:
         "startup_cpu_ours_ms": ours_cpu * 1000,
         "startup_cpu_baseline_ms": base_cpu * 1000,
         "startup_cpu_ratio": ours_cpu / base_cpu,
+    }
+
+
+# -- the stylesheet kept between starts ---------------------------------------------------------
+
+
+def stylesheet(rounds: int) -> dict[str, float]:
+    """The CSS sources the console parses on its way to the first paint (recorded by starting
+    it once on the in-memory source), then, ``rounds`` times each: parsed by Textual (no
+    cache), rebuilt from the JSON file the console keeps (console/tui/css_cache.py, read and
+    decoded), and unpickled (what the cache used to keep, for comparison). Medians."""
+    import pickle
+
+    from textual.css.stylesheet import Stylesheet
+
+    from console.tui.app import make_app
+    from console.tui.css_cache import CachedStylesheet, decode, encode
+    from console.tui.memory import FIXED_NOW, MemorySource
+
+    sources: dict[str, tuple[Any, ...]] = {}
+
+    class Recording(CachedStylesheet):
+        def _parse_rules(
+            self,
+            css: str,
+            read_from: Any,
+            is_default_rules: bool = False,
+            tie_breaker: int = 0,
+            scope: str = "",
+        ) -> Any:
+            key = (css, read_from, is_default_rules, tie_breaker, scope)
+            sources.setdefault(repr((key, self._variables)), (key, dict(self._variables)))
+            return super()._parse_rules(*key)
+
+    async def start() -> None:
+        app = make_app(MemorySource(), clock=lambda: FIXED_NOW, css_cache=None)
+        app.stylesheet = Recording(variables=app.stylesheet._variables, path=Path(os.devnull))
+        async with app.run_test(size=(120, 36)) as pilot, asyncio.timeout(30):
+            while not app._first_painted:
+                await pilot.pause(0.01)
+
+    asyncio.run(start())
+
+    def parse() -> list[Any]:
+        return [
+            Stylesheet._parse_rules(Stylesheet(variables=variables), *key)
+            for key, variables in sources.values()
+        ]
+
+    rules = parse()
+    text = json.dumps([encode(r) for r in rules], separators=(",", ":"))
+    pickles = [pickle.dumps(r, protocol=pickle.HIGHEST_PROTOCOL) for r in rules]
+    timings: dict[str, list[float]] = {"parse": [], "json": [], "pickle": []}
+    for _ in range(rounds):
+        for name, work in (
+            ("parse", parse),
+            ("json", lambda: [decode(item) for item in json.loads(text)]),
+            ("pickle", lambda: [pickle.loads(blob) for blob in pickles]),
+        ):
+            started = time.perf_counter()
+            work()
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return {
+        "css_sources": len(rules),
+        "css_json_bytes": len(text),
+        "css_pickle_bytes": sum(len(blob) for blob in pickles),
+        **{f"css_{name}_ms": statistics.median(t) for name, t in timings.items()},
     }
 
 
@@ -376,6 +446,14 @@ def main() -> int:
     parser.add_argument(
         "--startup-only", action="store_true", help="only the start-up figure (no in-app part)"
     )
+    parser.add_argument(
+        "--stylesheet", action="store_true", help="only the kept stylesheet's figures"
+    )
+    parser.add_argument(
+        "--no-css-cache",
+        action="store_true",
+        help="start-up without the parsed stylesheet kept between starts (to measure its gain)",
+    )
     parser.add_argument("--child", choices=["baseline", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -390,6 +468,19 @@ def main() -> int:
         print(total, after_imports, cpu_painted - cpu_started)
         return 0
 
+    if args.stylesheet:
+        f = stylesheet(max(args.rounds, 21))
+        if args.json:
+            print(json.dumps(f, indent=2))
+            return 0
+        print(
+            f"stylesheet, {f['css_sources']:.0f} sources before the first paint: parsed "
+            f"{f['css_parse_ms']:.1f} ms; kept as JSON ({f['css_json_bytes'] / 1024:.0f} KiB) "
+            f"{f['css_json_ms']:.1f} ms ({f['css_parse_ms'] / f['css_json_ms']:.1f}x faster); "
+            f"as a pickle ({f['css_pickle_bytes'] / 1024:.0f} KiB) {f['css_pickle_ms']:.1f} ms"
+        )
+        return 0
+
     sys.path.insert(0, str(ROOT / "bench"))
     import store as store_bench  # bench/store.py: the shared cache builder
 
@@ -399,7 +490,7 @@ def main() -> int:
         print(f"building a {args.messages:,}-message cache (once) …", file=sys.stderr)
         store_bench.build(cache, args.messages)
     figures: dict[str, Any] = {"messages": args.messages}
-    figures.update(startup(cache, args.rounds))
+    figures.update(startup(cache, args.rounds, css_cache=not args.no_css_cache))
     if args.startup_only:
         return _print_startup(figures, args.json)
     figures.update(asyncio.run(in_app(cache, args.keys, args.webhooks, args.chats)))

@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,8 @@ def delivery(n: int, tag: str) -> tuple[bytes, dict[str, str]]:
             "accountId": "fansly_acc_bench",
             "timestamp": "2026-09-22T12:00:00.000Z",
             "data": {
-                "id": f"{tag}{n:012d}",
+                # A Fansly id is a digit string (the listener refuses others): the tag as digits.
+                "id": f"4{zlib.crc32(tag.encode()):010d}{n:08d}",
                 "groupId": f"2000000000000{n % 50:05d}",
                 "senderId": f"6000000000000{n % 50:05d}",
                 "content": f"bench message {n}: are you online tonight?",

@@ -17,11 +17,33 @@ from console import __version__
 EXIT_CONFIG = 2
 
 
+def _profile_name(value: str) -> str:
+    from console.paths import check_profile_name
+
+    try:
+        return check_profile_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535 (0: any free one)")
+    return port
+
+
 def _add_profile(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS on the verbs: a subparser's default would overwrite `--profile X VERB`.
     default = None if parser.prog == "fansly-console" else argparse.SUPPRESS
     parser.add_argument(
-        "--profile", default=default, help="config profile to use (default: the default profile)"
+        "--profile",
+        default=default,
+        type=_profile_name,
+        help="config profile to use (default: the default profile)",
     )
 
 
@@ -58,9 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = verbs.add_parser("sandbox", help="run the gateway emulator on a real socket")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    sandbox.add_argument("--port", type=_port, default=0, help="0 picks a free port")
     sandbox.add_argument("--api-key", default=None, help="key clients must send (random if unset)")
-    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument(
+        "--seed",
+        type=int,
+        default=7,
+        help="world seed: the same seed is the same world, ids and all",
+    )
     sandbox.add_argument("--size", choices=["small", "default", "large"], default="default")
     sandbox.add_argument("--webhook-url", default=None, help="deliver signed webhooks here")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret (random if unset)")
@@ -99,8 +126,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     listen = verbs.add_parser("listen", help="run the webhook listener and the event hub")
     listen.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    listen.add_argument("--port", type=int, default=None)
-    listen.add_argument("--secret", action="append", default=None, help="webhook secret(s)")
+    listen.add_argument("--port", type=_port, default=None)
+    listen.add_argument(
+        "--secret-file",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="read the webhook secret(s) from this file, one a line (the safe way to give one)",
+    )
+    listen.add_argument(
+        "--secret",
+        action="append",
+        default=None,
+        help="webhook secret(s); other local users can read it in the process list: prefer "
+        "--secret-file, FANSLY_WEBHOOK_SECRET or [webhooks] secrets in the config",
+    )
     listen.add_argument(
         "--insecure-no-signature", action="store_true", help="accept unsigned webhooks (unsafe)"
     )
@@ -129,6 +169,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except Exception as exc:
+        # Something the user can put right (a damaged or read-only cache…) is said in one line;
+        # anything else is a bug and keeps its traceback.
+        from console.problems import Problem
+
+        if not isinstance(exc, Problem):
+            raise
+        print(f"fansly-console: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

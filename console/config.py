@@ -183,6 +183,29 @@ def _secret(value: Any) -> Secret:
     raise _invalid("input should be a valid string")
 
 
+def _profile_name(value: Any) -> str:
+    """A profile's name is part of its cache's file name (see ``paths.check_profile_name``)."""
+    try:
+        return paths.check_profile_name(_str(value))
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
+def _timezone(value: Any) -> str:
+    """An IANA zone name (``Europe/Paris``), or empty / ``local`` for the machine's zone."""
+    name = _str(value).strip()
+    if name.lower() in ("", "local"):
+        return ""
+    from zoneinfo import ZoneInfo  # only when a zone is set
+
+    try:
+        ZoneInfo(name)
+    # Not found is a KeyError; a path ("../x") a ValueError; an unreadable file an OSError.
+    except (KeyError, ValueError, OSError):
+        raise _invalid("input should be an IANA time zone name like 'Europe/Paris'") from None
+    return name
+
+
 def _optional(check: Check) -> Check:
     def optional(value: Any) -> Any:
         return None if value is None else check(value)
@@ -219,7 +242,7 @@ def _list_of(item: Check) -> Check:
     return check
 
 
-def _table_of(item: Check) -> Check:
+def _table_of(item: Check, key_check: Check | None = None) -> Check:
     def check(value: Any) -> dict[str, Any]:
         value = _decoded(value, "table")
         if not isinstance(value, Mapping):
@@ -228,6 +251,8 @@ def _table_of(item: Check) -> Check:
         checked = {}
         for key, element in value.items():
             try:
+                if key_check is not None:
+                    key_check(key)
                 checked[str(key)] = item(element)
             except InvalidSettings as exc:
                 problems.extend(exc.under(str(key)))
@@ -316,6 +341,10 @@ class WebhookSettings(_Section):
     hub_token: Secret | None = None
     #: Embed the listener in the console (the default) or not.
     embedded: bool = True
+    #: Days a received event stays in the cache's event log: its idempotency key (a retry
+    #: of it is a no-op) and what a hub's consoles resume from. Longer than any provider's
+    #: retry horizon; why 30 is in console/store/_retention.py.
+    event_retention_days: int = 30
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "secrets": _secrets,
@@ -325,6 +354,7 @@ class WebhookSettings(_Section):
         "max_body_bytes": _int(ge=1024),
         "hub_token": _optional(_secret),
         "embedded": _bool,
+        "event_retention_days": _int(ge=1, le=36500),
     }
 
 
@@ -337,9 +367,12 @@ class UISettings(_Section):
     waiting_alert_minutes: int = 15
     #: Binding id → keys, e.g. ``{ reply = "r", like = "l,L" }``.
     keymap: dict[str, str] = field(default_factory=dict)
+    #: The zone every time is shown in (IANA name); empty: the machine's zone.
+    timezone: str = ""
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "theme": _str,
+        "timezone": _timezone,
         "tip_alert_dollars": _float(ge=0),
         "waiting_alert_minutes": _int(ge=1),
         "keymap": _table_of(_str),
@@ -375,8 +408,8 @@ class Settings(_Section):
     sync: SyncSettings = field(default_factory=SyncSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
-        "default_profile": _str,
-        "profiles": _table_of(Profile.from_table),
+        "default_profile": _profile_name,
+        "profiles": _table_of(Profile.from_table, _profile_name),
         "webhooks": WebhookSettings.from_table,
         "ui": UISettings.from_table,
         "sync": SyncSettings.from_table,
@@ -442,7 +475,8 @@ def _line_of(text: str, loc: Loc) -> int | None:
     lines = text.splitlines()
     for key in reversed([part for part in loc if isinstance(part, str)]):
         name = re.escape(key)
-        pattern = re.compile(rf"^\s*(\[+[^\]]*\b{name}\b[^\]]*\]+|\"?{name}\"?\s*=)")
+        word = rf"(?<![\w-]){name}(?![\w-])"  # not inside a longer name ("second-key")
+        pattern = re.compile(rf"^\s*(\[+[^\]]*{word}[^\]]*\]+|\"?{name}\"?\s*=)")
         for number, line in enumerate(lines, start=1):
             if pattern.search(line):
                 return number

@@ -196,6 +196,19 @@ def test_bounds_and_nested_unknown_keys_from_file_and_env(
     assert "environment variable FANSLY_CONSOLE_UI__COLOUR: ui.colour: unknown key" in text
 
 
+def test_event_retention_days_default_file_env_and_bounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(write(tmp_path, "")).webhooks.event_retention_days == 30
+    path = write(tmp_path, "[webhooks]\nevent_retention_days = 90\n")
+    assert load_settings(path).webhooks.event_retention_days == 90
+    monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__EVENT_RETENTION_DAYS", "7")
+    assert load_settings(path).webhooks.event_retention_days == 7
+    monkeypatch.setenv("FANSLY_CONSOLE_WEBHOOKS__EVENT_RETENTION_DAYS", "0")
+    with pytest.raises(ConfigError, match=r"webhooks\.event_retention_days: input should be"):
+        load_settings(path)
+
+
 def test_other_fansly_console_variables_are_not_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

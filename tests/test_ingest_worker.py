@@ -161,3 +161,23 @@ async def test_the_worker_refuses_a_bad_command_line() -> None:
     )
     _, stderr = await process.communicate()
     assert process.returncode == 2 and b"usage" in stderr
+
+
+async def test_a_reused_key_with_another_body_is_logged_once_by_the_worker(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from test_webhooks import body_digest
+
+    first = contract("message.received", message_object(content="the first"), key="evt_twice")
+    other = contract("message.received", message_object(content="not the same"), key="evt_twice")
+    worker = await IngestWorker.open(tmp_path / "cache.sqlite3")  # its stderr is captured
+    try:
+        for body in (first, other, other, first):
+            outcome = await worker.intake(body, {"X-Fansly-Signature": sign(SECRET, body)})
+            assert outcome.status == 200
+    finally:
+        await worker.close()
+    err = capfd.readouterr().err
+    lines = [line for line in err.splitlines() if "different body" in line]
+    assert len(lines) == 1, err
+    assert body_digest(first) in lines[0] and body_digest(other) in lines[0]

@@ -222,3 +222,65 @@ async def test_sigkill_mid_burst_loses_nothing_and_repeats_nothing(tmp_path: Pat
         }
     assert logged == keys
     assert stored == messages
+
+
+def _cmdline(pid: int) -> str:
+    """The command line ``ps`` shows every local user for ``pid``."""
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().replace("\0", " ")
+
+
+async def _accepts_only(listen: ListenProcess, secret: str) -> None:
+    body = contract("message.received", message_object())
+    async with httpx.AsyncClient(timeout=10) as client:
+        statuses = [
+            (
+                await client.post(
+                    listen.url, content=body, headers={"X-Fansly-Signature": sign(key, body)}
+                )
+            ).status_code
+            for key in (secret, "wrong")
+        ]
+    assert statuses == [200, 401]
+
+
+async def test_secret_from_a_file_stays_out_of_the_process_list(tmp_path: Path) -> None:
+    secret_file = tmp_path / "webhook-secret"
+    secret_file.write_text(f"# the gateway's dashboard\n{LONG_SECRET}\n")
+    secret_file.chmod(0o600)
+    async with running(
+        "--port", "0", "--secret-file", str(secret_file), stderr_path=tmp_path / "e"
+    ) as listen:
+        await _accepts_only(listen, LONG_SECRET)
+        # What `ps` shows every local user: the file's name, never the secret.
+        cmdline = _cmdline(listen.process.pid)
+        assert str(secret_file) in cmdline and LONG_SECRET not in cmdline
+    assert LONG_SECRET not in "".join(listen.stdout) + (tmp_path / "e").read_text()
+
+
+async def test_secret_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FANSLY_WEBHOOK_SECRET", LONG_SECRET)
+    async with running("--port", "0", stderr_path=tmp_path / "e") as listen:
+        await _accepts_only(listen, LONG_SECRET)
+        cmdline = _cmdline(listen.process.pid)
+        assert LONG_SECRET not in cmdline
+
+
+def test_a_secret_file_that_cannot_be_used_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("# nothing yet\n\n")
+    assert main(["listen", "--port", "0", "--secret-file", str(tmp_path / "missing")]) == 2
+    assert "--secret-file" in capsys.readouterr().err
+    assert main(["listen", "--port", "0", "--secret-file", str(empty)]) == 2
+    assert "holds no secret" in capsys.readouterr().err
+
+
+def test_help_says_how_to_keep_the_secret_out_of_the_process_list(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["listen", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--secret-file PATH" in text and "FANSLY_WEBHOOK_SECRET" in text
+    assert "process list" in text

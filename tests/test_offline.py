@@ -86,3 +86,67 @@ async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
                 await wait_for(caught_up, updates)  # the catch-up sync after reconnecting
     finally:
         await workspace.stop()
+
+
+async def test_a_gateway_killed_while_nobody_calls_it_is_noticed_unbilled(tmp_path: Path) -> None:
+    """Issue 11: the status said "live" for 30 s after the gateway died, until the chatter
+    acted. The watch notices within 10 s, and checks only the address (nothing billed)."""
+    world = build_world(7, "small")
+    first = SandboxServer(world=world, requests_per_minute=100_000)
+    port, key = first.server.port, first.api_key
+    await first.__aenter__()
+    workspace = await open_workspace(first, tmp_path / "cache.sqlite3")
+    connection = next(iter(workspace.connections.values()))
+    checks: asyncio.Queue[None] = asyncio.Queue()
+    check = connection._reachable
+    assert check is not None
+
+    async def counted() -> None:
+        checks.put_nowait(None)
+        await check()
+
+    async def checked(times: int) -> None:
+        async with asyncio.timeout(10):
+            for _ in range(times):
+                await checks.get()
+
+    connection._reachable = counted
+    connection.watch_interval = 0.05
+    try:
+        async with workspace.bus.subscribe() as updates:
+            await workspace.start()
+            await workspace.wait_backfilled()
+
+            # Idle and live: the address is checked again and again, the API is not called.
+            billed = sum(first.gateway.usage.requests.values())
+            await checked(5)
+            assert sum(first.gateway.usage.requests.values()) == billed
+            assert workspace.connection.state == "live"
+
+            await first.__aexit__(None, None, None)  # killed; nobody calls it
+            loop = asyncio.get_running_loop()
+            killed = loop.time()
+
+            async with asyncio.timeout(10):
+                while True:
+                    update = await updates.get()
+                    if isinstance(update, ConnectionChanged) and update.state != "live":
+                        break
+            assert loop.time() - killed < 10
+            assert update.state == "reconnecting"
+            assert update.detail.startswith("gateway not reachable"), update.detail
+
+            # Back on the same address: live again, and watched again.
+            second = SandboxServer(world=world, port=port, api_key=key, requests_per_minute=100_000)
+            async with second:
+
+                async def live() -> bool:
+                    return workspace.connection.state == "live"
+
+                await wait_for(live, updates)
+                while not checks.empty():
+                    checks.get_nowait()
+                await checked(3)
+                assert workspace.connection.state == "live"
+    finally:
+        await workspace.stop()

@@ -121,3 +121,36 @@ def test_hostile_strings_cover_the_required_cases() -> None:
     assert "\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\" in HOSTILE_STRINGS
     assert "\u202eevil" in HOSTILE_STRINGS and "a\u200bb\u200d" in HOSTILE_STRINGS
     assert any(len(t) > 200 and " " not in t for t in HOSTILE_STRINGS)
+
+
+def _ids(world: World) -> list[str]:
+    """Every id a console caches: accounts, creators, fans, chats, messages, lists, tiers."""
+    ids: list[str] = []
+    for creator in world.accounts.values():
+        ids += [creator.account_id, creator.native_id, *creator.tiers, *creator.lists]
+        for chat in creator.chat_order():
+            ids += [chat.id, chat.fan_id, *(m["id"] for m in chat.messages)]
+        ids += [t["id"] for txs in creator.transactions.values() for t in txs]
+        ids += list(creator.automated)
+    return ids
+
+
+def test_a_restarted_sandbox_keeps_every_id_whatever_its_start_time() -> None:
+    # `fansly-console sandbox` and the demo anchor history to the minute they start; a
+    # restart a minute (or a day) later must still be the same world, ids and all (issue 11):
+    # the console's cache, its queued replies and its tab counts depend on them.
+    first = build_world(7, "small", reference_time=1_796_000_000)
+    later = build_world(7, "small", reference_time=1_796_000_000 + 86_400 + 60)
+    assert _ids(first) == _ids(later)
+    assert _ids(first) == _ids(build_world(7, "small"))
+
+    # Only the times move: the history still ends at each start.
+    def newest(world: World) -> int:
+        return max(m["createdAt"] for c in world.first_account().chats.values() for m in c.messages)
+
+    assert newest(later) - newest(first) == later.reference_time - first.reference_time
+    # Live ids still sort after the generated ones (cursors rely on it).
+    creator = later.first_account()
+    chat = creator.chat_order()[0]
+    sent = later.add_message(creator, chat, sender_id=creator.native_id, content="hi")
+    assert int(sent["id"]) > max(chat.message_ids[:-1])

@@ -48,7 +48,14 @@ async def test_backfill_fetches_every_chat_and_the_latest_messages(
         while not updates.empty():
             seen.append(updates.get_nowait())
         progress = [u for u in seen if isinstance(u, SyncProgress)]
-        assert progress[-1] == SyncProgress(creator.account_id, 40, 40, finished=True)
+        last = progress[-1]
+        assert (last.account_id, last.done, last.total, last.finished) == (
+            creator.account_id,
+            40,
+            40,
+            True,
+        )
+        assert last.messages == total
         assert [p.done for p in progress] == sorted(p.done for p in progress)
         # The creator's own messages are told apart from the fan's.
         chat = chat_of(sandbox_async)

@@ -322,7 +322,7 @@ async def test_big_tip_raises_a_toast_and_rings_the_bell(monkeypatch: pytest.Mon
             )
         await app.settled()
         await pilot.pause()
-        tips = [n.message for n in app._notifications if n.title == "Tip"]
+        tips = [n.message for n in app._notifications if n.title == "Tip · Creator 1"]
         assert tips == [f"{other.fan_name} tipped $25.00"] and rings == [True]
 
 

@@ -107,3 +107,30 @@ async def test_hostile_strings_render_literally_everywhere() -> None:
         assert errors and errors[-1] == "[@click=app.quit]boom[/] red"
         assert all(not n.markup for n in app._notifications)
         assert app.is_running
+
+
+def test_an_unterminated_osc_drops_only_the_escape() -> None:
+    # A terminal ends an OSC at BEL or ST; with neither, only the escape itself goes, the
+    # text after it stays (it used to hide the rest of the message).
+    assert clean("before \x1b]0;never closed and after") == "before 0;never closed and after"
+    assert clean("a \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ b") == "a link b"
+    assert clean("a \x1b]0;title\x07b") == "a b"
+    assert clean("a \x1b]52;c;aGk=\x9cb") == "a b"
+    assert clean("a \x1b]0;cut \x1b[31mred") == "a 0;cut red"
+
+
+async def test_an_unterminated_osc_does_not_hide_the_rest_of_the_message() -> None:
+    text = "see \x1b]0;no end here, and the rest of the message stays"
+    source = hostile_source([text], accounts=1, chats_per_account=2)
+    app = keep_notices(make_app(source, clock=lambda: FIXED_NOW))
+    app.open_delay = 0
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.settled()
+        await pilot.pause()
+        first = source._chats[source._accounts[0].account_id][0]
+        app.jump_to(source._accounts[0].account_id, first.chat_id)
+        await app.settled()
+        await pilot.pause()
+        shown = "\n".join(str(v.render()) for v in app.query_one(Thread).message_views)
+        assert "and the rest of the message stays" in shown
+        assert "\x1b" not in shown

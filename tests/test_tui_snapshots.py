@@ -17,7 +17,10 @@ from console.tui.memory import FIXED_NOW, MemorySource
 
 def _app(theme: str = "fansly-dark") -> ConsoleApp:
     app = make_app(
-        MemorySource(accounts=3, chats_per_account=60), clock=lambda: FIXED_NOW, theme=theme
+        MemorySource(accounts=3, chats_per_account=60),
+        clock=lambda: FIXED_NOW,
+        theme=theme,
+        timezone="UTC",  # times are shown in the chatter's zone: the same shots anywhere
     )
     app.open_delay = 0
     # Toasts expire by the wall clock: a loaded machine would take some shots after they left.

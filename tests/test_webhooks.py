@@ -336,6 +336,34 @@ async def test_ten_deliveries_of_one_key_have_one_effect(listener: Listener) -> 
     assert listener.hub.published == 1
 
 
+async def test_a_reused_key_with_another_body_keeps_the_first_and_is_logged_once(
+    listener: Listener, served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+
+    first = contract("message.received", message_object(content="the first"), key="evt_twice")
+    other = contract("message.received", message_object(content="not the same"), key="evt_twice")
+    caplog.set_level(logging.WARNING, logger="console.store")
+    answers = [await listener.post(body, signed(body)) for body in (first, other, other, first)]
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert [answer.json()["duplicate"] for answer in answers] == [False, True, True, True]
+    (kept,) = await listener.events()
+    assert kept.message is not None and kept.message.content == "the first"
+    if served.worker:
+        return  # its log goes to the worker's stderr: test_ingest_worker.py reads it
+    lines = [line for line in caplog.text.splitlines() if "different body" in line]
+    assert len(lines) == 1, caplog.text
+    assert body_digest(first) in lines[0] and body_digest(other) in lines[0]
+    assert "evt_twice" in lines[0]
+
+
+def body_digest(body: bytes) -> str:
+    """SHA-256 of a delivery's document in canonical JSON (what a key conflict logs)."""
+    import hashlib
+
+    canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 async def test_retry_without_any_key_is_still_one_effect(listener: Listener) -> None:
     body = encode(
         {"event": "ppv.purchased", "accountId": ACCOUNT, "data": {"orderId": "8", "accountId": FAN}}

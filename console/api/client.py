@@ -45,6 +45,7 @@ from console.api.models import (
     Subscription,
 )
 from console.api.routes import ROUTES, Route
+from console.api.timing import TimeSplit
 
 if TYPE_CHECKING:
     from console.config import Settings
@@ -133,6 +134,8 @@ class FanslyClient:
         self._creator_ids: dict[str, str] = {}
         #: Requests sent (attempts, including retries) — for tests and the bench.
         self.requests_sent = 0
+        #: Where the time goes: the rate limit, the gateway, or us (``sync`` reports it).
+        self.timing = TimeSplit()
 
     def __repr__(self) -> str:
         return f"FanslyClient(base_url={self.base_url!r}, key={self.budget.fingerprint})"
@@ -196,14 +199,19 @@ class FanslyClient:
         attempts = 0
         rate_waits = 0
         while True:
-            await self.budget.acquire()
+            with self.timing.held():
+                await self.budget.acquire()
             attempts += 1
             self.requests_sent += 1
             error: ApiError
             try:
-                response = await http.request(
-                    route.method, url, params=query or None, json=body if body is not None else None
-                )
+                with self.timing.in_flight():
+                    response = await http.request(
+                        route.method,
+                        url,
+                        params=query or None,
+                        json=body if body is not None else None,
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing left this machine: safe to try again, whatever the call.
                 error = GatewayUnreachable(self._describe(exc), route=name)
@@ -234,7 +242,8 @@ class FanslyClient:
             error.attempts = attempts
             if not retryable or attempts > self.max_retries:
                 raise error
-            await asyncio.sleep(self._backoff(attempts))
+            with self.timing.in_flight():
+                await asyncio.sleep(self._backoff(attempts))
 
     def _describe(self, exc: Exception) -> str:
         text = str(exc) or type(exc).__name__

@@ -16,29 +16,59 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # Timestamps beyond this are milliseconds (10**10 seconds is the year 2286).
 _MS_THRESHOLD = 10**10
+#: The times the console takes from the network: after the epoch, before 2100. Anything else
+#: (1e300, "99999999999999999999", year 9999 at -23:59) is refused with a ValueError, never an
+#: OverflowError or OSError from deep inside datetime: a webhook carrying one gets a 400 naming
+#: the field, and no message is pinned to the top of every list for centuries.
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+_LATEST_SECONDS = LATEST_TIME.timestamp()
+#: Money and counts from the network are integers within this bound: $10,000,000 in
+#: thousandths, far above any real tip or price, far below SQLite's 2**63 (and its SUM()).
+MAX_MILLIS = 10**10
+MAX_COUNT = 2**31 - 1
+#: An ISO time longer than this is not a time (fromisoformat would still read it all).
+_MAX_TIME_TEXT = 64
 
 
 def to_utc(value: Any) -> datetime | None:
     """Normalise a Fansly time (unix seconds, unix ms, ISO-8601 or datetime) to aware UTC.
 
     Seconds and milliseconds are told apart by magnitude (§7); ``0``/``None``/``""`` mean
-    "not set".
+    "not set". A value that is not a time, or falls outside ``EARLIEST_TIME``–``LATEST_TIME``,
+    raises ``ValueError`` (and only that).
     """
     if value is None or value == "" or value == 0:
         return None
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except (OverflowError, OSError):
+            raise ValueError("time out of range") from None
+        if not EARLIEST_TIME < moment < LATEST_TIME:
+            raise ValueError("time out of range")
+        return moment
     if isinstance(value, str):
         stripped = value.strip()
+        if len(stripped) > _MAX_TIME_TEXT:
+            raise ValueError("not a time")
         try:
             number = float(stripped)
         except ValueError:
             parsed = datetime.fromisoformat(stripped.replace("Z", "+00:00"))
             return to_utc(parsed)
+        if number == 0:
+            return None
         value = number
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"not a time: {value!r}")
-    seconds = value / 1000 if abs(value) >= _MS_THRESHOLD else float(value)
+        raise ValueError("not a time")
+    try:
+        seconds = value / 1000 if abs(value) >= _MS_THRESHOLD else float(value)
+    except OverflowError:  # an int too large for a float
+        raise ValueError("time out of range") from None
+    # Also false for NaN; checked before fromtimestamp, which raises OverflowError/OSError.
+    if not 0 < seconds < _LATEST_SECONDS:
+        raise ValueError("time out of range")
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 

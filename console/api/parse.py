@@ -63,10 +63,19 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
+#: A count or an amount from the gateway beyond this is not one (SQLite stops at 2**63).
+_MAX_NUMBER = 10**15
+
+
 def _int(value: Any) -> int:
+    """A count or an amount; ``ValueError`` (a :class:`ProviderError` through ``_guard``) for
+    anything not finite or out of range, never the OverflowError ``round(inf)`` raises."""
     if value is None or value == "":
         return 0
-    return round(float(value))
+    number = float(value)
+    if not -_MAX_NUMBER <= number <= _MAX_NUMBER:  # also false for NaN
+        raise ValueError("number out of range")
+    return round(number)
 
 
 def _id_or_none(value: Any) -> str | None:

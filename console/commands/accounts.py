@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
-import unicodedata
 from collections.abc import Sequence
+
+from console.output import terminal_json, terminal_text
 
 EXIT_GATEWAY = 1
 
 
-def plain(text: object) -> str:
-    """A provider-supplied string made safe for a terminal: no control or format characters.
-
-    Names come from the gateway (and from fans): an escape sequence in one must not repaint the
-    chatter's terminal, and a bidi override must not reorder the columns.
-    """
-    return "".join(
-        ch if ch == " " or unicodedata.category(ch)[0] not in "CZ" else " " for ch in str(text)
-    ).strip()
-
-
 def columns(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Plain left-aligned columns (no markup: every cell is printed as it is)."""
-    table = [list(header), *[[plain(cell) for cell in row] for row in rows]]
+    """Plain left-aligned columns (no markup; names come from the gateway and from fans, so
+    an escape sequence in one is shown escaped, never acted on)."""
+    table = [list(header), *[[terminal_text(cell) for cell in row] for row in rows]]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -40,8 +30,8 @@ def gateway_failure(exc: Exception, base_url: str) -> str:
     if isinstance(exc, GatewayUnreachable):
         return f"fansly-console: cannot reach the gateway at {base_url}; is it running?"
     if isinstance(exc, ApiError):
-        return f"fansly-console: {exc}"
-    return f"fansly-console: {type(exc).__name__}: {exc}"
+        return f"fansly-console: {terminal_text(exc)}"
+    return f"fansly-console: {type(exc).__name__}: {terminal_text(exc)}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     found = accounts
     if args.json:
-        print(json.dumps([a.model_dump(mode="json") for a in found], indent=2))
+        print(terminal_json([a.model_dump(mode="json") for a in found], indent=2))
         return 0
     if not found:
         print("No accounts are connected to this API key.")

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from console.commands.accounts import plain
+from console.output import terminal_text
 
 _PREVIEW = 48
 _NAME = 22
@@ -30,7 +30,7 @@ def _clip(text: str, width: int) -> str:
     """Cut to ``width`` terminal cells (emoji take two) and pad to exactly that."""
     from rich.cells import cell_len, set_cell_size
 
-    text = plain(text)
+    text = terminal_text(" ".join(text.split()))  # a one-line preview
     if cell_len(text) > width:
         text = set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
@@ -51,9 +51,10 @@ async def _view(args: argparse.Namespace, chats_per_account: int) -> list[str]:
             lines.append(f"Sandbox gateway at {base} — {count} (seed {args.seed})")
             for account in accounts:
                 page = await client.chats_page(account.account_id, limit=chats_per_account)
-                handle = f" @{plain(account.username)}" if account.username else ""
+                handle = f" @{terminal_text(account.username)}" if account.username else ""
                 lines.append("")
-                lines.append(f"■ {plain(account.name)}{handle}  [{plain(account.account_id)}]")
+                name, account_id = terminal_text(account.name), terminal_text(account.account_id)
+                lines.append(f"■ {name}{handle}  [{account_id}]")
                 now = datetime.now(UTC)
                 for chat in page.items:
                     last = chat.last_message

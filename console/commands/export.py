@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -17,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from console.commands.search import cache_path, no_cache
+from console.commands.search import cache_path, no_cache, open_to_read
+from console.output import terminal_json, terminal_text
 
 if TYPE_CHECKING:
     from console.store import MessageRow, Store
@@ -63,7 +63,7 @@ async def export(store: Store, out: IO[str], account_id: str | None) -> dict[str
     counts = {"account": 0, "chat": 0, "message": 0}
 
     def write(obj: dict[str, Any]) -> None:
-        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        out.write(terminal_json(obj) + "\n")
         counts[obj["type"]] += 1
 
     for account in await store.accounts():
@@ -96,23 +96,33 @@ def _output(target: str) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    from console.paths import open_private
+    from console.problems import Problem
+
     path = Path(target)
     partial = path.with_name(path.name + ".partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        yield handle
+    # Fan conversations: mode 0600 like the cache they come from, whatever the umask.
+    try:
+        handle = open_private(partial)
+    except OSError as exc:
+        raise Problem(f"cannot write {partial}: {exc.strerror}") from exc
+    try:
+        with handle:
+            yield handle
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a damaged cache, Ctrl-C: no half export left behind
+        raise
     # Only a complete export takes the name asked for.
     partial.replace(path)
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.store import Store
-
     profile, path = cache_path(args)
     if not path.exists():
         return no_cache(profile, path)
 
     async def main(out: IO[str]) -> dict[str, int]:
-        async with await Store.open(path) as store:
+        async with await open_to_read(path) as store:
             return await export(store, out, args.account)
 
     with _output(args.output) as out:
@@ -120,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output != "-":
         print(
             f"exported {counts['account']} accounts, {counts['chat']} chats, "
-            f"{counts['message']} messages to {args.output}",
+            f"{counts['message']} messages to {terminal_text(args.output)}",
             file=sys.stderr,
         )
     return 0

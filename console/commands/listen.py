@@ -21,7 +21,7 @@ EXIT_WORKER = 1
 
 NO_SECRET = """\
 fansly-console listen: no webhook secret is configured, so deliveries cannot be verified.
-Give one with --secret S, the FANSLY_WEBHOOK_SECRET environment variable, or
+Give one with --secret-file PATH, the FANSLY_WEBHOOK_SECRET environment variable, or
 `secrets = ["…"]` under [webhooks] in the config file; the gateway's dashboard shows it.
 (--insecure-no-signature accepts unsigned deliveries: only for a local test.)"""
 
@@ -32,12 +32,16 @@ INSECURE = (
 
 
 def _say(text: str, stream: TextIO = sys.stdout) -> None:
-    print(text, file=stream, flush=True)
+    from console.output import terminal_text
+
+    print(terminal_text(text, newlines=True), file=stream, flush=True)
 
 
 def _configure_logging() -> None:
+    from console.output import TerminalFormatter
+
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(TerminalFormatter("%(asctime)s %(message)s", "%H:%M:%S"))
     for name in ("console.webhooks", "console.webhooks.remote"):
         logger = logging.getLogger(name)
         logger.addHandler(handler)
@@ -48,14 +52,37 @@ def _configure_logging() -> None:
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 
 
+def secrets_from_files(names: list[str]) -> list[str]:
+    """The secrets in ``--secret-file`` files: one a line, blank lines and ``#`` comments
+    skipped. A file that cannot be read is a ``ConfigError`` (its content is never shown)."""
+    from pathlib import Path
+
+    from console.config import ConfigError
+
+    secrets: list[str] = []
+    for name in names:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(f"--secret-file {name}: cannot be read ({reason})") from None
+        found = [line.strip() for line in text.splitlines()]
+        found = [line for line in found if line and not line.startswith("#")]
+        if not found:
+            raise ConfigError(f"--secret-file {name}: holds no secret")
+        secrets.extend(found)
+    return secrets
+
+
 def run(args: argparse.Namespace) -> int:
     from console.config import load_settings
 
     settings = load_settings()
     hook = settings.webhooks
-    secrets = [s for s in (args.secret or []) if s] or [
-        s.get_secret_value() for s in hook.secrets if s.get_secret_value()
-    ]
+    # --secret / --secret-file replace the configured secrets (FANSLY_WEBHOOK_SECRET among
+    # them); --secret is visible to every local user in the process list, the others are not.
+    given = [s for s in (args.secret or []) if s] + secrets_from_files(args.secret_file or [])
+    secrets = given or [s.get_secret_value() for s in hook.secrets if s.get_secret_value()]
     if not secrets and not args.insecure_no_signature:
         _say(NO_SECRET, sys.stderr)
         return EXIT_CONFIG
@@ -90,19 +117,20 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
     from console.webhooks.worker import IngestWorker, WorkerError
 
     hook = load_settings().webhooks
-    token, token_source = hub_token(hook)
-    assert token is not None
     path = store_path(profile)
     # This process serves HTTP and the hub (reading the cache); the ingest worker, a process
     # of its own, parses and commits each delivery before it is answered.
-    store = await Store.open(path)
+    store = await Store.open(path, event_retention_days=hook.event_retention_days)
     try:
-        worker = await IngestWorker.open(path)
+        worker = await IngestWorker.open(path, event_retention_days=hook.event_retention_days)
     except WorkerError as exc:
         await store.close()
         _say(f"fansly-console listen: {exc}", sys.stderr)
         return EXIT_WORKER
     try:
+        # After the cache: a read-only data dir is reported about the cache, first.
+        token, token_source = hub_token(hook)
+        assert token is not None
         hub = EventHub(store, token=token)
         app = create_listener_app(
             intake=worker.intake,

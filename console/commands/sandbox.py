@@ -55,6 +55,7 @@ async def _serve(args: argparse.Namespace) -> int:
 
 
 def _announce(sandbox: object, args: argparse.Namespace) -> None:
+    from console.output import terminal_text
     from console.sandbox.server import SandboxServer
 
     assert isinstance(sandbox, SandboxServer)
@@ -76,5 +77,5 @@ def _announce(sandbox: object, args: argparse.Namespace) -> None:
         "",
         "Ctrl-C to stop.",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(terminal_text("\n".join(lines), newlines=True) + "\n")
     sys.stdout.flush()

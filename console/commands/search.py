@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.store import SearchHit
+    from console.store import SearchHit, Store
 
 EXIT_NO_CACHE = 1
 MATCH_STYLE = "bold reverse"
@@ -36,6 +36,18 @@ def no_cache(profile: str, path: Path) -> int:
     return EXIT_NO_CACHE
 
 
+async def open_to_read(path: Path) -> Store:
+    """The cache, for a verb that only reads it: opened as usual, or read-only when it cannot
+    be written (a 0400 file, a read-only folder). A damaged one raises ``CacheDamaged``."""
+    from console.store import Store
+    from console.store.problems import CacheReadOnly
+
+    try:
+        return await Store.open(path)
+    except CacheReadOnly:
+        return await Store.open(path, read_only=True)
+
+
 def hit_json(hit: SearchHit) -> dict[str, Any]:
     return {
         "account_id": hit.account_id,
@@ -50,44 +62,57 @@ def hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def print_hits(hits: list[SearchHit]) -> None:
-    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup."""
+def print_hits(hits: list[SearchHit], zone: tzinfo | None = None) -> None:
+    """Each hit as plain text; matches are styled ranges of a ``Text``, never markup. Times
+    in ``zone`` (``[ui] timezone``; None: the machine's zone), like the console's."""
     from rich.console import Console
     from rich.text import Text
 
+    from console.output import terminal_text
     from console.store.text import one_line
 
     console = Console(highlight=False, soft_wrap=False, emoji=False)
     for hit in hits:
         who = "you" if hit.from_creator else one_line(hit.fan_name, 60) or "(unknown fan)"
-        when = hit.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        header = Text(f"{when}  {who}  ", style="bold")
-        header.append(Text(f"{hit.account_id} / chat {hit.chat_id}", style="dim"))
+        when = hit.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        header = Text(f"{when}  {terminal_text(who)}  ", style="bold")
+        header.append(
+            Text(f"{terminal_text(hit.account_id)} / chat {terminal_text(hit.chat_id)}", "dim")
+        )
         console.print(header)
-        body = Text("  " + hit.snippet.text)
+        # Escaped piece by piece: an escape is longer than its character, and the highlights
+        # are offsets into the snippet.
+        body = Text("  ")
+        text, at = hit.snippet.text, 0
         for start, end in hit.snippet.highlights:
-            body.stylize(MATCH_STYLE, start + 2, end + 2)
+            body.append(terminal_text(text[at:start]))
+            body.append(terminal_text(text[start:end]), MATCH_STYLE)
+            at = end
+        body.append(terminal_text(text[at:]))
         console.print(body)
     if not hits:
         console.print(Text("no matches", style="dim"))
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.store import Store
-
     profile, path = cache_path(args)
     if not path.exists():
         return no_cache(profile, path)
 
     async def search() -> list[SearchHit]:
-        async with await Store.open(path) as store:
+        async with await open_to_read(path) as store:
             return await store.search(
                 args.query, account_id=args.account, chat_id=args.chat, limit=max(0, args.limit)
             )
 
     hits = asyncio.run(search())
     if args.json:
-        print(json.dumps([hit_json(hit) for hit in hits], ensure_ascii=False, indent=2))
+        from console.output import terminal_json
+
+        print(terminal_json([hit_json(hit) for hit in hits], indent=2))
     else:
-        print_hits(hits)
+        from console.config import load_settings
+        from console.tui.zone import zone_named  # no Textual: plain datetime helpers
+
+        print_hits(hits, zone_named(load_settings().ui.timezone))
     return 0

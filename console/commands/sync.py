@@ -3,6 +3,11 @@
 Every chat, then the latest messages of each chat, with a progress bar on a terminal and plain
 lines elsewhere (CI, pipes). Stopped half-way (Ctrl-C, a kill, a lost network), the next run
 continues where this one stopped. Exit 1 when the gateway refuses the key or cannot be reached.
+
+Each account's line says the chats and messages done, about how long is left (from the pace of
+the chats done so far in this run), and where the time went: held back by the gateway's rate
+limit (the plan's requests per minute: only a bigger plan makes that faster), waiting for the
+gateway's answers, or our own work.
 """
 
 from __future__ import annotations
@@ -12,9 +17,13 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from console.output import terminal_text
+
 if TYPE_CHECKING:
+    from console.api.timing import Split
     from console.sync.engine import BackfillReport, Workspace
     from console.sync.updates import SyncProgress
 
@@ -26,13 +35,77 @@ def _interactive(stream: TextIO) -> bool:
     return stream.isatty() and not ci and os.environ.get("TERM") != "dumb"
 
 
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``3 min 5 s``, ``1 h 20 min``."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def where_time_went(split: Split) -> str:
+    """``62% rate limit, 30% gateway, 8% us`` (the largest first)."""
+    total = split.total
+    if total <= 0:
+        return ""
+    parts = [
+        (split.rate_limit, "rate limit"),
+        (split.gateway, "gateway"),
+        (split.ours, "us"),
+    ]
+    return ", ".join(f"{round(100 * s / total)}% {name}" for s, name in sorted(parts, reverse=True))
+
+
+class Pace:
+    """What is left of each account's run, from the pace of the chats done in this run."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._start: dict[str, tuple[float, int]] = {}
+
+    def left(self, progress: SyncProgress) -> str:
+        if progress.finished:
+            return "done"
+        if progress.phase == "chats":
+            return "reading the chat list"
+        now = self.clock()
+        started, done_then = self._start.setdefault(progress.account_id, (now, progress.done))
+        done, elapsed = progress.done - done_then, now - started
+        if done <= 0 or elapsed <= 0:
+            return "estimating what is left"
+        seconds = (progress.total - progress.done) * elapsed / done
+        return "almost done" if seconds < 1 else f"about {duration_text(seconds)} left"
+
+
+def progress_line(progress: SyncProgress, pace: Pace, split: Split | None) -> str:
+    """What an account's progress says, after its name."""
+    if progress.phase == "chats" and not progress.finished:
+        text = f"chat list: {progress.total} chats so far"
+    else:
+        text = f"chats {progress.done}/{progress.total}, {progress.messages:,} messages"
+    text += f" · {pace.left(progress)}"
+    where = where_time_went(split) if split is not None else ""
+    return f"{text} · time: {where}" if where else text
+
+
 class PlainProgress:
     """One line per account each time it gets a tenth further (and when it finishes)."""
 
-    def __init__(self, stream: TextIO, names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        names: dict[str, str],
+        split: Callable[[], Split | None] = lambda: None,
+    ) -> None:
         self.stream = stream
         self.names = names
-        self._shown: dict[str, int] = {}
+        self.split = split
+        self.pace = Pace()
+        self._shown: dict[tuple[str, str], int] = {}
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -46,28 +119,42 @@ class PlainProgress:
         step = progress.done * 10 // progress.total
         if progress.finished:
             step = 11
-        if self._shown.get(progress.account_id, -1) >= step:
+        key = (progress.account_id, progress.phase)
+        if self._shown.get(key, -1) >= step:
             return
-        self._shown[progress.account_id] = step
-        name = self.names.get(progress.account_id, progress.account_id)
-        word = "done" if progress.finished else "chats"
-        self.stream.write(f"{name}: {word} {progress.done}/{progress.total}\n")
+        self._shown[key] = step
+        name = self.names.get(progress.account_id) or terminal_text(progress.account_id)
+        line = progress_line(progress, self.pace, self.split())
+        self.stream.write(f"{name}: {line}\n")
         self.stream.flush()
 
 
 class BarProgress:
     """A rich progress bar per account."""
 
-    def __init__(self, stream: TextIO, names: dict[str, str]) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        names: dict[str, str],
+        split: Callable[[], Split | None] = lambda: None,
+    ) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import BarColumn, Progress, TextColumn
+        from rich.table import Column
 
         self.names = names
+        self.split = split
+        self.pace = Pace()
+        widest = min(24, max((len(name) for name in names.values()), default=8))
         self.progress = Progress(
-            TextColumn("{task.description}", markup=False),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("chats"),
+            # The account's name stays whole; the line's tail gives way on a narrow terminal.
+            TextColumn(
+                "{task.description}",
+                markup=False,
+                table_column=Column(no_wrap=True, min_width=widest),
+            ),
+            BarColumn(bar_width=16),  # the words need the room more than the bar
+            TextColumn("{task.fields[line]}", markup=False),
             console=Console(file=stream),
             transient=False,
         )
@@ -85,11 +172,16 @@ class BarProgress:
 
         task = self._tasks.get(progress.account_id)
         if task is None:
-            name = self.names.get(progress.account_id, progress.account_id)
-            task = self._tasks[progress.account_id] = self.progress.add_task(name, total=None)
+            name = self.names.get(progress.account_id) or terminal_text(progress.account_id)
+            task = self._tasks[progress.account_id] = self.progress.add_task(
+                name, total=None, line=""
+            )
         assert isinstance(task, int)
         self.progress.update(
-            TaskID(task), completed=progress.done, total=max(progress.total, progress.done) or None
+            TaskID(task),
+            completed=progress.done,
+            total=max(progress.total, progress.done) or None,
+            line=progress_line(progress, self.pace, self.split()),
         )
 
 
@@ -102,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _sync(args: argparse.Namespace, settings: object) -> int:
     from console.api.errors import ApiError
-    from console.commands.accounts import gateway_failure, plain
+    from console.commands.accounts import gateway_failure
     from console.config import Settings
     from console.sync.engine import Workspace
     from console.sync.updates import SyncProgress
@@ -121,9 +213,11 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
         except ApiError as exc:
             print(gateway_failure(exc, base_url), file=sys.stderr)
             return EXIT_GATEWAY
+        for change in workspace.set_aside:  # another creator behind an account: said plainly
+            print(f"fansly-console: {terminal_text(change.text())}", file=sys.stderr)
         if account and not accounts:
             print(
-                f"fansly-console: no connected account {plain(account)} for this API key "
+                f"fansly-console: no connected account {terminal_text(account)} for this API key "
                 "(see `fansly-console accounts`)",
                 file=sys.stderr,
             )
@@ -131,9 +225,14 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
         if not accounts:
             print("No accounts are connected to this API key; nothing to sync.")
             return 0
-        names = {a.account_id: plain(a.username or a.name) for a in accounts}
+        names = {a.account_id: terminal_text(a.username or a.name) for a in accounts}
         display_cls = BarProgress if _interactive(sys.stdout) else PlainProgress
-        with display_cls(sys.stdout, names) as display:
+        before = _split(workspace)
+
+        def spent() -> Split:
+            return _split(workspace) - before
+
+        with display_cls(sys.stdout, names, spent) as display:
             async with workspace.bus.subscribe() as updates:
 
                 async def show() -> None:
@@ -155,16 +254,38 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
                         if isinstance(update, SyncProgress):
                             display.update(update)
                     shower.cancel()
-        print(_summary(reports, time.monotonic() - started, workspace))
+        print(_summary(reports, time.monotonic() - started, workspace, spent()))
     return 0
 
 
-def _summary(reports: list[BackfillReport], seconds: float, workspace: Workspace) -> str:
+def _split(workspace: Workspace) -> Split:
+    """The clients' time split, summed (one client per API key; usually one)."""
+    from console.api.timing import Split
+
+    return sum((c.timing.split() for c in workspace.clients.values()), Split())
+
+
+def _summary(
+    reports: list[BackfillReport], seconds: float, workspace: Workspace, split: Split
+) -> str:
     chats = sum(r.chats for r in reports)
     synced = sum(r.chats_synced for r in reports)
     messages = sum(r.messages for r in reports)
     n = len(reports)
-    return (
+    lines = [
         f"Synced {n} account{'s' * (n != 1)}: {chats} chats ({synced} updated), "
-        f"{messages} messages fetched in {seconds:.1f} s. Cache: {workspace.store.path}"
-    )
+        f"{messages} messages fetched in {seconds:.1f} s. "
+        f"Cache: {terminal_text(workspace.store.path)}"
+    ]
+    if split.total > 0:
+        lines.append(
+            f"Time: {split.rate_limit:.1f} s held back by the gateway's rate limit, "
+            f"{split.gateway:.1f} s waiting for the gateway's answers, "
+            f"{split.ours:.1f} s our own work ({where_time_went(split)})."
+        )
+        if split.rate_limit >= split.total / 2:
+            lines.append(
+                "The rate limit set the pace: a plan with more requests per minute "
+                "(requests_per_minute in the profile) would make it faster."
+            )
+    return "\n".join(lines)

@@ -6,6 +6,11 @@ thousandths) so the routes can hand them out as they are. Generated history is s
 ~60 days before :attr:`World.reference_time`, which depends on the seed only; whatever happens
 later (sends, simulated fans) uses the real clock.
 
+The generated ids never depend on ``reference_time``: they are minted at the seed's own time
+(:attr:`World.seed_time`), so a sandbox restarted with the same seed a minute or a day later is
+the same world, ids and all, only with its history moved to end at the new start (issue 11: a
+console's cache and its queued replies point at those ids).
+
 The world mutates for real: the routes and the simulator call the methods below.
 """
 
@@ -107,11 +112,12 @@ class World:
         self.size = size
         #: Unix seconds; generated history ends here. Depends on the seed, not the clock, unless
         #: given (the demo anchors it to now so "waiting 2d" reads as minutes, as in a shift).
-        self.reference_time = (
-            reference_time if reference_time is not None else _REFERENCE_BASE - (seed % 97) * 3600
-        )
+        self.seed_time = _REFERENCE_BASE - (seed % 97) * 3600
+        self.reference_time = reference_time if reference_time is not None else self.seed_time
         self.accounts: dict[str, CreatorState] = {}
         self._seq = 0
+        #: Added to the time of each id minted while the history is generated (see the module).
+        self._id_shift_ms = 0
 
     # ids -----------------------------------------------------------------------------------
 
@@ -120,7 +126,7 @@ class World:
         if at_ms is None:
             at_ms = int(time.time() * 1000)
         self._seq += 1
-        return str(((at_ms - _EPOCH_MS) << 20) | (self._seq & 0xFFFFF))
+        return str(((at_ms + self._id_shift_ms - _EPOCH_MS) << 20) | (self._seq & 0xFFFFF))
 
     # lookups -------------------------------------------------------------------------------
 
@@ -281,9 +287,15 @@ def build_world(
         raise ValueError(f"unknown world size {size!r} (small, default, large)")
     world = World(seed, size, reference_time)
     n_accounts, n_chats, n_messages = SIZES[size]
-    for index in range(n_accounts):
-        rng = random.Random(f"{seed}:{size}:{index}")
-        _Builder(world, rng, index, n_chats, n_messages // n_accounts).build()
+    # Ids as if the history ended at the seed's own time; live ids (sends, simulated fans) are
+    # minted now, which is later, so they still sort after every generated one.
+    world._id_shift_ms = (world.seed_time - world.reference_time) * 1000
+    try:
+        for index in range(n_accounts):
+            rng = random.Random(f"{seed}:{size}:{index}")
+            _Builder(world, rng, index, n_chats, n_messages // n_accounts).build()
+    finally:
+        world._id_shift_ms = 0
     return world
 
 

@@ -1,5 +1,6 @@
 """The offline cache: one SQLite file per profile (see ``Store``)."""
 
+from console.store._identity import SET_ASIDE, SetAside, is_set_aside
 from console.store._outbox import OutboxNotFound
 from console.store.rows import (
     AccountRow,
@@ -9,6 +10,7 @@ from console.store.rows import (
     ChatRow,
     FanRow,
     Gap,
+    Maintenance,
     MessageRow,
     MessageState,
     Note,
@@ -23,6 +25,7 @@ from console.store.store import Store, store_path
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SET_ASIDE",
     "AccountRow",
     "AppliedEvent",
     "BackfillState",
@@ -30,6 +33,7 @@ __all__ = [
     "ChatRow",
     "FanRow",
     "Gap",
+    "Maintenance",
     "MessageRow",
     "MessageState",
     "Note",
@@ -39,7 +43,9 @@ __all__ = [
     "OutboxState",
     "SchemaTooNew",
     "SearchHit",
+    "SetAside",
     "Snippet",
     "Store",
+    "is_set_aside",
     "store_path",
 ]

@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+# prepare_file is imported from here by the store's other parts and the benches.
+from console.store._file import connect_sealed
+from console.store._file import prepare_file as prepare_file
 from console.store._fts import (
     INDEX_CATCHUP,
     INDEX_CHUNK,
@@ -22,7 +25,17 @@ from console.store._fts import (
     index_chunk,
     pending_count,
 )
-from console.store.rows import ChatRow, MessageRow, MessageState
+from console.store._retention import (
+    EVENT_RETENTION_DAYS,
+    IDLE_AFTER,
+    MAINTAIN_EVERY,
+    PRUNE_BATCH,
+    prune_events,
+    retention_ms,
+    truncate_wal,
+)
+from console.store.problems import cache_problem
+from console.store.rows import ChatRow, Maintenance, MessageRow, MessageState
 from console.store.schema import POS_SHIFT
 
 BUSY_TIMEOUT_MS = 5000
@@ -66,6 +79,36 @@ def dt_required(value: int) -> datetime:
 def pos_params(created_ms: int) -> dict[str, int]:
     base = created_ms << POS_SHIFT
     return {"base": base, "top": base + (1 << POS_SHIFT) - 1}
+
+
+def spill_pos(db: sqlite3.Connection, base: int) -> int:
+    """The first free position after the slots from ``base`` on that are full: where a
+    message goes once its millisecond's slot is (see ``schema._V7``; threads order by
+    ``(created_at, pos)``, so a later slot's own messages still come after it)."""
+    slot = 1 << POS_SHIFT
+    base -= base % slot
+    while True:
+        (last,) = db.execute(
+            "SELECT MAX(pos) FROM messages WHERE pos BETWEEN ? AND ?", (base, base + slot - 1)
+        ).fetchone()
+        if last is None:
+            return base
+        if last < base + slot - 1:
+            return int(last) + 1
+        base += slot
+
+
+def at_free_pos(db: sqlite3.Connection, sql: str, params: dict[str, Any]) -> sqlite3.Cursor:
+    """Run ``sql``, which places a message at ``NEXT_POS`` (``params`` from ``pos_params``);
+    when that slot is full, at the first free position after it instead."""
+    try:
+        return db.execute(sql, params)
+    except sqlite3.IntegrityError as exc:
+        # A full slot's NEXT_POS is the next slot's first position, usually taken by then.
+        if "messages.pos" not in str(exc):
+            raise
+    free = spill_pos(db, params["base"])
+    return db.execute(sql, {**params, "base": free, "top": free})
 
 
 def dumps(value: Any) -> str:
@@ -143,32 +186,20 @@ def preview(text: str | None, has_attachments: int | None) -> str:
     return line or ("(attachment)" if has_attachments else "")
 
 
-def prepare_file(path: Path) -> None:
-    """Create the folder and the file, switch it to WAL and bring the schema up to date."""
-    from console.store.schema import migrate
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        # WAL is persistent in the file: set once here, every later connection uses it.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        migrate(conn)
-    finally:
-        conn.close()
-
-
-def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+def _connect(path: Path, read_only: bool, sealed: bool = False) -> sqlite3.Connection:
+    if sealed:
+        conn = connect_sealed(path)
+    else:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.executescript(
         f"""PRAGMA foreign_keys=ON;
         PRAGMA busy_timeout={BUSY_TIMEOUT_MS};
         PRAGMA synchronous=NORMAL;
         PRAGMA temp_store=MEMORY;
         PRAGMA cache_size=-16000;
-        PRAGMA query_only={1 if read_only else 0};"""
+        PRAGMA query_only={1 if read_only or sealed else 0};"""
     )
-    if not read_only:
+    if not (read_only or sealed):
         # Commits never checkpoint: StoreCore runs checkpoints on a third connection, so a
         # write (and the webhook answer waiting on it) does not pay for copying the WAL back.
         conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -183,9 +214,11 @@ class DbThread:
     so it costs one thread hop instead of one per statement. Jobs run in submission order.
     """
 
-    def __init__(self, path: Path, *, read_only: bool, name: str) -> None:
+    def __init__(self, path: Path, *, read_only: bool, name: str, sealed: bool = False) -> None:
         self._path = path
         self._read_only = read_only
+        #: The file is opened read-only (``mode=ro``), not only queried read-only.
+        self._sealed = sealed
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._conn: sqlite3.Connection | None = None
@@ -233,10 +266,11 @@ class DbThread:
             future, fn, args = job
             try:
                 if self._conn is None:
-                    self._conn = _connect(self._path, self._read_only)
+                    self._conn = _connect(self._path, self._read_only, self._sealed)
                 result = fn(self._conn, *args)
             except BaseException as exc:  # handed to the awaiting task, never lost
-                _deliver(future, None, exc)
+                # A damaged page can be met at any query, not only at open: say which file.
+                _deliver(future, None, cache_problem(self._path, exc))
             else:
                 _deliver(future, result, None)
         if self._conn is not None:
@@ -329,6 +363,15 @@ class StoreCore:
         self._index_timer: asyncio.TimerHandle | None = None
         #: Pending (unindexed) messages as of the last commit that counted them.
         self.fts_backlog = 0
+        # Idle maintenance (see _retention.py): the event log's retention, WAL truncation.
+        #: Events older than this (ms) are pruned when the writer is idle.
+        self.event_retention_ms = retention_ms(EVENT_RETENTION_DAYS)
+        #: Seconds without a commit after which the writer counts as idle.
+        self.idle_after = IDLE_AFTER
+        self._last_commit = 0.0
+        self._last_maintenance = 0.0
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self._maintaining: asyncio.Task[Maintenance] | None = None
 
     async def _write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(db, *args)`` as one write transaction on the writer's thread."""
@@ -392,6 +435,7 @@ class StoreCore:
 
     def _committed(self) -> None:
         """Count a commit; every ``CHECKPOINT_EVERY`` start a background checkpoint."""
+        self._note_commit()
         self._commits_since_checkpoint += 1
         if self._commits_since_checkpoint < CHECKPOINT_EVERY or self._checkpointing is not None:
             return
@@ -401,6 +445,52 @@ class StoreCore:
         except sqlite3.ProgrammingError:  # closing
             return
         self._checkpointing.add_done_callback(self._checkpoint_done)
+
+    def _note_commit(self) -> None:
+        """A commit happened: maintenance is due once the writer has been idle a while."""
+        loop = asyncio.get_running_loop()
+        self._last_commit = loop.time()
+        if self._last_maintenance == 0.0:
+            self._last_maintenance = self._last_commit
+        if self._idle_timer is None:
+            self._idle_timer = loop.call_later(self.idle_after, self._idle_check)
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        if self._maintaining is not None:
+            return  # running; a commit after it schedules the next check
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self._last_commit
+        overdue = loop.time() - self._last_maintenance >= MAINTAIN_EVERY
+        if (quiet < self.idle_after and not overdue) or self._events_waiting():
+            wait = self.idle_after - quiet if quiet < self.idle_after else self.idle_after
+            self._idle_timer = loop.call_later(max(wait, 0.01), self._idle_check)
+            return
+        self._maintaining = asyncio.ensure_future(self.maintain())
+        self._maintaining.add_done_callback(self._maintained)
+
+    def _maintained(self, task: asyncio.Task[Maintenance]) -> None:
+        self._maintaining = None
+        if not task.cancelled():
+            task.exception()  # a failure is retried at the next idle moment
+
+    async def maintain(self) -> Maintenance:
+        """Prune the event log past the retention, then truncate the WAL if nobody reads or
+        writes. Runs by itself when the writer is idle; pruning stops early when events come
+        (each batch is its own short transaction)."""
+        self._last_maintenance = asyncio.get_running_loop().time()
+        cutoff = now_ms() - self.event_retention_ms
+        pruned = 0
+        while True:
+            deleted = await self._writer.run(prune_events, cutoff)
+            pruned += deleted
+            if deleted < PRUNE_BATCH or self._events_waiting():
+                break
+        try:
+            truncated = await self._checkpointer.run(truncate_wal)
+        except sqlite3.Error:
+            truncated = False
+        return Maintenance(pruned, truncated)
 
     def _checkpoint_done(self, done: asyncio.Future[None]) -> None:
         self._checkpointing = None
@@ -444,6 +534,12 @@ class StoreCore:
 
     async def close(self) -> None:
         """Close both connections (the WAL is checkpointed by SQLite on the last close)."""
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+        if self._maintaining is not None:
+            with contextlib.suppress(Exception):
+                await self._maintaining
         with self._index_lock:
             if self._index_timer is not None:  # pending rows are indexed after the next open
                 self._index_timer.cancel()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from pathlib import Path
@@ -12,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
 from console.store._fts import pending_count
+from console.store._retention import first_event_seq
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
-from console.store.schema import POS_SHIFT
 from console.store.text import clean_stored
 from console.sync.updates import (
     ChatChanged,
@@ -65,6 +67,8 @@ _SUBSCRIPTION_STATUS = {
 
 _NO_SEQ = {"seq"}  # never changed
 
+log = logging.getLogger("console.store")
+
 #: Most events committed in one transaction: bounds how long one commit holds the writer.
 MAX_BATCH = 256
 
@@ -75,9 +79,57 @@ def _event_type() -> type[Event]:
     return Event
 
 
+class KeyConflicts:
+    """Deliveries that reuse a recorded idempotency key with a different body.
+
+    The first one recorded is kept (a retry must never change what was applied), and the
+    conflict is logged once per (key, body), with the SHA-256 of both bodies, so an operator can
+    find the two deliveries. A body is its parsed document (``Event.raw``) in canonical JSON:
+    a retry that only re-serialises the same document is no conflict.
+    """
+
+    #: (key, body hash) pairs logged already; cleared when full (a later repeat logs again).
+    MAX_REMEMBERED = 4096
+
+    def __init__(self) -> None:
+        self._logged: set[tuple[str, str]] = set()
+
+    def check(self, db: sqlite3.Connection, event: Event, event_json: str) -> None:
+        """Log ``event`` if its key was recorded with another body (a duplicate's path only)."""
+        row = one(
+            db,
+            "SELECT event_json FROM event_log WHERE idempotency_key = ?",
+            (event.idempotency_key,),
+        )
+        if row is None:
+            return  # recorded by this batch's undone part, or pruned meanwhile
+        first, now = body_hash(row[0]), body_hash(event_json)
+        if first == now or (event.idempotency_key, now) in self._logged:
+            return
+        if len(self._logged) >= self.MAX_REMEMBERED:
+            self._logged.clear()
+        self._logged.add((event.idempotency_key, now))
+        log.warning(
+            "delivery %s: idempotency key %s was recorded before with a different body "
+            "(sha256 first %s, this one %s); the first is kept, this one is dropped",
+            event.name[:64].encode("unicode_escape").decode(),
+            event.idempotency_key[:64].encode("unicode_escape").decode(),
+            first,
+            now,
+        )
+
+
+def body_hash(event_json: str) -> str:
+    """SHA-256 of a stored event's delivery document (``raw``), in canonical JSON."""
+    raw = json.loads(event_json).get("raw", {})
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 class EventLog(CacheWrites):
     def __init__(self, path: Path, writer: DbThread, reader: DbThread) -> None:
         super().__init__(path, writer, reader)
+        self._conflicts = KeyConflicts()
         #: Events waiting for the next group commit, each with its caller's future.
         self._pending_events: list[tuple[Event, asyncio.Future[AppliedEvent | None]]] = []
         self._committing = False
@@ -138,7 +190,9 @@ class EventLog(CacheWrites):
             applied, backlog = job.result()
             outcomes = list(applied)
             for (event, _), outcome in zip(batch, outcomes, strict=True):
-                if not isinstance(outcome, BaseException):  # its account row is committed
+                # Its account row is committed (not so for a duplicate: its key may have come
+                # with another account, whose row then was never written).
+                if isinstance(outcome, AppliedEvent):
                     self._accounts_stored.add(event.account_id)
         else:
             outcomes = [error] * len(batch)
@@ -203,21 +257,17 @@ class EventLog(CacheWrites):
         return outcomes
 
     def _apply_one(self, db: sqlite3.Connection, event: Event) -> AppliedEvent | None:
+        # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
+        event_json = event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode()
         # The seq is the row's key, not part of the stored JSON: one statement, no update.
         cursor = db.execute(
             """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
                 received_at) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(idempotency_key) DO NOTHING""",
-            (
-                event.idempotency_key,
-                event.type.value,
-                event.account_id,
-                # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
-                event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode(),
-                now_ms(),
-            ),
+            (event.idempotency_key, event.type.value, event.account_id, event_json, now_ms()),
         )
         if cursor.rowcount == 0:
+            self._conflicts.check(db, event, event_json)
             return None
         seq = cursor.lastrowid
         assert seq is not None
@@ -244,6 +294,10 @@ class EventLog(CacheWrites):
         row = await self._read_one("SELECT COALESCE(MAX(seq), 0) FROM event_log")
         return int(row[0])
 
+    async def first_event_seq(self) -> int:
+        """The oldest seq the log still holds: 1 unless events were pruned (retention)."""
+        return int(await self._reader.run(first_event_seq))
+
     def _apply(self, db: sqlite3.Connection, event: Event) -> list[Update]:
         kind = event.type
         if kind == _MESSAGE_RECEIVED or kind == _MESSAGE_SENT:
@@ -262,22 +316,25 @@ class EventLog(CacheWrites):
             return []
         account_id = event.account_id
         chat_id = event.chat_id or message.chat_id
-        # One statement: the chat's newest position, whether the message and the chat's fan
-        # are known, and the account's creator id (unless known in memory).
+        # One statement: the chat's newest message (time, position), whether the message and
+        # the chat's fan are known, and the account's creator id (unless known in memory).
         before = one(
             db,
-            "SELECT COALESCE(MAX(pos), -1), EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
+            "SELECT EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
             "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL), "
-            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?) "
-            "FROM messages WHERE chat_id = ?",
+            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?), "
+            "newest.created_at, newest.pos "
+            "FROM (SELECT 1) LEFT JOIN (SELECT created_at, pos FROM messages WHERE chat_id = ? "
+            "ORDER BY created_at DESC, pos DESC LIMIT 1) AS newest",
             (message.id, chat_id, account_id, chat_id),
         )
-        creator_id = self._creators[account_id] if account_id in self._creators else before[3]
+        newest_at = -(1 << 62) if before[3] is None else before[3]
+        creator_id = self._creators[account_id] if account_id in self._creators else before[2]
         sent = event.type == _MESSAGE_SENT or (
             creator_id is not None and message.sender_id == creator_id
         )
         fan_id = event.fan_id or (None if sent else message.sender_id)
-        if not before[2]:
+        if not before[1]:
             self._ensure_chat(db, account_id, chat_id, fan_id)
         change = self._upsert_message(
             db,
@@ -286,13 +343,14 @@ class EventLog(CacheWrites):
             message,
             creator_id=creator_id,
             from_creator=sent,
-            exists=bool(before[1]),
+            exists=bool(before[0]),
         )
         if change is None:
             return []
         created = ms(message.created_at) or 0
-        if isinstance(change, MessageAdded) and created << POS_SHIFT > before[0]:
-            # The usual live case: a new message after everything cached. The summary follows
+        if isinstance(change, MessageAdded) and created > newest_at:
+            # The usual live case: a new message after everything cached (a message of the
+            # same millisecond takes the exact path below). The summary follows
             # from the message alone (what _refresh_chat would derive, without its scans).
             db.execute(
                 """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
@@ -317,8 +375,10 @@ class EventLog(CacheWrites):
         if sent:
             # The creator answered from somewhere: what came before is read, unless this
             # event is older than something already cached.
-            newest = one(db, "SELECT pos FROM messages WHERE message_id = ?", (message.id,))
-            if newest is not None and newest[0] > before[0]:
+            row = one(
+                db, "SELECT created_at, pos FROM messages WHERE message_id = ?", (message.id,)
+            )
+            if row is not None and (row[0], row[1]) > (newest_at, before[4] or 0):
                 db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
         return [change, ChatChanged(account_id, chat_id)]
 

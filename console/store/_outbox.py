@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.store._core import (
     NEXT_POS,
+    at_free_pos,
     dt_required,
     dumps,
     ms,
@@ -94,7 +95,8 @@ class LocalData(EventLog):
             if kind is OutboxKind.SEND:
                 self._ensure_chat(db, account_id, chat_id, None)
                 creator_id = self._creator_id(db, account_id)
-                db.execute(
+                at_free_pos(
+                    db,
                     f"""INSERT INTO messages(pos, client_id, chat_id, account_id, sender_id,
                         from_creator, text, created_at, reply_to_id, state)
                     VALUES ({NEXT_POS}, :client_id, :chat_id, :account_id, :sender_id, 1, :text,

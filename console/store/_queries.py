@@ -27,7 +27,7 @@ from console.store.rows import (
     MessageRow,
     SearchHit,
 )
-from console.store.schema import FTS_PREFIXES, FTS_TOKENIZER
+from console.store.schema import FTS_PREFIXES, FTS_TOKENIZER, POS_SHIFT
 from console.store.text import (
     HL_END,
     HL_START,
@@ -66,6 +66,14 @@ def _chat_where(
 
 def _cursor(before: MessageRow | int) -> int:
     return before.pos if isinstance(before, MessageRow) else int(before)
+
+
+# A thread's order is (created_at, pos) (schema v7). A cursor is a position; its time is read
+# from its row, or, for a row gone since (a local send adopted at a new position), taken from
+# the position itself (its millisecond, exact unless the row had spilled past a full slot).
+_AT_CURSOR = (
+    f"(COALESCE((SELECT created_at FROM messages WHERE pos = :pos), :pos >> {POS_SHIFT}), :pos)"
+)
 
 
 class CacheQueries(StoreCore):
@@ -204,7 +212,7 @@ class CacheQueries(StoreCore):
         """The newest ``limit`` messages of a chat, oldest first."""
         rows = await self._read(
             f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? "
-            "ORDER BY m.pos DESC LIMIT ?",
+            "ORDER BY m.created_at DESC, m.pos DESC LIMIT ?",
             (chat_id, limit),
         )
         return [message_row(row) for row in reversed(rows)]
@@ -215,9 +223,10 @@ class CacheQueries(StoreCore):
         """The ``limit`` messages just older than ``before`` (a row or its ``pos``), oldest
         first."""
         rows = await self._read(
-            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pos < ? "
-            "ORDER BY m.pos DESC LIMIT ?",
-            (chat_id, _cursor(before), limit),
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = :chat "
+            f"AND (m.created_at, m.pos) < {_AT_CURSOR} "
+            "ORDER BY m.created_at DESC, m.pos DESC LIMIT :limit",
+            {"chat": chat_id, "pos": _cursor(before), "limit": limit},
         )
         return [message_row(row) for row in reversed(rows)]
 
@@ -226,9 +235,10 @@ class CacheQueries(StoreCore):
     ) -> list[MessageRow]:
         """The ``limit`` messages just newer than ``after``, oldest first."""
         rows = await self._read(
-            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pos > ? "
-            "ORDER BY m.pos LIMIT ?",
-            (chat_id, _cursor(after), limit),
+            f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = :chat "
+            f"AND (m.created_at, m.pos) > {_AT_CURSOR} "
+            "ORDER BY m.created_at, m.pos LIMIT :limit",
+            {"chat": chat_id, "pos": _cursor(after), "limit": limit},
         )
         return [message_row(row) for row in rows]
 
@@ -252,7 +262,7 @@ class CacheQueries(StoreCore):
         """The chat's pinned messages, newest first."""
         rows = await self._read(
             f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_FROM} WHERE m.chat_id = ? AND m.pinned = 1 "
-            "ORDER BY m.pos DESC LIMIT ?",
+            "ORDER BY m.created_at DESC, m.pos DESC LIMIT ?",
             (chat_id, limit),
         )
         return [message_row(row) for row in rows]

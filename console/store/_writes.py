@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from console.store._core import (
     NEXT_POS,
     StoreCore,
+    at_free_pos,
     dumps,
     ms,
     now_ms,
@@ -66,8 +67,13 @@ SELECT m.pos, m.client_id FROM messages m JOIN outbox o ON o.client_id = m.clien
 WHERE m.chat_id = ? AND m.message_id IS NULL AND m.from_creator = 1 AND m.text = ?
     AND o.kind = 'send' AND o.state IN ('in_flight', 'unknown', 'sent')
     AND ? >= o.created_at - {_TWIN_SKEW_MS}
-ORDER BY m.pos LIMIT 1
+ORDER BY m.created_at, m.pos LIMIT 1
 """
+
+
+# The chat's newest message that is not a failed send (a thread's order, newest first).
+_NEWEST = """FROM messages WHERE chat_id = :chat AND state != 'failed'
+    ORDER BY created_at DESC, pos DESC LIMIT 1"""
 
 
 def _subscriber(fan: Fan, tier_id: str | None) -> bool:
@@ -284,7 +290,7 @@ class CacheWrites(StoreCore):
                     (now_ms(), twin[1]),
                 )
                 return MessageChanged(account_id, chat_id, message.id)
-        cursor = db.execute(_INSERT_MESSAGE, params)
+        cursor = at_free_pos(db, _INSERT_MESSAGE, params)
         if cursor.rowcount == 0:
             return None
         if not exists:
@@ -295,7 +301,8 @@ class CacheWrites(StoreCore):
         self, db: sqlite3.Connection, pos: int, message: Message, params: dict[str, Any]
     ) -> None:
         """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
-        db.execute(
+        at_free_pos(
+            db,
             f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,
                 sender_id = :sender_id, text = :text, created_at = :created_at,
                 reply_to_id = COALESCE(:reply_to_id, reply_to_id),
@@ -310,28 +317,36 @@ class CacheWrites(StoreCore):
 
         Derived from the messages themselves, so events applied in any order end the same.
         """
+        # The creator's last answer (a thread's order is (created_at, pos)): the fan waits
+        # since their first message after it.
+        answered = one(
+            db,
+            """SELECT created_at, pos FROM messages
+            WHERE chat_id = ? AND from_creator = 1 AND state != 'failed'
+            ORDER BY created_at DESC, pos DESC LIMIT 1""",
+            (chat_id,),
+        )
         db.execute(
-            """UPDATE chats SET
+            f"""UPDATE chats SET
                 last_message_id = COALESCE((SELECT COALESCE(message_id, client_id)
-                    FROM messages WHERE chat_id = :chat AND state != 'failed'
-                    ORDER BY pos DESC LIMIT 1), last_message_id),
-                last_message_at = COALESCE((SELECT created_at FROM messages
-                    WHERE chat_id = :chat AND state != 'failed'
-                    ORDER BY pos DESC LIMIT 1), last_message_at),
+                    {_NEWEST}), last_message_id),
+                last_message_at = COALESCE((SELECT created_at {_NEWEST}), last_message_at),
                 last_preview = COALESCE((SELECT preview(text, attachments_json != '[]')
-                    FROM messages WHERE chat_id = :chat AND state != 'failed'
-                    ORDER BY pos DESC LIMIT 1), last_preview),
-                last_from_creator = COALESCE((SELECT from_creator FROM messages
-                    WHERE chat_id = :chat AND state != 'failed'
-                    ORDER BY pos DESC LIMIT 1), last_from_creator),
+                    {_NEWEST}), last_preview),
+                last_from_creator = COALESCE((SELECT from_creator {_NEWEST}), last_from_creator),
                 waiting_since = (SELECT created_at FROM messages
-                    WHERE chat_id = :chat AND from_creator = 0 AND pos > COALESCE(
-                        (SELECT MAX(pos) FROM messages WHERE chat_id = :chat
-                            AND from_creator = 1 AND state != 'failed'), -1)
-                    ORDER BY pos LIMIT 1),
+                    WHERE chat_id = :chat AND from_creator = 0
+                        AND (created_at, pos) > (:answered_at, :answered_pos)
+                    ORDER BY created_at, pos LIMIT 1),
                 unread_count = MAX(0, unread_count + :delta)
             WHERE chat_id = :chat""",
-            {"chat": chat_id, "delta": unread_delta},
+            {
+                "chat": chat_id,
+                "delta": unread_delta,
+                # Nothing answered: every fan message counts (below any real time).
+                "answered_at": answered[0] if answered else -(1 << 62),
+                "answered_pos": answered[1] if answered else 0,
+            },
         )
 
     @staticmethod

@@ -18,13 +18,30 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.store._core import CHECKPOINT_EVERY, DbThread, _connect, checkpoint, prepare_file
+from console.store._core import (
+    CHECKPOINT_EVERY,
+    DbThread,
+    _connect,
+    checkpoint,
+    now_ms,
+    prepare_file,
+)
 from console.store._events import EventLog
 from console.store._fts import INDEX_CATCHUP, INDEX_CHUNK, INDEX_DELAY, index_chunk, pending_count
-from console.store.rows import AppliedEvent
+from console.store._retention import (
+    EVENT_RETENTION_DAYS,
+    IDLE_AFTER,
+    MAINTAIN_EVERY,
+    PRUNE_BATCH,
+    prune_events,
+    retention_ms,
+    truncate_wal,
+)
+from console.store.rows import AppliedEvent, Maintenance
 
 if TYPE_CHECKING:
     from console.events import Event
@@ -33,8 +50,11 @@ if TYPE_CHECKING:
 class EventWriter:
     """``writer = EventWriter(path)``; ``writer.apply(events)``; ``writer.close()``."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, *, event_retention_days: float = EVENT_RETENTION_DAYS
+    ) -> None:
         path = Path(path)
+        self._retention_ms = retention_ms(event_retention_days)
         prepare_file(path)
         # The event log's methods, detached from its threads: they are never started, every
         # statement runs on ``self._db`` in the caller's thread.
@@ -49,6 +69,11 @@ class EventWriter:
         ):
             self._log._creators[account_id] = creator_id
         self._commits = 0
+        # Idle maintenance (see _retention.py): due after a commit, once quiet for IDLE_AFTER;
+        # the first one right after the open (a cache closed for weeks is pruned then).
+        self._maintenance_due = True
+        self._last_commit = time.monotonic() - IDLE_AFTER
+        self._last_maintenance = time.monotonic()
         #: Messages committed but not indexed yet.
         self.backlog = pending_count(self._db)
         self._checkpoint_due = threading.Event()
@@ -80,9 +105,11 @@ class EventWriter:
         """
         outcomes, self.backlog = self._log._apply_batch(self._db, events)
         for event, outcome in zip(events, outcomes, strict=True):
-            if not isinstance(outcome, Exception):  # its account row is committed
+            if isinstance(outcome, AppliedEvent):  # its account row is committed (see _events)
                 self._log._accounts_stored.add(event.account_id)
         self._commits += 1
+        self._last_commit = time.monotonic()
+        self._maintenance_due = True
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoint_due.set()
         return outcomes
@@ -93,6 +120,45 @@ class EventWriter:
         if self.backlog == 0:
             return None
         return 0.0 if self.backlog >= INDEX_CHUNK else INDEX_DELAY
+
+    def idle_wait(self) -> float | None:
+        """How long the caller may wait for events before :meth:`idle` has work: indexing
+        (see :meth:`index_wait`) first, then maintenance once no commit came for
+        ``IDLE_AFTER`` seconds; None when there is nothing to do."""
+        wait = self.index_wait()
+        if wait is not None or not self._maintenance_due:
+            return wait
+        return max(0.0, self._last_commit + IDLE_AFTER - time.monotonic())
+
+    def idle(self) -> None:
+        """No events came for :meth:`idle_wait`: index a chunk, or else (quiet long enough)
+        prune the event log and truncate the WAL."""
+        if self.backlog:
+            self.index_chunk()
+        elif self._maintenance_due and time.monotonic() - self._last_commit >= IDLE_AFTER:
+            self.maintain()
+
+    def maintain(self) -> Maintenance:
+        """Prune events past the retention and truncate the WAL (see ``_retention.py``)."""
+        self._maintenance_due = False
+        self._last_maintenance = time.monotonic()
+        cutoff = now_ms() - self._retention_ms
+        pruned = 0
+        while True:  # the worker is idle: every old event goes now, a batch at a time
+            deleted = prune_events(self._db, cutoff)
+            pruned += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        try:
+            truncated = truncate_wal(self._db)
+        except sqlite3.Error:
+            truncated = False
+        return Maintenance(pruned, truncated)
+
+    def maintenance_overdue(self) -> bool:
+        """Events never stopped long enough for :meth:`idle` to maintain: do it between two
+        batches anyway, every ``MAINTAIN_EVERY`` seconds."""
+        return time.monotonic() - self._last_maintenance >= MAINTAIN_EVERY
 
     @property
     def catching_up(self) -> bool:

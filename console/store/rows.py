@@ -81,6 +81,13 @@ class ChatRow(NamedTuple):
     subscriber: bool
 
 
+class Maintenance(NamedTuple):
+    """What one idle maintenance did: events pruned past the retention, WAL truncated."""
+
+    pruned: int
+    wal_truncated: bool
+
+
 class MessageRow(NamedTuple):
     """One message of a thread, sent or local (pending/failed); an immutable named tuple,
     because a page of them is built every time a thread opens or scrolls."""

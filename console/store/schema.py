@@ -4,15 +4,17 @@ Step ``n`` (1-based) takes a database at version ``n - 1`` to version ``n``. Ste
 ever appended: a released step never changes, so every cache on disk can be brought forward.
 
 Messages use ``pos INTEGER PRIMARY KEY`` = ``created_at_ms << 12 | n`` so that rowid order is
-time order: paging is a range scan on the primary key and FTS5 can return the newest matches
-first (``ORDER BY rowid DESC``) without sorting every match.
+time order: FTS5 can return the newest matches first (``ORDER BY rowid DESC``) without sorting
+every match. A thread is ordered by ``(created_at, pos)`` (v7, see ``_V7``): a millisecond's
+slot holds 4,096 positions, and its messages past that take the next free positions after the
+slot (``_core.spill_pos``), so any number of messages may share one millisecond.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
-POS_SHIFT = 12  # up to 4096 messages in the same millisecond
+POS_SHIFT = 12  # 4096 positions per millisecond; more spill past the slot (``_V7``)
 
 _V1 = """
 CREATE TABLE accounts (
@@ -243,13 +245,29 @@ CREATE TABLE reactions (
 ) WITHOUT ROWID;
 """
 
+# A thread is ordered by (created_at, pos), no longer by pos alone. Fansly sends createdAt in
+# seconds, so a mass message puts thousands of messages in one millisecond: more than a slot of
+# positions (4,096) was refused ("UNIQUE constraint failed: messages.pos", a 503 for every
+# delivery and retry). A full slot's messages now take the first free positions after it
+# (possibly in a later millisecond's slot, beside that millisecond's own messages); ordering
+# by created_at first keeps them before the later millisecond's, and pos breaks ties in the
+# order the cache recorded them. Positions stay time-ordered to the millisecond except for
+# such overflow, which search (newest first by rowid) may show a few milliseconds late.
+# Existing positions are already in (created_at, pos) order: only the indexes change.
+_V7 = """
+DROP INDEX messages_chat;
+DROP INDEX messages_chat_side;
+CREATE INDEX messages_chat ON messages(chat_id, created_at);
+CREATE INDEX messages_chat_side ON messages(chat_id, from_creator, created_at);
+"""
+
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
 #: Its tokenizer (search checks candidate rows with the same one).
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

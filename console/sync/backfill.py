@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from console.api.client import MESSAGES_PAGE_MAX, FanslyClient
 from console.api.models import Chat, Message
@@ -234,15 +235,22 @@ class Backfill:
         self.report = BackfillReport(self.account_id)
         self._done = 0
         self._total = 0
+        self._phase: Literal["chats", "messages"] = "chats"
+        self._fetched_before = history.fetched
 
     def _progress(self, finished: bool = False) -> None:
-        self._publish(SyncProgress(self.account_id, self._done, self._total, finished))
+        messages = self.history.fetched - self._fetched_before
+        self._publish(
+            SyncProgress(self.account_id, self._done, self._total, finished, self._phase, messages)
+        )
 
     async def run(self) -> BackfillReport:
         started = time.monotonic()
-        fetched_before = self.history.fetched
+        self._fetched_before = fetched_before = self.history.fetched
         await self.client.creator_id(self.account_id)  # one /me, before the fan-out
+        self._phase = "chats"
         await self._chat_list()
+        self._phase = "messages"
         await self._messages()
         self.report.messages = self.history.fetched - fetched_before
         self.report.seconds = time.monotonic() - started

@@ -25,13 +25,14 @@ from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Account, AutomatedMessage, FanList, RateBudget
 from console.config import ConfigError, Settings
 from console.events import Event
-from console.store import Store, store_path
+from console.store import SET_ASIDE, AccountRow, Store, is_set_aside, store_path
 from console.store.rows import MessageRow, OutboxItem, OutboxKind
 from console.sync.account import AccountSync
 from console.sync.backfill import BackfillReport, History
-from console.sync.connection import Connection
+from console.sync.connection import Connection, tcp_check
 from console.sync.policy import Backoff
 from console.sync.updates import (
+    AccountSetAside,
     ChatChanged,
     ConnectionChanged,
     MessageAdded,
@@ -84,6 +85,7 @@ class Workspace:
                 self._connection_changed,
                 client.list_accounts,
                 backoff=probe_backoff or Backoff(base=0.5, cap=15.0),
+                reachable=tcp_check(client.base_url),  # a dead gateway noticed, unbilled
             )
         self._offline_connection = Connection("offline", self._connection_changed, None)
         self._state = ConnectionChanged(
@@ -97,6 +99,8 @@ class Workspace:
         self._background: set[asyncio.Task[None]] = set()
         self._attached: dict[str, asyncio.Event] = {name: asyncio.Event() for name in self.clients}
         self.errors: dict[str, ApiError] = {}
+        #: Accounts whose identity changed on the gateway this run (see ``_set_aside``).
+        self.set_aside: list[AccountSetAside] = []
         self._started = False
 
     # -- construction --------------------------------------------------------------------------
@@ -133,7 +137,10 @@ class Workspace:
             for name in names:
                 clients[name] = client_from_settings(settings, name)
         if store is None:
-            store = await Store.open(path or store_path(profile or settings.default_profile))
+            store = await Store.open(
+                path or store_path(profile or settings.default_profile),
+                event_retention_days=settings.webhooks.event_retention_days,
+            )
         return cls(
             settings,
             store,
@@ -181,6 +188,7 @@ class Workspace:
             self.bus.publish(self._state)
             return
         for name in self.clients:
+            self.connections[name].watch()
             self._tasks.append(
                 asyncio.create_task(self._attach_profile(name, backfill), name=f"attach:{name}")
             )
@@ -219,18 +227,66 @@ class Workspace:
         profile = self.settings.profiles.get(name)
         wanted = set(profile.accounts) if profile is not None else set()
         accounts = self._visible([a for a in listed if not wanted or a.account_id in wanted])
+        cached = {row.account_id: row for row in await self.store.accounts()}
         for account in accounts:
             if account.fansly_account_id is None:
                 # The store tells the creator's messages from the fans' by this id.
                 with contextlib.suppress(ApiError):
                     creator = await client.creator_id(account.account_id)
                     account = account.model_copy(update={"fansly_account_id": creator})
+            before = cached.get(account.account_id)
+            if (
+                before is not None
+                and before.fansly_account_id
+                and account.fansly_account_id
+                and before.fansly_account_id != account.fansly_account_id
+            ):
+                await self._set_aside(account, before)
             self._accounts[account.account_id] = account
         self._profile_accounts[name] = [self._accounts[a.account_id] for a in accounts]
         await self.store.upsert_accounts(
             [a for listed in self._profile_accounts.values() for a in listed]
         )
         return self._profile_accounts[name]
+
+    async def _set_aside(self, account: Account, before: AccountRow) -> None:
+        """The gateway lists a cached account with another creator behind it: two worlds that
+        must not be merged into one list, nor get each other's queued replies. The old cache
+        is set aside whole (``console/store/_identity.py``) and the account starts afresh."""
+        engine = self.engines.pop(account.account_id, None)
+        if engine is not None:  # attached from the cache while the gateway was away
+            await engine.stop()
+        new_creator = account.fansly_account_id or "?"
+        moved = await self.store.set_account_aside(
+            account.account_id,
+            f"not sent: the account's Fansly identity changed on the gateway "
+            f"({before.fansly_account_id} became {new_creator})",
+        )
+        self._accounts[moved.aside_id] = Account(
+            account_id=moved.aside_id,
+            name=moved.aside_name,
+            username=before.username,
+            fansly_account_id=moved.old_creator_id,
+            status=SET_ASIDE,
+        )
+        change = AccountSetAside(
+            account.account_id,
+            account.name,
+            moved.old_creator_id,
+            new_creator,
+            moved.aside_id,
+            moved.aside_name,
+            moved.chats,
+            moved.unsent,
+        )
+        log.info("%s", change.text())  # said by whoever shows the workspace (notice, stderr)
+        self.set_aside.append(change)
+        self.bus.publish(change)
+        self.bus.publish(ChatChanged(moved.aside_id, ""))
+        self.bus.publish(ChatChanged(account.account_id, ""))
+        for account_id in (account.account_id, moved.aside_id):  # the status line's counts
+            pending, failed = await self.store.outbox_counts(account_id)
+            self.bus.publish(OutboxChanged(account_id, pending, failed))
 
     async def connect(self) -> list[Account]:
         """List every profile's accounts now and attach them without starting anything;
@@ -259,16 +315,28 @@ class Workspace:
                 except ApiError as exc:
                     self.errors[name] = exc
                     log.warning("profile %s: %s", name, exc)
+                    self._start_cached(client)
                     return
             for account in accounts:
                 self._attach(account, client, connection, backfill=backfill)
+            self._start_cached(client)
         finally:
             self._attached[name].set()
 
     def _attach_cached(self, name: str, client: FanslyClient, connection: Connection) -> None:
+        # Attached, not started: their queued actions and backfill wait for the gateway's
+        # listing, not only for the gateway. A creator changed meanwhile must not get the old
+        # one's replies, nor have its chats fetched into the old one's list (issue 11.7).
         for account in self._visible(list(self._accounts.values())):
-            if account.account_id not in self.engines:
-                self._attach(account, client, connection, backfill=True)
+            if account.account_id not in self.engines and not is_set_aside(account):
+                self._attach(account, client, connection, backfill=True, start=False)
+
+    def _start_cached(self, client: FanslyClient) -> None:
+        """Start what was attached from the cache and not listed (an account the gateway no
+        longer has, a refused key): no backfill; queued actions get the gateway's verdict."""
+        for engine in self.engines.values():
+            if not engine.started and engine.client is client:
+                engine.start(backfill=False)
 
     def _attach(
         self,
@@ -417,7 +485,14 @@ class Workspace:
         return str(row[0])
 
     async def retry(self, client_id: str) -> None:
-        """Queue a failed action again, now."""
+        """Queue a failed action again, now (never one of a set-aside account: its creator is
+        not the one the gateway has now)."""
+        before = await self.store.outbox_item(client_id)
+        if before is not None and is_set_aside(self._accounts.get(before.account_id)):
+            raise ValueError(
+                "this account's Fansly identity changed on the gateway: its old actions "
+                "cannot be sent (copy the text into the new tab's chat instead)"
+            )
         item = await self.store.retry_failed(client_id)
         self.bus.publish(
             MessageChanged(item.account_id, item.chat_id, item.client_id)

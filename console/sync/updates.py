@@ -52,10 +52,16 @@ class OutboxChanged:
 
 @dataclass(frozen=True, slots=True)
 class SyncProgress:
+    """One account's backfill: ``done``/``total`` chats of the current phase ("chats": the
+    chat list is being read, its total still growing; "messages": each chat's latest
+    messages), and the messages fetched so far in this run."""
+
     account_id: str
     done: int
     total: int
     finished: bool = False
+    phase: Literal["chats", "messages"] = "messages"
+    messages: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,37 @@ class ConnectionChanged:
     state: Literal["live", "reconnecting", "offline"]
     since: datetime
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSetAside:
+    """The gateway now lists ``account_id`` with another creator behind it: the cache of the
+    old one was moved to ``aside_id`` (kept, read-only), and ``unsent`` undelivered actions of
+    it were marked failed instead of going to the new creator."""
+
+    account_id: str
+    name: str
+    old_creator_id: str
+    new_creator_id: str
+    aside_id: str
+    aside_name: str
+    chats: int
+    unsent: int
+
+    def text(self) -> str:
+        """What the chatter is told, in plain words."""
+        unsent = (
+            f" Its {self.unsent} undelivered action{'s were' if self.unsent != 1 else ' was'} "
+            "not sent (marked failed)."
+            if self.unsent
+            else ""
+        )
+        return (
+            f"{self.name}: the gateway now has a different Fansly account behind this tab "
+            f"(creator id {self.old_creator_id} became {self.new_creator_id}). The {self.chats} "
+            f"cached chats of the old one are kept apart, read-only, in the tab "
+            f"“{self.aside_name}”, and this tab starts again from the gateway.{unsent}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +118,7 @@ Update = (
     | SyncProgress
     | ConnectionChanged
     | EventApplied
+    | AccountSetAside
 )
 
 

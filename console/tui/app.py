@@ -12,7 +12,7 @@ import gc
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,17 +30,20 @@ from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
 from console.tui.features import ConsoleFeatures
+from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE, HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
 from console.tui.messages import (
     ChatSelected,
     UnreadStale,
 )
+from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
-from console.tui.text import clean, plain, utcnow
+from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PinnedStrip, Thread
+from console.tui.zone import set_zone, zone_description, zone_named
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
@@ -104,8 +107,11 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         themes_dir: Path | None = None,
         title: str | None = None,
         css_cache: Path | None = None,
+        timezone: str | tzinfo | None = None,
     ) -> None:
         super().__init__()
+        # Every time shown is in this zone (None: the machine's); see console.tui.zone.
+        set_zone(zone_named(timezone) if isinstance(timezone, str | None) else timezone)
         if css_cache is not None:
             # Before anything is parsed: the stylesheet's rules as parsed at the last start.
             from console.tui.css_cache import CachedStylesheet
@@ -171,7 +177,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         with Horizontal(id="main"):
             with Vertical(id="chats-pane"):
                 yield Static(id="filter-bar")
-                yield Input(placeholder="s: filter by name", id="search", compact=True)
+                yield NameFilter(placeholder="s: filter by name", id="search", compact=True)
                 yield ChatList(
                     self.source,
                     clock=self.clock,
@@ -218,6 +224,11 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.query_one(ReplyBar).display = False
         self.query_one(PinnedStrip).display = False
         self._render_filter_bar()
+        # What the marks mean, on hover (the help screen says it for the keyboard).
+        self.query_one(ChatList).tooltip = CHAT_LIST_MARKS.format(
+            waiting=self.waiting_alert_minutes
+        )
+        self.query_one(Tabs).tooltip = TAB_BADGE
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
         status.apply(self.source.connection())
@@ -511,6 +522,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.query_one(ChatList).show(self.account_id, view.filter, view.search, view.chat_id)
 
     @on(Input.Submitted, "#search")
+    @on(NameFilter.Left)
     def _search_done(self) -> None:
         self.query_one(ChatList).focus()
 
@@ -571,8 +583,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         row = await self.source.chat(self.account_id, self.chat_id)
         muted = bool(row and row.muted)
         await self._act(self.source.set_mute(self.account_id, self.fan_id, not muted))
+        who = fan_label(row.fan_name, row.fan_username) if row else fan_label(self.fan_name)
         self.notify(
-            f"{'Unmuted' if muted else 'Muted'} {clean(self.fan_name, one_line=True)}",
+            f"{'Unmuted' if muted else 'Muted'} {who} · {self.account_name(self.account_id)}",
             markup=False,
         )
         if row is not None:
@@ -609,16 +622,16 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._update_layout()
 
     def action_help(self) -> None:
-        from console.tui.help_screen import HelpScreen
-
         groups = [
             ("Console", [b for _, b in self._bindings_of(self)]),
             ("Chat list", [b for _, b in self._bindings_of(ChatList)]),
+            ("Name filter (s)", [b for _, b in self._bindings_of(NameFilter)]),
             ("Thread", [b for _, b in self._bindings_of(Thread)]),
             ("Composer", [b for _, b in self._bindings_of(Composer)]),
             *self.help_groups_extra(),
         ]
-        self.push_screen(HelpScreen(groups, self.keymap))
+        marks = legend(self.waiting_alert_minutes, zone_description(self.clock()))
+        self.push_screen(HelpScreen(groups, self.keymap, marks))
 
     @staticmethod
     def _bindings_of(owner: Any) -> Iterable[tuple[str, Binding]]:

@@ -9,6 +9,8 @@ refuses comes back next to the field it names.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -76,6 +78,53 @@ def duration_text(seconds: int) -> str:
     return str(seconds)
 
 
+#: Under each duration field from the start: the unit is said before any error could.
+DURATION_UNITS = "a number alone is seconds; 5m minutes, 2h hours, 1d days"
+
+
+def duration_words(seconds: int) -> str:
+    """``7200`` → ``2 hours``, ``90`` → ``1 min 30 s``, ``0`` → ``none``."""
+    if seconds == 0:
+        return "none"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0 and (seconds < 60 or size > 1):
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}")
+    return " ".join(parts)
+
+
+def duration_hint(text: str) -> str:
+    """What a duration field says under it: what was typed, in words, and the units."""
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        return DURATION_UNITS
+    return f"= {duration_words(seconds)} · {DURATION_UNITS}"
+
+
+def parse_tip(text: str) -> float:
+    """``2.5``, ``$2.50``, ``10`` → dollars, kept to the cent; ValueError with the reason."""
+    try:
+        amount = Decimal(text.strip().lstrip("$").strip())
+    except InvalidOperation:
+        raise ValueError("an amount in dollars, like 10 or 12.50") from None
+    if not amount.is_finite():
+        raise ValueError("an amount in dollars, like 10 or 12.50")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("dollars and whole cents, like 2.50 (no fractions of a cent)")
+    return float(amount)
+
+
+def dollars_text(amount: float) -> str:
+    """A minimum tip as the chatter typed it: ``$2.50``, ``$10.00``."""
+    return f"${amount:,.2f}"
+
+
 def field_of(message: str) -> str | None:
     """Which form field an error message is about (``None``: the whole rule)."""
     folded = message.casefold()
@@ -108,12 +157,18 @@ class AutomationForm(ModalScreen[AutomatedMessage | None]):
     ]
 
     def __init__(
-        self, source: ConsoleSource, account_id: str, replacing: AutomatedMessage | None = None
+        self,
+        source: ConsoleSource,
+        account_id: str,
+        replacing: AutomatedMessage | None = None,
+        existing: Sequence[AutomatedMessage] = (),
     ) -> None:
         super().__init__()
         self.source = source
         self.account_id = account_id
         self.replacing = replacing
+        #: The account's rules, to warn before a second one for the same trigger.
+        self.existing = list(existing)
         #: Requests sent from this form (the tests check that invalid rules send none).
         self.requests = 0
 
@@ -149,44 +204,63 @@ class AutomationForm(ModalScreen[AutomatedMessage | None]):
                 id="field-content",
             )
             yield from self._row("content", "Message", content)
+            delay = duration_text(rule.delay_seconds) if rule else "0"
             yield from self._text(
-                "delay",
-                "Delay",
-                duration_text(rule.delay_seconds) if rule else "0",
-                "0, 90s, 5m, 2h, 1d",
+                "delay", "Delay", delay, "0, 90s, 5m, 2h, 1d", hint=duration_hint(delay)
             )
+            cooldown = duration_text(rule.cooldown_seconds) if rule else "0"
             yield from self._text(
                 "cooldown",
                 "Cooldown",
-                duration_text(rule.cooldown_seconds) if rule else "0",
+                cooldown,
                 "gap before the same fan gets it again",
+                hint=duration_hint(cooldown),
             )
             streak = str(rule.subscription_streak) if rule and rule.subscription_streak else "1"
             yield from self._text("streak", "Streak", streak, "renewals in a row, at least 1")
-            tip = f"{rule.tip_amount_dollars:g}" if rule and rule.tip_amount_dollars else ""
-            yield from self._text("tip", "Min tip $", tip, "1–500, empty: any tip")
+            tip = f"{rule.tip_amount_dollars:.2f}" if rule and rule.tip_amount_dollars else ""
+            yield from self._text(
+                "tip", "Min tip $", tip, "1–500, empty: any tip", hint="US dollars, to the cent"
+            )
             keywords = ", ".join(rule.keywords) if rule else ""
             yield from self._text("keywords", "Keywords", keywords, "comma separated, optional")
             tier = rule.subscription_tier_id or "" if rule else ""
             yield from self._text("tier", "Tier id", tier, "empty: every tier")
+            yield Static(id="form-warning")
             yield Static(id="form-error")
             yield Static(
                 Content.styled("tab moves · ctrl+s saves · esc cancels", "$text-muted"),
                 id="form-help",
             )
 
-    def _row(self, name: str, label: str, widget: Any) -> ComposeResult:
+    def _row(self, name: str, label: str, widget: Any, hint: str | None = None) -> ComposeResult:
         with Vertical(classes="form-field", id=f"row-{name}"):
             with Horizontal(classes="form-line"):
                 yield Static(Content(label), classes="form-label")
                 yield widget
+            if hint is not None:
+                yield Static(
+                    Content.styled(hint, "$text-muted"),
+                    classes="form-field-hint",
+                    id=f"hint-{name}",
+                )
             yield Static(classes="form-field-error", id=f"error-{name}")
 
-    def _text(self, name: str, label: str, value: str, placeholder: str) -> ComposeResult:
+    def _text(
+        self, name: str, label: str, value: str, placeholder: str, hint: str | None = None
+    ) -> ComposeResult:
         yield from self._row(
             name,
             label,
             Input(value=value, placeholder=placeholder, compact=True, id=f"field-{name}"),
+            hint,
+        )
+
+    @on(Input.Changed, "#field-delay, #field-cooldown")
+    def _duration_typed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        self.query_one(f"#hint-{name}", Static).update(
+            Content.styled(duration_hint(event.value), "$text-muted")
         )
 
     def on_mount(self) -> None:
@@ -202,6 +276,25 @@ class AutomationForm(ModalScreen[AutomatedMessage | None]):
         shown = fields_for(self.trigger) | {"trigger"}
         for row in self.query(".form-field"):
             row.display = (row.id or "").removeprefix("row-") in shown
+        self._warn_if_taken()
+
+    def _warn_if_taken(self) -> None:
+        """Said as soon as the trigger is chosen: the provider sends every rule that matches,
+        so a second welcome means two welcomes. Saving stays possible (a second tip rule
+        with other keywords may be meant)."""
+        trigger = self.trigger
+        replaced = self.replacing.id if self.replacing is not None else None
+        taken = [r for r in self.existing if r.trigger_type is trigger and r.id != replaced]
+        warning = Content("")
+        if taken and trigger is not TriggerType.DISABLED:
+            label = TRIGGER_LABELS.get(trigger, trigger.value)
+            count = "a rule" if len(taken) == 1 else f"{len(taken)} rules"
+            warning = Content.styled(
+                f"⚠ This account already has {count} for “{label}”: a fan would get each of "
+                "them. To change it, replace it instead (e in the list).",
+                "$text-warning",
+            )
+        self.query_one("#form-warning", Static).update(warning)
 
     def _value(self, name: str) -> str:
         if name == "content":
@@ -242,9 +335,9 @@ class AutomationForm(ModalScreen[AutomatedMessage | None]):
                 values["subscription_streak"] = int(text)
         if "tip" in shown and self._value("tip").strip():
             try:
-                values["tip_amount_dollars"] = float(self._value("tip").strip().lstrip("$"))
-            except ValueError:
-                problems.append(("tip", "an amount in dollars, like 10 or 12.50"))
+                values["tip_amount_dollars"] = parse_tip(self._value("tip"))
+            except ValueError as exc:
+                problems.append(("tip", str(exc)))
         if "keywords" in shown:
             values["keywords"] = self._value("keywords")
         if "tier" in shown and self._value("tier").strip():

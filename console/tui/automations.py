@@ -12,12 +12,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.api.errors import ApiError
 from console.api.models import AutomatedMessage
-from console.tui.automation_form import TRIGGER_LABELS, AutomationForm, duration_text
+from console.tui.automation_form import (
+    TRIGGER_LABELS,
+    AutomationForm,
+    dollars_text,
+    duration_text,
+)
+from console.tui.footer import ConsoleFooter
 from console.tui.source import ConsoleSource
 from console.tui.text import clean, plain
 
@@ -35,7 +41,7 @@ def rule_content(rule: AutomatedMessage) -> Content:
     if rule.subscription_streak:
         details.append(f"streak {rule.subscription_streak}")
     if rule.tip_amount_dollars:
-        details.append(f"tips from ${rule.tip_amount_dollars:g}")
+        details.append(f"tips from {dollars_text(rule.tip_amount_dollars)}")
     if rule.subscription_tier_id:
         details.append(f"tier {clean(rule.subscription_tier_id, one_line=True)}")
     head = Content.assemble(
@@ -107,7 +113,7 @@ class AutomationsScreen(Screen[None]):
             yield Static(Content.styled(EDIT_NOTE, "$text-muted"), id="automations-note")
             yield Static(id="automations-state")
             yield OptionList(id="automations-list")
-        yield Footer()
+        yield ConsoleFooter()  # F1 Help first, as on the chats screen
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -150,12 +156,17 @@ class AutomationsScreen(Screen[None]):
         return self.rules[index] if index is not None and index < len(self.rules) else None
 
     def action_create(self) -> None:
-        self.app.push_screen(AutomationForm(self.source, self.account_id), self._saved)
+        self.app.push_screen(
+            AutomationForm(self.source, self.account_id, existing=self.rules), self._saved
+        )
 
     def action_edit(self) -> None:
         rule = self.selected
         if rule is not None:
-            self.app.push_screen(AutomationForm(self.source, self.account_id, rule), self._saved)
+            self.app.push_screen(
+                AutomationForm(self.source, self.account_id, rule, existing=self.rules),
+                self._saved,
+            )
 
     def _saved(self, rule: AutomatedMessage | None) -> None:
         if rule is not None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+from console.tui import terminal_keys
 from console.tui.features import FEATURE_BINDINGS
+
+# alt+1…9 below must arrive as alt+1…9 from tmux and Linux terminals (ESC then the digit).
+terminal_keys.install()
 
 
 def _account_bindings() -> list[BindingType]:

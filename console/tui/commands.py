@@ -28,6 +28,9 @@ class JumpToChat(Provider):
         accounts = {a.account_id: a.name for a in app.source.accounts()}
         for row in await app.source.find_chats(query.strip(), 30):
             name = clean(row.fan_name, one_line=True)
+            # Two fans may share a name (and a blank name shows as the username): the
+            # username tells them apart.
+            username = clean(row.fan_username, one_line=True)
             score, offsets = matcher.fuzzy_search.match(query, name)
             display = Content(name)
             for offset in offsets:
@@ -35,6 +38,7 @@ class JumpToChat(Provider):
             display = Content.assemble(
                 Content("Jump to "),
                 display,
+                Content.styled(f"  @{username}" if username and username != name else "", "dim"),
                 Content("  · "),
                 plain(accounts.get(row.account_id, row.account_id), one_line=True),
             )
@@ -42,7 +46,7 @@ class JumpToChat(Provider):
                 max(score, 0.1),
                 display,
                 _opener(app, row.account_id, row.chat_id),
-                text=f"Jump to {name}",
+                text=f"Jump to {name} @{username}" if username else f"Jump to {name}",
                 help="Open this chat",
             )
 

@@ -16,6 +16,7 @@ from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
 from console.tui.source import SearchResult
 from console.tui.text import clean
+from console.tui.thread import Thread
 
 if TYPE_CHECKING:
     from console.tui.app import ConsoleApp
@@ -173,6 +174,9 @@ class ConsoleFeatures(_Base):
             return
         queued = sum(o.pending for o in status.outbox.values())
         banner.show(status.connection, queued)
+        thread = self.part(Thread)
+        if thread is not None:
+            thread.set_online(status.connection.state == "live")
 
     @work(group="outbox-counts", exclusive=True, exit_on_error=False)
     async def _load_queued(self) -> None:
@@ -184,6 +188,24 @@ class ConsoleFeatures(_Base):
             if account_id not in status.outbox:
                 status.apply(update)
         self._show_banner()
+
+    async def action_quit(self) -> None:
+        """Quit, after asking when actions wait in the outbox (they stay queued either way)."""
+        from console.tui.quit_screen import ConfirmQuit
+
+        if isinstance(self.screen, ConfirmQuit):
+            return
+        counts = {a: update.pending for a, update in (await self.source.queued_counts()).items()}
+        if not any(counts.values()):
+            self.exit()
+            return
+        names = {account.account_id: account.name for account in self.accounts}
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(counts, names), answered)
 
     def connection_changed(self, update: ConnectionChanged) -> None:
         if update.state == "live":

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+#: Shown first, so no width of the terminal ever pushes it off the edge (the keys that do
+#: not fit are cut at the right; the help screen lists them all).
+FIRST_ACTION = "help"
 
 
 class ConsoleFooter(Footer):
@@ -33,6 +39,11 @@ class ConsoleFooter(Footer):
                 if binding.show or binding.action == "command_palette"
             ),
         )
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+        first = [k for k in keys if isinstance(k, FooterKey) and k.action == FIRST_ACTION]
+        yield from first + [k for k in keys if k not in first]
 
     def on_mount(self) -> None:
         # Mounted after the first paint, it may see no further change: show the keys now.

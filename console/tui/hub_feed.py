@@ -16,13 +16,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from console import paths
 from console.events import Event
 from console.sync.updates import (
     ChatChanged,
@@ -92,6 +92,7 @@ class HubPosition:
         self.path = directory / f"hub-{digest}.json"
 
     def load(self) -> int | None:
+        paths.tighten(self.path)  # an older version's file was 0644
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -103,10 +104,8 @@ class HubPosition:
 
     def save(self, seq: int) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(".tmp")
-            partial.write_text(json.dumps({"url": self.url, "seq": seq}), encoding="utf-8")
-            os.replace(partial, self.path)
+            # Private like the cache beside it (0600; it names the hub's address).
+            paths.write_private(self.path, json.dumps({"url": self.url, "seq": seq}))
         except OSError as exc:  # the cache still dedups; only the catch-up at start is lost
             log.warning("could not save the hub position: %s", exc.strerror)
 

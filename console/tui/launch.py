@@ -119,6 +119,7 @@ def _app(
         source,
         theme=theme or ui.theme,
         keymap=ui.keymap,
+        timezone=ui.timezone,
         tip_alert_dollars=ui.tip_alert_dollars,
         waiting_alert_minutes=ui.waiting_alert_minutes,
         services=services,
@@ -186,7 +187,10 @@ async def build_console(
                     f"Set FANSLY_API_KEY, or api_key under [profiles.{profile}] in "
                     f"{paths.config_file()}."
                 )
-        store = await Store.open(path or store_path(profile or settings.default_profile))
+        store = await Store.open(
+            path or store_path(profile or settings.default_profile),
+            event_retention_days=settings.webhooks.event_retention_days,
+        )
         bus = UpdateBus()
 
         async def open_workspace() -> Workspace:

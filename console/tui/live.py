@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from console.sync.updates import (
+    AccountSetAside,
     ChatChanged,
     ConnectionChanged,
     EventApplied,
@@ -42,7 +43,7 @@ from console.tui.messages import (
     UnreadStale,
 )
 from console.tui.panes import StatusLine
-from console.tui.text import clean, plain
+from console.tui.text import clean, fan_label, plain
 from console.tui.thread import Thread
 
 W = TypeVar("W", bound=Widget)
@@ -116,6 +117,24 @@ class LiveUpdates(App[int]):
                 post(UnreadStale())
         elif isinstance(update, EventApplied):
             post(EventArrived(update.event))
+        elif isinstance(update, AccountSetAside):
+            self._account_set_aside(update)
+
+    def _account_set_aside(self, update: AccountSetAside) -> None:
+        """Another creator behind a tab: say so until read, and leave the old world's chat
+        (it now lives in the set-aside tab; a reply typed there must not go to the new one)."""
+        self.notify(
+            clean(update.text()),
+            title="Account changed",
+            severity="error",
+            timeout=120,
+            markup=False,
+        )
+        view = self.views.get(update.account_id)
+        if view is not None:
+            view.chat_id = None
+            if self.account_id == update.account_id:
+                self._show_account(update.account_id)
 
     @on(ChatsStale)
     async def _chats_stale(self, message: ChatsStale) -> None:
@@ -244,13 +263,22 @@ class LiveUpdates(App[int]):
             if row is not None:
                 if row.muted:
                     return
-                name = clean(row.fan_name, one_line=True)
+                name = fan_label(row.fan_name, row.fan_username)
+        # Which creator the fan wrote to: the chatter works several at once.
+        account = self.account_name(event.account_id)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
             self.tip_alert_millis
         ):
             amount = (event.amount_millis or 0) / 1000
-            self.notify(f"{name} tipped ${amount:,.2f}", title="Tip", markup=False)
+            self.notify(f"{name} tipped ${amount:,.2f}", title=f"Tip · {account}", markup=False)
             self.bell()
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content, one_line=True)[:80]
-            self.notify(f"{name}: {preview}", timeout=4, markup=False)
+            self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
+
+    def account_name(self, account_id: str) -> str:
+        """The account's name for a toast (one line, plain), its id if it is not listed."""
+        for account in self.accounts:
+            if account.account_id == account_id:
+                return clean(account.name, one_line=True) or account_id
+        return account_id

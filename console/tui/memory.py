@@ -194,6 +194,7 @@ class MemorySource:
             chat_id=chat.chat_id,
             fan_id=chat.fan.id,
             fan_name=chat.fan.name,
+            fan_username=chat.fan.username,
             unread=chat.unread,
             preview=last.content if last else "",
             last_activity=last.created_at if last else None,

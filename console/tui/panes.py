@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
 from console.tui.text import ago, clean, plain, utcnow
+from console.tui.zone import hhmm, zone_abbreviation
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
     from console.api.models import Message, RateBudget
@@ -36,10 +37,19 @@ class ReplyBar(Static):
 
 
 class StatusLine(Static):
-    """Connection, sync progress, queued actions and the minute's request budget."""
+    """Connection, sync progress, queued actions, the minute's request budget and the zone
+    times are shown in."""
+
+    TOOLTIP = (
+        "● the gateway connection · ⟳ chats synced so far · ⇡ actions waiting to be sent · "
+        "API calls left this minute: what remains of the gateway's per-minute request budget "
+        "for your API key (every call is billed) · times in: the zone of every time shown "
+        "([ui] timezone in the config changes it)"
+    )
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.tooltip = self.TOOLTIP
         self.clock = clock
         self.connection = ConnectionChanged("offline", clock(), "starting")
         self.progress: dict[str, SyncProgress] = {}
@@ -62,7 +72,7 @@ class StatusLine(Static):
         style = {"live": "$text-success", "reconnecting": "$text-warning"}.get(
             conn.state, "$text-error"
         )
-        label = conn.state if conn.state == "live" else f"{conn.state} since {conn.since:%H:%M}"
+        label = conn.state if conn.state == "live" else f"{conn.state} since {hhmm(conn.since)}"
         parts = [Content.styled(f"● {label}", style)]
         if conn.detail and conn.state != "live":
             parts.append(Content(" ("))
@@ -82,7 +92,11 @@ class StatusLine(Static):
         if failed:
             parts.append(Content.styled(f"  ✗ {failed} failed", "$text-error"))
         if self.budget is not None and self.budget.remaining is not None:
-            parts.append(Content(f"  {self.budget.remaining}/{self.budget.limit} req left"))
+            # The gateway's per-minute request budget for the API key (every call is billed).
+            budget = f"{self.budget.remaining}/{self.budget.limit}"
+            parts.append(Content(f"  API calls left this minute: {budget}"))
+        # The one place a time stamp's zone is named (the help screen says it in full).
+        parts.append(Content.styled(f"  times in {zone_abbreviation(self.clock())}", "$text-muted"))
         # One line of fixed height: no layout pass needed (a backfill updates this a lot).
         self.update(Content.assemble(*parts), layout=False)
 
@@ -91,7 +105,7 @@ class StatusLine(Static):
         style = {"live": "$text-success", "reconnecting": "$text-warning"}.get(
             hub.state, "$text-error"
         )
-        label = "hub live" if hub.state == "live" else f"hub {hub.state} since {hub.since:%H:%M}"
+        label = "hub live" if hub.state == "live" else f"hub {hub.state} since {hhmm(hub.since)}"
         parts = [Content("  "), Content.styled(f"⇄ {label}", style)]
         if hub.detail and hub.state != "live":
             parts += [Content(" ("), plain(hub.detail, one_line=True), Content(")")]
@@ -109,7 +123,7 @@ class OfflineBanner(Static):
         self.display = connection.state != "live"
         if not self.display:
             return
-        since = f"{connection.since.astimezone():%H:%M}"
+        since = hhmm(connection.since)
         actions = f"{queued} action{'s' if queued != 1 else ''} queued"
         if connection.detail == "offline mode":
             head = f"Offline mode since {since} — {actions}"

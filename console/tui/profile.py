@@ -23,6 +23,7 @@ from textual.widgets import Static, TextArea
 
 from console.tui.source import FanCard, ListChoice
 from console.tui.text import ago, clean, money_text, plain, utcnow
+from console.tui.zone import local
 
 if TYPE_CHECKING:
     from textual.widgets import Sparkline
@@ -178,11 +179,11 @@ class FanProfile(VerticalScroll, can_focus=False):
             lines.append(Content.assemble(Content("Tier: "), tier, Content(f" · {status}")))
             if status == "active":
                 if not sub.auto_renew and sub.ends_at is not None:
-                    lines.append(Content(f"Ends: {sub.ends_at:%d %b %Y}"))
+                    lines.append(Content(f"Ends: {local(sub.ends_at):%d %b %Y}"))
                 elif sub.renew_date is not None:
-                    lines.append(Content(f"Renews: {sub.renew_date:%d %b %Y}"))
+                    lines.append(Content(f"Renews: {local(sub.renew_date):%d %b %Y}"))
             elif sub.ends_at is not None:
-                lines.append(Content(f"Ended: {sub.ends_at:%d %b %Y}"))
+                lines.append(Content(f"Ended: {local(sub.ends_at):%d %b %Y}"))
         else:
             lines.append(Content("Not subscribed"))
         lines.append(
@@ -247,8 +248,9 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
         self.choices = choices
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import SelectionList
         from textual.widgets.selection_list import Selection
+
+        from console.tui.tick_list import TickList
 
         with Vertical(id="lists-box"):
             yield Static(
@@ -257,7 +259,7 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
                 ),
                 id="lists-title",
             )
-            yield SelectionList[str](
+            yield TickList(
                 *[
                     Selection(plain(c.label, one_line=True), c.list_id, c.member)
                     for c in self.choices

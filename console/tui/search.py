@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from console.tui.source import ConsoleSource, SearchResult
 from console.tui.text import ago, clean, plain, utcnow
+from console.tui.zone import local
 
 LIMIT = 50
 #: Typing pauses shorter than this do not start a query (the previous one is cancelled).
@@ -121,7 +122,8 @@ class SearchScreen(ModalScreen[SearchResult | None]):
 
     def _prompt(self, result: SearchResult) -> Content:
         account = self.accounts.get(result.account_id, result.account_id)
-        when = f"{result.created_at:%d %b %H:%M} ({ago(result.created_at, self.clock())} ago)"
+        ago_text = ago(result.created_at, self.clock())
+        when = f"{local(result.created_at):%d %b %H:%M} ({ago_text} ago)"
         head = Content.assemble(
             plain(account, one_line=True, style="$text-muted"),
             Content.styled(" · ", "$text-muted"),

@@ -39,6 +39,7 @@ class ChatRow:
     muted: bool = False
     vip: bool = False
     subscriber: bool = False
+    fan_username: str = ""
 
 
 class MessageState(StrEnum):

@@ -1,7 +1,8 @@
 """The console's themes: Textual ``Theme`` objects carrying the app's own colour variables.
 
-The built-in themes are TOML files in the repository's ``themes/`` folder (``fansly-dark``,
-``fansly-light``, ``fansly-high-contrast`` and the ``midnight`` example), loaded at start; users
+The built-in themes are TOML files in this package's ``builtin_themes/`` folder (``fansly-dark``,
+``fansly-light``, ``fansly-high-contrast`` and the ``midnight`` example), loaded at start through
+``importlib.resources``, so an installed wheel carries them as the checkout does; users
 add their own in ``fansly-console locate themes``. Widgets never name a colour: ``.tcss`` uses
 ``$unread-badge``, ``$pinned``, ``$vip``, ``$waiting-too-long`` (and a few more), which every
 theme defines (a file that leaves one out keeps the fansly-dark value).
@@ -13,6 +14,8 @@ without its default.
 from __future__ import annotations
 
 import tomllib
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +24,9 @@ from textual.theme import Theme
 
 DEFAULT_THEME = "fansly-dark"
 
-#: The folder of the built-in theme files (in the repository, beside ``console/``).
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "themes"
+#: The folder of the built-in theme files: package data, inside the wheel too (issue 11: it
+#: was looked for beside ``console/``, where a non-editable install has nothing).
+BUILTIN_DIR: Traversable = files("console.tui") / "builtin_themes"
 
 #: The app's variables with their dark defaults; a theme may override any of them.
 APP_VARIABLES: dict[str, str] = {
@@ -42,7 +46,7 @@ APP_VARIABLES: dict[str, str] = {
     "search-highlight": "#ffc857",
 }
 
-#: The safety net: used when ``themes/fansly-dark.toml`` is missing or broken.
+#: The safety net: used when ``builtin_themes/fansly-dark.toml`` is missing or broken.
 FANSLY_DARK = Theme(
     name=DEFAULT_THEME,
     primary="#1fa1f2",
@@ -96,22 +100,24 @@ def theme_from_toml(data: dict[str, Any], fallback_name: str) -> Theme:
     return Theme(name=name, dark=dark, variables=variables, **colours)
 
 
-def load_user_themes(folder: Path) -> tuple[list[Theme], list[str]]:
+def load_user_themes(folder: Path | Traversable) -> tuple[list[Theme], list[str]]:
     """Themes from ``*.toml`` in ``folder``, and one problem line per file that failed."""
     themes: list[Theme] = []
     problems: list[str] = []
     if not folder.is_dir():
         return themes, problems
-    for path in sorted(folder.glob("*.toml")):
+    found = sorted((p for p in folder.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+    for path in found:
         try:
-            themes.append(theme_from_toml(tomllib.loads(path.read_text("utf-8")), path.stem))
+            stem = path.name.removesuffix(".toml")
+            themes.append(theme_from_toml(tomllib.loads(path.read_text("utf-8")), stem))
         except (OSError, UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError) as exc:
             problems.append(f"{path.name}: {exc}")
     return themes, problems
 
 
-def builtin_themes(folder: Path = BUILTIN_DIR) -> tuple[list[Theme], list[str]]:
-    """The repository's theme files, with ``fansly-dark`` always present."""
+def builtin_themes(folder: Path | Traversable = BUILTIN_DIR) -> tuple[list[Theme], list[str]]:
+    """The package's theme files, with ``fansly-dark`` always present."""
     themes, problems = load_user_themes(folder)
     if not any(theme.name == DEFAULT_THEME for theme in themes):
         themes.insert(0, FANSLY_DARK)

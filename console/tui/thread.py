@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, money_text, plain, utcnow
+from console.tui.zone import hhmm, local_day
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
@@ -47,10 +48,12 @@ class NewMarker(Static):
 class MessageView(Static):
     """One message: who and when, the quoted message, the text, likes, pin and state."""
 
-    def __init__(self, row: MessageRow, sender_name: str) -> None:
+    def __init__(self, row: MessageRow, sender_name: str, *, online: bool = True) -> None:
         super().__init__(classes="message")
         self.row = row
         self.sender_name = sender_name
+        #: Whether the gateway can be reached: a pending message is "sending", or waits.
+        self.online = online
         self._apply()
 
     @property
@@ -75,7 +78,7 @@ class MessageView(Static):
         who = "You" if row.outgoing else self.sender_name
         head = [
             plain(who, one_line=True, style="bold"),
-            Content(f"  {msg.created_at:%H:%M}"),
+            Content(f"  {hhmm(msg.created_at)}"),
         ]
         if msg.pinned:
             head.append(Content.styled("  📌 pinned", "$text-warning"))
@@ -86,7 +89,8 @@ class MessageView(Static):
         if row.queued:
             head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
         if row.state is MessageState.PENDING:
-            head.append(Content.styled("  ⧗ sending", "$text-muted"))
+            waiting = "sending" if self.online else "queued until online"
+            head.append(Content.styled(f"  ⧗ {waiting}", "$text-muted"))
         elif row.state is MessageState.FAILED:
             head.append(Content.styled("  ✗ failed: ", "$text-error"))
             head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
@@ -145,6 +149,18 @@ class Thread(VerticalScroll, can_focus=True):
         self.at_latest = True
         self._loading_newer = False
         self._generation = 0
+        #: Whether the gateway can be reached (pending messages say "sending" or wait).
+        self.online = True
+
+    def set_online(self, online: bool) -> None:
+        """The gateway came or went: pending messages say so."""
+        if online == self.online:
+            return
+        self.online = online
+        for view in self.message_views:
+            view.online = online
+            if view.row.state is MessageState.PENDING:
+                view.update_row(view.row)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -224,13 +240,13 @@ class Thread(VerticalScroll, can_focus=True):
 
     def _build(self, rows: list[MessageRow], previous: Message | None) -> list[Static]:
         widgets: list[Static] = []
-        last_day = previous.created_at.date() if previous else None
+        last_day = local_day(previous.created_at) if previous else None
         for row in rows:
-            day = row.message.created_at.date()
+            day = local_day(row.message.created_at)
             if day != last_day:
                 widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
                 last_day = day
-            widgets.append(MessageView(row, self.fan_name))
+            widgets.append(MessageView(row, self.fan_name, online=self.online))
         return widgets
 
     @property
@@ -302,8 +318,8 @@ class Thread(VerticalScroll, can_focus=True):
             if not rows:
                 return
             first = self.children[0] if self.children else None
-            if isinstance(first, DateSeparator) and rows[-1].message.created_at.date() == (
-                self.message_views[0].row.message.created_at.date()
+            if isinstance(first, DateSeparator) and local_day(rows[-1].message.created_at) == (
+                local_day(self.message_views[0].row.message.created_at)
             ):
                 await first.remove()
                 first = self.children[0] if self.children else None
@@ -385,7 +401,7 @@ class Thread(VerticalScroll, can_focus=True):
                 self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
         after = next(v for v in views if v.row.message.created_at > at)
-        await self.mount(MessageView(row, self.fan_name), before=after)
+        await self.mount(MessageView(row, self.fan_name, online=self.online), before=after)
         if self.selected_index is not None and views.index(after) <= self.selected_index:
             self.selected_index += 1
 

@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from console.events import Event
-from console.webhooks.hub import EventHub, EventSink
+from console.webhooks.hub import CLOSE_PRUNED, EventHub, EventSink
 from console.webhooks.intake import Intake, Outcome, local_intake
 from console.webhooks.normalise import IDEMPOTENCY_HEADERS
 from console.webhooks.signature import (
@@ -297,6 +297,12 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
             # could have caused after connecting is never taken for history.
             after = await hub.current_seq()
         await websocket.accept()
+        first = await hub.pruned_after(after)
+        if first is not None:
+            # Events it has not seen were pruned (retention): say so, and where it may resume.
+            log.info("hub: console asked for events after %s; the oldest kept is %s", after, first)
+            await websocket.close(code=CLOSE_PRUNED, reason=f"pruned: oldest kept {first}")
+            return
         log.info("hub: console connected (after=%s)", after)
 
         async def pump() -> None:

@@ -41,6 +41,28 @@ class EventLog(Protocol):
         """The highest seq in the log (0 when empty)."""
         ...
 
+    async def first_event_seq(self) -> int:
+        """The lowest seq the log still holds (1 unless older events were pruned)."""
+        ...
+
+
+#: Close code of the ``/events`` websocket when the events after the console's seq were
+#: pruned (4410 reads as 410 Gone); the reason ends with the oldest seq kept.
+CLOSE_PRUNED = 4410
+
+
+class HistoryPruned(Exception):
+    """A console asked for events after ``after``, but the log no longer holds all of them:
+    events older than its retention were pruned, and ``first`` is the oldest it keeps."""
+
+    def __init__(self, after: int, first: int) -> None:
+        self.after = after
+        self.first = first
+        super().__init__(
+            f"events {after + 1}-{first - 1} were pruned (older than the hub's event "
+            f"retention); the oldest kept is {first}"
+        )
+
 
 def new_token() -> str:
     """A fresh hub token (URL-safe, 256 bits)."""
@@ -121,6 +143,16 @@ class EventHub:
         """The log's last seq: where a console that asked for "from now on" starts."""
         return None if self.log is None else await self.log.last_event_seq()
 
+    async def pruned_after(self, after: int | None) -> int | None:
+        """The oldest seq still logged if some events after ``after`` were pruned (the
+        console cannot get them: it is told, and may resume from there), else None."""
+        if self.log is None or after is None:
+            return None
+        first = await self.log.first_event_seq()
+        if after >= first - 1 or after > await self.log.last_event_seq():
+            return None  # nothing missing, or the seq of another log (see stream())
+        return first
+
     async def stream(self, after: int | None = None) -> AsyncIterator[str]:
         """Every shown event after ``after`` (None: from now on), in seq order, forever, as
         its JSON text (what a console is sent).
@@ -146,6 +178,9 @@ class EventHub:
                 # deleted) since. Everything it holds may be news: send it all, and the
                 # console drops what it already has by idempotency key.
                 last = 0
+            elif (first := await self.pruned_after(after)) is not None:
+                # Resuming from there would skip what was pruned without a word: refuse.
+                raise HistoryPruned(last, first)
             limit = 1  # grows while pages stay small (see _next_limit)
             while True:
                 wake.clear()

@@ -96,14 +96,27 @@ class Outcome:
 Intake = Callable[[bytes, Mapping[str, str], bool], Awaitable[Outcome]]
 
 
+#: The 400 reason for a body the parser failed on in a way it did not foresee.
+UNREADABLE = "the delivery could not be read"
+
+
 def parse_delivery(body: bytes, headers: Mapping[str, str]) -> Event | Outcome:
-    """The normalised event of a verified body, or the 400 that refuses it."""
+    """The normalised event of a verified body, or the 400 that refuses it.
+
+    Never raises: the parser validates every value it reads (a :class:`PayloadError` names
+    the field), and anything it still failed on is a bug answered 400 and logged, because a
+    5xx would have the gateway retry the same poison forever, and an exception here would end
+    the ingest worker with every delivery in flight.
+    """
     from console.webhooks.normalise import PayloadError, event_from_delivery
 
     try:
         return event_from_delivery(body, headers)
     except PayloadError as exc:
         return Outcome(400, reason=str(exc))
+    except Exception as exc:
+        log.error("delivery refused: the parser failed (%s)", type(exc).__name__, exc_info=True)
+        return Outcome(400, reason=UNREADABLE)
 
 
 def applied(event: Event, seq: int | None) -> Outcome:

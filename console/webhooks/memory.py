@@ -33,3 +33,6 @@ class MemoryEventLog:
 
     async def last_event_seq(self) -> int:
         return len(self.events)
+
+    async def first_event_seq(self) -> int:
+        return 1  # never pruned

@@ -12,11 +12,19 @@ Payloads are Fansly-native objects: ids may arrive as numbers (kept as strings),
 thousandths, times are seconds, milliseconds or ISO strings (normalised by magnitude). A known
 event whose payload lacks what the console needs is refused (:class:`PayloadError` → 400); an
 unknown event is kept as ``EventType.UNKNOWN`` (recorded, never shown).
+
+Every value read here is bounded, so a signed but poisonous delivery gets a 400 naming the
+field instead of failing later (a 503 the gateway would retry forever): Fansly ids are digit
+strings (§1: snowflakes), the connected-account id, the event name and the idempotency key are
+short runs of safe ASCII (they reach logs and CLI output), times fall between
+``EARLIEST_TIME`` and ``LATEST_TIME``, money lies in 0–``MAX_MILLIS`` thousandths, counts
+and enums in 0–``MAX_COUNT``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -32,11 +40,26 @@ from pydantic import (
     field_validator,
 )
 
-from console.api.models import Attachment, Like, Message, Subscription, SubscriptionStatus, to_utc
+from console.api.models import (
+    MAX_COUNT,
+    MAX_MILLIS,
+    Attachment,
+    Like,
+    Message,
+    Subscription,
+    SubscriptionStatus,
+    to_utc,
+)
 from console.events import Event, EventType, Provider, Reaction
 
 IDEMPOTENCY_HEADERS = ("x-fansly-idempotency-key", "x-ofapi-idempotency-key")
 _MAX_KEY_LENGTH = 200
+#: A Fansly id: a snowflake string, ASCII digits only (``str.isdigit`` would take "²" and "١").
+_SNOWFLAKE = re.compile(r"[0-9]{1,32}")
+#: The connected-account id (``fansly_acc_…``, ``fansly_acct_…``) and an event name.
+_SAFE_NAME = r"^[A-Za-z0-9_.:-]+$"
+#: An idempotency key: printable ASCII, no spaces (``evt_9c1f…``, ``sha256:…``, a UUID).
+_KEY = re.compile(rf"[!-~]{{1,{_MAX_KEY_LENGTH}}}")
 
 
 class PayloadError(ValueError):
@@ -49,8 +72,24 @@ def _id(value: Any) -> Any:
     return str(value) if isinstance(value, int) else value
 
 
-Id = Annotated[str, BeforeValidator(_id)]
-OptId = Annotated[str | None, BeforeValidator(_id)]
+def _snowflake(value: Any) -> str:
+    value = _id(value)
+    if not isinstance(value, str) or not _SNOWFLAKE.fullmatch(value):
+        raise ValueError("not a Fansly id")
+    return value
+
+
+def _opt_snowflake(value: Any) -> str | None:
+    return None if value is None or value == "" else _snowflake(value)
+
+
+Id = Annotated[str, BeforeValidator(_snowflake)]
+OptId = Annotated[str | None, BeforeValidator(_opt_snowflake)]
+AccountId = Annotated[
+    str, BeforeValidator(_id), Field(min_length=1, max_length=100, pattern=_SAFE_NAME)
+]
+Millis = Annotated[int, Field(ge=0, le=MAX_MILLIS)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 def _time(value: Any) -> datetime | None:
@@ -60,6 +99,10 @@ def _time(value: Any) -> datetime | None:
 Time = Annotated[datetime | None, BeforeValidator(_time)]
 
 
+#: Attachments, likes or read receipts on one message: far more than any real one carries.
+_MAX_ITEMS = 1000
+
+
 class _Shape(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -67,15 +110,14 @@ class _Shape(BaseModel):
 class Envelope(_Shape):
     """The outer body, whichever provider sent it."""
 
-    event: str = Field(min_length=1, max_length=200)
+    event: str = Field(min_length=1, max_length=200, pattern=_SAFE_NAME)
     idempotency_key: str | None = Field(
         None,
         max_length=_MAX_KEY_LENGTH,
+        pattern=f"^{_KEY.pattern}$",
         validation_alias=AliasChoices("idempotencyKey", "idempotency_key"),
     )
-    account_id: Id = Field(
-        min_length=1, max_length=200, validation_alias=AliasChoices("accountId", "account_id")
-    )
+    account_id: AccountId = Field(validation_alias=AliasChoices("accountId", "account_id"))
     timestamp: Time = None
     data: dict[str, Any] | None = Field(None, validation_alias=AliasChoices("data", "payload"))
 
@@ -86,14 +128,14 @@ class _Interaction(_Shape):
 
 
 class _AttachmentShape(_Shape):
-    content_type: int = Field(1, alias="contentType")
+    content_type: Count = Field(1, alias="contentType")
     content_id: Id = Field(alias="contentId")
-    pos: int = 0
+    pos: Count = 0
 
 
 class _LikeShape(_Shape):
     user_id: Id = Field(alias="userId")
-    type: int = 1
+    type: Count = 1
 
 
 class MessageData(_Shape):
@@ -103,11 +145,11 @@ class MessageData(_Shape):
     content: str | None = ""
     created_at: Time = Field(None, alias="createdAt")
     in_reply_to: OptId = Field(None, alias="inReplyTo")
-    attachments: list[_AttachmentShape] = Field(default_factory=list)
-    likes: list[_LikeShape] = Field(default_factory=list)
-    interactions: list[_Interaction] = Field(default_factory=list)
+    attachments: list[_AttachmentShape] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    likes: list[_LikeShape] = Field(default_factory=list, max_length=_MAX_ITEMS)
+    interactions: list[_Interaction] = Field(default_factory=list, max_length=_MAX_ITEMS)
     pinned: bool = False
-    total_tip_amount: int | None = Field(0, alias="totalTipAmount")
+    total_tip_amount: Millis | None = Field(0, alias="totalTipAmount")
     recipient_id: OptId = Field(None, alias="recipientId")
 
     @field_validator("attachments", "likes", "interactions", mode="before")
@@ -119,14 +161,14 @@ class MessageData(_Shape):
 class TipData(_Shape):
     id: Id = Field(min_length=1)
     fan_id: Id = Field(min_length=1, validation_alias=AliasChoices("accountId", "senderId"))
-    amount: int = Field(ge=0)
+    amount: Millis
     message: str | None = None
     chat_id: OptId = Field(None, validation_alias=AliasChoices("chatGroupId", "groupId"))
     created_at: Time = Field(None, alias="createdAt")
 
 
 class _OrderMetadata(_Shape):
-    account_media_price: int | None = Field(None, alias="accountMediaPrice")
+    account_media_price: Millis | None = Field(None, alias="accountMediaPrice")
 
 
 class SaleData(_Shape):
@@ -135,7 +177,7 @@ class SaleData(_Shape):
     fan_id: Id = Field(min_length=1, validation_alias=AliasChoices("accountId", "userId"))
     chat_id: OptId = Field(None, validation_alias=AliasChoices("chatGroupId", "groupId"))
     order_metadata: _OrderMetadata | None = Field(None, alias="orderMetadata")
-    amount: int | None = Field(None, validation_alias=AliasChoices("amount", "price"))
+    amount: Millis | None = Field(None, validation_alias=AliasChoices("amount", "price"))
     created_at: Time = Field(None, alias="createdAt")
 
 
@@ -145,12 +187,12 @@ class SubscriptionData(_Shape):
         min_length=1, validation_alias=AliasChoices("subscriberId", "accountId", "userId")
     )
     tier_id: OptId = Field(None, alias="subscriptionTierId")
-    tier_name: str | None = Field(None, alias="subscriptionTierName")
-    tier_color: str | None = Field(None, alias="subscriptionTierColor")
-    status: int | str | None = None
-    price: int | None = None
-    renew_price: int | None = Field(None, alias="renewPrice")
-    auto_renew: bool | int | None = Field(None, alias="autoRenew")
+    tier_name: str | None = Field(None, alias="subscriptionTierName", max_length=200)
+    tier_color: str | None = Field(None, alias="subscriptionTierColor", max_length=32)
+    status: Count | Annotated[str, Field(max_length=32)] | None = None
+    price: Millis | None = None
+    renew_price: Millis | None = Field(None, alias="renewPrice")
+    auto_renew: bool | Count | None = Field(None, alias="autoRenew")
     renew_date: Time = Field(None, alias="renewDate")
     ends_at: Time = Field(None, alias="endsAt")
     created_at: Time = Field(None, alias="createdAt")
@@ -163,8 +205,8 @@ class ReactionData(_Shape):
     message_id: Id = Field(min_length=1, alias="messageId")
     group_id: OptId = Field(None, validation_alias=AliasChoices("groupId", "chatId"))
     fan_id: OptId = Field(None, validation_alias=AliasChoices("accountId", "userId"))
-    type: int = 1
-    action: str | None = None
+    type: Count = 1
+    action: str | None = Field(None, max_length=32)
     created_at: Time = Field(None, alias="createdAt")
 
 
@@ -206,15 +248,33 @@ _SUBSCRIPTION_TYPES = {
 }
 
 
+_RANGE_ERRORS = frozenset(
+    {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_parsing_size"}
+)
+
+
 def _reason(error: ValidationError, where: str) -> str:
     """A short reason naming the fields at fault; the offending values are never echoed."""
     parts = []
     for item in error.errors()[:3]:
-        loc = ".".join(str(part) for part in item.get("loc", ())) or where
+        loc = ".".join(str(part) for part in item.get("loc", ()) if not _is_tag(part)) or where
         kind = str(item.get("type", "invalid"))
-        label = {"missing": "missing"}.get(kind, "invalid")
+        if kind == "missing":
+            label = "missing"
+        elif kind in _RANGE_ERRORS or "out of range" in str(item.get("msg", "")):
+            label = "out of range"  # our own message (to_utc's), never the value
+        else:
+            label = "invalid"
         parts.append(f"{where}.{loc}: {label}" if where and loc != where else f"{loc}: {label}")
     return "; ".join(parts) or f"{where}: invalid"
+
+
+#: Names pydantic puts in an error's location for the member of a union that failed.
+_UNION_TAGS = frozenset({"int", "str", "bool", "float", "none", "dict", "list"})
+
+
+def _is_tag(part: object) -> bool:
+    return isinstance(part, str) and (part in _UNION_TAGS or "-" in part or "[" in part)
 
 
 def parse_body(body: bytes) -> tuple[Envelope, dict[str, Any]]:
@@ -247,7 +307,10 @@ def _key_from_headers(headers: Mapping[str, str]) -> str | None:
     for name in IDEMPOTENCY_HEADERS:
         value = headers.get(name)
         if value and value.strip():
-            return value.strip()[:_MAX_KEY_LENGTH]
+            key = value.strip()[:_MAX_KEY_LENGTH]
+            if not _KEY.fullmatch(key):
+                raise PayloadError(f"{name} header: invalid")
+            return key
     return None
 
 

@@ -20,6 +20,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from console.events import Event
+from console.webhooks.hub import CLOSE_PRUNED
 
 log = logging.getLogger("console.webhooks.remote")
 
@@ -69,6 +70,9 @@ class RemoteEvents:
         self._max_backoff = max_backoff
         self.connections = 0
         self.connected = asyncio.Event()
+        #: Seq ranges (first, last) the hub had pruned when this console asked for them: their
+        #: events never reached it (the hub keeps its event log for a limited time).
+        self.missed: list[tuple[int, int]] = []
 
     def __repr__(self) -> str:
         return f"RemoteEvents({self.url!r}, last_seq={self.last_seq})"
@@ -110,6 +114,9 @@ class RemoteEvents:
                     if websocket.close_code == CLOSE_UNAUTHORISED:
                         raise HubAuthError("the hub refused the token")
                     detail = "the hub closed the stream"
+                    if websocket.close_code == CLOSE_PRUNED:
+                        detail = self._skip_pruned(websocket.close_reason)
+                        delay = self._min_backoff  # at once: nothing is wrong now
             except InvalidStatus as exc:
                 if exc.response.status_code in (401, 403):
                     self._state("offline", "the hub refused the token")
@@ -119,6 +126,9 @@ class RemoteEvents:
                 if exc.rcvd is not None and exc.rcvd.code == CLOSE_UNAUTHORISED:
                     raise HubAuthError("the hub refused the token") from None
                 detail = "connection closed"
+                if exc.rcvd is not None and exc.rcvd.code == CLOSE_PRUNED:
+                    detail = self._skip_pruned(exc.rcvd.reason)
+                    delay = self._min_backoff
             except (OSError, TimeoutError) as exc:
                 detail = type(exc).__name__
             self.connected.clear()
@@ -126,6 +136,27 @@ class RemoteEvents:
             log.info("hub: %s; reconnecting in %.2fs", detail, delay)
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, self._max_backoff)
+
+    def _skip_pruned(self, reason: str | None) -> str:
+        """The hub no longer holds the events after our seq: note the gap, say it once, and
+        resume at the oldest event it keeps (what is gone must come from the gateway)."""
+        try:
+            first = int((reason or "").rsplit(" ", 1)[-1])
+        except ValueError:
+            first = 0
+        after = self.last_seq or 0
+        if first <= after + 1:  # not the answer we know: resume from now on
+            self.last_seq = None
+            first = after + 1
+        else:
+            self.last_seq = first - 1
+        self.missed.append((after + 1, first - 1))
+        detail = (
+            f"the hub no longer keeps events {after + 1}-{first - 1} (older than its event "
+            "retention): they are missing here; `fansly-console sync` fetches what they held"
+        )
+        log.warning("hub: %s", detail)
+        return detail
 
     _task: asyncio.Task[None]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from console import paths
 from console.config import WebhookSettings
+from console.problems import Problem
 from console.webhooks.hub import new_token
 
 TOKEN_FILE = "hub-token"
@@ -30,11 +31,18 @@ def hub_token(settings: WebhookSettings, *, create: bool = True) -> tuple[str | 
         return settings.hub_token.get_secret_value(), "the config file (webhooks.hub_token)"
     path = hub_token_path()
     if path.exists():
+        paths.tighten(path)  # a file from an older version, or copied in: the owner's alone
         token = path.read_text(encoding="utf-8").strip()
         if token:
             return token, str(path)
     if not create:
         return None, str(path)
     token = new_token()
-    paths.write_private(path, token + "\n")
+    try:
+        paths.write_private(path, token + "\n")
+    except OSError as exc:
+        raise Problem(
+            f"cannot keep the hub token in {path} ({exc.strerror}): make that folder "
+            "writable, or set hub_token under [webhooks] in the config"
+        ) from exc
     return token, str(path)

@@ -19,7 +19,7 @@ Listener → worker: ``(id, body, headers, want_event)``. Worker → listener: `
 (the event's JSON in it only if wanted), or
 ``(0, pid)`` once its cache is open.
 
-Run by the listener as ``python -m console.webhooks.worker CACHE FD``.
+Run by the listener as ``python -m console.webhooks.worker CACHE FD [EVENT_RETENTION_DAYS]``.
 """
 
 from __future__ import annotations
@@ -136,14 +136,15 @@ class _Channel(asyncio.Protocol):
         self._on_lost()
 
 
-def _spawn(cache: Path, fd: int) -> subprocess.Popen[bytes]:
+def _spawn(cache: Path, fd: int, event_retention_days: float | None) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     if not _installed():
         # A source checkout run from its folder (tests, benches): the worker imports this
         # package from the same place.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+    retention = [] if event_retention_days is None else [repr(float(event_retention_days))]
     return subprocess.Popen(
-        [sys.executable, "-m", "console.webhooks.worker", str(cache), str(fd)],
+        [sys.executable, "-m", "console.webhooks.worker", str(cache), str(fd), *retention],
         pass_fds=(fd,),
         stdin=subprocess.DEVNULL,
         env=env,
@@ -166,8 +167,10 @@ class IngestWorker:
     ``await worker.close()``.
     """
 
-    def __init__(self, cache: Path | str) -> None:
+    def __init__(self, cache: Path | str, *, event_retention_days: float | None = None) -> None:
         self.cache = Path(cache)
+        #: Days logged events are kept (None: the store's default); the worker prunes.
+        self.event_retention_days = event_retention_days
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: _Channel | None = None
         self._ready: asyncio.Future[int] | None = None
@@ -181,8 +184,10 @@ class IngestWorker:
         self.starts = 0
 
     @classmethod
-    async def open(cls, cache: Path | str) -> IngestWorker:
-        worker = cls(cache)
+    async def open(
+        cls, cache: Path | str, *, event_retention_days: float | None = None
+    ) -> IngestWorker:
+        worker = cls(cache, event_retention_days=event_retention_days)
         await worker.start()
         return worker
 
@@ -210,7 +215,9 @@ class IngestWorker:
         loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair()
         try:
-            self._process = await asyncio.to_thread(_spawn, self.cache, theirs.fileno())
+            self._process = await asyncio.to_thread(
+                _spawn, self.cache, theirs.fileno(), self.event_retention_days
+            )
         finally:
             theirs.close()
         self.starts += 1
@@ -341,45 +348,65 @@ def _answers(
     commit them, and yield their framed answers (the listener starts answering those while
     the next ones are parsed and committed)."""
     for start in range(0, len(frames), COMMIT_EVERY):
-        answers: list[bytes] = []
-        requests: list[tuple[int, bool]] = []
-        events: list[Event] = []
-        for request, body, headers, want_event in frames[start : start + COMMIT_EVERY]:
-            parsed = parse_delivery(body, headers)
-            if isinstance(parsed, Outcome):
-                answers.append(frame((request, parsed.as_tuple())))
-            else:
-                requests.append((request, want_event))
-                events.append(parsed)
-        results: list[AppliedEvent | BaseException | None] = []
-        if events:
-            try:
-                results = list(writer.apply(events))
-            except Exception as exc:  # the transaction failed: none of the batch is stored
-                results = [exc] * len(events)
-        for (request, want_event), event, result in zip(requests, events, results, strict=True):
-            if isinstance(result, BaseException):
-                outcome = not_stored(event, result)
-            else:
-                outcome = applied(event, None if result is None else result.seq)
-            answers.append(frame((request, outcome.as_tuple(with_event=want_event))))
-        yield b"".join(answers)
+        batch = frames[start : start + COMMIT_EVERY]
+        try:
+            yield _batch_answers(writer, batch)
+        except Exception:
+            # A bug, not an input (parse_delivery refuses every bad body with a 400): answer
+            # this batch 503 and keep serving, so one delivery cannot end the worker and the
+            # listener's waiters always get an answer.
+            log.exception("ingest worker: a batch failed; answered 503")
+            failed = Outcome(503, reason=STORE_FAILED).as_tuple()
+            yield b"".join(frame((request, failed)) for request, *_ in batch)
 
 
-def serve(cache: Path, sock: socket.socket) -> None:
+def _batch_answers(
+    writer: EventWriter, batch: list[tuple[int, bytes, dict[str, str], bool]]
+) -> bytes:
+    """The framed answers of one commit's worth of deliveries."""
+    answers: list[bytes] = []
+    requests: list[tuple[int, bool]] = []
+    events: list[Event] = []
+    for request, body, headers, want_event in batch:
+        parsed = parse_delivery(body, headers)
+        if isinstance(parsed, Outcome):
+            answers.append(frame((request, parsed.as_tuple())))
+        else:
+            requests.append((request, want_event))
+            events.append(parsed)
+    results: list[AppliedEvent | BaseException | None] = []
+    if events:
+        try:
+            results = list(writer.apply(events))
+        except Exception as exc:  # the transaction failed: none of the batch is stored
+            results = [exc] * len(events)
+    for (request, want_event), event, result in zip(requests, events, results, strict=True):
+        if isinstance(result, BaseException):
+            outcome = not_stored(event, result)
+        else:
+            outcome = applied(event, None if result is None else result.seq)
+        answers.append(frame((request, outcome.as_tuple(with_event=want_event))))
+    return b"".join(answers)
+
+
+def serve(cache: Path, sock: socket.socket, event_retention_days: float | None = None) -> None:
     """Answer the listener's frames on ``sock`` until it closes its end."""
     from console.store.ingest import EventWriter
 
-    writer = EventWriter(cache)
+    writer = (
+        EventWriter(cache)
+        if event_retention_days is None
+        else EventWriter(cache, event_retention_days=event_retention_days)
+    )
     # The first delivery must not pay for the imports behind parsing (~0.1 s).
     parse_delivery(b"{}", {})
     try:
         sock.sendall(frame((_READY, os.getpid())))
         buffer = bytearray()
         while True:
-            ready, _, _ = select.select([sock], [], [], writer.index_wait())
-            if not ready:  # nothing to apply: index what waits
-                writer.index_chunk()
+            ready, _, _ = select.select([sock], [], [], writer.idle_wait())
+            if not ready:  # nothing to apply: index what waits, or prune and truncate
+                writer.idle()
                 continue
             data = sock.recv(_READ_SIZE)
             if not data:
@@ -396,6 +423,8 @@ def serve(cache: Path, sock: socket.socket) -> None:
                     # it is a duplicate
                 if writer.catching_up:
                     writer.index_chunk()
+                elif writer.maintenance_overdue():  # never quiet for long: maintain anyway
+                    writer.maintain()
     finally:
         writer.close()
 
@@ -404,14 +433,22 @@ def main(argv: list[str]) -> int:
     # Ctrl-C in a terminal reaches the whole process group: the listener decides when the
     # worker stops (by closing the socket), so an interrupt never cuts a commit short here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Its errors (an event that could not be stored) go to the listener's stderr.
-    logging.basicConfig(format="%(asctime)s ingest worker: %(message)s", datefmt="%H:%M:%S")
-    if len(argv) != 3:
-        print("usage: python -m console.webhooks.worker CACHE FD", file=sys.stderr)
+    # Its errors (an event that could not be stored) go to the listener's stderr, escaped as
+    # everything `listen` prints.
+    from console.output import TerminalFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("%(asctime)s ingest worker: %(message)s", "%H:%M:%S"))
+    logging.basicConfig(handlers=[handler])
+    if len(argv) not in (3, 4):
+        print(
+            "usage: python -m console.webhooks.worker CACHE FD [EVENT_RETENTION_DAYS]",
+            file=sys.stderr,
+        )
         return 2
     with socket.socket(fileno=int(argv[2])) as sock:
         sock.setblocking(True)
-        serve(Path(argv[1]), sock)
+        serve(Path(argv[1]), sock, float(argv[3]) if len(argv) == 4 else None)
     return 0
 
 
