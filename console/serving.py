@@ -4,6 +4,10 @@ uvicorn's ``Server.serve()`` captures signals and calls ``sys.exit`` when the po
 (STYLE.md, habit 10). Here the socket is bound first (so a busy port is a clear ``OSError``
 and port 0 gives a free port we can report), signals are left to the host program, and
 uvicorn's own logging config is not installed.
+
+Slow or hostile clients meet the :class:`console.http_guard.Limits` (read timeouts, caps on
+connections and on bodies being read, a bound on a websocket peer that stops reading), and
+the warnings they can provoke by the thousand are throttled (:mod:`console.log_throttle`).
 """
 
 from __future__ import annotations
@@ -17,11 +21,47 @@ from typing import Any
 
 import uvicorn
 
+from console import log_throttle
+from console.http_guard import Acceptor, ConnectionGuard, Limits, protocols
+
+#: uvicorn's ticks (every 0.1 s) between two checks of the read deadlines.
+_EXPIRE_TICKS = 2
+#: Ticks between two summaries of throttled log lines.
+_FLUSH_TICKS = 10
+
 
 class _QuietServer(uvicorn.Server):
+    guard: ConnectionGuard | None = None
+
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.guard is None or sockets is None:
+            await super().startup(sockets)
+            return
+        # uvicorn's startup for pre-bound sockets, with our accept loop instead of asyncio's
+        # server (see Acceptor). The lifespan and the protocol arguments are uvicorn's.
+        await self.lifespan.startup()
+        if self.lifespan.should_exit:
+            raise RuntimeError("the application's lifespan startup failed")
+        config = self.config
+
+        def create_protocol() -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        self.servers = [Acceptor(sock, create_protocol) for sock in sockets]  # type: ignore[misc]
+        self.started = True
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.guard is not None and counter % _EXPIRE_TICKS == 0:
+            self.guard.expire()
+        if counter % _FLUSH_TICKS == 0:
+            log_throttle.install().flush()
+        return await super().on_tick(counter)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -42,21 +82,36 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class EmbeddedServer:
-    """An ASGI app served on a pre-bound socket. Use ``async with`` or ``start_thread()``."""
+    """An ASGI app served on a pre-bound socket. Use ``async with`` or ``start_thread()``.
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``limits=None`` serves with uvicorn's own protocols and no limits (the benches' baseline).
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: Limits | None = Limits(),
+    ) -> None:
         self.app = app
         self.socket = bind(host, port)
         self.host, self.port = self.socket.getsockname()[:2]
+        guarded = protocols(limits) if limits is not None else None
         config = uvicorn.Config(
             app,
             log_config=None,
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=2,
-            ws="websockets-sansio",
+            http=guarded.http if guarded is not None else "auto",
+            ws=guarded.ws if guarded is not None else "websockets-sansio",
         )
         self.server = _QuietServer(config)
+        #: The connection tables and counts (None without limits).
+        self.guard = self.server.guard = guarded.guard if guarded is not None else None
+        log_throttle.install()
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
 

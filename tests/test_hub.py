@@ -7,18 +7,24 @@ embeds it) and by the ingest worker process (as ``listen`` runs it).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import random
+import socket
+import tracemalloc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
+from test_listener import wait_until
 from test_webhooks_samples import SECRET, contract, message_object
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from console.events import Event
+from console.http_guard import GuardedWebSocketProtocol, Limits
 from console.serving import EmbeddedServer
 from console.store import Store
 from console.webhooks.app import create_listener_app
@@ -223,3 +229,97 @@ def test_token_never_in_repr() -> None:
     reader = RemoteEvents(f"ws://127.0.0.1:1/events?token={TOKEN}", lambda event: None)
     assert TOKEN not in repr(event_hub) and TOKEN not in repr(reader)
     assert event_hub.check_token(TOKEN) and not event_hub.check_token("x")
+
+
+@contextlib.asynccontextmanager
+async def hub_with_history(
+    tmp_path: Path, events: int, content_bytes: int, limits: Limits
+) -> AsyncIterator[Hub]:
+    """A hub whose log already holds ``events`` messages of ``content_bytes`` each."""
+    store = await Store.open(tmp_path / "cache.sqlite3")
+    for i in range(events):
+        # Incompressible: the websocket compresses each message (permessage-deflate).
+        noise = base64.b64encode(random.Random(i).randbytes(content_bytes)).decode()
+        text = f"{i:06d} {noise[: content_bytes - 7]}"
+        await store.apply_event(
+            event_from_delivery(contract("message.received", message_object(content=text)))
+        )
+    event_hub = EventHub(store, token=TOKEN)
+    app = create_listener_app(as_sink(store.apply_event), secrets=[SECRET], hub=event_hub)
+    try:
+        async with (
+            EmbeddedServer(app, limits=limits) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        ):
+            yield Hub(store, event_hub, server, client)
+    finally:
+        await store.close()
+
+
+def small_socket(hub: Hub) -> socket.socket:
+    """A client socket with a small receive buffer: loopback's autotuning lets the kernel
+    hold up to 32 MB for a peer that does not read, which a remote console's link would not."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.connect((hub.server.host, hub.server.port))
+    return sock
+
+
+def stalled_sockets(server: EmbeddedServer) -> int:
+    """Websockets whose sends wait for the peer to read."""
+    return sum(
+        1
+        for connection in server.server.server_state.connections
+        if isinstance(connection, GuardedWebSocketProtocol) and not connection.writable.is_set()
+    )
+
+
+async def test_consoles_that_stop_reading_pin_one_page_not_the_history(tmp_path: Path) -> None:
+    # 120 events of ~100 KB of JSON each (the content, and the raw delivery that repeats it).
+    async with hub_with_history(tmp_path, 120, 50_000, Limits()) as hub:
+        tracemalloc.start()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                for _ in range(4):
+                    # Connected, never read: the client stops reading its socket once its own
+                    # queue is full, then the kernel's buffers fill, then the hub's.
+                    await stack.enter_async_context(
+                        connect(
+                            f"{hub.ws_url}?token={TOKEN}&after=0",
+                            sock=small_socket(hub),
+                            close_timeout=0.1,  # it will not read the hub's close either
+                        )
+                    )
+                await wait_until(lambda: stalled_sockets(hub.server) >= 4, 20)
+                _now, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    # Before: each console's stream held its page of up to 500 events (here all 12 MB of
+    # history, twice over as rows and as objects): 66 MB for four, 15 MB after.
+    # After: a page of ~1 MB per console, plus the clients' own queues (16 messages each).
+    assert peak < 30 * 1024 * 1024, peak / 1e6
+
+
+async def test_a_console_that_stops_reading_is_dropped_and_resumes_from_its_last_seq(
+    tmp_path: Path,
+) -> None:
+    async with hub_with_history(tmp_path, 150, 50_000, Limits(ws_stall_timeout=0.5)) as hub:
+        guard = hub.server.guard
+        assert guard is not None
+        console = Console()
+        reading = asyncio.Event()
+
+        async def on_event(event: Event) -> None:
+            if event.seq == 1:
+                await reading.wait()  # the console stops reading after its first event
+            await console.on_event(event)
+
+        reader = RemoteEvents(hub.ws_url, on_event, token=TOKEN, after=0, min_backoff=0.05)
+        async with reader:
+            await wait_until(lambda: guard.stats.stalled_websockets >= 1, 20)
+            reading.set()
+            await console.wait_for(150)
+            live = await hub.deliver("live")
+            await console.wait_for(151)
+        assert reader.connections >= 2
+    assert console.seqs == list(range(1, 152)) and live == 151

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +38,9 @@ class ListenProcess:
         return int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
 
 
-async def start_listen(*args: str, stderr_path: Path) -> ListenProcess:
-    """Start ``fansly-console listen``; returns once it printed its startup lines."""
+async def start_listen(*args: str, stderr_path: Path, **popen: Any) -> ListenProcess:
+    """Start ``fansly-console listen``; returns once it printed its startup lines
+    (``popen``: more arguments for the process, e.g. ``preexec_fn``)."""
     with stderr_path.open("ab") as stderr:
         # stderr to a file: a delivery log line per event would fill a pipe and stall the child.
         process = await asyncio.create_subprocess_exec(
@@ -50,6 +52,7 @@ async def start_listen(*args: str, stderr_path: Path) -> ListenProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=stderr,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            **popen,
         )
     assert process.stdout is not None
     lines: list[str] = []
@@ -72,8 +75,8 @@ async def stop(listen: ListenProcess) -> int:
 
 
 @asynccontextmanager
-async def running(*args: str, stderr_path: Path) -> AsyncIterator[ListenProcess]:
-    listen = await start_listen(*args, stderr_path=stderr_path)
+async def running(*args: str, stderr_path: Path, **popen: Any) -> AsyncIterator[ListenProcess]:
+    listen = await start_listen(*args, stderr_path=stderr_path, **popen)
     try:
         yield listen
     finally:

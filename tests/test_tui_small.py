@@ -57,6 +57,23 @@ async def test_toasts_name_the_account_and_the_fan_or_their_username() -> None:
         assert second.startswith(f"@{username}:") and creator in toasts[second]
 
 
+async def test_a_blank_named_fan_is_their_username_in_the_list_title_and_thread() -> None:
+    source = MemorySource()
+    account_id = source.accounts()[0].account_id
+    newest = (await source.chats(account_id, "all", "", 0, 1))[0].chat_id  # open at start
+    index = next(i for i, c in enumerate(source._chats[account_id]) if c.chat_id == newest)
+    chat_id = blank_name(source, account_id, index)
+    username = source._chats[account_id][index].fan.username
+    async with running(source) as (app, _pilot, _source):
+        assert app.chat_id == chat_id
+        chat_list = app.query_one(ChatList)
+        first_row = "".join(s.text for s in chat_list.render_line(0))
+        assert f"@{username}" in first_row
+        title = app.query_one("#thread-title", Static).render()
+        assert str(title).startswith(f"@{username}")
+        assert app.fan_name == f"@{username}"  # the thread's sender name, the mute toast
+
+
 async def test_mute_toast_names_the_account_and_the_fan() -> None:
     async with running() as (app, pilot, _source):
         await press(app, pilot, "m")

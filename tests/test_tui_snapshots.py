@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from console.tui.app import ConsoleApp, make_app
 from console.tui.memory import FIXED_NOW, MemorySource
+from console.tui.thread import Thread
 
 
 def _app(theme: str = "fansly-dark") -> ConsoleApp:
@@ -39,6 +40,13 @@ async def _settle(pilot: Pilot[Any]) -> None:
         if getattr(widget, "cursor_blink", False):
             widget.cursor_blink = False  # type: ignore[attr-defined]
     await pilot.pause()
+    # The thread keeps its newest message in view by scrolling after each layout: on a loaded
+    # machine a shot could catch it one layout early (the scrollbar a few rows up).
+    thread = app.query_one(Thread)
+    for _ in range(50):
+        if not thread.at_latest or thread.scroll_y >= thread.max_scroll_y:
+            break
+        await pilot.pause(0.02)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])

@@ -442,7 +442,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         with self.batch_update():
             # No await before the composer's binding: the open chat, the header and the text
             # change together.
-            self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, row.fan_name
+            # A fan with a blank name is their @username everywhere the chat shows.
+            name = fan_label(row.fan_name, getattr(row, "fan_username", ""))
+            self.chat_id, self.fan_id, self.fan_name = chat_id, row.fan_id, name
             self.views[account_id].chat_id = chat_id
             self._set_reply_to(None)
             self._show_title(row)
@@ -453,10 +455,10 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.query_one(PinnedStrip).show(pins)
             self.query_one(FanProfile).show(card)
             if rows is None:
-                thread.open_chat(account_id, chat_id, row.fan_name, row.unread, around=message_id)
+                thread.open_chat(account_id, chat_id, name, row.unread, around=message_id)
                 thread.focus()
             else:
-                await thread.show_latest(account_id, chat_id, row.fan_name, row.unread, rows)
+                await thread.show_latest(account_id, chat_id, name, row.unread, rows)
         self.source.refresh_fan(account_id, row.fan_id)
         if row.unread:
             self._mark_read(account_id, chat_id)
@@ -633,7 +635,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._title_muted = bool(row.muted)
         self.query_one("#thread-title", Static).update(
             Content.assemble(
-                plain(row.fan_name, one_line=True, style="bold"),
+                plain(fan_label(row.fan_name, getattr(row, "fan_username", "")), style="bold"),
                 Content.styled("  muted" if row.muted else "", "$text-warning"),
             )
         )

@@ -34,7 +34,7 @@ from textual.timer import Timer
 
 from console.tui.messages import ChatSelected
 from console.tui.source import ChatFilter, ChatRow, ConsoleSource
-from console.tui.text import ago, clean, utcnow
+from console.tui.text import ago, clean, fan_label, utcnow
 
 ROW_LINES = 2
 _MARGIN = 40  # rows fetched beyond the viewport each way, so scrolling rarely waits
@@ -412,7 +412,7 @@ class ChatList(ScrollView, can_focus=True):
             )
         right_len = sum(cell_len(s.text) for s in right)
         name_width = max(1, width - 2 - right_len)
-        name = set_cell_size(clean(row.fan_name, one_line=True), name_width)
+        name = set_cell_size(fan_label(row.fan_name, row.fan_username), name_width)
         name_style = style + self._style("chat-list--name")
         if row.vip and not row.pinned:
             name_style += self._style("chat-list--vip")

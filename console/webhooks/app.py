@@ -306,8 +306,10 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
         log.info("hub: console connected (after=%s)", after)
 
         async def pump() -> None:
-            async for event in hub.stream(after):
-                await websocket.send_text(event.model_dump_json())
+            # One event at a time: the send waits while the socket's buffer is full, and
+            # the stream reads its next page only when asked (see hub.py).
+            async for text in hub.stream(after):
+                await websocket.send_text(text)
 
         async def drain() -> None:
             # The client sends nothing; reading is how a disconnect is noticed.

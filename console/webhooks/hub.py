@@ -7,6 +7,12 @@ wakes the stream, which then reads everything after the last seq it sent. The lo
 in seq order by one writer, so a console that resumes with ``after=<seq>`` gets every later
 event exactly once, in order, with no gap at the switch from history to live and no loss when
 it reads slower than events arrive.
+
+Memory is bounded per console: the log is read a page at a time, the next page only once the
+socket took the previous one (a send waits while the socket's buffer is full), and a page holds
+at most ``page_bytes`` of events (its size in events adapts to the events' size). A console
+that stops reading holds one page; past a limit it is dropped by the server
+(:class:`console.http_guard.GuardedWebSocketProtocol`) and resumes from its last seq later.
 """
 
 from __future__ import annotations
@@ -73,6 +79,7 @@ class EventHub:
         token: str | None = None,
         max_queue: int = 10_000,
         page_size: int = 500,
+        page_bytes: int = 1024 * 1024,
     ) -> None:
         self.log = log
         self._token = token or new_token()
@@ -80,6 +87,7 @@ class EventHub:
         self._wakes: set[asyncio.Event] = set()
         self._max_queue = max_queue
         self._page_size = page_size
+        self._page_bytes = page_bytes
         self.published = 0
 
     def __repr__(self) -> str:
@@ -145,8 +153,9 @@ class EventHub:
             return None  # nothing missing, or the seq of another log (see stream())
         return first
 
-    async def stream(self, after: int | None = None) -> AsyncIterator[Event]:
-        """Every shown event after ``after`` (None: from now on), in seq order, forever.
+    async def stream(self, after: int | None = None) -> AsyncIterator[str]:
+        """Every shown event after ``after`` (None: from now on), in seq order, forever, as
+        its JSON text (what a console is sent).
 
         Without a log (tests, a hub without a store) this is a live-only queue.
         """
@@ -155,7 +164,7 @@ class EventHub:
                 while True:
                     event = await queue.get()
                     if event.type is not EventType.UNKNOWN:
-                        yield event
+                        yield event.model_dump_json()
             return
         wake = asyncio.Event()
         # Registered before the first read: a publish from here on wakes us, so nothing
@@ -172,16 +181,31 @@ class EventHub:
             elif (first := await self.pruned_after(after)) is not None:
                 # Resuming from there would skip what was pruned without a word: refuse.
                 raise HistoryPruned(last, first)
+            limit = 1  # grows while pages stay small (see _next_limit)
             while True:
                 wake.clear()
-                batch = await self.log.events_since(last, self._page_size)
+                batch = await self.log.events_since(last, limit)
+                size = 0
                 for event in batch:
                     if event.seq is None or event.seq <= last:
                         continue
                     last = event.seq
+                    text = event.model_dump_json()
+                    size += len(text)
                     if event.type is not EventType.UNKNOWN:
-                        yield event
-                if len(batch) < self._page_size:
+                        yield text
+                full = len(batch) >= limit
+                limit = self._next_limit(limit, size)
+                if not full:
                     await wake.wait()
         finally:
             self._wakes.discard(wake)
+
+    def _next_limit(self, limit: int, size: int) -> int:
+        """The next page's size in events: doubled while a page is under half of
+        ``page_bytes``, cut to fit when it was over (one event at least)."""
+        if size * 2 < self._page_bytes:
+            return min(limit * 2, self._page_size)
+        if size > self._page_bytes:
+            return max(1, limit * self._page_bytes // size)
+        return limit
