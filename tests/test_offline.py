@@ -8,10 +8,10 @@ from pathlib import Path
 
 from test_sync_support import count_in_sandbox, open_workspace, wait_for
 
+from console.changes import ConnectionChanged, Update
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import build_world
 from console.store.rows import OutboxState
-from console.sync.updates import ConnectionChanged, Update
 
 
 async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(

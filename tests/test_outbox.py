@@ -14,11 +14,11 @@ from test_sync_support import (
 )
 
 from console.api.client import FanslyClient
+from console.changes import OutboxChanged
 from console.sandbox.server import SandboxServer
 from console.store import Store
 from console.store.rows import MessageState, OutboxKind, OutboxState
 from console.sync.engine import Workspace
-from console.sync.updates import OutboxChanged
 
 
 async def _started(server: SandboxServer, path: Path, **options: object) -> Workspace:

@@ -9,8 +9,8 @@ import pytest
 from test_store_support import ACCOUNT, CREATOR, Like, account, at, chat, fan, message
 
 from console.api.models import AutomatedMessage, Earnings, Subscription, TriggerType
+from console.changes import ChatChanged, MessageAdded, MessageChanged
 from console.store import ChatFilter, Store
-from console.sync.updates import ChatChanged, MessageAdded, MessageChanged
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ from test_store_support import (
     subscription_event,
 )
 
+from console.changes import ChatChanged, EventApplied, FanChanged, MessageAdded
 from console.events import EventType
 from console.store import Store
-from console.sync.updates import ChatChanged, EventApplied, FanChanged, MessageAdded
 
 
 @pytest.fixture

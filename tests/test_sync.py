@@ -9,10 +9,10 @@ from pathlib import Path
 from test_sync_support import chat_of, creator_of, open_workspace
 
 from console.api.models import Message
+from console.changes import EventApplied, MessageAdded, SyncProgress, Update
 from console.events import Event, EventType, Provider
 from console.sandbox.server import SandboxServer
 from console.store import Store
-from console.sync.updates import EventApplied, MessageAdded, SyncProgress, Update
 
 
 async def _message_ids(store: Store, chat_id: str) -> list[str | None]:

@@ -11,9 +11,9 @@ import pytest
 from test_sync_support import set_faults, settings_for
 
 from console.api.timing import Split, TimeSplit
+from console.changes import SyncProgress
 from console.commands.sync import Pace, _sync, progress_line, where_time_went
 from console.sandbox.server import SandboxServer
-from console.sync.updates import SyncProgress
 
 
 class FakeClock:

@@ -28,13 +28,13 @@ from console.api.errors import (
     ServerError,
 )
 from console.api.models import Message
+from console.changes import Update
 from console.config import Profile, Secret, Settings, SyncSettings
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import ChatState, CreatorState
 from console.sync.engine import Workspace
 from console.sync.policy import Backoff, Outcome, classify
 from console.sync.reconcile import find_delivered
-from console.sync.updates import Update
 
 FAST = Backoff(base=0.02, factor=2.0, cap=0.2, jitter=0.5)
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 import pytest
 from textual.pilot import Pilot
 
+from console.changes import EventApplied
 from console.events import Event, EventType, Provider
-from console.sync.updates import EventApplied
 from console.tui.app import ConsoleApp, make_app
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer

@@ -24,8 +24,8 @@ from console.output import terminal_text
 
 if TYPE_CHECKING:
     from console.api.timing import Split
+    from console.changes import SyncProgress
     from console.sync.engine import BackfillReport, Workspace
-    from console.sync.updates import SyncProgress
 
 EXIT_GATEWAY = 1
 
@@ -194,10 +194,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _sync(args: argparse.Namespace, settings: object) -> int:
     from console.api.errors import ApiError
+    from console.changes import SyncProgress
     from console.commands.accounts import gateway_failure
     from console.config import Settings
     from console.sync.engine import Workspace
-    from console.sync.updates import SyncProgress
 
     assert isinstance(settings, Settings)
     account: str | None = getattr(args, "account", None)

@@ -12,13 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
-from console.store._fts import pending_count
-from console.store._retention import first_event_seq
-from console.store._writes import CacheWrites
-from console.store.rows import AppliedEvent
-from console.store.text import clean_stored
-from console.sync.updates import (
+from console.changes import (
     ChatChanged,
     EventApplied,
     FanChanged,
@@ -26,6 +20,12 @@ from console.sync.updates import (
     MessageChanged,
     Update,
 )
+from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
+from console.store._fts import pending_count
+from console.store._retention import first_event_seq
+from console.store._writes import CacheWrites
+from console.store.rows import AppliedEvent
+from console.store.text import clean_stored
 
 if TYPE_CHECKING:
     from console.events import Event

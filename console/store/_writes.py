@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from console.changes import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
 from console.store._core import (
     NEXT_POS,
     StoreCore,
@@ -18,7 +19,6 @@ from console.store._core import (
     pos_params,
 )
 from console.store.text import clean_stored
-from console.sync.updates import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
 
 if TYPE_CHECKING:
     from console.api.models import Account, Chat, Earnings, Fan, Message, Subscription

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # `import console.store` stays free of pydantic (start-up time)
     from console.api.models import Attachment, Like, Subscription
+    from console.changes import Update
     from console.events import Event
-    from console.sync.updates import Update
 
 
 class ChatFilter(StrEnum):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Account
+from console.changes import FanChanged, SyncProgress, Update
 from console.config import SyncSettings
 from console.store import Store
 from console.store.rows import MessageRow
@@ -17,7 +18,6 @@ from console.sync.backfill import Backfill, BackfillReport, History
 from console.sync.connection import Connection
 from console.sync.outbox import RECONCILE_DELAY, OutboxSender
 from console.sync.policy import Backoff, Outcome, classify
-from console.sync.updates import FanChanged, SyncProgress, Update
 
 log = logging.getLogger(__name__)
 

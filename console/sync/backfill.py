@@ -22,9 +22,9 @@ from typing import Literal
 
 from console.api.client import MESSAGES_PAGE_MAX, FanslyClient
 from console.api.models import Chat, Message
+from console.changes import SyncProgress, Update
 from console.store import Store
 from console.store.rows import MessageRow
-from console.sync.updates import SyncProgress, Update
 
 #: Chats per chat-list request (the gateway allows up to 100).
 CHATS_PAGE = 100

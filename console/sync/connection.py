@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
+from console.changes import ConnectionChanged
 from console.sync.policy import Backoff
-from console.sync.updates import ConnectionChanged
 
 log = logging.getLogger(__name__)
 

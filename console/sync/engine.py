@@ -23,15 +23,7 @@ from typing import TypeVar
 from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Account, AutomatedMessage, FanList, RateBudget
-from console.config import ConfigError, Settings
-from console.events import Event
-from console.store import SET_ASIDE, AccountRow, Store, is_set_aside, store_path
-from console.store.rows import MessageRow, OutboxItem, OutboxKind
-from console.sync.account import AccountSync
-from console.sync.backfill import BackfillReport, History
-from console.sync.connection import Connection, tcp_check
-from console.sync.policy import Backoff
-from console.sync.updates import (
+from console.changes import (
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,
@@ -41,6 +33,14 @@ from console.sync.updates import (
     SyncProgress,
     UpdateBus,
 )
+from console.config import ConfigError, Settings
+from console.events import Event
+from console.store import SET_ASIDE, AccountRow, Store, is_set_aside, store_path
+from console.store.rows import MessageRow, OutboxItem, OutboxKind
+from console.sync.account import AccountSync
+from console.sync.backfill import BackfillReport, History
+from console.sync.connection import Connection, tcp_check
+from console.sync.policy import Backoff
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")

@@ -28,12 +28,12 @@ from datetime import UTC, datetime, timedelta
 from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Message
+from console.changes import ChatChanged, MessageChanged, OutboxChanged, Update
 from console.store import Store
 from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.connection import Connection
 from console.sync.policy import Backoff, Outcome, classify
 from console.sync.reconcile import find_delivered
-from console.sync.updates import ChatChanged, MessageChanged, OutboxChanged, Update
 
 log = logging.getLogger(__name__)
 

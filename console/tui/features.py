@@ -11,7 +11,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 
 from console.api.errors import ApiError
-from console.sync.updates import ConnectionChanged
+from console.changes import ConnectionChanged
 from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
 from console.tui.source import SearchResult

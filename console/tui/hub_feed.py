@@ -23,8 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from console import paths
-from console.events import Event
-from console.sync.updates import (
+from console.changes import (
     ChatChanged,
     ConnectionChanged,
     EventApplied,
@@ -33,6 +32,7 @@ from console.sync.updates import (
     MessageChanged,
     Update,
 )
+from console.events import Event
 from console.tui.text import utcnow
 
 log = logging.getLogger("console.tui.hub_feed")

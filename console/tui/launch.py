@@ -172,8 +172,8 @@ async def build_console(
 
     Only the cache is opened here: the first screen is painted from it, then the workspace
     (clients, sync, outbox) is opened and started as the app's first service."""
+    from console.changes import UpdateBus
     from console.store import Store, store_path
-    from console.sync.updates import UpdateBus
 
     hub = hub_address(settings, events) if events else None
     if workspace is not None:

@@ -20,7 +20,7 @@ from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
-from console.sync.updates import (
+from console.changes import (
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,

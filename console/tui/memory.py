@@ -24,8 +24,7 @@ from console.api.models import (
     Subscription,
     TriggerType,
 )
-from console.events import Event, EventType, Provider
-from console.sync.updates import (
+from console.changes import (
     ChatChanged,
     ConnectionChanged,
     EventApplied,
@@ -35,6 +34,7 @@ from console.sync.updates import (
     OutboxChanged,
     UpdateBus,
 )
+from console.events import Event, EventType, Provider
 from console.tui.source import (
     ChatFilter,
     ChatRow,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
+from console.changes import ConnectionChanged, OutboxChanged, SyncProgress
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.events import Event

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from console.sync.updates import ConnectionChanged, OutboxChanged, SyncProgress
+from console.changes import ConnectionChanged, OutboxChanged, SyncProgress
 from console.tui.text import ago, clean, plain, utcnow
 from console.tui.zone import hhmm, zone_abbreviation
 

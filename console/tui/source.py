@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
+from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
     from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
 from console.store import OutboxKind, OutboxState, Store
-from console.sync.updates import ConnectionChanged, OutboxChanged, UpdateBus
 from console.tui.source import (
     ChatFilter,
     ChatRow,

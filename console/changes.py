@@ -1,7 +1,11 @@
-"""Small domain updates the sync layer publishes and the TUI subscribes to.
+"""What changed: the small updates the store makes, the sync layer publishes and the TUI reads.
 
 Updates say *what changed*, not the new state: a subscriber re-reads the store. That keeps
 them tiny, lets bursts be coalesced, and keeps the store the single source of truth.
+
+This module sits below the store (beside ``console/events.py``): the store builds these
+objects as it writes, so they cannot live in ``console/sync`` without the store importing the
+layer above it. The ``[tool.importlinter]`` contracts in pyproject.toml keep it that way.
 """
 
 from __future__ import annotations
