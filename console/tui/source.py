@@ -185,6 +185,13 @@ class ConsoleSource(Protocol):
 
     async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None: ...
 
+    async def act(
+        self, account_id: str, chat_id: str, kind: str, payload: dict[str, object]
+    ) -> None:
+        """Queue any action of :data:`console.store.actions.ACTIONS` by its kind (its effect
+        shows at once)."""
+        ...
+
     async def typing(self, account_id: str, chat_id: str) -> None: ...
 
     async def retry(self, account_id: str, message_id: str) -> None: ...
