@@ -177,6 +177,41 @@ class PendingMessage(Effect):
         store._refresh_chat(db, item.chat_id)
 
 
+class Unsent(Effect):
+    """The creator's message shows as unsent at once; a refusal shows it sent again. A message
+    not yet sent (its send still queued, or failed) is never sent instead: its send is taken
+    out of the outbox and nothing goes to the gateway."""
+
+    def done_here(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> bool:
+        key = str(item.payload.get("message_id", ""))
+        send = one(db, "SELECT state FROM outbox WHERE client_id = ? AND kind = 'send'", (key,))
+        if send is None or one(db, "SELECT 1 FROM messages WHERE message_id = ?", (key,)):
+            return False
+        if send[0] not in ("queued", "failed"):
+            # On its way: whether it arrived is not known yet, so it cannot be taken back.
+            raise ValueError("this message is being sent: unsend it once it shows as sent")
+        db.execute("DELETE FROM outbox WHERE client_id = ?", (key,))
+        db.execute(
+            "UPDATE messages SET state = 'unsent', error = NULL WHERE client_id = ? "
+            "AND message_id IS NULL",
+            (key,),
+        )
+        store._refresh_chat(db, item.chat_id)
+        return True
+
+    def show(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+        self._set(db, item, "unsent")
+
+    def undo(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, error: str) -> None:
+        self._set(db, item, "sent")
+
+    def _set(self, db: sqlite3.Connection, item: OutboxItem, state: str) -> None:
+        db.execute(
+            "UPDATE messages SET state = ? WHERE message_id = ?",
+            (state, str(item.payload.get("message_id", ""))),
+        )
+
+
 #: The client call that delivers an item: ``(client, account_id, item)``; a send answers the
 #: server's message, every other action ``None``.
 Call = Callable[["FanslyClient", str, OutboxItem], Awaitable["Message | None"]]
@@ -242,6 +277,10 @@ async def _unmute(client: FanslyClient, account: str, item: OutboxItem) -> None:
     await client.unmute(account, str(item.payload["fan_id"]))
 
 
+async def _unsend(client: FanslyClient, account: str, item: OutboxItem) -> None:
+    await client.unsend_message(account, _message_id(item))
+
+
 _K, _S = OutboxKind, Settles
 
 #: kind → spec: every action the outbox delivers.
@@ -290,6 +329,7 @@ ACTIONS: dict[OutboxKind, ActionSpec] = {
         ),
         ActionSpec(_K.MUTE, ("fan_id",), Flag("chats", "muted", 1), _mute, _S.CHAT),
         ActionSpec(_K.UNMUTE, ("fan_id",), Flag("chats", "muted", 0), _unmute, _S.CHAT),
+        ActionSpec(_K.UNSEND, ("message_id",), Unsent(), _unsend, _S.MESSAGE),
     )
 }
 
@@ -298,4 +338,14 @@ def spec(kind: OutboxKind | str) -> ActionSpec:
     return ACTIONS[OutboxKind(kind)]
 
 
-__all__ = ["ACTIONS", "ActionSpec", "Call", "Effect", "Flag", "PendingMessage", "Settles", "spec"]
+__all__ = [
+    "ACTIONS",
+    "ActionSpec",
+    "Call",
+    "Effect",
+    "Flag",
+    "PendingMessage",
+    "Settles",
+    "Unsent",
+    "spec",
+]

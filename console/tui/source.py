@@ -48,6 +48,7 @@ class MessageState(StrEnum):
     SENT = "sent"
     PENDING = "pending"
     FAILED = "failed"
+    UNSENT = "unsent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ _STATES = {
     StoreState.SENT: MessageState.SENT,
     StoreState.PENDING: MessageState.PENDING,
     StoreState.FAILED: MessageState.FAILED,
+    StoreState.UNSENT: MessageState.UNSENT,
 }
 
 
