@@ -183,6 +183,24 @@ async def test_send_reply_like_pin_and_chat_actions(live: Sandbox) -> None:
     assert not any(like.get("type") == 5 for like in chat.messages[-2].get("likes", []))
 
 
+async def test_unsend_deletes_own_message_once_and_refuses_a_fans(live: Sandbox) -> None:
+    creator = live.creator
+    acc = creator.account_id
+    chat = creator.chat_order()[0]
+    fans = next(m["id"] for m in chat.messages if m["senderId"] != creator.native_id)
+    async with live.client() as client:
+        sent = await client.send_message(acc, chat.id, "oops, wrong chat")
+        await client.unsend_message(acc, sent.id)
+        await client.unsend_message(acc, sent.id)  # a repeat (lost answer) is not an error
+        latest = (await client.messages_page(acc, chat.id)).items
+        with pytest.raises(AuthError) as refused:
+            await client.unsend_message(acc, fans)
+    assert sent.id not in {m.id for m in latest}
+    assert live.gateway.world.message(creator, sent.id) is None
+    assert refused.value.status == 403
+    assert live.gateway.world.message(creator, fans) is not None
+
+
 async def test_subscribers_earnings_and_lists(live: Sandbox) -> None:
     creator = live.creator
     acc = creator.account_id

@@ -189,3 +189,50 @@ async def test_send_in_flight_when_the_process_died_is_reconciled(
         row = await workspace.store.message(item.client_id)
         assert row is not None and row.message_id == chat.messages[-1]["id"]
     assert count_in_sandbox(sandbox_async, chat.id, "sent before the crash") == 1
+
+
+async def test_unsend_of_a_queued_send_cancels_it_and_nothing_reaches_the_gateway(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    creator, chat = creator_of(sandbox_async), chat_of(sandbox_async, 6)
+    workspace = await open_workspace(sandbox_async, tmp_path / "c.sqlite3")
+    async with workspace:  # not started: the send waits in the outbox
+        client_id = await workspace.send(creator.account_id, chat.id, "wrong fan, sorry")
+        unsend = await workspace.act(
+            creator.account_id, chat.id, OutboxKind.UNSEND, {"message_id": client_id}
+        )
+        row = await workspace.store.message(client_id)
+        assert row is not None and row.state is MessageState.UNSENT
+        await workspace.start(backfill=False)
+        await workspace.wait_attached()
+        await _drained(workspace)
+        items = await workspace.store.outbox_items(creator.account_id)
+        assert [(i.client_id, i.state) for i in items] == [(unsend, OutboxState.SENT)]
+        assert await workspace.store.outbox_counts(creator.account_id) == (0, 0)
+    assert count_in_sandbox(sandbox_async, chat.id, "wrong fan, sorry") == 0
+    usage = sandbox_async.gateway.usage.requests
+    assert usage.get("send_message", 0) == 0 and usage.get("unsend_message", 0) == 0
+
+
+async def test_unsend_shows_at_once_reaches_the_gateway_and_a_refusal_undoes_it(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    creator, chat = creator_of(sandbox_async), chat_of(sandbox_async, 7)
+    async with await _started(sandbox_async, tmp_path / "c.sqlite3") as workspace:
+        kept = await workspace.send(creator.account_id, chat.id, "keep this one")
+        gone = await workspace.send(creator.account_id, chat.id, "take this back")
+        await _drained(workspace)
+        sent = [await workspace.store.message(cid) for cid in (kept, gone)]
+        kept_id, gone_id = [r.message_id for r in sent if r is not None]
+        assert kept_id and gone_id
+        await set_faults(sandbox_async, {"route": "unsend_message", "status": 400})
+        await workspace.act(creator.account_id, chat.id, "unsend", {"message_id": kept_id})
+        await workspace.act(creator.account_id, chat.id, "unsend", {"message_id": gone_id})
+        row = await workspace.store.message(gone_id)
+        assert row is not None and row.state is MessageState.UNSENT  # shown at once
+        await _drained(workspace)
+        refused, done = [await workspace.store.message(m) for m in (kept_id, gone_id)]
+        assert refused is not None and refused.state is MessageState.SENT  # undone
+        assert done is not None and done.state is MessageState.UNSENT
+    assert count_in_sandbox(sandbox_async, chat.id, "keep this one") == 1
+    assert count_in_sandbox(sandbox_async, chat.id, "take this back") == 0

@@ -155,3 +155,17 @@ async def test_a_duplicate_client_id_is_refused(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await store.enqueue(ACCOUNT, "c1", "send", {"content": "twice"}, "dup")
     assert len(await store.latest_messages("c1")) == 2  # the failed transaction left nothing
+
+
+async def test_a_send_on_its_way_cannot_be_unsent_and_nothing_is_queued(store: Store) -> None:
+    await store.enqueue(ACCOUNT, "c1", OutboxKind.SEND, {"content": "on my way"}, "cl-1")
+    await store.mark_in_flight("cl-1")
+    with pytest.raises(ValueError, match="being sent"):
+        await store.enqueue(ACCOUNT, "c1", OutboxKind.UNSEND, {"message_id": "cl-1"}, "un-1")
+    assert await store.outbox_item("un-1") is None  # the refused unsend left no trace
+    assert await _ids(store) == [("m1", None, "sent"), (None, "cl-1", "pending")]
+    await store.mark_failed("cl-1", "refused")  # a failed send can be unsent: never sent
+    unsent = await store.enqueue(ACCOUNT, "c1", OutboxKind.UNSEND, {"message_id": "cl-1"})
+    assert unsent.state is OutboxState.SENT and await store.outbox_item("cl-1") is None
+    assert await _ids(store) == [("m1", None, "sent"), (None, "cl-1", "unsent")]
+    assert await store.outbox_counts(ACCOUNT) == (0, 0)

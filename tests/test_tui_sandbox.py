@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from console.sandbox.simulator import sign_delivery
 from console.tui.app import ConsoleApp
 from console.tui.composer import Composer
+from console.tui.confirm import ConfirmUnsend
 from console.tui.launch import Running, build_demo
 from console.tui.thread import Thread
 from console.webhooks.app import DEFAULT_PATH
@@ -168,3 +169,25 @@ async def test_draft_survives_a_restart(tmp_path: Path) -> None:
                     assert app.query_one("#composer").text == "to be continued"
         finally:
             await running.stop()
+
+
+async def test_unsend_key_asks_first_then_the_thread_shows_the_message_unsent(demo: Any) -> None:
+    app, pilot, running, sandbox = demo
+    account, chat_id = app.account_id, app.chat_id
+    thread = app.query_one(Thread)
+    await pilot.press("r", *"wrong chat", "enter")
+    await running.workspace.drain_outbox()
+    await until(app, pilot, lambda: thread.message_views[-1].row.state.value == "sent")
+    sent_id = thread.message_views[-1].message_id
+    await pilot.press("tab", "end", "U")
+    await until(app, pilot, lambda: isinstance(app.screen, ConfirmUnsend))
+    await pilot.press("n")  # kept: nothing queued
+    await app.settled()
+    assert len(app.screen_stack) == 1
+    assert sandbox.world.message(sandbox.world.accounts[account], sent_id) is not None
+    await pilot.press("U", "y")
+    await until(app, pilot, lambda: thread.message_views[-1].has_class("-unsent"))
+    assert "unsent" in str(thread.message_views[-1].render())
+    await running.workspace.drain_outbox()
+    assert sandbox.world.message(sandbox.world.accounts[account], sent_id) is None
+    assert all(m["content"] != "wrong chat" for m in _chat(sandbox, account, chat_id).messages)

@@ -10,6 +10,7 @@ the caller is told so (:class:`RequestTimeout` with ``outcome_unknown=True``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -495,6 +496,12 @@ class FanslyClient:
             "send_message", account_id=account_id, chat_id=chat_id, body=body
         )
         return parse.message(envelope.payload, chat_id)
+
+    async def unsend_message(self, account_id: str, message_id: str) -> None:
+        """Delete one of the creator's own messages (§10.3). A message already gone counts as
+        unsent: a repeat after a lost answer must not fail."""
+        with contextlib.suppress(NotFoundError):
+            await self._call("unsend_message", account_id=account_id, message_id=message_id)
 
     async def like_message(self, account_id: str, message_id: str, type: int = 1) -> None:
         await self._call(

@@ -57,6 +57,9 @@ ROUTES: dict[str, Route] = {
         Route("get_chat", "GET", "/{account_id}/chats/{chat_id}", True, True, _E),  # 5
         Route("list_messages", "GET", "/{account_id}/chats/{chat_id}/messages", True, True),  # 6
         Route("send_message", "POST", "/{account_id}/chats/{chat_id}/messages", False, True),  # 7
+        Route(
+            "unsend_message", "DELETE", "/{account_id}/messages/{message_id}", True, True, _A
+        ),  # 23
         Route("like_message", "POST", "/{account_id}/messages/like", True, True),  # 8
         Route("unlike_message", "POST", "/{account_id}/messages/unlike", True, True),  # 8
         Route("pin_message", "POST", "/{account_id}/messages/pin", True, True, _A),  # 9

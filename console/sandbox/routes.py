@@ -375,6 +375,18 @@ async def unlike(gw: Gateway, call: Call) -> Any:
     return nested({"messageId": message["id"], "type": kind, "userId": call.account.native_id})
 
 
+@route("DELETE", "/{acc}/messages/{message}", "unsend_message")
+async def unsend(gw: Gateway, call: Call) -> Any:
+    creator = call.account
+    message = gw.world.message(creator, call.param("message"))
+    if message is None:
+        raise ApiError(404, "Message not found")
+    if message["senderId"] != creator.native_id:
+        raise ApiError(403, "Only your own messages can be deleted")
+    gw.world.remove_message(creator, message["id"])
+    return nested({"messageId": message["id"], "deletedAt": int(time.time())})
+
+
 def _pin(gw: Gateway, call: Call, pinned: bool) -> Any:
     creator = call.account
     chat = chat_or_404(creator, required_str(call.body, "chatId"))

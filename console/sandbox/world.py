@@ -156,6 +156,17 @@ class World:
             return chat.messages[index]
         return None
 
+    def remove_message(self, creator: CreatorState, message_id: str) -> None:
+        """Delete a message (the creator unsent it): gone from its chat's pages."""
+        chat_id = creator.message_chat.pop(message_id, None)
+        if chat_id is None:
+            return
+        chat = creator.chats[chat_id]
+        index = bisect_left(chat.message_ids, int(message_id))
+        if index < len(chat.messages) and chat.messages[index]["id"] == message_id:
+            del chat.messages[index]
+            del chat.message_ids[index]
+
     @property
     def message_count(self) -> int:
         return sum(len(c.messages) for a in self.accounts.values() for c in a.chats.values())

@@ -10,16 +10,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from console.store._core import (
-    NEXT_POS,
-    at_free_pos,
     dt_required,
     dumps,
     ms,
     now_ms,
     one,
-    pos_params,
 )
 from console.store._events import EventLog
+from console.store.actions import spec
 from console.store.rows import (
     BackfillState,
     Gap,
@@ -28,23 +26,12 @@ from console.store.rows import (
     OutboxKind,
     OutboxState,
 )
-from console.store.text import clean_stored
 
 if TYPE_CHECKING:
     from console.api.models import AutomatedMessage, Message
 
 _OUTBOX_COLUMNS = """id, client_id, account_id, chat_id, kind, payload_json, state, attempts,
     next_attempt_at, last_error, created_at, updated_at"""
-
-# What an action shows at once, and what undoes it if the gateway refuses for good.
-_FLAGS: dict[OutboxKind, tuple[str, str, int]] = {
-    OutboxKind.LIKE: ("messages", "liked_by_creator", 1),
-    OutboxKind.UNLIKE: ("messages", "liked_by_creator", 0),
-    OutboxKind.PIN: ("messages", "pinned", 1),
-    OutboxKind.UNPIN: ("messages", "pinned", 0),
-    OutboxKind.MUTE: ("chats", "muted", 1),
-    OutboxKind.UNMUTE: ("chats", "muted", 0),
-}
 
 
 class OutboxNotFound(KeyError):
@@ -79,12 +66,10 @@ class LocalData(EventLog):
         payload: Mapping[str, Any],
         client_id: str | None = None,
     ) -> OutboxItem:
-        """Queue an action and show its effect at once.
+        """Queue an action and show its effect at once, in the same transaction.
 
-        ``send`` payload: ``{"content": str, "in_reply_to"?: str, "media_ids"?: [str]}`` — a
-        pending message with the client id is inserted in the same transaction.
-        ``like``/``unlike``/``pin``/``unpin``: ``{"message_id": str, ...}``; ``mute``/
-        ``unmute``: ``{"fan_id": str}`` (the chat is muted locally at once).
+        The payload and the effect of each kind are in :data:`console.store.actions.ACTIONS`
+        (a send inserts a pending message with the client id; a mute mutes the chat locally).
         """
         kind = OutboxKind(kind)
         client_id = client_id or uuid.uuid4().hex
@@ -92,39 +77,21 @@ class LocalData(EventLog):
 
         def work(db: sqlite3.Connection) -> Any:
             self._ensure_account(db, account_id)
-            if kind is OutboxKind.SEND:
-                self._ensure_chat(db, account_id, chat_id, None)
-                creator_id = self._creator_id(db, account_id)
-                at_free_pos(
-                    db,
-                    f"""INSERT INTO messages(pos, client_id, chat_id, account_id, sender_id,
-                        from_creator, text, created_at, reply_to_id, state)
-                    VALUES ({NEXT_POS}, :client_id, :chat_id, :account_id, :sender_id, 1, :text,
-                        :created_at, :reply_to_id, 'pending')""",
-                    {
-                        **pos_params(now),
-                        "client_id": client_id,
-                        "chat_id": chat_id,
-                        "account_id": account_id,
-                        "sender_id": creator_id or "",
-                        "text": clean_stored(str(payload.get("content", ""))),
-                        "created_at": now,
-                        "reply_to_id": payload.get("in_reply_to"),
-                    },
-                )
-                self._refresh_chat(db, chat_id)
             db.execute(
                 """INSERT INTO outbox(client_id, account_id, chat_id, kind, payload_json, state,
                     attempts, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)""",
                 (client_id, account_id, chat_id, kind.value, dumps(dict(payload)), now, now, now),
             )
-            self._show_flag(db, kind, chat_id, payload, undo=False)
-            return one(
-                db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
-            )
+            item = self._get(db, client_id)
+            effect = spec(kind).effect
+            if effect.done_here(self, db, item):
+                self._update(db, client_id, "state = 'sent'", ())
+                return self._get(db, client_id)
+            effect.show(self, db, item)
+            return item
 
-        return _item(await self._write(work))
+        return await self._write(work)
 
     async def due_outbox(self, account_id: str, now: datetime | None = None) -> list[OutboxItem]:
         """Queued items whose next attempt is due, oldest first."""
@@ -172,8 +139,7 @@ class LocalData(EventLog):
 
         def work(db: sqlite3.Connection) -> Any:
             item = self._get(db, client_id)
-            if item.kind is OutboxKind.SEND:
-                self._settle_send(db, item, server_message)
+            spec(item.kind).effect.settle(self, db, item, server_message)
             self._update(db, client_id, "state = 'sent', last_error = NULL", ())
             return self._get(db, client_id)
 
@@ -199,15 +165,7 @@ class LocalData(EventLog):
         def work(db: sqlite3.Connection) -> Any:
             item = self._get(db, client_id)
             self._update(db, client_id, "state = 'failed', last_error = ?", (error,))
-            if item.kind is OutboxKind.SEND:
-                db.execute(
-                    "UPDATE messages SET state = 'failed', error = ? WHERE client_id = ? "
-                    "AND message_id IS NULL",
-                    (error, client_id),
-                )
-                self._refresh_chat(db, item.chat_id)
-            else:
-                self._show_flag(db, item.kind, item.chat_id, item.payload, undo=True)
+            spec(item.kind).effect.undo(self, db, item, error)
             return self._get(db, client_id)
 
         return await self._write(work)
@@ -222,15 +180,7 @@ class LocalData(EventLog):
             self._update(
                 db, client_id, "state = 'queued', attempts = 0, next_attempt_at = ?", (now_ms(),)
             )
-            if item.kind is OutboxKind.SEND:
-                db.execute(
-                    "UPDATE messages SET state = 'pending', error = NULL WHERE client_id = ? "
-                    "AND message_id IS NULL",
-                    (client_id,),
-                )
-                self._refresh_chat(db, item.chat_id)
-            else:
-                self._show_flag(db, item.kind, item.chat_id, item.payload, undo=False)
+            spec(item.kind).effect.again(self, db, item)
             return self._get(db, client_id)
 
         return await self._write(work)
@@ -260,67 +210,6 @@ class LocalData(EventLog):
             return cursor.rowcount
 
         return await self._write(work)
-
-    def _settle_send(
-        self, db: sqlite3.Connection, item: OutboxItem, server: Message | None
-    ) -> None:
-        local = one(
-            db, "SELECT pos, message_id FROM messages WHERE client_id = ?", (item.client_id,)
-        )
-        if server is None:
-            db.execute(
-                "UPDATE messages SET state = 'sent', error = NULL WHERE client_id = ?",
-                (item.client_id,),
-            )
-        else:
-            twin = one(db, "SELECT pos FROM messages WHERE message_id = ?", (server.id,))
-            if local is not None and twin is not None and twin[0] != local[0]:
-                # The webhook copy won the race: keep it, drop the local row, remember the id.
-                db.execute("DELETE FROM messages WHERE pos = ?", (local[0],))
-                db.execute(
-                    "UPDATE messages SET client_id = ? WHERE pos = ?", (item.client_id, twin[0])
-                )
-            elif local is not None and local[1] is None:
-                creator_id = self._creator_id(db, item.account_id)
-                params = {
-                    "message_id": server.id,
-                    "sender_id": server.sender_id or creator_id or "",
-                    "text": clean_stored(server.content),
-                    "created_at": ms(server.created_at),
-                    "reply_to_id": server.in_reply_to,
-                    "attachments_json": dumps([a.model_dump() for a in server.attachments]),
-                    "likes_json": dumps([like.model_dump() for like in server.likes]),
-                    "pinned": server.pinned,
-                    **pos_params(ms(server.created_at) or now_ms()),
-                }
-                self._adopt(db, local[0], server, params)
-            elif local is None:
-                self._upsert_message(
-                    db, item.account_id, item.chat_id, server, creator_id=None, from_creator=True
-                )
-        self._refresh_chat(db, item.chat_id)
-
-    def _show_flag(
-        self,
-        db: sqlite3.Connection,
-        kind: OutboxKind,
-        chat_id: str,
-        payload: Mapping[str, Any],
-        *,
-        undo: bool,
-    ) -> None:
-        if kind not in _FLAGS:
-            return
-        table, column, value = _FLAGS[kind]
-        if undo:
-            value = 1 - value
-        if table == "chats":
-            db.execute(f"UPDATE chats SET {column} = ? WHERE chat_id = ?", (value, chat_id))
-        elif payload.get("message_id"):
-            db.execute(
-                f"UPDATE messages SET {column} = ? WHERE message_id = ?",
-                (value, str(payload["message_id"])),
-            )
 
     def _get(self, db: sqlite3.Connection, client_id: str) -> OutboxItem:
         row = one(db, f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,))

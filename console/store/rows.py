@@ -30,6 +30,8 @@ class MessageState(StrEnum):
     SENT = "sent"
     PENDING = "pending"
     FAILED = "failed"
+    #: The creator took it back (or cancelled it before it was sent).
+    UNSENT = "unsent"
 
 
 class OutboxKind(StrEnum):
@@ -40,6 +42,7 @@ class OutboxKind(StrEnum):
     UNPIN = "unpin"
     MUTE = "mute"
     UNMUTE = "unmute"
+    UNSEND = "unsend"
 
 
 class OutboxState(StrEnum):

@@ -36,6 +36,7 @@ from console.changes import (
 from console.config import ConfigError, Settings
 from console.events import Event
 from console.store import SET_ASIDE, AccountRow, Store, is_set_aside, store_path
+from console.store.actions import Settles, spec
 from console.store.rows import MessageRow, OutboxItem, OutboxKind
 from console.sync.account import AccountSync
 from console.sync.backfill import BackfillReport, History
@@ -423,7 +424,8 @@ class Workspace:
     ) -> OutboxItem:
         item = await self.store.enqueue(account_id, chat_id, kind, payload, uuid.uuid4().hex)
         engine = self.engines.get(account_id)
-        if kind is OutboxKind.SEND:
+        settles = spec(kind).settles
+        if settles is Settles.NEW_MESSAGE:
             self.bus.publish(MessageAdded(account_id, chat_id, item.client_id))
         elif "message_id" in payload:
             self.bus.publish(MessageChanged(account_id, chat_id, str(payload["message_id"])))
@@ -435,6 +437,13 @@ class Workspace:
             pending, failed = await self.store.outbox_counts(account_id)
             self.bus.publish(OutboxChanged(account_id, pending, failed))
         return item
+
+    async def act(
+        self, account_id: str, chat_id: str, kind: OutboxKind | str, payload: dict[str, object]
+    ) -> str:
+        """Queue any action of :data:`console.store.actions.ACTIONS` (its effect shows at once);
+        returns its client id."""
+        return (await self._enqueue(account_id, chat_id, OutboxKind(kind), payload)).client_id
 
     async def send(
         self, account_id: str, chat_id: str, text: str, reply_to: str | None = None
@@ -450,29 +459,29 @@ class Workspace:
 
     async def like(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
         payload: dict[str, object] = {"message_id": message_id, "type": type}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.LIKE, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.LIKE, payload)
 
     async def unlike(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
         payload: dict[str, object] = {"message_id": message_id, "type": type}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.UNLIKE, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.UNLIKE, payload)
 
     async def pin(self, account_id: str, chat_id: str, message_id: str) -> str:
         payload: dict[str, object] = {"message_id": message_id}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.PIN, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.PIN, payload)
 
     async def unpin(self, account_id: str, chat_id: str, message_id: str) -> str:
         payload: dict[str, object] = {"message_id": message_id}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.UNPIN, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.UNPIN, payload)
 
     async def mute(self, account_id: str, fan_id: str, chat_id: str | None = None) -> str:
         chat_id = chat_id or await self._chat_of(account_id, fan_id)
         payload: dict[str, object] = {"fan_id": fan_id}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.MUTE, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.MUTE, payload)
 
     async def unmute(self, account_id: str, fan_id: str, chat_id: str | None = None) -> str:
         chat_id = chat_id or await self._chat_of(account_id, fan_id)
         payload: dict[str, object] = {"fan_id": fan_id}
-        return (await self._enqueue(account_id, chat_id, OutboxKind.UNMUTE, payload)).client_id
+        return await self.act(account_id, chat_id, OutboxKind.UNMUTE, payload)
 
     async def _chat_of(self, account_id: str, fan_id: str) -> str:
         # The store has no public "chat of a fan" query; this one read is all that is needed.
@@ -496,7 +505,7 @@ class Workspace:
         item = await self.store.retry_failed(client_id)
         self.bus.publish(
             MessageChanged(item.account_id, item.chat_id, item.client_id)
-            if item.kind is OutboxKind.SEND
+            if spec(item.kind).settles is Settles.NEW_MESSAGE
             else ChatChanged(item.account_id, item.chat_id)
         )
         engine = self.engines.get(item.account_id)

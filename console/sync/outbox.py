@@ -29,8 +29,9 @@ from console.api.client import FanslyClient
 from console.api.errors import ApiError, GatewayUnreachable
 from console.api.models import Message
 from console.changes import ChatChanged, MessageChanged, OutboxChanged, Update
-from console.store import Store
-from console.store.rows import OutboxItem, OutboxKind, OutboxState
+from console.store import OutboxNotFound, Store
+from console.store.actions import Settles, spec
+from console.store.rows import OutboxItem, OutboxState
 from console.sync.connection import Connection
 from console.sync.policy import Backoff, Outcome, classify
 from console.sync.reconcile import find_delivered
@@ -163,7 +164,10 @@ class OutboxSender:
         if item.state is OutboxState.UNKNOWN:
             if await self._reconcile(item):
                 return
-        await self.store.mark_in_flight(item.client_id)
+        try:
+            await self.store.mark_in_flight(item.client_id)
+        except OutboxNotFound:  # taken out since it was read (cancelled by a later action)
+            return
         self.attempts += 1
         try:
             server_message = await self._perform(item)
@@ -176,33 +180,10 @@ class OutboxSender:
         await self.publish_counts()
 
     async def _perform(self, item: OutboxItem) -> Message | None:
-        client, account, payload = self.client, self.account_id, item.payload
-        kind = item.kind
-        if kind is OutboxKind.SEND:
-            return await client.send_message(
-                account,
-                item.chat_id,
-                str(payload.get("content", "")),
-                media_ids=payload.get("media_ids") or None,
-                reply_to=payload.get("in_reply_to") or None,
-            )
-        message_id = str(payload.get("message_id", ""))
-        if kind is OutboxKind.LIKE:
-            await client.like_message(account, message_id, int(payload.get("type", 1)))
-        elif kind is OutboxKind.UNLIKE:
-            await client.unlike_message(account, message_id, int(payload.get("type", 1)))
-        elif kind is OutboxKind.PIN:
-            await client.pin_message(account, item.chat_id, message_id)
-        elif kind is OutboxKind.UNPIN:
-            await client.unpin_message(account, item.chat_id, message_id)
-        elif kind is OutboxKind.MUTE:
-            await client.mute(account, str(payload["fan_id"]))
-        elif kind is OutboxKind.UNMUTE:
-            await client.unmute(account, str(payload["fan_id"]))
-        return None
+        return await spec(item.kind).call(self.client, self.account_id, item)
 
     async def _failed(self, item: OutboxItem, exc: ApiError) -> None:
-        outcome = classify(exc, idempotent=item.kind is not OutboxKind.SEND)
+        outcome = classify(exc, idempotent=spec(item.kind).idempotent)
         error = str(exc)
         attempts = item.attempts + 1  # mark_in_flight counted this one
         if isinstance(exc, GatewayUnreachable):
@@ -222,12 +203,11 @@ class OutboxSender:
         await self.publish_counts()
 
     def _published_settled(self, item: OutboxItem, server_message: Message | None) -> None:
-        if item.kind is OutboxKind.SEND:
+        settles = spec(item.kind).settles
+        if settles is Settles.NEW_MESSAGE:
             key = server_message.id if server_message is not None else item.client_id
             self._publish(MessageChanged(self.account_id, item.chat_id, key))
-        elif item.kind in (OutboxKind.MUTE, OutboxKind.UNMUTE):
-            self._publish(ChatChanged(self.account_id, item.chat_id))
-        else:
+        elif settles is Settles.MESSAGE:
             message_id = str(item.payload.get("message_id", ""))
             self._publish(MessageChanged(self.account_id, item.chat_id, message_id))
         self._publish(ChatChanged(self.account_id, item.chat_id))
@@ -237,7 +217,7 @@ class OutboxSender:
     async def _reconcile(self, item: OutboxItem) -> bool:
         """Look for a lost send among the chat's latest messages. ``True`` when it was found
         (and is now settled); ``False`` means it did not arrive and may be sent again."""
-        if item.kind is not OutboxKind.SEND:
+        if spec(item.kind).idempotent:  # resent as it is: a second copy changes nothing
             return False
         try:
             creator_id = await self.client.creator_id(self.account_id)

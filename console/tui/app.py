@@ -29,6 +29,7 @@ from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer, ReplyTarget
+from console.tui.confirm import ConfirmUnsend
 from console.tui.features import ConsoleFeatures
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE, HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
@@ -39,7 +40,7 @@ from console.tui.messages import (
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
-from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource
+from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageState
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PAGE as THREAD_PAGE
@@ -613,6 +614,22 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self._run(
                 self.source.set_pin(self.account_id, self.chat_id, row.id, not row.message.pinned)
             )
+
+    def action_unsend(self) -> None:
+        row = self._selected_row()
+        if row is None or not (self.account_id and self.chat_id):
+            return
+        if not row.outgoing or row.state is MessageState.UNSENT:
+            self.notify("Only your own messages can be unsent", severity="warning")
+            return
+        account_id, chat_id, message_id = self.account_id, self.chat_id, row.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                payload: dict[str, object] = {"message_id": message_id}
+                self._run(self.source.act(account_id, chat_id, "unsend", payload))
+
+        self.push_screen(ConfirmUnsend(row.message.content), answered)
 
     @work(group="actions", exit_on_error=False)
     async def action_mute(self) -> None:

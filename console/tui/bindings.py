@@ -38,6 +38,14 @@ APP_BINDINGS: list[BindingType] = [
     ),
     Binding("l", "like", "Like", id="like", tooltip="Like or unlike the selected message"),
     Binding("p", "pin", "Pin", id="pin", tooltip="Pin or unpin the selected message"),
+    Binding(
+        "U",
+        "unsend",
+        "Unsend",
+        show=False,
+        id="unsend",
+        tooltip="Unsend your selected message (asks first)",
+    ),
     Binding("m", "mute", "Mute", id="mute", tooltip="Mute or unmute the fan"),
     Binding(
         "n",

@@ -35,6 +35,7 @@ from console.changes import (
     UpdateBus,
 )
 from console.events import Event, EventType, Provider
+from console.store.actions import Settles, spec
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -421,6 +422,17 @@ class MemorySource:
                 chat.muted = muted
                 self.bus.publish(ChatChanged(account_id, chat.chat_id))
         self.bus.publish(FanChanged(account_id, fan_id))
+
+    async def act(
+        self, account_id: str, chat_id: str, kind: str, payload: dict[str, object]
+    ) -> None:
+        """Records the action and publishes what its spec says changes (no effect is shown:
+        the world here is not the store's cache)."""
+        self.calls.append((kind, (account_id, chat_id, dict(payload))))
+        action = spec(kind)
+        if action.settles is Settles.MESSAGE and payload.get("message_id"):
+            self.bus.publish(MessageChanged(account_id, chat_id, str(payload["message_id"])))
+        self.bus.publish(ChatChanged(account_id, chat_id))
 
     async def typing(self, account_id: str, chat_id: str) -> None:
         self.calls.append(("typing", (account_id, chat_id)))

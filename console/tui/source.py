@@ -48,6 +48,7 @@ class MessageState(StrEnum):
     SENT = "sent"
     PENDING = "pending"
     FAILED = "failed"
+    UNSENT = "unsent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,13 @@ class ConsoleSource(Protocol):
     ) -> None: ...
 
     async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None: ...
+
+    async def act(
+        self, account_id: str, chat_id: str, kind: str, payload: dict[str, object]
+    ) -> None:
+        """Queue any action of :data:`console.store.actions.ACTIONS` by its kind (its effect
+        shows at once)."""
+        ...
 
     async def typing(self, account_id: str, chat_id: str) -> None: ...
 

@@ -76,6 +76,7 @@ class MessageView(Static):
                 ("-fan", not row.outgoing),
                 ("-pending", row.state is MessageState.PENDING),
                 ("-failed", row.state is MessageState.FAILED),
+                ("-unsent", row.state is MessageState.UNSENT),
                 ("-pinned", row.message.pinned),
             )
             if on
@@ -103,7 +104,7 @@ class MessageView(Static):
 
     def _apply(self) -> None:
         wanted = set(self._state_classes(self.row))
-        for name in ("-own", "-fan", "-pending", "-failed", "-pinned"):
+        for name in ("-own", "-fan", "-pending", "-failed", "-unsent", "-pinned"):
             if (name in wanted) != self.has_class(name):
                 self.set_class(name in wanted, name)
         self.update(self._content())
@@ -130,6 +131,8 @@ class MessageView(Static):
             head.append(Content.styled("  ✗ failed: ", "$text-error"))
             head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
             head.append(Content.styled("  (e: retry)", "$text-muted"))
+        elif row.state is MessageState.UNSENT:
+            head.append(Content.styled("  ⊘ unsent", "$text-muted"))
         parts = [Content.assemble(*head)]
         if msg.in_reply_to:
             quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"

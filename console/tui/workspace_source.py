@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
-from console.store import OutboxKind, OutboxState, Store
+from console.store import OutboxState, Store
+from console.store.actions import ACTIONS
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -40,6 +41,7 @@ _STATES = {
     StoreState.SENT: MessageState.SENT,
     StoreState.PENDING: MessageState.PENDING,
     StoreState.FAILED: MessageState.FAILED,
+    StoreState.UNSENT: MessageState.UNSENT,
 }
 
 
@@ -47,7 +49,6 @@ _STATES = {
 PRELOADED_ROWS = 80
 
 _WAITING = (OutboxState.QUEUED, OutboxState.IN_FLIGHT, OutboxState.UNKNOWN)
-_QUEUED_KINDS = {OutboxKind.LIKE, OutboxKind.UNLIKE, OutboxKind.PIN, OutboxKind.UNPIN}
 
 
 def _position(message_id: str) -> str | int:
@@ -255,12 +256,13 @@ class WorkspaceSource:
         return found[:limit]
 
     async def _queued(self, account_id: str, chat_id: str) -> dict[str, tuple[str, ...]]:
-        """Likes and pins still in the outbox, per message (shown as pending)."""
+        """Actions still in the outbox that show as queued (likes, pins), per message."""
         found: dict[str, tuple[str, ...]] = {}
         for item in await self.store.outbox_items(account_id, _WAITING):
-            target = item.payload.get("message_id")
-            if item.chat_id == chat_id and item.kind in _QUEUED_KINDS and target:
-                found[str(target)] = (*found.get(str(target), ()), item.kind.value)
+            action = ACTIONS[item.kind]
+            target = action.target(item)
+            if item.chat_id == chat_id and action.shows_queued and target:
+                found[target] = (*found.get(target, ()), item.kind.value)
         return found
 
     async def _rows(
@@ -444,6 +446,11 @@ class WorkspaceSource:
             await (await self._opened()).mute(account_id, fan_id)
         else:
             await (await self._opened()).unmute(account_id, fan_id)
+
+    async def act(
+        self, account_id: str, chat_id: str, kind: str, payload: dict[str, object]
+    ) -> None:
+        await (await self._opened()).act(account_id, chat_id, kind, payload)
 
     async def typing(self, account_id: str, chat_id: str) -> None:
         await (await self._opened()).typing(account_id, chat_id)
