@@ -104,8 +104,10 @@ def build(path: Path, messages: int) -> float:
     for n in range(regular):
         a, c = divmod(n, CHATS_PER_ACCOUNT)
         size = max(1, int(budget * shares[n] / total))
-        chats.append((f"fansly_acc_{a}", f"c{a}_{c}", f"f{a}_{c}", size))
-    chats += [(BIG_ACCOUNT, f"big_{c}", f"fb_{c}", 1) for c in range(BIG_CHATS)]
+        # Fansly ids are digit strings (the listener refuses others: bench/tui.py's webhooks
+        # go into these chats).
+        chats.append((f"fansly_acc_{a}", str(10**12 * (a + 1) + c), str(10**14 + n), size))
+    chats += [(BIG_ACCOUNT, str(9 * 10**12 + c), str(8 * 10**14 + c), 1) for c in range(BIG_CHATS)]
     seq = 0
     for account_id, chat_id, fan_id, size in chats:
         creator = "999" if account_id == BIG_ACCOUNT else f"90{account_id[-1]}"
@@ -117,7 +119,7 @@ def build(path: Path, messages: int) -> float:
             rows.append(
                 (
                     (when << POS_SHIFT) | (seq & 0xFFF),
-                    f"m{seq}",
+                    str(10**16 + seq),
                     chat_id,
                     account_id,
                     creator if from_creator else fan_id,
