@@ -32,8 +32,9 @@ PAGE = 30
 #: on each change, so each live message costs in proportion: 150 widgets took ~8 ms of layout
 #: and ~10 ms of render per message at 120x36, 60 took ~5-6 and ~8.
 MAX_MESSAGES = 90
-#: At least this many of a page's newest messages are in the first frame of a chat (more on a
-#: tall thread: enough to fill it, a message being at least 3 lines); the rest follow it.
+#: A chat opens with at least this many of its page's newest messages mounted (more on a tall
+#: thread: enough to fill it, a message taking 3 lines or more); the rest of the page is held
+#: in memory and mounted when the chatter goes up to it.
 FIRST_PAINT_MIN = 10
 #: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
 #: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
@@ -252,8 +253,9 @@ class Thread(VerticalScroll, can_focus=True):
         self._generation = 0
         #: Whether the gateway can be reached (pending messages say "sending" or wait).
         self.online = True
-        #: The older part of the page just opened, mounted after the first frame, and the
-        #: message the "new" marker goes above if it is there.
+        #: The older part of the open page, not mounted until the chatter goes up to it (as a
+        #: page loaded from the cache would be, without reading it), and the message the "new"
+        #: marker goes above if it is there.
         self._deferred: list[MessageRow] = []
         self._deferred_unread: str | None = None
 
@@ -342,10 +344,10 @@ class Thread(VerticalScroll, can_focus=True):
         self._exhausted = len(rows) < PAGE
         self._deferred = []
         first_unread = self._first_unread(rows, unread)
-        # The first frame shows the newest messages that fill the screen; the rest of the page
-        # is mounted above them after that frame (``_fill_in``). Each message widget costs its
-        # building, mounting, styling and a share of the layout (~1 ms each here): a chat of
-        # 30 messages opened in ~55 ms of the app's time, now in ~35.
+        # Only the newest messages, enough to fill the thread, are mounted; the rest of the
+        # page is mounted when the chatter goes up to it (``_fill``). Each message widget costs
+        # its building, mounting, styling and a share of the layout and frame (~1 ms each on a
+        # loaded machine): opening a chat took ~60 ms of the app's time with 30 of them.
         shown = max(FIRST_PAINT_MIN, (self.size.height or self.screen.size.height) // 3 + 2)
         head, tail = rows[:-shown], rows[-shown:]
         widgets = self._build(tail, head[-1].message if head else None, first_unread)
@@ -358,34 +360,45 @@ class Thread(VerticalScroll, can_focus=True):
             # second pass to scroll after it); scrolling away releases it, coming back to the
             # end restores it.
             self.anchor()
-        if head:
-            self._deferred, self._deferred_unread = head, first_unread
-            self.call_after_refresh(self._fill_in, self._generation)
+        self._deferred, self._deferred_unread = head, first_unread
 
-    @work(group="thread-fill", exclusive=True, exit_on_error=False)
+    @work(group="thread-older", exclusive=True, exit_on_error=False)
     async def _fill_in(self, generation: int) -> None:
-        if generation == self._generation:
-            await self._fill()
+        try:
+            if generation == self._generation:
+                await self._fill()
+        finally:
+            self._loading_older = False
 
     async def _fill(self) -> None:
-        """Mount the part of the open page held back from the first frame (at once: before
-        anything reads or changes the window)."""
+        """Mount the part of the open page held back, above the window."""
         rows, self._deferred = self._deferred, []
         if not rows:
             return
-        widgets = self._build(rows, None, self._deferred_unread)
+        await self._mount_above(self._build(rows, None, self._deferred_unread), rows)
+
+    async def _mount_above(self, widgets: list[Static], rows: list[MessageRow]) -> None:
+        """Mount ``widgets`` (of ``rows``, older than the window) above the window, keeping
+        in place what the chatter looks at."""
+        first = self.children[0] if self.children else None
+        views = self.message_views
+        if (
+            isinstance(first, DateSeparator)
+            and views
+            and local_day(rows[-1].message.created_at) == local_day(views[0].row.message.created_at)
+        ):
+            await first.remove()
+            first = self.children[0] if self.children else None
         before_height = self.virtual_size.height
-        keep = self._anchor_released or not self.is_anchored
-        await self.mount_all(widgets, before=self.children[0] if self.children else None)
+        await self.mount_all(widgets, before=first)
         if self.selected_index is not None:
             self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
-        if keep:  # the chatter scrolled already: what they look at stays where it is
 
-            def keep_position() -> None:
-                added = self.virtual_size.height - before_height
-                self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
+        def keep_position() -> None:
+            added = self.virtual_size.height - before_height
+            self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
 
-            self.call_after_refresh(keep_position)
+        self.call_after_refresh(keep_position)
 
     @staticmethod
     def _first_unread(rows: list[MessageRow], unread: int) -> str | None:
@@ -425,7 +438,8 @@ class Thread(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new <= 3 and old > new and not self._exhausted and not self._loading_older:
+        more = self._deferred or not self._exhausted
+        if new <= 3 and old > new and more and not self._loading_older:
             self.load_older()
         if (
             not self.at_latest
@@ -463,8 +477,11 @@ class Thread(VerticalScroll, can_focus=True):
 
     def load_older(self) -> None:
         views = self.message_views
-        # While the page's older part waits for the first frame to end, it is what is above.
-        if self._deferred or not views or self.account_id is None or self.chat_id is None:
+        if self._deferred:  # the rest of the open page comes first, from memory
+            self._loading_older = True
+            self._fill_in(self._generation)
+            return
+        if not views or self.account_id is None or self.chat_id is None:
             return
         self._loading_older = True
         self._load_older(self._generation, views[0].message_id)
@@ -480,24 +497,8 @@ class Thread(VerticalScroll, can_focus=True):
                 self._exhausted = True
             if not rows:
                 return
-            first = self.children[0] if self.children else None
-            if isinstance(first, DateSeparator) and local_day(rows[-1].message.created_at) == (
-                local_day(self.message_views[0].row.message.created_at)
-            ):
-                await first.remove()
-                first = self.children[0] if self.children else None
-            before_height = self.virtual_size.height
-            widgets = self._build(rows, previous=None)
-            await self.mount_all(widgets, before=first)
-            if self.selected_index is not None:
-                self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
+            await self._mount_above(self._build(rows, previous=None), rows)
             self._prune(from_top=False)
-
-            def keep_position() -> None:
-                added = self.virtual_size.height - before_height
-                self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
-
-            self.call_after_refresh(keep_position)
         finally:
             self._loading_older = False
 
@@ -520,10 +521,11 @@ class Thread(VerticalScroll, can_focus=True):
         return self.scroll_y >= self.max_scroll_y - 1
 
     async def message_added(self, row: MessageRow) -> None:
-        await self._fill()  # the whole page is there before a message is placed in it
         views = self.message_views
-        if self._view_in(views, row.id) is not None or (
-            row.client_id is not None and self._view_in(views, row.client_id) is not None
+        if (
+            self._view_in(views, row.id) is not None
+            or (row.client_id is not None and self._view_in(views, row.client_id) is not None)
+            or self._held(row) is not None
         ):
             await self.message_changed(row)
             return
@@ -552,6 +554,17 @@ class Thread(VerticalScroll, can_focus=True):
                     self.selected_index = max(0, self.selected_index - excess)
             await self.mount_all(self._build([row], previous))
 
+    def _held(self, row: MessageRow) -> int | None:
+        """Where ``row`` is in the part of the open page not mounted yet."""
+        return next(
+            (
+                i
+                for i, r in enumerate(self._deferred)
+                if r.known_as(row.id) or (row.client_id is not None and r.known_as(row.client_id))
+            ),
+            None,
+        )
+
     @staticmethod
     def _view_in(views: list[MessageView], message_id: str) -> MessageView | None:
         return next((v for v in views if v.row.known_as(message_id)), None)
@@ -559,8 +572,13 @@ class Thread(VerticalScroll, can_focus=True):
     async def _insert_in_order(self, row: MessageRow, views: list[MessageView]) -> None:
         at = row.message.created_at
         if at < views[0].row.message.created_at:
+            held = self._deferred
+            if held and at >= held[0].message.created_at:  # within the part not mounted yet
+                later = (i for i, r in enumerate(held) if r.message.created_at > at)
+                held.insert(next(later, len(held)), row)
+                return
             self._exhausted = False
-            if len(views) < PAGE and self.account_id and self.chat_id:
+            if len(views) + len(held) < PAGE and self.account_id and self.chat_id:
                 # A short window cannot be scrolled up to load it: show the newest page again.
                 self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
@@ -570,7 +588,10 @@ class Thread(VerticalScroll, can_focus=True):
             self.selected_index += 1
 
     async def message_changed(self, row: MessageRow) -> None:
-        await self._fill()
+        held = self._held(row)
+        if held is not None:  # not mounted yet: it will be built from the new row
+            self._deferred[held] = row
+            return
         view = self.view_of(row.id)
         if view is None and row.client_id is not None:
             view = self.view_of(row.client_id)
@@ -599,7 +620,7 @@ class Thread(VerticalScroll, can_focus=True):
         views[index].add_class("-selected")
         self.selected_index = index
         self.scroll_to_widget(views[index], animate=False, immediate=True)
-        if index == 0 and delta < 0 and not self._exhausted:
+        if index == 0 and delta < 0 and (self._deferred or not self._exhausted):
             self.load_older()
 
     def action_fold(self) -> None:
