@@ -258,6 +258,8 @@ class Thread(VerticalScroll, can_focus=True):
         #: marker goes above if it is there.
         self._deferred: list[MessageRow] = []
         self._deferred_unread: str | None = None
+        #: The held part is being mounted: what is above the window is not known yet.
+        self._filling = False
 
     def set_online(self, online: bool) -> None:
         """The gateway came or went: pending messages say so."""
@@ -362,13 +364,13 @@ class Thread(VerticalScroll, can_focus=True):
             self.anchor()
         self._deferred, self._deferred_unread = head, first_unread
 
-    @work(group="thread-older", exclusive=True, exit_on_error=False)
+    @work(group="thread-fill", exit_on_error=False)
     async def _fill_in(self, generation: int) -> None:
         try:
             if generation == self._generation:
                 await self._fill()
         finally:
-            self._loading_older = False
+            self._filling = False
 
     async def _fill(self) -> None:
         """Mount the part of the open page held back, above the window."""
@@ -390,9 +392,12 @@ class Thread(VerticalScroll, can_focus=True):
             await first.remove()
             first = self.children[0] if self.children else None
         before_height = self.virtual_size.height
-        await self.mount_all(widgets, before=first)
+        # The widgets join the window as ``mount_all`` is called: the selection moves with
+        # them then, not once they are mounted (a key pressed in between would use it).
+        mounting = self.mount_all(widgets, before=first)
         if self.selected_index is not None:
             self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
+        await mounting
 
         def keep_position() -> None:
             added = self.virtual_size.height - before_height
@@ -478,10 +483,10 @@ class Thread(VerticalScroll, can_focus=True):
     def load_older(self) -> None:
         views = self.message_views
         if self._deferred:  # the rest of the open page comes first, from memory
-            self._loading_older = True
+            self._filling = True
             self._fill_in(self._generation)
             return
-        if not views or self.account_id is None or self.chat_id is None:
+        if self._filling or not views or self.account_id is None or self.chat_id is None:
             return
         self._loading_older = True
         self._load_older(self._generation, views[0].message_id)
