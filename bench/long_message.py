@@ -6,9 +6,11 @@ normal chat, in the same app and the same run (issue 11.9).
 Each round opens the normal chat, then the long one, then the long one with folding turned
 off (``FOLD_CHARS`` raised past the message: what the console did before), each from another
 chat so the thread is rebuilt. The figure is the app's own time: the process's CPU time from
-the request to open the chat to the end of the frame that shows it (the app waits for
-nothing else here: an in-memory source, a headless screen of 120x36), median of the rounds.
-Goal: every chat opens in under 50 ms of the app's own time.
+the request to open the chat to the end of the first frame that shows its messages (the app
+waits for nothing else here: an in-memory source, a headless screen of 120x36), median of the
+rounds; beside it, to the app settled (no worker running, two more frames: every frame and
+layout the opening asked for, and all the chatter's next key would wait behind). Goal: every
+chat opens in under 50 ms of the app's own time.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ class _Frames:
             if self.rendered and self.shown_at is None:
                 self.shown_at = time.process_time()
 
-        MessageView.render_line = render_line_noted  # type: ignore[method-assign]
-        Screen._compositor_refresh = refresh_noted  # type: ignore[method-assign]
+        MessageView.render_line = render_line_noted  # type: ignore[method-assign,assignment]
+        Screen._compositor_refresh = refresh_noted  # type: ignore[method-assign,assignment]
 
     def expect(self, chat_id: str) -> None:
         self.chat_id, self.rendered, self.shown_at = chat_id, False, None
@@ -132,8 +134,8 @@ def main() -> int:
         return 0
     ms, done = result["ms"], result["settled_ms"]
     print(
-        f"open a chat, app's own CPU time to the frame that shows it (and to settled: the rest"
-        f" of the page mounted), median of {args.rounds} rounds (120x36):"
+        f"open a chat, app's own CPU time to the frame that shows it (and to the app settled),"
+        f" median of {args.rounds} rounds (120x36):"
     )
     print(f"  normal chat (baseline)              {ms['normal']:8.1f} ms  ({done['normal']:.1f})")
     print(
@@ -144,7 +146,7 @@ def main() -> int:
         f"  1 MB message, unfolded (before)     {ms['long_unfolded']:8.1f} ms"
         f"  ({done['long_unfolded']:.1f})  ({result['long_unfolded_over_normal']:.2f}x baseline)"
     )
-    worst = max(ms["normal"], ms["long_folded"])
+    worst = max(ms["normal"], ms["long_folded"], done["normal"], done["long_folded"])
     print(f"goal: every chat under {GOAL_MS:.0f} ms: {'met' if worst < GOAL_MS else 'NOT met'}")
     return 0
 

@@ -426,6 +426,24 @@ async def test_a_chat_opens_with_the_messages_that_fill_it_and_the_rest_of_its_p
         assert first is not None and first.row.liked_by_me and "(you)" in str(first.render())
 
 
+async def test_a_held_page_part_is_dropped_when_new_messages_push_the_window_top_out() -> None:
+    from console.tui.thread import MAX_MESSAGES
+
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        account, chat = app.account_id or "", app.chat_id or ""
+        for n in range(MAX_MESSAGES):
+            source.receive(account, chat, f"burst {n}")
+        await app.settled()
+        thread = app.query_one(Thread)
+        thread.focus()
+        await press(app, pilot, *["up"] * (MAX_MESSAGES + 5))
+        everything = [r.id for r in await source.latest_messages(account, chat, 500)]
+        shown = [v.row.id for v in thread.message_views]
+        start = everything.index(shown[0])
+        assert shown == everything[start : start + len(shown)]  # no gap, no repeat
+
+
 async def test_older_messages_load_when_scrolling_up() -> None:
     source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
     async with running(source) as (app, pilot, _source):

@@ -513,6 +513,8 @@ class Thread(VerticalScroll, can_focus=True):
         if excess <= 0:
             return 0
         doomed = views[:excess] if from_top else views[-excess:]
+        if from_top:
+            self._drop_held()
         for view in doomed:
             view.remove()
         if not from_top:
@@ -554,10 +556,17 @@ class Thread(VerticalScroll, can_focus=True):
                 self.anchor()
             excess = len(views) + 1 - MAX_MESSAGES
             if excess > 0:
+                self._drop_held()
                 await self.remove_children(views[:excess])
                 if self.selected_index is not None:
                     self.selected_index = max(0, self.selected_index - excess)
             await self.mount_all(self._build([row], previous))
+
+    def _drop_held(self) -> None:
+        """The window's top goes: the held part no longer joins it (it is read again)."""
+        if self._deferred:
+            self._deferred = []
+            self._exhausted = False
 
     def _held(self, row: MessageRow) -> int | None:
         """Where ``row`` is in the part of the open page not mounted yet."""
