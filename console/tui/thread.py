@@ -33,7 +33,7 @@ PAGE = 30
 #: and ~10 ms of render per message at 120x36, 60 took ~5-6 and ~8.
 MAX_MESSAGES = 90
 #: A chat opens with at least this many of its page's newest messages mounted (more on a tall
-#: thread: enough to fill it, a message taking 3 lines or more); the rest of the page is held
+#: terminal: enough to fill it, a message taking 3 lines or more); the rest of the page is held
 #: in memory and mounted when the chatter goes up to it.
 FIRST_PAINT_MIN = 10
 #: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
@@ -359,7 +359,9 @@ class Thread(VerticalScroll, can_focus=True):
         # page is mounted when the chatter goes up to it (``_fill``). Each message widget costs
         # its building, mounting, styling and a share of the layout and frame (~1 ms each on a
         # loaded machine): opening a chat took ~60 ms of the app's time with 30 of them.
-        shown = max(FIRST_PAINT_MIN, (self.size.height or self.screen.size.height) // 3 + 2)
+        # The terminal's height, not the thread's: known before the first layout (the same
+        # count at every start), and the thread is shorter.
+        shown = max(FIRST_PAINT_MIN, self.app.size.height // 3 + 1)
         head, tail = rows[:-shown], rows[-shown:]
         widgets = self._build(tail, head[-1].message if head else None, first_unread)
         # One layout and one frame for the old chat going and the new one coming (each of
