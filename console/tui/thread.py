@@ -261,15 +261,6 @@ class Thread(VerticalScroll, can_focus=True):
         #: The held part is being mounted: what is above the window is not known yet.
         self._filling = False
 
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        # The layout that sized the window's content has placed it, and scrolled an anchored
-        # thread to its end: Textual's virtual size reactive asked for a second layout of the
-        # whole screen whenever the content's height changed (opening a chat, a message
-        # added). Scrollbars shown or hidden still ask for one, through their own reactives.
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
-
     def set_online(self, online: bool) -> None:
         """The gateway came or went: pending messages say so."""
         if online == self.online:
