@@ -23,7 +23,7 @@ from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.panes import ReplyBar
 from console.tui.profile import FanProfile
 from console.tui.source import MessageState
-from console.tui.thread import MessageView, Thread
+from console.tui.thread import DateSeparator, MessageView, Thread
 
 
 def keep_notices(app: ConsoleApp) -> ConsoleApp:
@@ -424,6 +424,8 @@ async def test_a_chat_opens_with_the_messages_that_fill_it_and_the_rest_of_its_p
         assert selected.has_class("-selected") and not views[0].has_class("-selected")
         first = thread.view_of(held.id)
         assert first is not None and first.row.liked_by_me and "(you)" in str(first.render())
+        days = [s.day for s in thread.query(DateSeparator)]  # one per day, where they join too
+        assert len(days) == len(set(days)) > 1
 
 
 async def test_a_held_page_part_is_dropped_when_new_messages_push_the_window_top_out() -> None:

@@ -354,7 +354,9 @@ class Thread(VerticalScroll, can_focus=True):
         # count at every start), and the thread is shorter.
         shown = max(FIRST_PAINT_MIN, self.app.size.height // 3 + 1)
         head, tail = rows[:-shown], rows[-shown:]
-        widgets = self._build(tail, head[-1].message if head else None, first_unread)
+        # The window starts with its day, as any window does (``_mount_above`` drops that
+        # separator when the day's earlier messages join above it).
+        widgets = self._build(tail, None, first_unread)
         # One layout and one frame for the old chat going and the new one coming (each of
         # removing and mounting asks for a reflow of the whole screen).
         with self.app.batch_update():
