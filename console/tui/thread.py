@@ -35,7 +35,7 @@ MAX_MESSAGES = 90
 #: A chat opens with at least this many of its page's newest messages mounted (more on a tall
 #: terminal: enough to fill it, a message taking 3 lines or more); the rest of the page is held
 #: in memory and mounted when the chatter goes up to it.
-FIRST_PAINT_MIN = 10
+FIRST_PAINT_MIN = 14
 #: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
 #: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
 #: its chat opened; folded, it costs what a short one does.
@@ -350,8 +350,9 @@ class Thread(VerticalScroll, can_focus=True):
         # page is mounted when the chatter goes up to it (``_fill``). Each message widget costs
         # its building, mounting, styling and a share of the layout and frame (~1 ms each on a
         # loaded machine): opening a chat took ~60 ms of the app's time with 30 of them.
-        # The terminal's height, not the thread's: known before the first layout (the same
-        # count at every start), and the thread is shorter.
+        # The terminal's height, not the thread's: known before the first layout, and the
+        # thread is shorter. Up to 44 rows the count is the minimum: the same at every start,
+        # even while a starting terminal still reports a default size.
         shown = max(FIRST_PAINT_MIN, self.app.size.height // 3 + 1)
         head, tail = rows[:-shown], rows[-shown:]
         # The window starts with its day, as any window does (``_mount_above`` drops that
@@ -447,7 +448,10 @@ class Thread(VerticalScroll, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        more = self._deferred or not self._exhausted
+        # The held part joins when the chatter goes up, not when a layout moves an anchored
+        # thread (a pane folding away at start re-wraps it: that is not the chatter).
+        chatter = not self.is_anchored or self._anchor_released
+        more = (self._deferred and chatter) or not self._exhausted
         if new <= 3 and old > new and more and not self._loading_older:
             self.load_older()
         if (
