@@ -22,6 +22,16 @@ async def _start(cache: Path, theme: str = "fansly-dark") -> tuple[CachedStylesh
         await app.settled()
         sheet = app.stylesheet
         assert isinstance(sheet, CachedStylesheet)
+        # Widgets mounted after the first paint (footer keys, the thread's held messages) bring
+        # their default CSS a frame or two later: wait until no new source has come for a few
+        # frames, so each start records (or reads) the same sources (a flake under load).
+        seen, quiet = -1, 0
+        async with asyncio.timeout(15):
+            while quiet < 3:
+                now = sheet.parsed + sheet.cached
+                quiet = quiet + 1 if now == seen else 0
+                seen = now
+                await pilot.pause(0.02)
         # Sorted: widgets' default CSS is added in the order they first mount, which varies
         # from start to start (the profile's chart may come before or after the footer).
         rules = sorted(repr((rule.selector_set, rule.styles.get_rules())) for rule in sheet.rules)
