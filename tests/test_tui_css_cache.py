@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from textual.widgets._footer import FooterKey
+
 from console.tui.app import make_app
 from console.tui.css_cache import CACHE_FILE, CachedStylesheet
-from console.tui.footer import ConsoleFooter
 from console.tui.memory import FIXED_NOW, MemorySource
 
 
 async def _start(cache: Path, theme: str = "fansly-dark") -> tuple[CachedStylesheet, list[str]]:
     app = make_app(MemorySource(), clock=lambda: FIXED_NOW, css_cache=cache, theme=theme)
     async with app.run_test(size=(120, 36)) as pilot:
-        # Until the footer is mounted (after the first paint): a start that ended before it
-        # would not have parsed its CSS, and the next one would (a flake under load).
+        # Until the footer's keys are mounted (after the first paint): a start that ended
+        # before them would not have parsed their CSS, and the next one would (a flake under
+        # load, and in a fresh clone's full run).
         async with asyncio.timeout(15):
-            while not app._first_painted or not app.query(ConsoleFooter):
+            while not app._first_painted or not app.query(FooterKey):
                 await pilot.pause(0.01)
         await app.settled()
         sheet = app.stylesheet
