@@ -47,11 +47,6 @@ async def _settle(pilot: Pilot[Any]) -> None:
         if not thread.at_latest or thread.scroll_y >= thread.max_scroll_y:
             break
         await pilot.pause(0.02)
-    # The thread's scrollbar thumb depends on how many messages were mounted when the shot was
-    # taken (the rest of the page joins as the anchored thread settles): on a loaded machine it
-    # varied between runs. Its bar is left out of the shots (everything else is kept).
-    thread.styles.scrollbar_size_vertical = 0
-    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
