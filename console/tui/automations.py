@@ -6,13 +6,13 @@ provider has no update route, so "edit" is a delete + recreate and the screen sa
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, OptionList, Static
+from textual.screen import Screen
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.api.errors import ApiError
@@ -23,6 +23,7 @@ from console.tui.automation_form import (
     dollars_text,
     duration_text,
 )
+from console.tui.confirm import YesNo
 from console.tui.footer import ConsoleFooter
 from console.tui.source import ConsoleSource
 from console.tui.text import clean, plain
@@ -55,7 +56,7 @@ def rule_content(rule: AutomatedMessage) -> Content:
     return Content("\n").join([head, plain("  " + (text[:160] + ("…" if len(text) > 160 else "")))])
 
 
-class ConfirmDelete(ModalScreen[bool]):
+class ConfirmDelete(YesNo):
     """Delete this rule? y / n."""
 
     BINDINGS = [
@@ -71,16 +72,7 @@ class ConfirmDelete(ModalScreen[bool]):
         with Vertical(id="confirm-box"):
             yield Static(Content.styled("Delete this automated message?", "bold"))
             yield Static(rule_content(self.rule))
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Delete (y)", variant="error", id="confirm-yes")
-                yield Button("Keep (n)", id="confirm-no")
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+            yield from YesNo.buttons("Delete")
 
 
 class AutomationsScreen(Screen[None]):

@@ -17,7 +17,24 @@ from textual.widgets import Button, Static
 from console.tui.text import plain
 
 
-class ConfirmUnsend(ModalScreen[bool]):
+class YesNo(ModalScreen[bool]):
+    """A y/n question: its subclasses give the words (bindings, question, the Yes button)."""
+
+    @staticmethod
+    def buttons(yes: str) -> ComposeResult:
+        with Horizontal(id="confirm-buttons"):
+            yield Button(f"{yes} (y)", variant="error", id="confirm-yes")
+            yield Button("Keep (n)", id="confirm-no")
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ConfirmUnsend(YesNo):
     """Unsend this message? y / n."""
 
     BINDINGS = [
@@ -34,13 +51,4 @@ class ConfirmUnsend(ModalScreen[bool]):
             question = "Unsend this message? The fan will no longer see it."
             yield Static(Content.styled(question, "bold"))
             yield Static(plain("  " + self.text[:160] + ("…" if len(self.text) > 160 else "")))
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Unsend (y)", variant="error", id="confirm-yes")
-                yield Button("Keep (n)", id="confirm-no")
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "confirm-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+            yield from self.buttons("Unsend")
