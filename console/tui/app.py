@@ -518,7 +518,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:
-        self.query_one(ChatList).chatter_active()  # no new order under a typing chatter
+        # No new order under a typing chatter (at exit the list may be gone already).
+        for chat_list in self.query(ChatList):
+            chat_list.chatter_active()
         # Kept as the chatter types, so a crash or a killed terminal loses at most a moment.
         self._throttled("draft", self._save_draft_soon)
 
