@@ -169,3 +169,21 @@ async def test_a_send_on_its_way_cannot_be_unsent_and_nothing_is_queued(store: S
     assert unsent.state is OutboxState.SENT and await store.outbox_item("cl-1") is None
     assert await _ids(store) == [("m1", None, "sent"), (None, "cl-1", "unsent")]
     assert await store.outbox_counts(ACCOUNT) == (0, 0)
+
+
+async def test_a_late_copy_of_an_unsent_message_leaves_it_unsent(store: Store) -> None:
+    # The creator sent m9, then unsent it; the webhook copy of the send (or a sync page read
+    # before the unsend landed) arrives after: the message stays unsent, its copy changes
+    # nothing the chatter sees.
+    server = message("m9", sender=CREATOR, text="oops", minutes=9)
+    await store.upsert_messages(ACCOUNT, "c1", [server], creator_id=CREATOR)
+    unsend = await store.enqueue(ACCOUNT, "c1", OutboxKind.UNSEND, {"message_id": "m9"})
+    await store.mark_in_flight(unsend.client_id)
+    await store.mark_sent(unsend.client_id)
+    assert await _ids(store) == [("m1", None, "sent"), ("m9", None, "unsent")]
+    await store.apply_event(message_event("w9", server, sent=True))
+    assert await _ids(store) == [("m1", None, "sent"), ("m9", None, "unsent")]
+    edited = server.model_copy(update={"content": "oops!"})  # a later copy, edited
+    await store.upsert_messages(ACCOUNT, "c1", [edited], creator_id=CREATOR)
+    assert await _ids(store) == [("m1", None, "sent"), ("m9", None, "unsent")]
+    assert (await store.message("m9")).text == "oops!"  # type: ignore[union-attr]

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 _ACTIVE = "active"
 _UNKNOWN = "unknown"
 
+# A server copy makes a local state final ("sent"), except "unsent": the creator took the
+# message back, and a copy arriving after that (a late webhook, a page read before the unsend
+# landed) is of the message as it was, not a sign that it is back.
 _INSERT_MESSAGE = f"""
 INSERT INTO messages(pos, message_id, chat_id, account_id, sender_id, from_creator, text,
     created_at, reply_to_id, attachments_json, likes_json, liked_by_creator, pinned, tip_millis,
@@ -43,7 +46,7 @@ ON CONFLICT(message_id) DO UPDATE SET
     pinned = excluded.pinned,
     reply_to_id = COALESCE(excluded.reply_to_id, messages.reply_to_id),
     tip_millis = MAX(messages.tip_millis, excluded.tip_millis),
-    state = 'sent',
+    state = CASE WHEN messages.state = 'unsent' THEN 'unsent' ELSE 'sent' END,
     error = NULL
 WHERE messages.text IS NOT excluded.text
     OR messages.attachments_json IS NOT excluded.attachments_json
@@ -52,7 +55,7 @@ WHERE messages.text IS NOT excluded.text
     OR messages.liked_by_creator IS NOT excluded.liked_by_creator
     OR (excluded.reply_to_id IS NOT NULL AND messages.reply_to_id IS NOT excluded.reply_to_id)
     OR messages.tip_millis < excluded.tip_millis
-    OR messages.state != 'sent'
+    OR messages.state NOT IN ('sent', 'unsent')
 """
 
 # A local message the creator sent whose server id is not known yet (the send is in flight,
