@@ -214,7 +214,7 @@ async def measure(path: Path, samples: int) -> dict[str, Any]:
     chat_ids = [
         row[0]
         for row in plain.execute(
-            "SELECT chat_id FROM messages WHERE chat_id LIKE 'c%' GROUP BY chat_id "
+            f"SELECT chat_id FROM messages WHERE account_id != '{BIG_ACCOUNT}' GROUP BY chat_id "
             "HAVING COUNT(*) >= 100"
         )
     ]
@@ -330,15 +330,14 @@ def make_events(path: Path, count: int) -> list[Any]:
 
     rng = random.Random(3)
     with sqlite3.connect(path) as conn:
-        chat_ids = [
-            row[0] for row in conn.execute("SELECT chat_id FROM chats WHERE chat_id LIKE 'c%'")
-        ]
+        chats = conn.execute(
+            "SELECT account_id, chat_id, fan_id FROM chats WHERE account_id != ?", (BIG_ACCOUNT,)
+        ).fetchall()
     start_ms = T0 + YEAR_MS + 1000
     events = []
     for i in range(count):
-        chat_id = rng.choice(chat_ids)
+        account_id, chat_id, fan_id = rng.choice(chats)
         when = datetime.fromtimestamp((start_ms + i) / 1000, tz=UTC)
-        fan_id = "f" + chat_id[1:]
         msg = Message(
             id=f"ev{i}", chat_id=chat_id, sender_id=fan_id, content=f"ev {i} hey", created_at=when
         )
@@ -348,7 +347,7 @@ def make_events(path: Path, count: int) -> list[Any]:
                 provider=Provider.FANSLY_API,
                 name="message.received",
                 idempotency_key=f"bench-{i}",
-                account_id="fansly_acc_" + chat_id[1],
+                account_id=account_id,
                 occurred_at=when,
                 chat_id=chat_id,
                 fan_id=fan_id,
