@@ -92,7 +92,7 @@ async def test_maintenance_prunes_only_old_events_and_never_the_newest(tmp_path:
 async def test_an_idle_store_prunes_and_truncates_the_wal_by_itself(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite3"
     async with await Store.open(path, event_retention_days=1) as store:
-        store.idle_after = 0.05
+        store.core.idle_after = 0.05
         await apply(store, range(1, 301))
         age(path, range(1, 301), days=2)
         assert wal_size(path) > 0

@@ -38,7 +38,7 @@ async def _fill(path: Path) -> None:
             for i in range(1200)  # more than one page
         ]
         await store.upsert_messages(ACCOUNT, "c1", msgs, creator_id=CREATOR)
-        await store.enqueue(ACCOUNT, "c1", "send", {"content": "pending one"}, "cl-1")
+        await store.outbox.add(ACCOUNT, "c1", "send", {"content": "pending one"}, "cl-1")
         await store.upsert_chats(
             "fansly_acc_2",
             [chat("c2", "200", account_id="fansly_acc_2", last=message("x1", "c2", sender="200"))],

@@ -96,6 +96,7 @@ _CONTRACTS = (
     "The store and the vocabulary never reach the network",
     "The sandbox is independent of the client",
     "The TUI never talks to httpx or SQLite itself",
+    "The store's private modules are the store's",
 )
 
 
@@ -137,6 +138,7 @@ _VIOLATIONS = {
     "console/store/_core.py": "import httpx",
     "console/sandbox/world.py": "from console.api import client",
     "console/tui/zone.py": "import sqlite3",
+    "console/sync/policy.py": "from console.store._core import one",  # past the store's parts
 }
 
 

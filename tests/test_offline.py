@@ -56,7 +56,7 @@ async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
             await wait_for(lambda: state_is("offline"), updates)
             states = [u.state for u in seen if isinstance(u, ConnectionChanged)]
             assert states[:1] == ["reconnecting"]
-            pending, _ = await workspace.store.outbox_counts(account)
+            pending, _ = await workspace.store.outbox.counts(account)
             assert pending == 3
             row = await workspace.store.message(sent)
             assert row is not None and row.state == "pending"
@@ -76,7 +76,7 @@ async def test_gateway_down_reads_from_cache_and_queue_is_delivered_once_back(
                 assert chat.fan_id in creator.muted
                 liked = chat.messages[-4]
                 assert any(like.get("userId") == creator.native_id for like in liked["likes"])
-                items = await workspace.store.outbox_items(account)
+                items = await workspace.store.outbox.items(account)
                 assert [i.state for i in items] == [OutboxState.SENT] * 3
                 assert second.gateway.usage.requests["send_message"] == 1
 

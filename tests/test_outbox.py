@@ -45,7 +45,7 @@ async def test_send_after_5xx_is_delivered_exactly_once(
     async with await _started(sandbox_async, tmp_path / "c.sqlite3") as workspace:
         client_id = await workspace.send(creator.account_id, chat.id, "after two 5xx")
         await _drained(workspace)
-        item = await workspace.store.outbox_item(client_id)
+        item = await workspace.store.outbox.item(client_id)
         assert item is not None and item.state is OutboxState.SENT and item.attempts == 3
         assert count_in_sandbox(sandbox_async, chat.id, "after two 5xx") == 1
         row = await workspace.store.message(client_id)
@@ -78,7 +78,7 @@ async def test_send_whose_answer_is_lost_is_found_not_resent(
             m["id"] for m in chat.messages[-2:]
         ]
         for cid in (first, second):
-            item = await workspace.store.outbox_item(cid)
+            item = await workspace.store.outbox.item(cid)
             assert item is not None and item.state is OutboxState.SENT
 
 
@@ -97,7 +97,7 @@ async def test_refused_send_fails_with_the_providers_words_and_can_be_retried(
     ):
         refused = await workspace.send(creator.account_id, chat.id, "quoting", reply_to=foreign)
         await _drained(workspace)
-        item = await workspace.store.outbox_item(refused)
+        item = await workspace.store.outbox.item(refused)
         assert item is not None and item.state is OutboxState.FAILED
         assert item.last_error is not None
         assert "inReplyTo is not a message of this chat" in item.last_error
@@ -111,11 +111,11 @@ async def test_refused_send_fails_with_the_providers_words_and_can_be_retried(
         await set_faults(sandbox_async, {"route": "send_message", "status": 400})
         once = await workspace.send(creator.account_id, chat.id, "refused once")
         await _drained(workspace)
-        failed = await workspace.store.outbox_item(once)
+        failed = await workspace.store.outbox.item(once)
         assert failed is not None and failed.state is OutboxState.FAILED
         await workspace.retry(once)
         await _drained(workspace)
-        sent = await workspace.store.outbox_item(once)
+        sent = await workspace.store.outbox.item(once)
         assert sent is not None and sent.state is OutboxState.SENT
         assert count_in_sandbox(sandbox_async, chat.id, "refused once") == 1
 
@@ -163,7 +163,7 @@ async def test_like_pin_and_mute_are_retried_and_reach_the_gateway(
         assert any(like.get("userId") == creator.native_id for like in target["likes"])
         assert target.get("pinned") is True
         assert chat.fan_id in creator.muted
-        items = await workspace.store.outbox_items(creator.account_id)
+        items = await workspace.store.outbox.items(creator.account_id)
         assert [i.kind for i in items] == [OutboxKind.LIKE, OutboxKind.PIN, OutboxKind.MUTE]
         assert all(i.state is OutboxState.SENT for i in items)
         assert sandbox_async.gateway.faults.queue == []  # each one met its fault first
@@ -176,15 +176,15 @@ async def test_send_in_flight_when_the_process_died_is_reconciled(
     path = tmp_path / "c.sqlite3"
     # The previous run queued it, sent it, and died before hearing back.
     async with await Store.open(path) as store:
-        item = await store.enqueue(
+        item = await store.outbox.add(
             creator.account_id, chat.id, OutboxKind.SEND, {"content": "sent before the crash"}
         )
-        await store.mark_in_flight(item.client_id)
+        await store.outbox.mark_in_flight(item.client_id)
     async with FanslyClient(sandbox_async.base_url, sandbox_async.api_key) as client:
         await client.send_message(creator.account_id, chat.id, "sent before the crash")
     async with await _started(sandbox_async, path) as workspace:
         await _drained(workspace)
-        settled = await workspace.store.outbox_item(item.client_id)
+        settled = await workspace.store.outbox.item(item.client_id)
         assert settled is not None and settled.state is OutboxState.SENT
         row = await workspace.store.message(item.client_id)
         assert row is not None and row.message_id == chat.messages[-1]["id"]
@@ -206,9 +206,9 @@ async def test_unsend_of_a_queued_send_cancels_it_and_nothing_reaches_the_gatewa
         await workspace.start(backfill=False)
         await workspace.wait_attached()
         await _drained(workspace)
-        items = await workspace.store.outbox_items(creator.account_id)
+        items = await workspace.store.outbox.items(creator.account_id)
         assert [(i.client_id, i.state) for i in items] == [(unsend, OutboxState.SENT)]
-        assert await workspace.store.outbox_counts(creator.account_id) == (0, 0)
+        assert await workspace.store.outbox.counts(creator.account_id) == (0, 0)
     assert count_in_sandbox(sandbox_async, chat.id, "wrong fan, sorry") == 0
     usage = sandbox_async.gateway.usage.requests
     assert usage.get("send_message", 0) == 0 and usage.get("unsend_message", 0) == 0

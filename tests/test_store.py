@@ -21,7 +21,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def _count(store: Store, table: str) -> int:
-    row = await store._read_one(f"SELECT COUNT(*) FROM {table}")
+    row = await store.core._read_one(f"SELECT COUNT(*) FROM {table}")
     return int(row[0])
 
 
@@ -103,7 +103,7 @@ async def test_chat_list_order_filters_search_and_windows(store: Store) -> None:
         for i in range(20)
     ]
     await store.upsert_chats(ACCOUNT, chats)
-    await store.set_chat_pinned("c3", True)
+    await store.local.set_chat_pinned("c3", True)
     ids = [row.chat_id for row in await store.chats(ACCOUNT, limit=100)]
     assert ids[0] == "c3"
     assert ids[1:] == [f"c{i}" for i in range(19, -1, -1) if i != 3]
@@ -137,9 +137,9 @@ async def test_unread_counts_and_next_unread_across_accounts(store: Store) -> No
     assert await store.next_unread_chat(ACCOUNT, "a") == (ACCOUNT, "c")
     assert await store.next_unread_chat(ACCOUNT, "c") == ("fansly_acc_2", "d")
     assert await store.next_unread_chat("fansly_acc_2", "d") == (ACCOUNT, "a")
-    await store.mark_read("a")
-    await store.mark_read("c")
-    await store.mark_read("d")
+    await store.local.mark_read("a")
+    await store.local.mark_read("c")
+    await store.local.mark_read("d")
     assert await store.next_unread_chat() is None
     assert await store.unread_counts() == {ACCOUNT: 0, "fansly_acc_2": 0}
 
@@ -217,17 +217,17 @@ async def test_fan_profile_earnings_and_subscription_order(store: Store) -> None
 
 
 async def test_notes_drafts_automations_backfill_gaps(store: Store) -> None:
-    assert await store.get_note(ACCOUNT, "100") is None
-    await store.set_note(ACCOUNT, "100", "likes cats; [i]never[/i] call before 9")
-    note = await store.get_note(ACCOUNT, "100")
+    assert await store.local.get_note(ACCOUNT, "100") is None
+    await store.local.set_note(ACCOUNT, "100", "likes cats; [i]never[/i] call before 9")
+    note = await store.local.get_note(ACCOUNT, "100")
     assert note is not None and note.text.startswith("likes cats")
-    await store.set_note(ACCOUNT, "100", "  ")
-    assert await store.get_note(ACCOUNT, "100") is None
+    await store.local.set_note(ACCOUNT, "100", "  ")
+    assert await store.local.get_note(ACCOUNT, "100") is None
 
-    await store.set_draft("c1", "half a thought")
-    assert await store.get_draft("c1") == "half a thought"
-    await store.set_draft("c1", "")
-    assert await store.get_draft("c1") == ""
+    await store.local.set_draft("c1", "half a thought")
+    assert await store.local.get_draft("c1") == "half a thought"
+    await store.local.set_draft("c1", "")
+    assert await store.local.get_draft("c1") == ""
 
     rules = [
         AutomatedMessage(trigger_type=TriggerType.NEW_SUBSCRIBER, content="welcome!"),
@@ -235,22 +235,22 @@ async def test_notes_drafts_automations_backfill_gaps(store: Store) -> None:
             trigger_type=TriggerType.SUBSCRIBER_RENEW, content="3 months!", subscription_streak=3
         ),
     ]
-    await store.replace_automations(ACCOUNT, rules)
-    assert await store.automations(ACCOUNT) == rules
-    await store.replace_automations(ACCOUNT, rules[1:])
-    assert await store.automations(ACCOUNT) == rules[1:]
+    await store.automations.replace(ACCOUNT, rules)
+    assert await store.automations.rules(ACCOUNT) == rules
+    await store.automations.replace(ACCOUNT, rules[1:])
+    assert await store.automations.rules(ACCOUNT) == rules[1:]
 
-    assert await store.get_backfill(ACCOUNT) is None
-    await store.set_backfill(ACCOUNT, cursor="abc", done=False, fetched=25)
-    await store.set_backfill(ACCOUNT, "c1", cursor=None, done=True, fetched=30)
-    state = await store.get_backfill(ACCOUNT)
+    assert await store.sync_state.get_backfill(ACCOUNT) is None
+    await store.sync_state.set_backfill(ACCOUNT, cursor="abc", done=False, fetched=25)
+    await store.sync_state.set_backfill(ACCOUNT, "c1", cursor=None, done=True, fetched=30)
+    state = await store.sync_state.get_backfill(ACCOUNT)
     assert state is not None and (state.cursor, state.done, state.fetched) == ("abc", False, 25)
-    chat_state = await store.get_backfill(ACCOUNT, "c1")
+    chat_state = await store.sync_state.get_backfill(ACCOUNT, "c1")
     assert chat_state is not None and chat_state.done and chat_state.chat_id == "c1"
 
-    gap = await store.record_gap(ACCOUNT, "c1", "m50", "m20")
-    assert await store.record_gap(ACCOUNT, "c1", "m50", "m10") == gap
-    (found,) = await store.gaps(chat_id="c1")
+    gap = await store.sync_state.record_gap(ACCOUNT, "c1", "m50", "m20")
+    assert await store.sync_state.record_gap(ACCOUNT, "c1", "m50", "m10") == gap
+    (found,) = await store.sync_state.gaps(chat_id="c1")
     assert (found.id, found.to_message_id) == (gap, "m10")
-    await store.clear_gap(gap)
-    assert await store.gaps(ACCOUNT) == []
+    await store.sync_state.clear_gap(gap)
+    assert await store.sync_state.gaps(ACCOUNT) == []

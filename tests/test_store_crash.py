@@ -41,7 +41,7 @@ async def main(path):
         # Ten deliveries at once, as from a busy listener: they share group commits, so the
         # kill can land in the middle of a batch of several events.
         await asyncio.gather(*(store.apply_event(event(i + n)) for n in range(10)))
-        await store.enqueue("acc", f"c{i % 7}", "send", {"content": f"reply {i}"}, f"cl{i}")
+        await store.outbox.add("acc", f"c{i % 7}", "send", {"content": f"reply {i}"}, f"cl{i}")
         i += 10
         if i % 50 == 0:
             print(i, flush=True)
@@ -103,7 +103,7 @@ async def test_sigkill_mid_write_leaves_every_event_whole(tmp_path: Path, kill_a
             assert chat.last_activity == max(r.created_at for r in rows)
             # Every pending reply has its outbox item and the other way round.
             pending = {r.client_id for r in rows if r.from_creator}
-            items = {i.client_id for i in await store.outbox_items("acc") if i.chat_id == chat_id}
+            items = {i.client_id for i in await store.outbox.items("acc") if i.chat_id == chat_id}
             assert pending == items
         assert fan_messages == len(events)
         for event in events:
@@ -114,7 +114,7 @@ async def test_sigkill_mid_write_leaves_every_event_whole(tmp_path: Path, kill_a
         assert len(hits) == len(events)
         # The rows the crash left pending are indexed like any other (the open queued them).
         await store.flush_index()
-        assert await store._writer.run(pending_count) == 0
+        assert await store.core._writer.run(pending_count) == 0
         assert len(await store.search("words", limit=100_000)) == len(events)
         # And the cache takes new writes.
         assert await store.apply_event(events[0].model_copy(update={"idempotency_key": "new"}))

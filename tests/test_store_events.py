@@ -22,6 +22,7 @@ from test_store_support import (
 from console.changes import ChatChanged, EventApplied, FanChanged, MessageAdded
 from console.events import EventType
 from console.store import Store
+from console.store._writes import refresh_chat
 
 
 @pytest.fixture
@@ -185,10 +186,10 @@ async def test_chat_summaries_match_a_full_recount_in_any_order(store: Store) ->
         await store.apply_event(ev)
         assert ev.message is not None and ev.chat_id is not None
         # After every event, not only at the end: a later full recount would hide a mistake.
-        applied = await store._read(sql)
+        applied = await store.core._read(sql)
         chat_id = ev.chat_id
-        await store._write(lambda db, c=chat_id: store._refresh_chat(db, c))
-        assert await store._read(sql) == applied, ev.idempotency_key
+        await store.core._write(refresh_chat, chat_id)
+        assert await store.core._read(sql) == applied, ev.idempotency_key
         if ev.message.id in seen:
             continue
         seen.add(ev.message.id)

@@ -53,7 +53,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 def _hold_indexing(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer indexes nothing until ``flush_index`` (rows stay pending)."""
-    monkeypatch.setattr(store, "_index_soon", lambda *args, **kwargs: None)
+    monkeypatch.setattr(store.core, "_index_soon", lambda *args, **kwargs: None)
 
 
 async def test_pending_messages_are_found_exactly_as_indexed_ones(
@@ -69,11 +69,11 @@ async def test_pending_messages_are_found_exactly_as_indexed_ones(
         assert await store.apply_event(
             event(EventType.MESSAGE_RECEIVED, f"k{i}", chat_id="c2", fan_id="200", message=msg)
         )
-    assert await store._writer.run(pending_count) == 60
+    assert await store.core._writer.run(pending_count) == 60
     pending = await _hits(store)
     assert pending["photo"]  # the queries do find something
     await store.flush_index()
-    assert await store._writer.run(pending_count) == 0
+    assert await store.core._writer.run(pending_count) == 0
     assert await _hits(store) == pending
     check_fts_index(store.path)
 
@@ -90,12 +90,12 @@ async def test_half_indexed_cache_searches_like_a_fully_indexed_one(
     await store.upsert_messages(
         ACCOUNT, "c1", [message(f"new{i}", text=_text(rng), minutes=50 + i) for i in range(30)]
     )
-    assert await store._writer.run(pending_count) == 30
+    assert await store.core._writer.run(pending_count) == 30
     mixed = await _hits(store)
     # A search beside a busy writer: another store on the same file (as `search` in another
     # process while `listen` runs) sees the pending rows too.
     async with await Store.open(store.path) as other:
-        monkeypatch.setattr(other, "_index_soon", lambda *args, **kwargs: None)
+        monkeypatch.setattr(other.core, "_index_soon", lambda *args, **kwargs: None)
         assert await _hits(other) == mixed
     await store.flush_index()
     assert await _hits(store) == mixed
@@ -126,12 +126,12 @@ async def test_edits_and_deletes_of_pending_and_indexed_messages(
         elif action < 0.85:  # a local send, then discarded (a deleted row) or adopted (a move)
             sends += 1
             text = _text(rng)
-            item = await store.enqueue(ACCOUNT, "c1", "send", {"content": text}, f"cl{sends}")
+            item = await store.outbox.add(ACCOUNT, "c1", "send", {"content": text}, f"cl{sends}")
             if rng.random() < 0.5:
-                await store.mark_failed(item.client_id, "no")
-                await store.discard_outbox(item.client_id)
+                await store.outbox.mark_failed(item.client_id, "no")
+                await store.outbox.discard(item.client_id)
             else:
-                await store.mark_in_flight(item.client_id)
+                await store.outbox.mark_in_flight(item.client_id)
                 when = datetime.now(UTC) + timedelta(seconds=sends)
                 server = message(f"s{sends}", sender=CREATOR, text=text, created=when)
                 await store.upsert_messages(ACCOUNT, "c1", [server], creator_id=CREATOR)
@@ -163,7 +163,7 @@ async def test_pending_rows_survive_a_close_and_are_indexed_after_the_next_open(
         assert conn.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 1
     async with await Store.open(path) as store:
         # The open queued a chunk of indexing; writer jobs run in order.
-        assert await store._writer.run(pending_count) == 0
+        assert await store.core._writer.run(pending_count) == 0
         assert [hit.message_id for hit in await store.search("later")] == ["m1"]
     check_fts_index(path)
 
@@ -176,25 +176,26 @@ async def test_indexing_waits_for_events_unless_the_backlog_is_large(store: Stor
             submitted.append(fn)
             raise sqlite3.ProgrammingError("stub")  # nothing really runs
 
-    real = store._writer
-    store._writer = Writer()  # type: ignore[assignment]
+    core = store.core
+    real = core._writer
+    core._writer = Writer()  # type: ignore[assignment]
     try:
-        store._index_soon(INDEX_CATCHUP - 1, events_waiting=True)
+        core._index_soon(INDEX_CATCHUP - 1, events_waiting=True)
         assert submitted == []  # events first
-        store._index_soon(INDEX_CATCHUP, events_waiting=True)
+        core._index_soon(INDEX_CATCHUP, events_waiting=True)
         assert len(submitted) == 1  # catch-up: a chunk goes in before the next batch
-        store._index_soon(INDEX_CHUNK, events_waiting=False)
+        core._index_soon(INDEX_CHUNK, events_waiting=False)
         assert len(submitted) == 2  # idle, a full chunk
-        store._index_soon(10, events_waiting=False)
+        core._index_soon(10, events_waiting=False)
         assert len(submitted) == 2  # less than a chunk waits a little for more
-        timer = store._index_timer
+        timer = core._index_timer
         assert timer is not None
         timer.cancel()
-        store._index_due()  # what the timer does when it fires
+        core._index_due()  # what the timer does when it fires
         assert len(submitted) == 3
-        store._index_soon(10, events_waiting=False, now=True)
+        core._index_soon(10, events_waiting=False, now=True)
         assert len(submitted) == 4
-        store._index_soon(0, events_waiting=False, now=True)
+        core._index_soon(0, events_waiting=False, now=True)
         assert len(submitted) == 4  # nothing to do
     finally:
-        store._writer = real
+        core._writer = real

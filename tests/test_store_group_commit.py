@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from test_store_support import ACCOUNT, account, message, message_event
 
+import console.store._events as event_rules
 from console.events import Event
 from console.store import AppliedEvent, Store
 from console.store._core import CHECKPOINT_EVERY
@@ -32,21 +33,23 @@ def _events(count: int, chats: int = 5, prefix: str = "k") -> list[Event]:
     ]
 
 
-def _batch_sizes(store: Store) -> list[int]:
-    """Record the size of every batch the writer commits (wraps the instance's method)."""
+def _batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the size of every batch the writer commits (wraps the event rules' function)."""
     sizes: list[int] = []
-    original = store._apply_batch
+    original = event_rules.apply_batch
 
-    def counting(db: sqlite3.Connection, events: list[Event]) -> Any:
+    def counting(db: sqlite3.Connection, events: list[Event], *rest: Any) -> Any:
         sizes.append(len(events))
-        return original(db, events)
+        return original(db, events, *rest)
 
-    store._apply_batch = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(event_rules, "apply_batch", counting)
     return sizes
 
 
-async def test_concurrent_events_are_committed_together_each_once(store: Store) -> None:
-    sizes = _batch_sizes(store)
+async def test_concurrent_events_are_committed_together_each_once(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _batch_sizes(monkeypatch)
     events = _events(200)
     # Every event twice, interleaved: duplicates land in the same batch as their original.
     results = await asyncio.gather(
@@ -89,16 +92,16 @@ async def test_an_event_is_committed_before_its_caller_hears(store: Store) -> No
 async def test_a_failing_event_spoils_only_itself(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sizes = _batch_sizes(store)
-    original = store._apply
+    sizes = _batch_sizes(monkeypatch)
+    original = event_rules._apply
 
-    def apply(db: sqlite3.Connection, event: Event) -> Any:
-        result = original(db, event)  # its effects are written, then undone
+    def apply(db: sqlite3.Connection, event: Event, *rest: Any) -> Any:
+        result = original(db, event, *rest)  # its effects are written, then undone
         if event.idempotency_key == "k3":
             raise sqlite3.IntegrityError("boom")
         return result
 
-    monkeypatch.setattr(store, "_apply", apply)
+    monkeypatch.setattr(event_rules, "_apply", apply)
     results = await asyncio.gather(
         *(store.apply_event(e) for e in _events(8)), return_exceptions=True
     )
@@ -111,7 +114,7 @@ async def test_a_failing_event_spoils_only_itself(
     # Even the chat it created is gone with it.
     assert await store.chat("c3") is None
     # The key is free: a redelivery applies it.
-    monkeypatch.setattr(store, "_apply", original)
+    monkeypatch.setattr(event_rules, "_apply", original)
     assert await store.apply_event(_events(8)[3]) is not None
     assert await store.message("m3") is not None
 
@@ -149,13 +152,13 @@ async def test_a_closed_store_refuses_events(tmp_path: Path) -> None:
 async def test_checkpoints_run_beside_the_writer(store: Store, tmp_path: Path) -> None:
     """Commits never checkpoint; every CHECKPOINT_EVERY commits a background checkpoint copies
     the WAL back into the database file."""
-    assert (await store._writer.fetchall("PRAGMA wal_autocheckpoint"))[0][0] == 0
+    assert (await store.core._writer.fetchall("PRAGMA wal_autocheckpoint"))[0][0] == 0
     applied = 0
     for event in _events(CHECKPOINT_EVERY * 2):
         await store.apply_event(event)
         applied += 1
-        if store._checkpointing is not None:
-            await store._checkpointing
+        if store.core._checkpointing is not None:
+            await store.core._checkpointing
             break
     assert applied < CHECKPOINT_EVERY + 1  # the fixture's upsert_accounts was a commit too
     # The database file alone (no WAL beside it) holds every event committed before.

@@ -206,7 +206,7 @@ async def test_a_v6_cache_keeps_its_order_and_takes_a_mass_message(tmp_path: Pat
     async with await Store.open(path) as store:
         indexes = {
             row[0]: row[1]
-            for row in await store._read(
+            for row in await store.core._read(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"
             )
         }

@@ -28,7 +28,7 @@ async def test_open_creates_a_current_wal_database(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "cache.sqlite3"
     async with await Store.open(path) as store:
         assert await store.accounts() == []
-        writer = store._writer
+        writer = store.core._writer
         assert (await writer.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
         assert (await writer.fetchall("PRAGMA foreign_keys"))[0][0] == 1
         assert (await writer.fetchall("PRAGMA synchronous"))[0][0] == 1
@@ -72,7 +72,7 @@ async def test_every_step_from_the_previous_version(tmp_path: Path, version: int
     async with await Store.open(path) as store:
         assert _version(path) == SCHEMA_VERSION
         # Older versions indexed every message in their step: nothing is left pending.
-        assert await store._writer.run(pending_count) == 0
+        assert await store.core._writer.run(pending_count) == 0
         if version >= 1:
             assert [a.account_id for a in await store.accounts()] == [ACCOUNT]
             hits = await store.search("treasure")
@@ -81,8 +81,8 @@ async def test_every_step_from_the_previous_version(tmp_path: Path, version: int
         await store.upsert_accounts([account()])
         await store.upsert_chats(ACCOUNT, [chat("c2", "200", last=message("m2", "c2"))])
         assert (await store.latest_messages("c2"))[0].message_id == "m2"
-        item = await store.enqueue(ACCOUNT, "c2", "send", {"content": "hi"})
-        assert (await store.outbox_counts(ACCOUNT)) == (1, 0)
+        item = await store.outbox.add(ACCOUNT, "c2", "send", {"content": "hi"})
+        assert (await store.outbox.counts(ACCOUNT)) == (1, 0)
         assert item.client_id
 
 

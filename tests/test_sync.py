@@ -38,7 +38,7 @@ async def test_backfill_fetches_every_chat_and_the_latest_messages(
             newest = [m["id"] for m in chat.messages[-15:]]
             assert ids == newest  # exactly the latest K, oldest first, no duplicates
             total += len(ids)
-            gaps = await store.gaps(creator.account_id, chat.id)
+            gaps = await store.sync_state.gaps(creator.account_id, chat.id)
             if len(chat.messages) > 15:
                 assert [(g.from_message_id, g.to_message_id) for g in gaps] == [(newest[0], None)]
             else:
@@ -88,13 +88,13 @@ async def test_resync_adds_nothing_and_fetches_only_what_changed(
             world.add_message(
                 creator, chat, sender_id=chat.fan_id, content=text, created_at=now + n
             )
-        gaps_before = await store.gaps(creator.account_id, chat.id)
+        gaps_before = await store.sync_state.gaps(creator.account_id, chat.id)
         [third] = await workspace.backfill()
         assert third.chats_synced == 1
         ids = await _message_ids(store, chat.id)
         assert ids == before[chat.id] + [m["id"] for m in chat.messages[-2:]]
         assert len(ids) == len(set(ids))
-        assert await store.gaps(creator.account_id, chat.id) == gaps_before
+        assert await store.sync_state.gaps(creator.account_id, chat.id) == gaps_before
 
 
 async def test_scrolling_into_a_gap_fills_it_from_the_gateway(
@@ -117,7 +117,7 @@ async def test_scrolling_into_a_gap_fills_it_from_the_gateway(
                 break
             shown = older + shown
         assert [r.message_id for r in shown] == [m["id"] for m in chat.messages]
-        assert await workspace.store.gaps(account, chat.id) == []
+        assert await workspace.store.sync_state.gaps(account, chat.id) == []
 
         # A hole in the middle (new messages arrived beyond K while away) is filled the same way.
         world = sandbox_async.world
@@ -128,12 +128,12 @@ async def test_scrolling_into_a_gap_fills_it_from_the_gateway(
             )
         [report] = await workspace.backfill()
         assert report.messages == 15
-        [gap] = await workspace.store.gaps(account, chat.id)
+        [gap] = await workspace.store.sync_state.gaps(account, chat.id)
         assert gap.to_message_id == shown[-1].message_id
         newest = await workspace.load_older(account, chat.id, None, 15)
         older = await workspace.load_older(account, chat.id, newest[0], 20)
         assert [r.message_id for r in older + newest] == [m["id"] for m in chat.messages[-35:]]
-        assert await workspace.store.gaps(account, chat.id) == []
+        assert await workspace.store.sync_state.gaps(account, chat.id) == []
         ids = await _message_ids(workspace.store, chat.id)
         assert ids == [m["id"] for m in chat.messages]
 

@@ -103,7 +103,7 @@ async def _cached(path: Path) -> tuple[dict[str, list[str | None]], int]:
         }
         done = 0
         for chat in chats:
-            state = await store.get_backfill(account.account_id, chat.chat_id)
+            state = await store.sync_state.get_backfill(account.account_id, chat.chat_id)
             done += state is not None and state.done
     return cached, done
 

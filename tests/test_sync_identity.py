@@ -77,7 +77,7 @@ async def test_an_account_whose_creator_changed_is_set_aside_not_merged(tmp_path
 
             # The old world's reply went nowhere: failed with the reason, kept, not retried.
             assert other.gateway.usage.requests["send_message"] == 0
-            (item,) = await store.outbox_items(change.aside_id)
+            (item,) = await store.outbox.items(change.aside_id)
             assert item.state is OutboxState.FAILED and item.chat_id == chat_id
             assert "identity changed" in (item.last_error or "")
             assert change.aside_id not in workspace.engines
@@ -167,5 +167,5 @@ async def test_queued_replies_wait_for_the_identity_check_when_the_gateway_was_d
                 (change,) = workspace.set_aside
                 assert change.unsent == 1
                 assert back.gateway.usage.requests["send_message"] == 0
-                (item,) = await workspace.store.outbox_items(change.aside_id)
+                (item,) = await workspace.store.outbox.items(change.aside_id)
                 assert "identity changed" in (item.last_error or "")

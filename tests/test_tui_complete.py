@@ -76,7 +76,7 @@ async def test_note_is_edited_in_place_and_survives_a_restart(tmp_path: Path) ->
     async for app, pilot, running, sandbox in _open(cache):
         fan = (app.account_id, app.fan_id)
         await keys(app, pilot, "N", *note, "ctrl+s")
-        stored = await running.workspace.store.get_note(*fan)  # type: ignore[arg-type]
+        stored = await running.workspace.store.local.get_note(*fan)  # type: ignore[arg-type]
         assert stored is not None and stored.text == note
         assert note in str(app.query_one("#note-text", Static).render())
         # Notes never reach the gateway: no route of the sandbox saw them.

@@ -1,4 +1,7 @@
-"""The connections, the write transaction and row conversions shared by the store's parts."""
+"""The store's core, which every part of the store shares: the connections (a writer, a reader,
+a checkpointer, each on its own thread), the write transaction, deferred indexing, idle
+maintenance, what is known of accounts without reading (:class:`KnownAccounts`), and the row
+conversions. A part (:class:`Part`) holds the core and reaches it through a few shortcuts."""
 
 from __future__ import annotations
 
@@ -338,6 +341,56 @@ def one(db: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
     return db.execute(sql, params).fetchone()
 
 
+def _no_events() -> bool:
+    return False
+
+
+def ensure_chat(db: sqlite3.Connection, account_id: str, chat_id: str, fan_id: str | None) -> None:
+    """The chat's row exists (a stub until the gateway lists it); a known fan is kept."""
+    db.execute(
+        "INSERT INTO chats(chat_id, account_id, fan_id, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(chat_id) DO UPDATE SET fan_id = COALESCE(chats.fan_id, excluded.fan_id)",
+        (chat_id, account_id, fan_id, now_ms()),
+    )
+
+
+class KnownAccounts:
+    """What a writer knows of the accounts without reading them, so the hot write paths (an
+    event, a page of messages) skip a lookup. One per writer: the store's, or an ingest
+    worker's (:mod:`console.store.ingest`); only its writer's transactions change it."""
+
+    def __init__(self) -> None:
+        #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
+        self.creators: dict[str, str | None] = {}
+        #: Accounts whose row is committed (stubs included; accounts are never deleted).
+        self.stored: set[str] = set()
+
+    def load(self, db: sqlite3.Connection) -> None:
+        """Learn every stored account's creator id."""
+        for account_id, creator_id in db.execute(
+            "SELECT account_id, fansly_account_id FROM accounts"
+        ):
+            self.creators[account_id] = creator_id
+
+    def ensure(self, db: sqlite3.Connection, account_id: str) -> None:
+        """The account's row exists (a stub named after its id until the gateway lists it)."""
+        if account_id in self.creators or account_id in self.stored:
+            return
+        db.execute(
+            "INSERT INTO accounts(account_id, name, position, updated_at) "
+            "VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM accounts), ?) "
+            "ON CONFLICT(account_id) DO NOTHING",
+            (account_id, account_id, now_ms()),
+        )
+
+    def creator_id(self, db: sqlite3.Connection, account_id: str) -> str | None:
+        """The creator's Fansly id (tells the creator's messages and likes from a fan's)."""
+        if account_id in self.creators:
+            return self.creators[account_id]
+        row = one(db, "SELECT fansly_account_id FROM accounts WHERE account_id = ?", (account_id,))
+        return None if row is None else row[0]
+
+
 class StoreCore:
     """Two connections on one file, each on its own thread: a writer and a reader.
 
@@ -353,10 +406,10 @@ class StoreCore:
         self._checkpointer = DbThread(path, read_only=True, name="store-checkpoint")
         self._commits_since_checkpoint = 0
         self._checkpointing: asyncio.Future[None] | None = None
-        #: account id → creator's Fansly id, for accounts known to be stored (never stubs).
-        self._creators: dict[str, str | None] = {}
-        #: Accounts whose row is committed (stubs included; accounts are never deleted).
-        self._accounts_stored: set[str] = set()
+        self.known = KnownAccounts()
+        #: Whether events wait for the writer (the event log sets it; indexing and idle
+        #: maintenance give way to them).
+        self.events_waiting: Callable[[], bool] = _no_events
         # Deferred indexing (see _fts.py): at most one chunk queued on the writer at a time.
         self._index_lock = threading.Lock()
         self._indexing = False
@@ -380,10 +433,6 @@ class StoreCore:
         self._index_soon(backlog)
         return result
 
-    def _events_waiting(self) -> bool:
-        """Whether events wait for the writer (EventLog says; indexing gives way to them)."""
-        return False
-
     def _index_soon(
         self, backlog: int, *, events_waiting: bool | None = None, now: bool = False
     ) -> None:
@@ -394,7 +443,7 @@ class StoreCore:
         larger it is), unless ``now``; so a steady stream is indexed a full chunk at a time.
         """
         if events_waiting is None:
-            events_waiting = self._events_waiting()
+            events_waiting = self.events_waiting()
         with self._index_lock:
             self.fts_backlog = backlog
             if self._indexing or backlog == 0 or (events_waiting and backlog < INDEX_CATCHUP):
@@ -462,7 +511,7 @@ class StoreCore:
         loop = asyncio.get_running_loop()
         quiet = loop.time() - self._last_commit
         overdue = loop.time() - self._last_maintenance >= MAINTAIN_EVERY
-        if (quiet < self.idle_after and not overdue) or self._events_waiting():
+        if (quiet < self.idle_after and not overdue) or self.events_waiting():
             wait = self.idle_after - quiet if quiet < self.idle_after else self.idle_after
             self._idle_timer = loop.call_later(max(wait, 0.01), self._idle_check)
             return
@@ -484,7 +533,7 @@ class StoreCore:
         while True:
             deleted = await self._writer.run(prune_events, cutoff)
             pruned += deleted
-            if deleted < PRUNE_BATCH or self._events_waiting():
+            if deleted < PRUNE_BATCH or self.events_waiting():
                 break
         try:
             truncated = await self._checkpointer.run(truncate_wal)
@@ -506,32 +555,6 @@ class StoreCore:
             return row
         return None
 
-    def _ensure_account(self, db: sqlite3.Connection, account_id: str) -> None:
-        if account_id in self._creators or account_id in self._accounts_stored:
-            return
-        db.execute(
-            "INSERT INTO accounts(account_id, name, position, updated_at) "
-            "VALUES (?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM accounts), ?) "
-            "ON CONFLICT(account_id) DO NOTHING",
-            (account_id, account_id, now_ms()),
-        )
-
-    @staticmethod
-    def _ensure_chat(
-        db: sqlite3.Connection, account_id: str, chat_id: str, fan_id: str | None
-    ) -> None:
-        db.execute(
-            "INSERT INTO chats(chat_id, account_id, fan_id, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(chat_id) DO UPDATE SET fan_id = COALESCE(chats.fan_id, excluded.fan_id)",
-            (chat_id, account_id, fan_id, now_ms()),
-        )
-
-    def _creator_id(self, db: sqlite3.Connection, account_id: str) -> str | None:
-        if account_id in self._creators:
-            return self._creators[account_id]
-        row = one(db, "SELECT fansly_account_id FROM accounts WHERE account_id = ?", (account_id,))
-        return None if row is None else row[0]
-
     async def close(self) -> None:
         """Close both connections (the WAL is checkpointed by SQLite on the last close)."""
         if self._idle_timer is not None:
@@ -547,3 +570,29 @@ class StoreCore:
         for db in (self._reader, self._checkpointer, self._writer):
             with contextlib.suppress(Exception):
                 await db.close()
+
+
+class Part:
+    """One part of the store (its outbox, its event log, its queries, ...) over the one core
+    the parts share. The shortcuts below keep a part's methods reading like the core's."""
+
+    def __init__(self, core: StoreCore) -> None:
+        self._core = core
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(db, *args)`` as one write transaction on the writer's thread."""
+        return await self._core._write(fn, *args)
+
+    async def _read(self, sql: str, params: Any = ()) -> list[Any]:
+        return await self._core._read(sql, params)
+
+    async def _read_one(self, sql: str, params: Any = ()) -> Any:
+        return await self._core._read_one(sql, params)
+
+    @property
+    def _reader(self) -> DbThread:
+        return self._core._reader
+
+    @property
+    def _known(self) -> KnownAccounts:
+        return self._core.known

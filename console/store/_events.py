@@ -1,4 +1,9 @@
-"""Applying webhook events: log and effect in one transaction, exactly once, in any order."""
+"""Applying webhook events: log and effect in one transaction, exactly once, in any order.
+
+The rules are plain functions over a connection (:func:`apply_batch` and what it calls), so the
+store's :class:`EventLog` (group commit on the writer's thread) and the ingest worker's
+:class:`~console.store.ingest.EventWriter` (its own connection, no thread) run the same code.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,6 @@ import json
 import logging
 import sqlite3
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.changes import (
@@ -20,10 +24,21 @@ from console.changes import (
     MessageChanged,
     Update,
 )
-from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
+from console.store._core import (
+    KnownAccounts,
+    Part,
+    StoreCore,
+    dumps,
+    ensure_chat,
+    ms,
+    now_ms,
+    one,
+    preview,
+    settle_future,
+)
 from console.store._fts import pending_count
 from console.store._retention import first_event_seq
-from console.store._writes import CacheWrites
+from console.store._writes import ensure_fan, refresh_chat, set_subscription, write_message
 from console.store.rows import AppliedEvent
 from console.store.text import clean_stored
 
@@ -126,9 +141,11 @@ def body_hash(event_json: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class EventLog(CacheWrites):
-    def __init__(self, path: Path, writer: DbThread, reader: DbThread) -> None:
-        super().__init__(path, writer, reader)
+class EventLog(Part):
+    """The store's event log: each event recorded and applied once (group commit)."""
+
+    def __init__(self, core: StoreCore) -> None:
+        super().__init__(core)
         self._conflicts = KeyConflicts()
         #: Events waiting for the next group commit, each with its caller's future.
         self._pending_events: list[tuple[Event, asyncio.Future[AppliedEvent | None]]] = []
@@ -136,6 +153,7 @@ class EventLog(CacheWrites):
         # Callers may live on different event loops (threads): the queue and the flag change
         # together under this lock.
         self._pending_lock = threading.Lock()
+        core.events_waiting = self._events_waiting
 
     async def apply_event(self, event: Event) -> AppliedEvent | None:
         """Record ``event`` in the event log and apply it, atomically.
@@ -162,7 +180,9 @@ class EventLog(CacheWrites):
             batch = self._pending_events[:MAX_BATCH]
             del self._pending_events[:MAX_BATCH]
         try:
-            job = self._writer.submit(self._apply_batch, [event for event, _ in batch])
+            job = self._core._writer.submit(
+                apply_batch, [event for event, _ in batch], self._known, self._conflicts
+            )
         except BaseException as exc:  # the store is closed: nobody waiting gets an answer
             with self._pending_lock:
                 batch += self._pending_events
@@ -186,14 +206,14 @@ class EventLog(CacheWrites):
         backlog = -1
         outcomes: list[AppliedEvent | BaseException | None]
         if error is None:
-            self._committed()
+            self._core._committed()
             applied, backlog = job.result()
             outcomes = list(applied)
             for (event, _), outcome in zip(batch, outcomes, strict=True):
                 # Its account row is committed (not so for a duplicate: its key may have come
                 # with another account, whose row then was never written).
                 if isinstance(outcome, AppliedEvent):
-                    self._accounts_stored.add(event.account_id)
+                    self._known.stored.add(event.account_id)
         else:
             outcomes = [error] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
@@ -207,75 +227,9 @@ class EventLog(CacheWrites):
         if backlog > 0:
             # Before the next batch is queued: a chunk of indexing goes first only when the
             # backlog is large (catch-up); otherwise only once no event waits.
-            self._index_soon(backlog, events_waiting=more)
+            self._core._index_soon(backlog, events_waiting=more)
         if more:
             self._commit_pending()
-
-    def _apply_batch(
-        self, db: sqlite3.Connection, events: list[Event]
-    ) -> tuple[list[AppliedEvent | Exception | None], int]:
-        """On the writer's thread: every event of a batch, then one COMMIT; the outcomes and
-        how many messages are left to index.
-
-        Optimistic: the events run one after the other without savepoints. If one raises,
-        the transaction is rolled back and the batch runs again with a savepoint per event,
-        so the failing event is undone alone (and its caller gets the exception).
-        """
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            try:
-                outcomes: list[AppliedEvent | Exception | None] = [
-                    self._apply_one(db, event) for event in events
-                ]
-            except Exception:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                db.execute("BEGIN IMMEDIATE")
-                outcomes = self._apply_each(db, events)
-            backlog = pending_count(db)
-            db.execute("COMMIT")
-        except BaseException:
-            # Nothing of the batch is kept, so no caller may be told its event was stored.
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
-        return outcomes, backlog
-
-    def _apply_each(
-        self, db: sqlite3.Connection, events: list[Event]
-    ) -> list[AppliedEvent | Exception | None]:
-        """Every event in its own savepoint (one failure spoils only itself)."""
-        outcomes: list[AppliedEvent | Exception | None] = []
-        for event in events:
-            db.execute("SAVEPOINT event")
-            try:
-                outcomes.append(self._apply_one(db, event))
-            except Exception as exc:
-                db.execute("ROLLBACK TO event")
-                outcomes.append(exc)
-            db.execute("RELEASE event")
-        return outcomes
-
-    def _apply_one(self, db: sqlite3.Connection, event: Event) -> AppliedEvent | None:
-        # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
-        event_json = event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode()
-        # The seq is the row's key, not part of the stored JSON: one statement, no update.
-        cursor = db.execute(
-            """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
-                received_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT(idempotency_key) DO NOTHING""",
-            (event.idempotency_key, event.type.value, event.account_id, event_json, now_ms()),
-        )
-        if cursor.rowcount == 0:
-            self._conflicts.check(db, event, event_json)
-            return None
-        seq = cursor.lastrowid
-        assert seq is not None
-        stored = event.model_copy(update={"seq": seq})
-        self._ensure_account(db, event.account_id)
-        updates = self._apply(db, stored)
-        updates.append(EventApplied(stored))
-        return AppliedEvent(seq=seq, event=stored, updates=updates)
 
     async def events_since(self, seq: int, limit: int = 500) -> list[Event]:
         """Logged events after ``seq``, oldest first (the hub's resume)."""
@@ -298,178 +252,252 @@ class EventLog(CacheWrites):
         """The oldest seq the log still holds: 1 unless events were pruned (retention)."""
         return int(await self._reader.run(first_event_seq))
 
-    def _apply(self, db: sqlite3.Connection, event: Event) -> list[Update]:
-        kind = event.type
-        if kind == _MESSAGE_RECEIVED or kind == _MESSAGE_SENT:
-            return self._apply_message(db, event)
-        if kind == _TIP_RECEIVED or kind == _SALE_COMPLETED:
-            return self._apply_purchase(db, event)
-        if kind in _SUBSCRIPTION_STATUS:
-            return self._apply_subscription(db, event)
-        if kind == _CHAT_REACTION:
-            return self._apply_reaction(db, event)
+
+def apply_batch(
+    db: sqlite3.Connection, events: list[Event], known: KnownAccounts, conflicts: KeyConflicts
+) -> tuple[list[AppliedEvent | Exception | None], int]:
+    """Every event of a batch, then one COMMIT; the outcomes and how many messages are left
+    to index. ``known`` is the writer's knowledge of accounts (it learns the stored ones only
+    once the caller saw the commit succeed); ``conflicts`` logs reused idempotency keys.
+
+    Optimistic: the events run one after the other without savepoints. If one raises,
+    the transaction is rolled back and the batch runs again with a savepoint per event,
+    so the failing event is undone alone (and its caller gets the exception).
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        try:
+            outcomes: list[AppliedEvent | Exception | None] = [
+                apply_one(db, event, known, conflicts) for event in events
+            ]
+        except Exception:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            outcomes = _apply_each(db, events, known, conflicts)
+        backlog = pending_count(db)
+        db.execute("COMMIT")
+    except BaseException:
+        # Nothing of the batch is kept, so no caller may be told its event was stored.
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return outcomes, backlog
+
+
+def _apply_each(
+    db: sqlite3.Connection, events: list[Event], known: KnownAccounts, conflicts: KeyConflicts
+) -> list[AppliedEvent | Exception | None]:
+    """Every event in its own savepoint (one failure spoils only itself)."""
+    outcomes: list[AppliedEvent | Exception | None] = []
+    for event in events:
+        db.execute("SAVEPOINT event")
+        try:
+            outcomes.append(apply_one(db, event, known, conflicts))
+        except Exception as exc:
+            db.execute("ROLLBACK TO event")
+            outcomes.append(exc)
+        db.execute("RELEASE event")
+    return outcomes
+
+
+def apply_one(
+    db: sqlite3.Connection, event: Event, known: KnownAccounts, conflicts: KeyConflicts
+) -> AppliedEvent | None:
+    """Record ``event`` and apply it (``None``: its key was recorded before, nothing done)."""
+    # The serializer itself: model_dump_json's wrapper doubled the cost (~7 µs).
+    event_json = event.__pydantic_serializer__.to_json(event, exclude=_NO_SEQ).decode()
+    # The seq is the row's key, not part of the stored JSON: one statement, no update.
+    cursor = db.execute(
+        """INSERT INTO event_log(idempotency_key, type, account_id, event_json,
+            received_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(idempotency_key) DO NOTHING""",
+        (event.idempotency_key, event.type.value, event.account_id, event_json, now_ms()),
+    )
+    if cursor.rowcount == 0:
+        conflicts.check(db, event, event_json)
+        return None
+    seq = cursor.lastrowid
+    assert seq is not None
+    stored = event.model_copy(update={"seq": seq})
+    known.ensure(db, event.account_id)
+    updates = _apply(db, stored, known)
+    updates.append(EventApplied(stored))
+    return AppliedEvent(seq=seq, event=stored, updates=updates)
+
+
+def _apply(db: sqlite3.Connection, event: Event, known: KnownAccounts) -> list[Update]:
+    kind = event.type
+    if kind == _MESSAGE_RECEIVED or kind == _MESSAGE_SENT:
+        return _apply_message(db, event, known)
+    if kind == _TIP_RECEIVED or kind == _SALE_COMPLETED:
+        return _apply_purchase(db, event, known)
+    if kind in _SUBSCRIPTION_STATUS:
+        return _apply_subscription(db, event, known)
+    if kind == _CHAT_REACTION:
+        return _apply_reaction(db, event, known)
+    return []
+
+
+def _apply_message(db: sqlite3.Connection, event: Event, known: KnownAccounts) -> list[Update]:
+    message = event.message
+    if message is None:
         return []
-
-    def _apply_message(self, db: sqlite3.Connection, event: Event) -> list[Update]:
-        message = event.message
-        if message is None:
-            return []
-        account_id = event.account_id
-        chat_id = event.chat_id or message.chat_id
-        # One statement: the chat's newest message (time, position), whether the message and
-        # the chat's fan are known, and the account's creator id (unless known in memory).
-        before = one(
-            db,
-            "SELECT EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
-            "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL), "
-            "(SELECT fansly_account_id FROM accounts WHERE account_id = ?), "
-            "newest.created_at, newest.pos "
-            "FROM (SELECT 1) LEFT JOIN (SELECT created_at, pos FROM messages WHERE chat_id = ? "
-            "ORDER BY created_at DESC, pos DESC LIMIT 1) AS newest",
-            (message.id, chat_id, account_id, chat_id),
-        )
-        newest_at = -(1 << 62) if before[3] is None else before[3]
-        creator_id = self._creators[account_id] if account_id in self._creators else before[2]
-        sent = event.type == _MESSAGE_SENT or (
-            creator_id is not None and message.sender_id == creator_id
-        )
-        fan_id = event.fan_id or (None if sent else message.sender_id)
-        if not before[1]:
-            self._ensure_chat(db, account_id, chat_id, fan_id)
-        change = self._upsert_message(
-            db,
-            account_id,
-            chat_id,
-            message,
-            creator_id=creator_id,
-            from_creator=sent,
-            exists=bool(before[0]),
-        )
-        if change is None:
-            return []
-        created = ms(message.created_at) or 0
-        if isinstance(change, MessageAdded) and created > newest_at:
-            # The usual live case: a new message after everything cached (a message of the
-            # same millisecond takes the exact path below). The summary follows
-            # from the message alone (what _refresh_chat would derive, without its scans).
-            db.execute(
-                """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
-                    last_from_creator = ?,
-                    waiting_since = CASE WHEN ? THEN NULL ELSE COALESCE(waiting_since, ?) END,
-                    unread_count = CASE WHEN ? THEN 0 ELSE unread_count + 1 END
-                WHERE chat_id = ?""",
-                (
-                    message.id,
-                    created,
-                    preview(clean_stored(message.content), len(message.attachments)),
-                    sent,
-                    sent,
-                    created,
-                    sent,
-                    chat_id,
-                ),
-            )
-            return [change, ChatChanged(account_id, chat_id)]
-        unread = 1 if isinstance(change, MessageAdded) and not sent else 0
-        self._refresh_chat(db, chat_id, unread_delta=unread)
-        if sent:
-            # The creator answered from somewhere: what came before is read, unless this
-            # event is older than something already cached.
-            row = one(
-                db, "SELECT created_at, pos FROM messages WHERE message_id = ?", (message.id,)
-            )
-            if row is not None and (row[0], row[1]) > (newest_at, before[4] or 0):
-                db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
-        return [change, ChatChanged(account_id, chat_id)]
-
-    def _apply_purchase(self, db: sqlite3.Connection, event: Event) -> list[Update]:
-        fan_id = event.fan_id
-        amount = event.amount_millis or 0
-        if fan_id is None:
-            return []
-        at = ms(event.occurred_at)
-        self._ensure_fan(db, event.account_id, fan_id)
-        row = one(
-            db,
-            "SELECT spend_history_json FROM fans WHERE account_id = ? AND fan_id = ?",
-            (event.account_id, fan_id),
-        )
-        history = sorted([*json.loads(row[0]), [at, amount]], key=lambda point: point[0])
-        tip = amount if event.type == _TIP_RECEIVED else 0
+    account_id = event.account_id
+    chat_id = event.chat_id or message.chat_id
+    # One statement: the chat's newest message (time, position), whether the message and
+    # the chat's fan are known, and the account's creator id (unless known in memory).
+    before = one(
+        db,
+        "SELECT EXISTS(SELECT 1 FROM messages WHERE message_id = ?), "
+        "EXISTS(SELECT 1 FROM chats WHERE chat_id = ? AND fan_id IS NOT NULL), "
+        "(SELECT fansly_account_id FROM accounts WHERE account_id = ?), "
+        "newest.created_at, newest.pos "
+        "FROM (SELECT 1) LEFT JOIN (SELECT created_at, pos FROM messages WHERE chat_id = ? "
+        "ORDER BY created_at DESC, pos DESC LIMIT 1) AS newest",
+        (message.id, chat_id, account_id, chat_id),
+    )
+    newest_at = -(1 << 62) if before[3] is None else before[3]
+    creator_id = known.creators[account_id] if account_id in known.creators else before[2]
+    sent = event.type == _MESSAGE_SENT or (
+        creator_id is not None and message.sender_id == creator_id
+    )
+    fan_id = event.fan_id or (None if sent else message.sender_id)
+    if not before[1]:
+        ensure_chat(db, account_id, chat_id, fan_id)
+    change = write_message(
+        db,
+        account_id,
+        chat_id,
+        message,
+        creator_id=creator_id,
+        from_creator=sent,
+        exists=bool(before[0]),
+    )
+    if change is None:
+        return []
+    created = ms(message.created_at) or 0
+    if isinstance(change, MessageAdded) and created > newest_at:
+        # The usual live case: a new message after everything cached (a message of the
+        # same millisecond takes the exact path below). The summary follows
+        # from the message alone (what _refresh_chat would derive, without its scans).
         db.execute(
-            """UPDATE fans SET lifetime_spend_millis = COALESCE(lifetime_spend_millis, 0) + ?,
-                tips_millis = COALESCE(tips_millis, 0) + ?, spend_history_json = ?,
-                last_purchase_millis = CASE WHEN last_purchase_at IS NULL
-                    OR last_purchase_at <= ? THEN ? ELSE last_purchase_millis END,
-                last_purchase_at = MAX(COALESCE(last_purchase_at, 0), ?), updated_at = ?
-            WHERE account_id = ? AND fan_id = ?""",
-            (amount, tip, dumps(history), at, amount, at, now_ms(), event.account_id, fan_id),
-        )
-        updates: list[Update] = [FanChanged(event.account_id, fan_id)]
-        if event.chat_id:
-            updates.append(ChatChanged(event.account_id, event.chat_id))
-        return updates
-
-    def _apply_subscription(self, db: sqlite3.Connection, event: Event) -> list[Update]:
-        sub = event.subscription
-        fan_id = (sub.fan_id if sub else None) or event.fan_id
-        if sub is None or fan_id is None:
-            return []
-        # The event's name is the provider's statement of the new state.
-        from console.api.models import SubscriptionStatus
-
-        sub = sub.model_copy(
-            update={"status": SubscriptionStatus(_SUBSCRIPTION_STATUS[event.type])}
-        )
-        if sub.updated_at is None:
-            sub = sub.model_copy(update={"updated_at": event.occurred_at})
-        self._ensure_fan(db, event.account_id, fan_id)
-        if not self._set_subscription(db, event.account_id, fan_id, sub):
-            return []
-        rows = db.execute(
-            "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ?",
-            (event.account_id, fan_id),
-        ).fetchall()
-        updates: list[Update] = [FanChanged(event.account_id, fan_id)]
-        updates.extend(ChatChanged(event.account_id, row[0]) for row in rows)
-        return updates
-
-    def _apply_reaction(self, db: sqlite3.Connection, event: Event) -> list[Update]:
-        reaction = event.reaction
-        if reaction is None:
-            return []
-        user = reaction.user_id or event.fan_id or ""
-        at = ms(event.occurred_at) or 0
-        newer = one(
-            db,
-            "SELECT 1 FROM reactions WHERE message_id = ? AND user_id = ? AND at > ?",
-            (reaction.message_id, user, at),
-        )
-        if newer is not None:
-            return []  # a later reaction of this user to this message was applied already
-        db.execute(
-            """INSERT INTO reactions(message_id, user_id, at, added) VALUES (?, ?, ?, ?)
-            ON CONFLICT(message_id, user_id) DO UPDATE SET at = excluded.at,
-                added = excluded.added""",
-            (reaction.message_id, user, at, reaction.added),
-        )
-        row = one(
-            db,
-            "SELECT pos, chat_id, likes_json FROM messages WHERE message_id = ?",
-            (reaction.message_id,),
-        )
-        if row is None:
-            return []
-        likes = [like for like in json.loads(row[2]) if like.get("user_id") != user]
-        if reaction.added:
-            likes.append({"user_id": user, "type": reaction.type})
-        creator_id = self._creator_id(db, event.account_id)
-        db.execute(
-            "UPDATE messages SET likes_json = ?, liked_by_creator = ? WHERE pos = ?",
+            """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
+                last_from_creator = ?,
+                waiting_since = CASE WHEN ? THEN NULL ELSE COALESCE(waiting_since, ?) END,
+                unread_count = CASE WHEN ? THEN 0 ELSE unread_count + 1 END
+            WHERE chat_id = ?""",
             (
-                dumps(likes),
-                any(like.get("user_id") == creator_id for like in likes),
-                row[0],
+                message.id,
+                created,
+                preview(clean_stored(message.content), len(message.attachments)),
+                sent,
+                sent,
+                created,
+                sent,
+                chat_id,
             ),
         )
-        return [MessageChanged(event.account_id, row[1], reaction.message_id)]
+        return [change, ChatChanged(account_id, chat_id)]
+    unread = 1 if isinstance(change, MessageAdded) and not sent else 0
+    refresh_chat(db, chat_id, unread_delta=unread)
+    if sent:
+        # The creator answered from somewhere: what came before is read, unless this
+        # event is older than something already cached.
+        row = one(db, "SELECT created_at, pos FROM messages WHERE message_id = ?", (message.id,))
+        if row is not None and (row[0], row[1]) > (newest_at, before[4] or 0):
+            db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
+    return [change, ChatChanged(account_id, chat_id)]
+
+
+def _apply_purchase(db: sqlite3.Connection, event: Event, known: KnownAccounts) -> list[Update]:
+    fan_id = event.fan_id
+    amount = event.amount_millis or 0
+    if fan_id is None:
+        return []
+    at = ms(event.occurred_at)
+    ensure_fan(db, event.account_id, fan_id)
+    row = one(
+        db,
+        "SELECT spend_history_json FROM fans WHERE account_id = ? AND fan_id = ?",
+        (event.account_id, fan_id),
+    )
+    history = sorted([*json.loads(row[0]), [at, amount]], key=lambda point: point[0])
+    tip = amount if event.type == _TIP_RECEIVED else 0
+    db.execute(
+        """UPDATE fans SET lifetime_spend_millis = COALESCE(lifetime_spend_millis, 0) + ?,
+            tips_millis = COALESCE(tips_millis, 0) + ?, spend_history_json = ?,
+            last_purchase_millis = CASE WHEN last_purchase_at IS NULL
+                OR last_purchase_at <= ? THEN ? ELSE last_purchase_millis END,
+            last_purchase_at = MAX(COALESCE(last_purchase_at, 0), ?), updated_at = ?
+        WHERE account_id = ? AND fan_id = ?""",
+        (amount, tip, dumps(history), at, amount, at, now_ms(), event.account_id, fan_id),
+    )
+    updates: list[Update] = [FanChanged(event.account_id, fan_id)]
+    if event.chat_id:
+        updates.append(ChatChanged(event.account_id, event.chat_id))
+    return updates
+
+
+def _apply_subscription(db: sqlite3.Connection, event: Event, known: KnownAccounts) -> list[Update]:
+    sub = event.subscription
+    fan_id = (sub.fan_id if sub else None) or event.fan_id
+    if sub is None or fan_id is None:
+        return []
+    # The event's name is the provider's statement of the new state.
+    from console.api.models import SubscriptionStatus
+
+    sub = sub.model_copy(update={"status": SubscriptionStatus(_SUBSCRIPTION_STATUS[event.type])})
+    if sub.updated_at is None:
+        sub = sub.model_copy(update={"updated_at": event.occurred_at})
+    ensure_fan(db, event.account_id, fan_id)
+    if not set_subscription(db, event.account_id, fan_id, sub):
+        return []
+    rows = db.execute(
+        "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ?",
+        (event.account_id, fan_id),
+    ).fetchall()
+    updates: list[Update] = [FanChanged(event.account_id, fan_id)]
+    updates.extend(ChatChanged(event.account_id, row[0]) for row in rows)
+    return updates
+
+
+def _apply_reaction(db: sqlite3.Connection, event: Event, known: KnownAccounts) -> list[Update]:
+    reaction = event.reaction
+    if reaction is None:
+        return []
+    user = reaction.user_id or event.fan_id or ""
+    at = ms(event.occurred_at) or 0
+    newer = one(
+        db,
+        "SELECT 1 FROM reactions WHERE message_id = ? AND user_id = ? AND at > ?",
+        (reaction.message_id, user, at),
+    )
+    if newer is not None:
+        return []  # a later reaction of this user to this message was applied already
+    db.execute(
+        """INSERT INTO reactions(message_id, user_id, at, added) VALUES (?, ?, ?, ?)
+        ON CONFLICT(message_id, user_id) DO UPDATE SET at = excluded.at,
+            added = excluded.added""",
+        (reaction.message_id, user, at, reaction.added),
+    )
+    row = one(
+        db,
+        "SELECT pos, chat_id, likes_json FROM messages WHERE message_id = ?",
+        (reaction.message_id,),
+    )
+    if row is None:
+        return []
+    likes = [like for like in json.loads(row[2]) if like.get("user_id") != user]
+    if reaction.added:
+        likes.append({"user_id": user, "type": reaction.type})
+    creator_id = known.creator_id(db, event.account_id)
+    db.execute(
+        "UPDATE messages SET likes_json = ?, liked_by_creator = ? WHERE pos = ?",
+        (
+            dumps(likes),
+            any(like.get("user_id") == creator_id for like in likes),
+            row[0],
+        ),
+    )
+    return [MessageChanged(event.account_id, row[1], reaction.message_id)]

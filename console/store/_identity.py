@@ -20,7 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from console.store._core import StoreCore, now_ms, one
+from console.store._core import Part, now_ms, one
 
 #: ``accounts.status`` of an account whose cache was set aside.
 SET_ASIDE = "set-aside"
@@ -52,7 +52,7 @@ class SetAside:
     unsent: int  # undelivered actions marked failed
 
 
-class AccountIdentity(StoreCore):
+class AccountIdentity(Part):
     async def set_account_aside(self, account_id: str, reason: str) -> SetAside:
         """Move everything cached for ``account_id`` under a new, set-aside account (see the
         module); its undelivered actions fail with ``reason``."""
@@ -108,9 +108,9 @@ class AccountIdentity(StoreCore):
             return SetAside(account_id, aside, aside_name, old_creator, int(chats), int(unsent))
 
         moved: SetAside = await self._write(work)
-        self._creators[moved.aside_id] = moved.old_creator_id
-        self._creators[account_id] = None
-        self._accounts_stored.add(moved.aside_id)
+        self._known.creators[moved.aside_id] = moved.old_creator_id
+        self._known.creators[account_id] = None
+        self._known.stored.add(moved.aside_id)
         return moved
 
 

@@ -1,4 +1,4 @@
-"""The outbox (actions waiting to reach the gateway) and the team's local data."""
+"""The outbox: actions waiting to reach the gateway, each shown in the cache at once."""
 
 from __future__ import annotations
 
@@ -9,26 +9,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from console.store._core import (
-    dt_required,
-    dumps,
-    ms,
-    now_ms,
-    one,
-)
-from console.store._events import EventLog
+from console.store._core import Part, dt_required, dumps, ms, now_ms, one
+from console.store._writes import refresh_chat
 from console.store.actions import spec
-from console.store.rows import (
-    BackfillState,
-    Gap,
-    Note,
-    OutboxItem,
-    OutboxKind,
-    OutboxState,
-)
+from console.store.rows import OutboxItem, OutboxKind, OutboxState
 
 if TYPE_CHECKING:
-    from console.api.models import AutomatedMessage, Message
+    from console.api.models import Message
 
 _OUTBOX_COLUMNS = """id, client_id, account_id, chat_id, kind, payload_json, state, attempts,
     next_attempt_at, last_error, created_at, updated_at"""
@@ -55,10 +42,13 @@ def _item(row: Any) -> OutboxItem:
     )
 
 
-class LocalData(EventLog):
-    # -- outbox -----------------------------------------------------------------------------
+class Outbox(Part):
+    """The actions queued for the gateway (a send, a like, a mute, ...), with the state of each.
 
-    async def enqueue(
+    What an action carries and shows is its spec's (:data:`console.store.actions.ACTIONS`).
+    """
+
+    async def add(
         self,
         account_id: str,
         chat_id: str,
@@ -76,7 +66,7 @@ class LocalData(EventLog):
         now = now_ms()
 
         def work(db: sqlite3.Connection) -> Any:
-            self._ensure_account(db, account_id)
+            self._known.ensure(db, account_id)
             db.execute(
                 """INSERT INTO outbox(client_id, account_id, chat_id, kind, payload_json, state,
                     attempts, next_attempt_at, created_at, updated_at)
@@ -85,15 +75,15 @@ class LocalData(EventLog):
             )
             item = self._get(db, client_id)
             effect = spec(kind).effect
-            if effect.done_here(self, db, item):
+            if effect.done_here(self._known, db, item):
                 self._update(db, client_id, "state = 'sent'", ())
                 return self._get(db, client_id)
-            effect.show(self, db, item)
+            effect.show(self._known, db, item)
             return item
 
         return await self._write(work)
 
-    async def due_outbox(self, account_id: str, now: datetime | None = None) -> list[OutboxItem]:
+    async def due(self, account_id: str, now: datetime | None = None) -> list[OutboxItem]:
         """Queued items whose next attempt is due, oldest first."""
         rows = await self._read(
             f"""SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE account_id = ? AND state = 'queued'
@@ -102,7 +92,7 @@ class LocalData(EventLog):
         )
         return [_item(row) for row in rows]
 
-    async def outbox_items(
+    async def items(
         self, account_id: str, states: Sequence[OutboxState | str] | None = None
     ) -> list[OutboxItem]:
         """Every item of an account (or those in ``states``), oldest first."""
@@ -114,13 +104,13 @@ class LocalData(EventLog):
         rows = await self._read(sql + " ORDER BY id", params)
         return [_item(row) for row in rows]
 
-    async def outbox_item(self, client_id: str) -> OutboxItem | None:
+    async def item(self, client_id: str) -> OutboxItem | None:
         row = await self._read_one(
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id = ?", (client_id,)
         )
         return None if row is None else _item(row)
 
-    async def outbox_counts(self, account_id: str) -> tuple[int, int]:
+    async def counts(self, account_id: str) -> tuple[int, int]:
         """``(pending, failed)``: pending counts queued, in-flight and unknown items."""
         row = await self._read_one(
             """SELECT COALESCE(SUM(state IN ('queued', 'in_flight', 'unknown')), 0),
@@ -139,7 +129,7 @@ class LocalData(EventLog):
 
         def work(db: sqlite3.Connection) -> Any:
             item = self._get(db, client_id)
-            spec(item.kind).effect.settle(self, db, item, server_message)
+            spec(item.kind).effect.settle(self._known, db, item, server_message)
             self._update(db, client_id, "state = 'sent', last_error = NULL", ())
             return self._get(db, client_id)
 
@@ -165,7 +155,7 @@ class LocalData(EventLog):
         def work(db: sqlite3.Connection) -> Any:
             item = self._get(db, client_id)
             self._update(db, client_id, "state = 'failed', last_error = ?", (error,))
-            spec(item.kind).effect.undo(self, db, item, error)
+            spec(item.kind).effect.undo(self._known, db, item, error)
             return self._get(db, client_id)
 
         return await self._write(work)
@@ -180,12 +170,12 @@ class LocalData(EventLog):
             self._update(
                 db, client_id, "state = 'queued', attempts = 0, next_attempt_at = ?", (now_ms(),)
             )
-            spec(item.kind).effect.again(self, db, item)
+            spec(item.kind).effect.again(self._known, db, item)
             return self._get(db, client_id)
 
         return await self._write(work)
 
-    async def discard_outbox(self, client_id: str) -> None:
+    async def discard(self, client_id: str) -> None:
         """Drop a failed item (and its failed message) for good."""
 
         def work(db: sqlite3.Connection) -> Any:
@@ -194,11 +184,11 @@ class LocalData(EventLog):
             db.execute(
                 "DELETE FROM messages WHERE client_id = ? AND message_id IS NULL", (client_id,)
             )
-            self._refresh_chat(db, item.chat_id)
+            refresh_chat(db, item.chat_id)
 
         await self._write(work)
 
-    async def recover_outbox(self) -> int:
+    async def recover(self) -> int:
         """After a crash: in-flight items may have reached the gateway, so they become
         ``unknown``. Returns how many."""
 
@@ -240,173 +230,5 @@ class LocalData(EventLog):
 
         return await self._write(work)
 
-    # -- chats: local-only state ------------------------------------------------------------
 
-    async def mark_read(self, chat_id: str) -> None:
-        """The chatter opened the chat: nothing in it is unread any more."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute("UPDATE chats SET unread_count = 0 WHERE chat_id = ?", (chat_id,))
-
-        await self._write(work)
-
-    async def set_chat_pinned(self, chat_id: str, pinned: bool) -> None:
-        """Pin a chat to the top of its list (local only: the provider has no chat pin)."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute("UPDATE chats SET pinned = ? WHERE chat_id = ?", (pinned, chat_id))
-
-        await self._write(work)
-
-    # -- notes and drafts -------------------------------------------------------------------
-
-    async def get_note(self, account_id: str, fan_id: str) -> Note | None:
-        row = await self._read_one(
-            "SELECT text, updated_at FROM fan_notes WHERE account_id = ? AND fan_id = ?",
-            (account_id, fan_id),
-        )
-        return None if row is None else Note(row[0], dt_required(row[1]))
-
-    async def set_note(self, account_id: str, fan_id: str, text: str) -> None:
-        """Save the team's private note on a fan (an empty text deletes it)."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            if text.strip():
-                db.execute(
-                    """INSERT INTO fan_notes(account_id, fan_id, text, updated_at)
-                    VALUES (?, ?, ?, ?) ON CONFLICT(account_id, fan_id) DO UPDATE
-                    SET text = excluded.text, updated_at = excluded.updated_at""",
-                    (account_id, fan_id, text, now_ms()),
-                )
-            else:
-                db.execute(
-                    "DELETE FROM fan_notes WHERE account_id = ? AND fan_id = ?",
-                    (account_id, fan_id),
-                )
-
-        await self._write(work)
-
-    async def get_draft(self, chat_id: str) -> str:
-        row = await self._read_one("SELECT text FROM drafts WHERE chat_id = ?", (chat_id,))
-        return "" if row is None else str(row[0])
-
-    async def set_draft(self, chat_id: str, text: str) -> None:
-        """Keep what the chatter was typing in a chat (an empty text deletes it)."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            if text:
-                db.execute(
-                    """INSERT INTO drafts(chat_id, text, updated_at) VALUES (?, ?, ?)
-                    ON CONFLICT(chat_id) DO UPDATE SET text = excluded.text,
-                        updated_at = excluded.updated_at""",
-                    (chat_id, text, now_ms()),
-                )
-            else:
-                db.execute("DELETE FROM drafts WHERE chat_id = ?", (chat_id,))
-
-        await self._write(work)
-
-    # -- automated messages -----------------------------------------------------------------
-
-    async def replace_automations(self, account_id: str, rules: Sequence[AutomatedMessage]) -> None:
-        """Replace the cached automation rules of an account with the gateway's list."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute("DELETE FROM automations WHERE account_id = ?", (account_id,))
-            db.executemany(
-                "INSERT INTO automations(account_id, position, rule_json) VALUES (?, ?, ?)",
-                [(account_id, index, rule.model_dump_json()) for index, rule in enumerate(rules)],
-            )
-
-        await self._write(work)
-
-    async def automations(self, account_id: str) -> list[AutomatedMessage]:
-        rows = await self._read(
-            "SELECT rule_json FROM automations WHERE account_id = ? ORDER BY position",
-            (account_id,),
-        )
-        from console.api.models import AutomatedMessage
-
-        return [AutomatedMessage.model_validate_json(row[0]) for row in rows]
-
-    # -- sync state -------------------------------------------------------------------------
-
-    async def get_backfill(
-        self, account_id: str, chat_id: str | None = None
-    ) -> BackfillState | None:
-        """Backfill progress of an account's chat list (``chat_id`` None) or of one chat."""
-        row = await self._read_one(
-            """SELECT cursor, done, fetched, updated_at FROM sync_state
-            WHERE account_id = ? AND chat_id = ?""",
-            (account_id, chat_id or ""),
-        )
-        if row is None:
-            return None
-        return BackfillState(account_id, chat_id, row[0], bool(row[1]), row[2], dt_required(row[3]))
-
-    async def set_backfill(
-        self,
-        account_id: str,
-        chat_id: str | None = None,
-        *,
-        cursor: str | None,
-        done: bool,
-        fetched: int = 0,
-    ) -> None:
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute(
-                """INSERT INTO sync_state(account_id, chat_id, cursor, done, fetched, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(account_id, chat_id) DO UPDATE SET
-                    cursor = excluded.cursor, done = excluded.done, fetched = excluded.fetched,
-                    updated_at = excluded.updated_at""",
-                (account_id, chat_id or "", cursor, done, fetched, now_ms()),
-            )
-
-        await self._write(work)
-
-    async def record_gap(
-        self, account_id: str, chat_id: str, from_message_id: str, to_message_id: str | None
-    ) -> int:
-        """Remember that messages are missing older than ``from_message_id`` down to
-        ``to_message_id``; returns the gap id (the same one if already recorded)."""
-
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute(
-                """INSERT INTO gaps(account_id, chat_id, from_message_id, to_message_id,
-                    created_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(chat_id, from_message_id) DO UPDATE
-                    SET to_message_id = excluded.to_message_id""",
-                (account_id, chat_id, from_message_id, to_message_id, now_ms()),
-            )
-            row = one(
-                db,
-                "SELECT id FROM gaps WHERE chat_id = ? AND from_message_id = ?",
-                (chat_id, from_message_id),
-            )
-            return int(row[0])
-
-        return await self._write(work)
-
-    async def gaps(self, account_id: str | None = None, chat_id: str | None = None) -> list[Gap]:
-        sql = (
-            "SELECT id, account_id, chat_id, from_message_id, to_message_id, created_at "
-            "FROM gaps WHERE 1"
-        )
-        params: list[Any] = []
-        if account_id is not None:
-            sql += " AND account_id = ?"
-            params.append(account_id)
-        if chat_id is not None:
-            sql += " AND chat_id = ?"
-            params.append(chat_id)
-        rows = await self._read(sql + " ORDER BY id", params)
-        return [Gap(row[0], row[1], row[2], row[3], row[4], dt_required(row[5])) for row in rows]
-
-    async def clear_gap(self, gap_id: int) -> None:
-        def work(db: sqlite3.Connection) -> Any:
-            db.execute("DELETE FROM gaps WHERE id = ?", (gap_id,))
-
-        await self._write(work)
-
-
-__all__ = ["LocalData", "OutboxNotFound"]
+__all__ = ["Outbox", "OutboxNotFound"]

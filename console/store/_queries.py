@@ -13,7 +13,7 @@ from console.store._core import (
     CHAT_FROM,
     MESSAGE_COLUMNS,
     MESSAGE_FROM,
-    StoreCore,
+    Part,
     chat_row,
     dt,
     dt_required,
@@ -76,7 +76,7 @@ _AT_CURSOR = (
 )
 
 
-class CacheQueries(StoreCore):
+class CacheQueries(Part):
     async def accounts(self) -> list[AccountRow]:
         """The cached accounts in tab order."""
         rows = await self._read(
@@ -119,6 +119,14 @@ class CacheQueries(StoreCore):
             f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE c.chat_id = ?", (chat_id,)
         )
         return None if row is None else chat_row(row)
+
+    async def chat_of_fan(self, account_id: str, fan_id: str) -> str | None:
+        """The id of the account's chat with ``fan_id`` (``None`` when none is cached)."""
+        row = await self._read_one(
+            "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ? LIMIT 1",
+            (account_id, fan_id),
+        )
+        return None if row is None else str(row[0])
 
     async def chat_index(self, account_id: str, chat_id: str, filter: ChatFilter | str) -> int:
         """The offset of a chat in the (unsearched) list, ``-1`` when not in it."""

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 from console.changes import ChatChanged, FanChanged, MessageAdded, MessageChanged, Update
 from console.store._core import (
     NEXT_POS,
-    StoreCore,
+    Part,
     at_free_pos,
     dumps,
+    ensure_chat,
     ms,
     now_ms,
     one,
@@ -93,7 +94,9 @@ def _sub_time(sub: Subscription) -> int | None:
     return ms(sub.updated_at or sub.created_at)
 
 
-class CacheWrites(StoreCore):
+class CacheWrites(Part):
+    """Writing what the gateway says (accounts, fans, chats, messages, automation rules)."""
+
     async def upsert_accounts(self, accounts: Sequence[Account]) -> None:
         """Store the connected accounts; their order here is the tab order."""
 
@@ -124,14 +127,14 @@ class CacheWrites(StoreCore):
             )
 
         await self._write(work)
-        self._creators.update({a.account_id: a.fansly_account_id for a in accounts})
+        self._known.creators.update({a.account_id: a.fansly_account_id for a in accounts})
 
     async def upsert_fan(self, account_id: str, fan: Fan) -> list[Update]:
         """Store a fan's full profile (lists included, replacing the cached ones)."""
 
         def work(db: sqlite3.Connection) -> None:
-            self._ensure_account(db, account_id)
-            self._upsert_fan(db, account_id, fan, replace_lists=True)
+            self._known.ensure(db, account_id)
+            write_fan(db, account_id, fan, replace_lists=True)
 
         await self._write(work)
         return [FanChanged(account_id, fan.id)]
@@ -142,8 +145,8 @@ class CacheWrites(StoreCore):
         last = history[-1] if history else None
 
         def work(db: sqlite3.Connection) -> None:
-            self._ensure_account(db, account_id)
-            self._ensure_fan(db, account_id, fan_id)
+            self._known.ensure(db, account_id)
+            ensure_fan(db, account_id, fan_id)
             db.execute(
                 """UPDATE fans SET lifetime_spend_millis = ?, tips_millis = ?,
                     spend_history_json = ?,
@@ -172,10 +175,10 @@ class CacheWrites(StoreCore):
 
         def work(db: sqlite3.Connection) -> list[Update]:
             updates: list[Update] = []
-            self._ensure_account(db, account_id)
-            creator_id = self._creator_id(db, account_id)
+            self._known.ensure(db, account_id)
+            creator_id = self._known.creator_id(db, account_id)
             for chat in chats:
-                self._upsert_fan(db, account_id, chat.fan, replace_lists=False)
+                write_fan(db, account_id, chat.fan, replace_lists=False)
                 db.execute(
                     """INSERT INTO chats(chat_id, account_id, fan_id, unread_count,
                         subscription_tier_id, flags, updated_at)
@@ -208,10 +211,8 @@ class CacheWrites(StoreCore):
                     ),
                 )
                 if chat.last_message is not None:
-                    self._upsert_message(
-                        db, account_id, chat.id, chat.last_message, creator_id=creator_id
-                    )
-                self._refresh_chat(db, chat.id)
+                    write_message(db, account_id, chat.id, chat.last_message, creator_id=creator_id)
+                refresh_chat(db, chat.id)
                 updates.append(ChatChanged(account_id, chat.id))
             return updates
 
@@ -233,203 +234,199 @@ class CacheWrites(StoreCore):
 
         def work(db: sqlite3.Connection) -> list[Update]:
             updates: list[Update] = []
-            self._ensure_account(db, account_id)
-            creator = creator_id or self._creator_id(db, account_id)
+            self._known.ensure(db, account_id)
+            creator = creator_id or self._known.creator_id(db, account_id)
             fan_ids = {m.sender_id for m in messages if m.sender_id != creator}
-            self._ensure_chat(db, account_id, chat_id, next(iter(fan_ids), None))
+            ensure_chat(db, account_id, chat_id, next(iter(fan_ids), None))
             for message in messages:
-                change = self._upsert_message(db, account_id, chat_id, message, creator_id=creator)
+                change = write_message(db, account_id, chat_id, message, creator_id=creator)
                 if change is not None:
                     updates.append(change)
             if updates:
-                self._refresh_chat(db, chat_id)
+                refresh_chat(db, chat_id)
                 updates.append(ChatChanged(account_id, chat_id))
             return updates
 
         return await self._write(work)
 
-    def _upsert_message(
-        self,
-        db: sqlite3.Connection,
-        account_id: str,
-        chat_id: str,
-        message: Message,
-        *,
-        creator_id: str | None,
-        from_creator: bool | None = None,
-        exists: bool | None = None,
-    ) -> MessageAdded | MessageChanged | None:
-        """Insert or update one server message; the change, or ``None`` when nothing changed."""
-        if from_creator is None:
-            from_creator = creator_id is not None and message.sender_id == creator_id
-        text = clean_stored(message.content)
-        likes = [like.model_dump() for like in message.likes]
-        params: dict[str, Any] = {
-            "message_id": message.id,
-            "chat_id": chat_id,
-            "account_id": account_id,
-            "sender_id": message.sender_id,
-            "from_creator": from_creator,
-            "text": text,
-            "created_at": ms(message.created_at),
-            "reply_to_id": message.in_reply_to,
-            "attachments_json": dumps([a.model_dump() for a in message.attachments]),
-            "likes_json": dumps(likes),
-            "liked_by_creator": any(like["user_id"] == creator_id for like in likes),
-            "pinned": message.pinned,
-            "tip_millis": message.tip_millis,
-            **pos_params(ms(message.created_at) or 0),
-        }
-        if exists is None:
-            exists = (
-                one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
-            )
-        if not exists and from_creator:
-            twin = one(db, _LOCAL_TWIN, (chat_id, text, params["created_at"] or 0))
-            if twin is not None:
-                self._adopt(db, twin[0], message, params)
-                db.execute(
-                    "UPDATE outbox SET state = 'sent', updated_at = ? WHERE client_id = ?",
-                    (now_ms(), twin[1]),
-                )
-                return MessageChanged(account_id, chat_id, message.id)
-        cursor = at_free_pos(db, _INSERT_MESSAGE, params)
-        if cursor.rowcount == 0:
-            return None
-        if not exists:
-            return MessageAdded(account_id, chat_id, message.id)
-        return MessageChanged(account_id, chat_id, message.id)
 
-    def _adopt(
-        self, db: sqlite3.Connection, pos: int, message: Message, params: dict[str, Any]
-    ) -> None:
-        """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
-        at_free_pos(
-            db,
-            f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,
-                sender_id = :sender_id, text = :text, created_at = :created_at,
-                reply_to_id = COALESCE(:reply_to_id, reply_to_id),
-                attachments_json = :attachments_json, likes_json = :likes_json,
-                pinned = :pinned, state = 'sent', error = NULL
-            WHERE pos = :old_pos""",
-            {**params, "old_pos": pos},
-        )
-
-    def _refresh_chat(self, db: sqlite3.Connection, chat_id: str, *, unread_delta: int = 0) -> None:
-        """Recompute a chat's last message and waiting time from the cached messages.
-
-        Derived from the messages themselves, so events applied in any order end the same.
-        """
-        # The creator's last answer (a thread's order is (created_at, pos)): the fan waits
-        # since their first message after it.
-        answered = one(
-            db,
-            """SELECT created_at, pos FROM messages
-            WHERE chat_id = ? AND from_creator = 1 AND state != 'failed'
-            ORDER BY created_at DESC, pos DESC LIMIT 1""",
-            (chat_id,),
-        )
-        db.execute(
-            f"""UPDATE chats SET
-                last_message_id = COALESCE((SELECT COALESCE(message_id, client_id)
-                    {_NEWEST}), last_message_id),
-                last_message_at = COALESCE((SELECT created_at {_NEWEST}), last_message_at),
-                last_preview = COALESCE((SELECT preview(text, attachments_json != '[]')
-                    {_NEWEST}), last_preview),
-                last_from_creator = COALESCE((SELECT from_creator {_NEWEST}), last_from_creator),
-                waiting_since = (SELECT created_at FROM messages
-                    WHERE chat_id = :chat AND from_creator = 0
-                        AND (created_at, pos) > (:answered_at, :answered_pos)
-                    ORDER BY created_at, pos LIMIT 1),
-                unread_count = MAX(0, unread_count + :delta)
-            WHERE chat_id = :chat""",
-            {
-                "chat": chat_id,
-                "delta": unread_delta,
-                # Nothing answered: every fan message counts (below any real time).
-                "answered_at": answered[0] if answered else -(1 << 62),
-                "answered_pos": answered[1] if answered else 0,
-            },
-        )
-
-    @staticmethod
-    def _ensure_fan(db: sqlite3.Connection, account_id: str, fan_id: str) -> None:
-        db.execute(
-            "INSERT INTO fans(account_id, fan_id, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (account_id, fan_id, now_ms()),
-        )
-
-    def _upsert_fan(
-        self, db: sqlite3.Connection, account_id: str, fan: Fan, *, replace_lists: bool
-    ) -> None:
-        sub = fan.subscription
-        db.execute(
-            """INSERT INTO fans(account_id, fan_id, username, display_name, avatar_url,
-                created_at, lifetime_spend_millis, tips_millis, last_purchase_at,
-                last_purchase_millis, lists_json, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(account_id, fan_id) DO UPDATE SET username = excluded.username,
-                display_name = excluded.display_name,
-                avatar_url = COALESCE(excluded.avatar_url, fans.avatar_url),
-                created_at = COALESCE(excluded.created_at, fans.created_at),
-                lifetime_spend_millis = COALESCE(excluded.lifetime_spend_millis,
-                    fans.lifetime_spend_millis),
-                tips_millis = COALESCE(excluded.tips_millis, fans.tips_millis),
-                last_purchase_at = COALESCE(excluded.last_purchase_at, fans.last_purchase_at),
-                last_purchase_millis = COALESCE(excluded.last_purchase_millis,
-                    fans.last_purchase_millis),
-                lists_json = CASE WHEN ? OR excluded.lists_json != '[]'
-                    THEN excluded.lists_json ELSE fans.lists_json END,
-                updated_at = excluded.updated_at""",
-            (
-                account_id,
-                fan.id,
-                fan.username,
-                fan.display_name,
-                fan.avatar_url,
-                ms(fan.created_at),
-                fan.lifetime_spend_millis,
-                fan.tips_millis,
-                ms(fan.last_purchase_at),
-                fan.last_purchase_millis,
-                dumps(fan.lists),
-                now_ms(),
-                replace_lists,
-            ),
-        )
-        if sub is not None:
-            self._set_subscription(db, account_id, fan.id, sub)
-        if replace_lists:
+def write_message(
+    db: sqlite3.Connection,
+    account_id: str,
+    chat_id: str,
+    message: Message,
+    *,
+    creator_id: str | None,
+    from_creator: bool | None = None,
+    exists: bool | None = None,
+) -> MessageAdded | MessageChanged | None:
+    """Insert or update one server message; the change, or ``None`` when nothing changed."""
+    if from_creator is None:
+        from_creator = creator_id is not None and message.sender_id == creator_id
+    text = clean_stored(message.content)
+    likes = [like.model_dump() for like in message.likes]
+    params: dict[str, Any] = {
+        "message_id": message.id,
+        "chat_id": chat_id,
+        "account_id": account_id,
+        "sender_id": message.sender_id,
+        "from_creator": from_creator,
+        "text": text,
+        "created_at": ms(message.created_at),
+        "reply_to_id": message.in_reply_to,
+        "attachments_json": dumps([a.model_dump() for a in message.attachments]),
+        "likes_json": dumps(likes),
+        "liked_by_creator": any(like["user_id"] == creator_id for like in likes),
+        "pinned": message.pinned,
+        "tip_millis": message.tip_millis,
+        **pos_params(ms(message.created_at) or 0),
+    }
+    if exists is None:
+        exists = one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
+    if not exists and from_creator:
+        twin = one(db, _LOCAL_TWIN, (chat_id, text, params["created_at"] or 0))
+        if twin is not None:
+            adopt(db, twin[0], message, params)
             db.execute(
-                "UPDATE chats SET vip = ? WHERE account_id = ? AND fan_id = ?",
-                (_vip(fan.lists), account_id, fan.id),
+                "UPDATE outbox SET state = 'sent', updated_at = ? WHERE client_id = ?",
+                (now_ms(), twin[1]),
             )
+            return MessageChanged(account_id, chat_id, message.id)
+    cursor = at_free_pos(db, _INSERT_MESSAGE, params)
+    if cursor.rowcount == 0:
+        return None
+    if not exists:
+        return MessageAdded(account_id, chat_id, message.id)
+    return MessageChanged(account_id, chat_id, message.id)
 
-    def _set_subscription(
-        self,
-        db: sqlite3.Connection,
-        account_id: str,
-        fan_id: str,
-        sub: Subscription,
-        *,
-        at: int | None = None,
-    ) -> bool:
-        """Store ``sub`` unless the cached one is newer; whether it was stored."""
-        when = _sub_time(sub) or at
-        cursor = db.execute(
-            """UPDATE fans SET subscription_json = ?, subscription_status = ?,
-                subscription_updated_at = ?
-            WHERE account_id = ? AND fan_id = ?
-                AND (subscription_updated_at IS NULL OR ? IS NULL
-                     OR subscription_updated_at <= ?)""",
-            (sub.model_dump_json(), sub.status.value, when, account_id, fan_id, when, when),
+
+def adopt(db: sqlite3.Connection, pos: int, message: Message, params: dict[str, Any]) -> None:
+    """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
+    at_free_pos(
+        db,
+        f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,
+            sender_id = :sender_id, text = :text, created_at = :created_at,
+            reply_to_id = COALESCE(:reply_to_id, reply_to_id),
+            attachments_json = :attachments_json, likes_json = :likes_json,
+            pinned = :pinned, state = 'sent', error = NULL
+        WHERE pos = :old_pos""",
+        {**params, "old_pos": pos},
+    )
+
+
+def refresh_chat(db: sqlite3.Connection, chat_id: str, *, unread_delta: int = 0) -> None:
+    """Recompute a chat's last message and waiting time from the cached messages.
+
+    Derived from the messages themselves, so events applied in any order end the same.
+    """
+    # The creator's last answer (a thread's order is (created_at, pos)): the fan waits
+    # since their first message after it.
+    answered = one(
+        db,
+        """SELECT created_at, pos FROM messages
+        WHERE chat_id = ? AND from_creator = 1 AND state != 'failed'
+        ORDER BY created_at DESC, pos DESC LIMIT 1""",
+        (chat_id,),
+    )
+    db.execute(
+        f"""UPDATE chats SET
+            last_message_id = COALESCE((SELECT COALESCE(message_id, client_id)
+                {_NEWEST}), last_message_id),
+            last_message_at = COALESCE((SELECT created_at {_NEWEST}), last_message_at),
+            last_preview = COALESCE((SELECT preview(text, attachments_json != '[]')
+                {_NEWEST}), last_preview),
+            last_from_creator = COALESCE((SELECT from_creator {_NEWEST}), last_from_creator),
+            waiting_since = (SELECT created_at FROM messages
+                WHERE chat_id = :chat AND from_creator = 0
+                    AND (created_at, pos) > (:answered_at, :answered_pos)
+                ORDER BY created_at, pos LIMIT 1),
+            unread_count = MAX(0, unread_count + :delta)
+        WHERE chat_id = :chat""",
+        {
+            "chat": chat_id,
+            "delta": unread_delta,
+            # Nothing answered: every fan message counts (below any real time).
+            "answered_at": answered[0] if answered else -(1 << 62),
+            "answered_pos": answered[1] if answered else 0,
+        },
+    )
+
+
+def ensure_fan(db: sqlite3.Connection, account_id: str, fan_id: str) -> None:
+    db.execute(
+        "INSERT INTO fans(account_id, fan_id, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        (account_id, fan_id, now_ms()),
+    )
+
+
+def write_fan(db: sqlite3.Connection, account_id: str, fan: Fan, *, replace_lists: bool) -> None:
+    sub = fan.subscription
+    db.execute(
+        """INSERT INTO fans(account_id, fan_id, username, display_name, avatar_url,
+            created_at, lifetime_spend_millis, tips_millis, last_purchase_at,
+            last_purchase_millis, lists_json, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(account_id, fan_id) DO UPDATE SET username = excluded.username,
+            display_name = excluded.display_name,
+            avatar_url = COALESCE(excluded.avatar_url, fans.avatar_url),
+            created_at = COALESCE(excluded.created_at, fans.created_at),
+            lifetime_spend_millis = COALESCE(excluded.lifetime_spend_millis,
+                fans.lifetime_spend_millis),
+            tips_millis = COALESCE(excluded.tips_millis, fans.tips_millis),
+            last_purchase_at = COALESCE(excluded.last_purchase_at, fans.last_purchase_at),
+            last_purchase_millis = COALESCE(excluded.last_purchase_millis,
+                fans.last_purchase_millis),
+            lists_json = CASE WHEN ? OR excluded.lists_json != '[]'
+                THEN excluded.lists_json ELSE fans.lists_json END,
+            updated_at = excluded.updated_at""",
+        (
+            account_id,
+            fan.id,
+            fan.username,
+            fan.display_name,
+            fan.avatar_url,
+            ms(fan.created_at),
+            fan.lifetime_spend_millis,
+            fan.tips_millis,
+            ms(fan.last_purchase_at),
+            fan.last_purchase_millis,
+            dumps(fan.lists),
+            now_ms(),
+            replace_lists,
+        ),
+    )
+    if sub is not None:
+        set_subscription(db, account_id, fan.id, sub)
+    if replace_lists:
+        db.execute(
+            "UPDATE chats SET vip = ? WHERE account_id = ? AND fan_id = ?",
+            (_vip(fan.lists), account_id, fan.id),
         )
-        if cursor.rowcount == 0:
-            return False
-        if sub.status != _UNKNOWN:
-            db.execute(
-                "UPDATE chats SET subscriber = ? WHERE account_id = ? AND fan_id = ?",
-                (sub.status == _ACTIVE, account_id, fan_id),
-            )
-        return True
+
+
+def set_subscription(
+    db: sqlite3.Connection,
+    account_id: str,
+    fan_id: str,
+    sub: Subscription,
+    *,
+    at: int | None = None,
+) -> bool:
+    """Store ``sub`` unless the cached one is newer; whether it was stored."""
+    when = _sub_time(sub) or at
+    cursor = db.execute(
+        """UPDATE fans SET subscription_json = ?, subscription_status = ?,
+            subscription_updated_at = ?
+        WHERE account_id = ? AND fan_id = ?
+            AND (subscription_updated_at IS NULL OR ? IS NULL
+                 OR subscription_updated_at <= ?)""",
+        (sub.model_dump_json(), sub.status.value, when, account_id, fan_id, when, when),
+    )
+    if cursor.rowcount == 0:
+        return False
+    if sub.status != _UNKNOWN:
+        db.execute(
+            "UPDATE chats SET subscriber = ? WHERE account_id = ? AND fan_id = ?",
+            (sub.status == _ACTIVE, account_id, fan_id),
+        )
+    return True

@@ -21,14 +21,24 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
-from console.store._core import NEXT_POS, at_free_pos, dumps, ms, now_ms, one, pos_params
+from console.store._core import (
+    NEXT_POS,
+    KnownAccounts,
+    at_free_pos,
+    dumps,
+    ensure_chat,
+    ms,
+    now_ms,
+    one,
+    pos_params,
+)
+from console.store._writes import adopt, refresh_chat, write_message
 from console.store.rows import OutboxItem, OutboxKind
 from console.store.text import clean_stored
 
 if TYPE_CHECKING:
     from console.api.client import FanslyClient
     from console.api.models import Message
-    from console.store._outbox import LocalData
 
 
 class Settles(StrEnum):
@@ -45,25 +55,28 @@ class Settles(StrEnum):
 
 class Effect:
     """What an action shows in the cache at once, and how that is undone. The default shows
-    nothing. Every method runs inside the store's write transaction."""
+    nothing. Every method runs inside the store's write transaction, given what the writer
+    knows of the accounts (``known.creator_id``) and the connection."""
 
-    def done_here(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> bool:
+    def done_here(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> bool:
         """Just queued: ``True`` when the action needs no delivery (it is settled at once and
         never reaches the gateway). Raise ``ValueError`` to refuse it."""
         return False
 
-    def show(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+    def show(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
         """Just queued: show the action as done."""
 
-    def undo(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, error: str) -> None:
+    def undo(
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, error: str
+    ) -> None:
         """Failed for good: take the shown effect back."""
 
-    def again(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+    def again(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
         """A failed action queued again by the chatter: show it again."""
-        self.show(store, db, item)
+        self.show(known, db, item)
 
     def settle(
-        self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, server: Message | None
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, server: Message | None
     ) -> None:
         """The gateway accepted it (``server`` is what it answered, for a send)."""
 
@@ -76,10 +89,12 @@ class Flag(Effect):
     column: str
     value: int
 
-    def show(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+    def show(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
         self._set(db, item, self.value)
 
-    def undo(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, error: str) -> None:
+    def undo(
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, error: str
+    ) -> None:
         self._set(db, item, 1 - self.value)
 
     def _set(self, db: sqlite3.Connection, item: OutboxItem, value: int) -> None:
@@ -98,9 +113,9 @@ class PendingMessage(Effect):
     """A send: a pending message with the client id shows at once; it becomes the server's
     message once sent (never a duplicate), and shows as failed if refused."""
 
-    def show(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
-        store._ensure_chat(db, item.account_id, item.chat_id, None)
-        creator_id = store._creator_id(db, item.account_id)
+    def show(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
+        ensure_chat(db, item.account_id, item.chat_id, None)
+        creator_id = known.creator_id(db, item.account_id)
         created = ms(item.created_at) or now_ms()
         at_free_pos(
             db,
@@ -119,26 +134,28 @@ class PendingMessage(Effect):
                 "reply_to_id": item.payload.get("in_reply_to"),
             },
         )
-        store._refresh_chat(db, item.chat_id)
+        refresh_chat(db, item.chat_id)
 
-    def undo(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, error: str) -> None:
+    def undo(
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, error: str
+    ) -> None:
         db.execute(
             "UPDATE messages SET state = 'failed', error = ? WHERE client_id = ? "
             "AND message_id IS NULL",
             (error, item.client_id),
         )
-        store._refresh_chat(db, item.chat_id)
+        refresh_chat(db, item.chat_id)
 
-    def again(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+    def again(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
         db.execute(
             "UPDATE messages SET state = 'pending', error = NULL WHERE client_id = ? "
             "AND message_id IS NULL",
             (item.client_id,),
         )
-        store._refresh_chat(db, item.chat_id)
+        refresh_chat(db, item.chat_id)
 
     def settle(
-        self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, server: Message | None
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, server: Message | None
     ) -> None:
         local = one(
             db, "SELECT pos, message_id FROM messages WHERE client_id = ?", (item.client_id,)
@@ -157,7 +174,7 @@ class PendingMessage(Effect):
                     "UPDATE messages SET client_id = ? WHERE pos = ?", (item.client_id, twin[0])
                 )
             elif local is not None and local[1] is None:
-                creator_id = store._creator_id(db, item.account_id)
+                creator_id = known.creator_id(db, item.account_id)
                 params = {
                     "message_id": server.id,
                     "sender_id": server.sender_id or creator_id or "",
@@ -169,12 +186,12 @@ class PendingMessage(Effect):
                     "pinned": server.pinned,
                     **pos_params(ms(server.created_at) or now_ms()),
                 }
-                store._adopt(db, local[0], server, params)
+                adopt(db, local[0], server, params)
             elif local is None:
-                store._upsert_message(
+                write_message(
                     db, item.account_id, item.chat_id, server, creator_id=None, from_creator=True
                 )
-        store._refresh_chat(db, item.chat_id)
+        refresh_chat(db, item.chat_id)
 
 
 class Unsent(Effect):
@@ -182,7 +199,7 @@ class Unsent(Effect):
     not yet sent (its send still queued, or failed) is never sent instead: its send is taken
     out of the outbox and nothing goes to the gateway."""
 
-    def done_here(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> bool:
+    def done_here(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> bool:
         key = str(item.payload.get("message_id", ""))
         send = one(db, "SELECT state FROM outbox WHERE client_id = ? AND kind = 'send'", (key,))
         if send is None or one(db, "SELECT 1 FROM messages WHERE message_id = ?", (key,)):
@@ -196,13 +213,15 @@ class Unsent(Effect):
             "AND message_id IS NULL",
             (key,),
         )
-        store._refresh_chat(db, item.chat_id)
+        refresh_chat(db, item.chat_id)
         return True
 
-    def show(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> None:
+    def show(self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem) -> None:
         self._set(db, item, "unsent")
 
-    def undo(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem, error: str) -> None:
+    def undo(
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, error: str
+    ) -> None:
         self._set(db, item, "sent")
 
     def _set(self, db: sqlite3.Connection, item: OutboxItem, state: str) -> None:

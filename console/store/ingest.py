@@ -2,8 +2,8 @@
 
 For a process whose only job is to record webhook events (the listener's ingest worker,
 :mod:`console.webhooks.worker`): it owns one write connection and applies each batch of
-events in one transaction, with the very code :meth:`Store.apply_event` runs
-(``EventLog._apply_batch``), so the rules (exactly once, in any order, failures spoil only
+events in one transaction, with the very functions :meth:`Store.apply_event` runs
+(``_events.apply_batch``), so the rules (exactly once, in any order, failures spoil only
 themselves) are the same. What the store's threads do around commits is done here between
 batches, by the caller's loop: index pending messages (:meth:`index_chunk`, see ``_fts.py``);
 and every ``CHECKPOINT_EVERY`` commits a thread of its own checkpoints the WAL on a third
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 
 from console.store._core import (
     CHECKPOINT_EVERY,
-    DbThread,
+    KnownAccounts,
     _connect,
     checkpoint,
     now_ms,
     prepare_file,
 )
-from console.store._events import EventLog
+from console.store._events import KeyConflicts, apply_batch
 from console.store._fts import INDEX_CATCHUP, INDEX_CHUNK, INDEX_DELAY, index_chunk, pending_count
 from console.store._retention import (
     EVENT_RETENTION_DAYS,
@@ -56,18 +56,12 @@ class EventWriter:
         path = Path(path)
         self._retention_ms = retention_ms(event_retention_days)
         prepare_file(path)
-        # The event log's methods, detached from its threads: they are never started, every
-        # statement runs on ``self._db`` in the caller's thread.
-        self._log = EventLog(
-            path,
-            DbThread(path, read_only=False, name="unused"),
-            DbThread(path, read_only=True, name="unused"),
-        )
         self._db = _connect(path, read_only=False)
-        for account_id, creator_id in self._db.execute(
-            "SELECT account_id, fansly_account_id FROM accounts"
-        ):
-            self._log._creators[account_id] = creator_id
+        # This writer's own knowledge of accounts and record of reused keys (the store's
+        # are the store's: another process, another writer).
+        self._known = KnownAccounts()
+        self._known.load(self._db)
+        self._conflicts = KeyConflicts()
         self._commits = 0
         # Idle maintenance (see _retention.py): due after a commit, once quiet for IDLE_AFTER;
         # the first one right after the open (a cache closed for weeks is pruned then).
@@ -103,10 +97,10 @@ class EventWriter:
         One outcome per event: its ``AppliedEvent``, ``None`` for a duplicate, or the
         exception that undid it alone. Raises (nothing kept) if the transaction itself fails.
         """
-        outcomes, self.backlog = self._log._apply_batch(self._db, events)
+        outcomes, self.backlog = apply_batch(self._db, events, self._known, self._conflicts)
         for event, outcome in zip(events, outcomes, strict=True):
             if isinstance(outcome, AppliedEvent):  # its account row is committed (see _events)
-                self._log._accounts_stored.add(event.account_id)
+                self._known.stored.add(event.account_id)
         self._commits += 1
         self._last_commit = time.monotonic()
         self._maintenance_due = True

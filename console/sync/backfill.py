@@ -130,15 +130,15 @@ class History:
         where it stopped, and a walk that stopped on its count leaves a new one."""
         fetched = set(walk.fetched_ids)
         complete = walk.connected or walk.exhausted
-        for gap in await self.store.gaps(self.account_id, chat_id):
+        for gap in await self.store.sync_state.gaps(self.account_id, chat_id):
             if gap.from_message_id in fetched and gap.from_message_id != walk.oldest_id:
-                await self.store.clear_gap(gap.id)
+                await self.store.sync_state.clear_gap(gap.id)
             elif gap.from_message_id == walk.oldest_id and complete:
-                await self.store.clear_gap(gap.id)
+                await self.store.sync_state.clear_gap(gap.id)
         if complete or walk.oldest_id is None:
             return
         below = await self._cached_below(walk.oldest_id)
-        await self.store.record_gap(self.account_id, chat_id, walk.oldest_id, below)
+        await self.store.sync_state.record_gap(self.account_id, chat_id, walk.oldest_id, below)
 
     async def _cached_below(self, message_id: str) -> str | None:
         """The newest cached server message older than ``message_id``."""
@@ -172,11 +172,11 @@ class History:
             anchor = await self.store.message(before)
             if anchor is not None and anchor.message_id:
                 boundary.add(anchor.message_id)
-        gaps = await self.store.gaps(self.account_id, chat_id)
+        gaps = await self.store.sync_state.gaps(self.account_id, chat_id)
         hit = [g for g in gaps if g.from_message_id in boundary]
         if not hit and not rows and before is None:
             # Never synced: fetch the newest page so the thread is not empty.
-            state = await self.store.get_backfill(self.account_id, chat_id)
+            state = await self.store.sync_state.get_backfill(self.account_id, chat_id)
             if state is None or not state.done:
                 async with self.lock(chat_id):
                     walk = await self.walk(chat_id, cursor=None, want=limit, publish=publish)
@@ -186,7 +186,7 @@ class History:
             return rows
         async with self.lock(chat_id):
             for gap in hit:
-                current = await self.store.gaps(self.account_id, chat_id)
+                current = await self.store.sync_state.gaps(self.account_id, chat_id)
                 if gap.id not in {g.id for g in current}:
                     continue  # filled meanwhile
                 walk = await self.walk(
@@ -195,7 +195,7 @@ class History:
                 # The walk starts below the gap's own message, so it never lists it: the old
                 # gap goes, and settle_gaps leaves a new one where the walk stopped, if any.
                 if walk.fetched_ids or walk.connected or walk.exhausted:
-                    await self.store.clear_gap(gap.id)
+                    await self.store.sync_state.clear_gap(gap.id)
                 await self.settle_gaps(chat_id, walk)
         return await self._cached(chat_id, before, limit)
 
@@ -260,12 +260,14 @@ class Backfill:
     # -- phase 1: the chat list ------------------------------------------------------------
 
     async def _chat_list(self) -> None:
-        state = await self.store.get_backfill(self.account_id)
+        state = await self.store.sync_state.get_backfill(self.account_id)
         resuming = state is not None and not state.done
         cursor = state.cursor if state is not None and resuming else None
         seen = state.fetched if state is not None and resuming else 0
         if not resuming:
-            await self.store.set_backfill(self.account_id, cursor=None, done=False, fetched=0)
+            await self.store.sync_state.set_backfill(
+                self.account_id, cursor=None, done=False, fetched=0
+            )
         self._total = await self.store.count_chats(self.account_id)
         self._done = await self._count_done()
         self._progress()
@@ -278,7 +280,7 @@ class Backfill:
                 self._publish(update)
             seen += len(page.items)
             cursor = page.next_cursor if page.items else None
-            await self.store.set_backfill(
+            await self.store.sync_state.set_backfill(
                 self.account_id, cursor=cursor, done=cursor is None, fetched=seen
             )
             self._total = await self.store.count_chats(self.account_id)
@@ -289,14 +291,14 @@ class Backfill:
     async def _mark_stale(self, chats: Sequence[Chat]) -> None:
         """Before a page is stored: which of its chats need their messages fetched."""
         for chat in chats:
-            state = await self.store.get_backfill(self.account_id, chat.id)
+            state = await self.store.sync_state.get_backfill(self.account_id, chat.id)
             last = chat.last_message
             # A finished chat keeps, as its cursor, the newest message the pass saw: anything
             # else on top (even a message already cached, like our own send) may hide a
             # message that arrived while nobody was listening.
             changed = last is not None and state is not None and last.id != state.cursor
             if state is None or (state.done and changed):
-                await self.store.set_backfill(
+                await self.store.sync_state.set_backfill(
                     self.account_id, chat.id, cursor=None, done=False, fetched=0
                 )
                 if state is not None:
@@ -305,7 +307,7 @@ class Backfill:
     async def _count_done(self) -> int:
         done = 0
         for chat_id in await self._chat_ids():
-            state = await self.store.get_backfill(self.account_id, chat_id)
+            state = await self.store.sync_state.get_backfill(self.account_id, chat_id)
             done += state is not None and state.done
         return done
 
@@ -327,7 +329,7 @@ class Backfill:
         self._total = len(chat_ids)
         todo: list[str] = []
         for chat_id in chat_ids:
-            state = await self.store.get_backfill(self.account_id, chat_id)
+            state = await self.store.sync_state.get_backfill(self.account_id, chat_id)
             if state is None or not state.done:
                 todo.append(chat_id)
         self._done = len(chat_ids) - len(todo)
@@ -358,7 +360,7 @@ class Backfill:
     async def _chat(self, chat_id: str) -> None:
         history = self.history
         async with history.lock(chat_id):
-            state = await self.store.get_backfill(self.account_id, chat_id)
+            state = await self.store.sync_state.get_backfill(self.account_id, chat_id)
             if state is not None and state.done:
                 return
             resumed = state is not None and (state.cursor is not None or state.fetched > 0)
@@ -367,7 +369,7 @@ class Backfill:
             want = max(0, self.messages_per_chat - already)
             walk = await self._walk_saving(chat_id, cursor, want, resumed, already)
             await history.settle_gaps(chat_id, walk)
-            await self.store.set_backfill(
+            await self.store.sync_state.set_backfill(
                 self.account_id,
                 chat_id,
                 cursor=await self._newest_server_id(chat_id),
@@ -402,7 +404,7 @@ class Backfill:
             if step.connected or step.exhausted or step.cursor is None:
                 break
             cursor = step.cursor
-            await self.store.set_backfill(
+            await self.store.sync_state.set_backfill(
                 self.account_id,
                 chat_id,
                 cursor=cursor,

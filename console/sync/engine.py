@@ -171,7 +171,7 @@ class Workspace:
         if self._started:
             return
         self._started = True
-        await self.store.recover_outbox()
+        await self.store.outbox.recover()
         for row in await self.store.accounts():
             self._accounts.setdefault(
                 row.account_id,
@@ -258,7 +258,7 @@ class Workspace:
         if engine is not None:  # attached from the cache while the gateway was away
             await engine.stop()
         new_creator = account.fansly_account_id or "?"
-        moved = await self.store.set_account_aside(
+        moved = await self.store.identity.set_account_aside(
             account.account_id,
             f"not sent: the account's Fansly identity changed on the gateway "
             f"({before.fansly_account_id} became {new_creator})",
@@ -286,7 +286,7 @@ class Workspace:
         self.bus.publish(ChatChanged(moved.aside_id, ""))
         self.bus.publish(ChatChanged(account.account_id, ""))
         for account_id in (account.account_id, moved.aside_id):  # the status line's counts
-            pending, failed = await self.store.outbox_counts(account_id)
+            pending, failed = await self.store.outbox.counts(account_id)
             self.bus.publish(OutboxChanged(account_id, pending, failed))
 
     async def connect(self) -> list[Account]:
@@ -422,7 +422,7 @@ class Workspace:
     async def _enqueue(
         self, account_id: str, chat_id: str, kind: OutboxKind, payload: dict[str, object]
     ) -> OutboxItem:
-        item = await self.store.enqueue(account_id, chat_id, kind, payload, uuid.uuid4().hex)
+        item = await self.store.outbox.add(account_id, chat_id, kind, payload, uuid.uuid4().hex)
         engine = self.engines.get(account_id)
         settles = spec(kind).settles
         if settles is Settles.NEW_MESSAGE:
@@ -434,7 +434,7 @@ class Workspace:
             await engine.sender.publish_counts()
             engine.sender.wake()
         else:
-            pending, failed = await self.store.outbox_counts(account_id)
+            pending, failed = await self.store.outbox.counts(account_id)
             self.bus.publish(OutboxChanged(account_id, pending, failed))
         return item
 
@@ -484,25 +484,21 @@ class Workspace:
         return await self.act(account_id, chat_id, OutboxKind.UNMUTE, payload)
 
     async def _chat_of(self, account_id: str, fan_id: str) -> str:
-        # The store has no public "chat of a fan" query; this one read is all that is needed.
-        row = await self.store._read_one(
-            "SELECT chat_id FROM chats WHERE account_id = ? AND fan_id = ? LIMIT 1",
-            (account_id, fan_id),
-        )
-        if row is None:
+        chat_id = await self.store.queries.chat_of_fan(account_id, fan_id)
+        if chat_id is None:
             raise KeyError(f"no cached chat with fan {fan_id!r}")
-        return str(row[0])
+        return chat_id
 
     async def retry(self, client_id: str) -> None:
         """Queue a failed action again, now (never one of a set-aside account: its creator is
         not the one the gateway has now)."""
-        before = await self.store.outbox_item(client_id)
+        before = await self.store.outbox.item(client_id)
         if before is not None and is_set_aside(self._accounts.get(before.account_id)):
             raise ValueError(
                 "this account's Fansly identity changed on the gateway: its old actions "
                 "cannot be sent (copy the text into the new tab's chat instead)"
             )
-        item = await self.store.retry_failed(client_id)
+        item = await self.store.outbox.retry_failed(client_id)
         self.bus.publish(
             MessageChanged(item.account_id, item.chat_id, item.client_id)
             if spec(item.kind).settles is Settles.NEW_MESSAGE
@@ -515,8 +511,8 @@ class Workspace:
 
     async def discard(self, client_id: str) -> None:
         """Drop a failed action (and its failed message) for good."""
-        item = await self.store.outbox_item(client_id)
-        await self.store.discard_outbox(client_id)
+        item = await self.store.outbox.item(client_id)
+        await self.store.outbox.discard(client_id)
         if item is not None:
             self.bus.publish(ChatChanged(item.account_id, item.chat_id))
             engine = self.engines.get(item.account_id)
@@ -535,7 +531,7 @@ class Workspace:
             await engine.typing(chat_id)
 
     async def mark_read(self, account_id: str, chat_id: str) -> None:
-        await self.store.mark_read(chat_id)
+        await self.store.local.mark_read(chat_id)
         self.bus.publish(ChatChanged(account_id, chat_id))
 
     # -- reads that may reach the gateway ------------------------------------------------------
@@ -596,7 +592,7 @@ class Workspace:
         """The account's automation rules from the gateway, cached for offline reading."""
         client = self.online_client(account_id)
         rules = await self._live(account_id, client.automated_messages(account_id))
-        await self.store.replace_automations(account_id, rules)
+        await self.store.automations.replace(account_id, rules)
         return rules
 
     async def create_automation(self, account_id: str, rule: AutomatedMessage) -> AutomatedMessage:

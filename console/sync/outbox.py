@@ -86,7 +86,7 @@ class OutboxSender:
         self._wake.set()
 
     async def publish_counts(self) -> None:
-        pending, failed = await self.store.outbox_counts(self.account_id)
+        pending, failed = await self.store.outbox.counts(self.account_id)
         self._publish(OutboxChanged(self.account_id, pending, failed))
         self._counted.set()
 
@@ -109,7 +109,7 @@ class OutboxSender:
             except Exception:  # a bug must not stop every later delivery
                 log.exception("outbox: delivering %s failed unexpectedly", item.client_id)
                 with contextlib.suppress(Exception):
-                    await self.store.mark_failed(item.client_id, "internal error; try again")
+                    await self.store.outbox.mark_failed(item.client_id, "internal error; try again")
                     await self.publish_counts()
 
     async def drain(self) -> None:
@@ -117,7 +117,7 @@ class OutboxSender:
         do not count: they wait for the chatter. Bound it with ``asyncio.timeout``."""
         while True:
             self._counted.clear()
-            pending, _ = await self.store.outbox_counts(self.account_id)
+            pending, _ = await self.store.outbox.counts(self.account_id)
             if pending == 0:
                 return
             await self._counted.wait()
@@ -131,7 +131,7 @@ class OutboxSender:
     async def _next_item(self) -> OutboxItem | None:
         """The oldest due item whose chat has nothing older still waiting."""
         now = _now()
-        items = await self.store.outbox_items(
+        items = await self.store.outbox.items(
             self.account_id, [OutboxState.QUEUED, OutboxState.UNKNOWN, OutboxState.IN_FLIGHT]
         )
         blocked: set[str] = set()
@@ -148,7 +148,7 @@ class OutboxSender:
         return None
 
     async def _sleep_until_due(self) -> None:
-        items = await self.store.outbox_items(
+        items = await self.store.outbox.items(
             self.account_id, [OutboxState.QUEUED, OutboxState.UNKNOWN]
         )
         timeout: float | None = None
@@ -165,7 +165,7 @@ class OutboxSender:
             if await self._reconcile(item):
                 return
         try:
-            await self.store.mark_in_flight(item.client_id)
+            await self.store.outbox.mark_in_flight(item.client_id)
         except OutboxNotFound:  # taken out since it was read (cancelled by a later action)
             return
         self.attempts += 1
@@ -175,7 +175,7 @@ class OutboxSender:
             await self._failed(item, exc)
             return
         self.connection.ok()
-        await self.store.mark_sent(item.client_id, server_message)
+        await self.store.outbox.mark_sent(item.client_id, server_message)
         self._published_settled(item, server_message)
         await self.publish_counts()
 
@@ -190,15 +190,17 @@ class OutboxSender:
             # Nothing left this machine. The attempt does not count: the sender now waits for
             # the connection probe, and then delivers at once.
             self.connection.lost(error)
-            await self.store.mark_retry(item.client_id, error, _now())
+            await self.store.outbox.mark_retry(item.client_id, error, _now())
         elif outcome is Outcome.UNKNOWN:
-            await self.store.mark_unknown(item.client_id, error)
+            await self.store.outbox.mark_unknown(item.client_id, error)
             self._not_before[item.client_id] = _now() + timedelta(seconds=self._reconcile_delay)
         elif outcome is Outcome.RETRY and attempts < MAX_ATTEMPTS:
             delay = self.backoff.delay_for(exc, attempts - 1, self._rng)
-            await self.store.mark_retry(item.client_id, error, _now() + timedelta(seconds=delay))
+            await self.store.outbox.mark_retry(
+                item.client_id, error, _now() + timedelta(seconds=delay)
+            )
         else:
-            await self.store.mark_failed(item.client_id, error)
+            await self.store.outbox.mark_failed(item.client_id, error)
             self._published_settled(item, None)
         await self.publish_counts()
 
@@ -254,7 +256,7 @@ class OutboxSender:
         if found is None:
             log.info("outbox: %s did not arrive; sending it again", item.client_id)
             return False
-        await self.store.mark_sent(item.client_id, found)
+        await self.store.outbox.mark_sent(item.client_id, found)
         self._published_settled(item, found)
         await self.publish_counts()
         return True

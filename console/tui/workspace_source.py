@@ -258,7 +258,7 @@ class WorkspaceSource:
     async def _queued(self, account_id: str, chat_id: str) -> dict[str, tuple[str, ...]]:
         """Actions still in the outbox that show as queued (likes, pins), per message."""
         found: dict[str, tuple[str, ...]] = {}
-        for item in await self.store.outbox_items(account_id, _WAITING):
+        for item in await self.store.outbox.items(account_id, _WAITING):
             action = ACTIONS[item.kind]
             target = action.target(item)
             if item.chat_id == chat_id and action.shows_queued and target:
@@ -346,7 +346,7 @@ class WorkspaceSource:
                 last_purchase_millis=row.last_purchase_millis,
                 lists=row.lists,
             )
-        note = await self.store.get_note(account_id, chat.fan_id)
+        note = await self.store.local.get_note(account_id, chat.fan_id)
         return FanCard(
             account_id,
             fan,
@@ -375,12 +375,12 @@ class WorkspaceSource:
     async def queued_counts(self) -> dict[str, OutboxChanged]:
         counts: dict[str, OutboxChanged] = {}
         for account in self.accounts():
-            pending, failed = await self.store.outbox_counts(account.account_id)
+            pending, failed = await self.store.outbox.counts(account.account_id)
             counts[account.account_id] = OutboxChanged(account.account_id, pending, failed)
         return counts
 
     async def save_note(self, account_id: str, fan_id: str, text: str) -> None:
-        await self.store.set_note(account_id, fan_id, text)
+        await self.store.local.set_note(account_id, fan_id, text)
 
     async def fan_lists(self, account_id: str, fan_id: str) -> list[ListChoice]:
         rows = await (await self._opened()).fan_lists(account_id, fan_id)
@@ -390,7 +390,7 @@ class WorkspaceSource:
         await (await self._opened()).set_fan_list(account_id, fan_id, list_id, member)
 
     async def automations(self, account_id: str) -> list[AutomatedMessage]:
-        return await self.store.automations(account_id)
+        return await self.store.automations.rules(account_id)
 
     async def refresh_automations(self, account_id: str) -> list[AutomatedMessage]:
         return await (await self._opened()).refresh_automations(account_id)
@@ -419,10 +419,10 @@ class WorkspaceSource:
         return await self.store.next_unread_chat(after[0], after[1])
 
     async def draft(self, account_id: str, chat_id: str) -> str:
-        return await self.store.get_draft(chat_id)
+        return await self.store.local.get_draft(chat_id)
 
     async def save_draft(self, account_id: str, chat_id: str, text: str) -> None:
-        await self.store.set_draft(chat_id, text)
+        await self.store.local.set_draft(chat_id, text)
 
     # -- actions ---------------------------------------------------------------------------
 
