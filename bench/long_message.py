@@ -24,6 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests"))  # the in-memory world is a test fake
 
 GOAL_MS = 50.0
 MESSAGE_BYTES = 1_000_000
@@ -38,9 +39,10 @@ async def _open(app: Any, account: str, chat_id: str) -> float:
 
 
 async def run(rounds: int) -> dict[str, Any]:
+    from fakes_tui import MemorySource
+
     from console.tui import thread as thread_module
     from console.tui.app import make_app
-    from console.tui.memory import MemorySource
 
     source = MemorySource(accounts=1, chats_per_account=20, messages_per_chat=30)
     account = source.accounts()[0].account_id

@@ -38,6 +38,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "tests"))  # the in-memory world is a test fake (baseline)
 
 GOALS = {"startup_ratio": 2.0, "key_p95_ms": 30.0, "webhook_p99_ms": 100.0, "rss_mb": 200.0}
 BIG_ACCOUNT = "fansly_acc_big"
@@ -235,11 +236,11 @@ def stylesheet(rounds: int) -> dict[str, float]:
     decoded), and unpickled (what the cache used to keep, for comparison). Medians."""
     import pickle
 
+    from fakes_tui import FIXED_NOW, MemorySource
     from textual.css.stylesheet import Stylesheet
 
     from console.tui.app import make_app
     from console.tui.css_cache import CachedStylesheet, decode, encode
-    from console.tui.memory import FIXED_NOW, MemorySource
 
     sources: dict[str, tuple[Any, ...]] = {}
 

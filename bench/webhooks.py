@@ -49,7 +49,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The in-memory event log (the baseline sink) is a test fake.
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from fakes_webhooks import MemoryEventLog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -61,7 +64,6 @@ from console.serving import EmbeddedServer
 from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
-from console.webhooks.memory import MemoryEventLog
 from console.webhooks.signature import sign
 from console.webhooks.worker import IngestWorker
 

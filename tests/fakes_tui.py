@@ -1,8 +1,10 @@
 """An in-memory :class:`~console.tui.source.ConsoleSource`: a small deterministic world.
 
-Used by widget tests, snapshot tests and the bench's baseline, where a network and a cache
-would only add noise. Actions change the world and publish the same updates the sync engine
-publishes, so the console reacts to them the same way.
+A test fake (it lives under tests/, not in the product). Used by widget tests, snapshot tests
+and the benches' baselines, where a network and a cache would only add noise. Its rows are
+the store's own (``console.store.rows``); actions change the world and publish the same
+updates the sync engine publishes, so the console reacts to them the same way. The contract
+suite (``tests/test_source_contract.py``) runs the same tests against it and the real source.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from console.api.errors import GatewayUnreachable
@@ -36,15 +38,9 @@ from console.changes import (
 )
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
-from console.tui.source import (
-    ChatFilter,
-    ChatRow,
-    FanCard,
-    ListChoice,
-    MessageRow,
-    MessageState,
-    SearchResult,
-)
+from console.store.rows import ChatFilter, ChatRow, MessageRow, MessageState
+from console.store.text import one_line
+from console.tui.source import FanCard, ListChoice, SearchResult
 
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 _FIRST = ["Ava", "Mia", "Leo", "Kai", "Zoe", "Max", "Ivy", "Sam", "Eli", "Noa", "Ray", "Lux"]
@@ -96,6 +92,7 @@ class MemorySource:
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
         self._ids = itertools.count(10**17)
+        self._positions = itertools.count(1)
         self._accounts: list[Account] = []
         self._chats: dict[str, list[_Chat]] = {}
         self._by_id: dict[tuple[str, str], _Chat] = {}
@@ -141,7 +138,7 @@ class MemorySource:
                         content=rng.choice(_LINES),
                         created_at=created,
                     )
-                    chat.messages.append(MessageRow(msg, outgoing=outgoing))
+                    chat.messages.append(self._message(chat, msg, outgoing))
                 chat.unread = 0 if c % 3 else rng.randint(1, 4)
                 self.spend[fan_id] = [
                     (now - timedelta(days=9 * k + rng.randint(0, 8)), rng.randint(4_000, 60_000))
@@ -185,11 +182,40 @@ class MemorySource:
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
 
+    def _message(
+        self,
+        chat: _Chat,
+        msg: Message,
+        from_creator: bool,
+        state: MessageState = MessageState.SENT,
+    ) -> MessageRow:
+        """The store's row for a message of this world."""
+        return MessageRow(
+            pos=next(self._positions),
+            account_id=chat.account_id,
+            chat_id=chat.chat_id,
+            message_id=msg.id,
+            client_id=None,
+            sender_id=msg.sender_id,
+            from_creator=from_creator,
+            text=msg.content,
+            created_at=msg.created_at,
+            reply_to_id=msg.in_reply_to,
+            reply_to_text=None,
+            attachments=list(msg.attachments),
+            likes=list(msg.likes),
+            liked_by_creator=False,
+            pinned=msg.pinned,
+            state=state,
+            error=None,
+            tip_millis=msg.tip_millis,
+        )
+
     def _row(self, chat: _Chat) -> ChatRow:
-        last = chat.messages[-1].message if chat.messages else None
+        last = chat.messages[-1] if chat.messages else None
         waiting = None
         if chat.unread and chat.messages:
-            waiting = chat.messages[-chat.unread].message.created_at
+            waiting = chat.messages[-chat.unread].created_at
         return ChatRow(
             account_id=chat.account_id,
             chat_id=chat.chat_id,
@@ -197,7 +223,8 @@ class MemorySource:
             fan_name=chat.fan.name,
             fan_username=chat.fan.username,
             unread=chat.unread,
-            preview=last.content if last else "",
+            preview=last.text if last else "",
+            last_from_creator=last.from_creator if last else False,
             last_activity=last.created_at if last else None,
             waiting_since=waiting,
             pinned=chat.pinned,
@@ -217,6 +244,8 @@ class MemorySource:
                 filter == "all"
                 or (filter == "unread" and c.unread)
                 or (filter == "vip" and c.vip)
+                or (filter == "pinned" and c.pinned)
+                or (filter == "muted" and c.muted)
                 or (
                     filter == "subscribers"
                     and c.fan.subscription is not None
@@ -227,7 +256,7 @@ class MemorySource:
         epoch = datetime.min.replace(tzinfo=UTC)
 
         def key(c: _Chat) -> tuple[bool, datetime]:
-            last = c.messages[-1].message.created_at if c.messages else epoch
+            last = c.messages[-1].created_at if c.messages else epoch
             return (c.pinned, last)
 
         return sorted(rows, key=key, reverse=True)
@@ -266,24 +295,24 @@ class MemorySource:
         self, account_id: str, chat_id: str, before_id: str, limit: int
     ) -> list[MessageRow]:
         chat = self._by_id[(account_id, chat_id)]
-        index = next((i for i, r in enumerate(chat.messages) if r.id == before_id), 0)
+        index = next((i for i, r in enumerate(chat.messages) if r.key == before_id), 0)
         return [self._quoted(chat, r) for r in chat.messages[max(0, index - limit) : index]]
 
     async def message(self, account_id: str, chat_id: str, message_id: str) -> MessageRow | None:
         chat = self._by_id[(account_id, chat_id)]
-        row = next((r for r in chat.messages if r.id == message_id), None)
+        row = next((r for r in chat.messages if r.key == message_id), None)
         return self._quoted(chat, row) if row else None
 
     def _quoted(self, chat: _Chat, row: MessageRow) -> MessageRow:
-        target = row.message.in_reply_to
+        target = row.reply_to_id
         if not target:
             return row
-        quoted = next((r.message for r in chat.messages if r.id == target), None)
-        return replace(row, reply_to=quoted)
+        quoted = next((one_line(r.text) for r in chat.messages if r.key == target), None)
+        return row._replace(reply_to_text=quoted)
 
     async def pinned_messages(self, account_id: str, chat_id: str) -> list[MessageRow]:
         chat = self._by_id[(account_id, chat_id)]
-        return [r for r in chat.messages if r.message.pinned]
+        return [r for r in chat.messages if r.pinned]
 
     async def fan_card(self, account_id: str, chat_id: str) -> FanCard | None:
         chat = self._by_id.get((account_id, chat_id))
@@ -338,7 +367,7 @@ class MemorySource:
             created_at=self.now,
             in_reply_to=reply_to,
         )
-        chat.messages.append(MessageRow(msg, outgoing=True, state=MessageState.PENDING))
+        chat.messages.append(self._message(chat, msg, True, MessageState.PENDING))
         chat.unread = 0
         self.bus.publish(MessageAdded(account_id, chat_id, msg.id))
         self.bus.publish(ChatChanged(account_id, chat_id))
@@ -349,9 +378,9 @@ class MemorySource:
         """Turn a pending message sent (or failed with ``error``), as the outbox would."""
         chat = self._by_id[(account_id, chat_id)]
         for i, row in enumerate(chat.messages):
-            if row.id == message_id:
+            if row.key == message_id:
                 state = MessageState.FAILED if error else MessageState.SENT
-                chat.messages[i] = replace(row, state=state, error=error)
+                chat.messages[i] = row._replace(state=state, error=error or None)
         self.bus.publish(MessageChanged(account_id, chat_id, message_id))
         self.bus.publish(OutboxChanged(account_id, 0, 1 if error else 0))
 
@@ -365,7 +394,7 @@ class MemorySource:
             content=text,
             created_at=at or self.now,
         )
-        chat.messages.append(MessageRow(msg, outgoing=False))
+        chat.messages.append(self._message(chat, msg, False))
         chat.unread += 1
         self.bus.publish(MessageAdded(account_id, chat_id, msg.id))
         self.bus.publish(ChatChanged(account_id, chat_id))
@@ -386,34 +415,29 @@ class MemorySource:
     def set_reply(self, account_id: str, chat_id: str, message_id: str, reply_to: str) -> None:
         chat = self._by_id[(account_id, chat_id)]
         for i, row in enumerate(chat.messages):
-            if row.id == message_id:
-                msg = row.message.model_copy(update={"in_reply_to": reply_to})
-                chat.messages[i] = replace(row, message=msg)
+            if row.key == message_id:
+                chat.messages[i] = row._replace(reply_to_id=reply_to)
 
     def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: object) -> None:
         chat = self._by_id[(account_id, chat_id)]
         for i, row in enumerate(chat.messages):
-            if row.id == message_id:
-                chat.messages[i] = replace(row, **changes)  # type: ignore[arg-type]
+            if row.key == message_id:
+                chat.messages[i] = row._replace(**changes)
         self.bus.publish(MessageChanged(account_id, chat_id, message_id))
 
     async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
         self.calls.append(("like" if liked else "unlike", (account_id, message_id)))
         chat = self._by_id[(account_id, chat_id)]
-        row = next(r for r in chat.messages if r.id == message_id)
+        row = next(r for r in chat.messages if r.key == message_id)
         me = self._me(account_id)
-        likes = [lk for lk in row.message.likes if lk.user_id != me]
+        likes = [lk for lk in row.likes if lk.user_id != me]
         if liked:
             likes.append(Like(user_id=me))
-        msg = row.message.model_copy(update={"likes": likes})
-        self._edit(account_id, chat_id, message_id, message=msg, liked_by_me=liked)
+        self._edit(account_id, chat_id, message_id, likes=likes, liked_by_creator=liked)
 
     async def set_pin(self, account_id: str, chat_id: str, message_id: str, pinned: bool) -> None:
         self.calls.append(("pin" if pinned else "unpin", (account_id, message_id)))
-        chat = self._by_id[(account_id, chat_id)]
-        row = next(r for r in chat.messages if r.id == message_id)
-        msg = row.message.model_copy(update={"pinned": pinned})
-        self._edit(account_id, chat_id, message_id, message=msg)
+        self._edit(account_id, chat_id, message_id, pinned=pinned)
 
     async def set_mute(self, account_id: str, fan_id: str, muted: bool) -> None:
         self.calls.append(("mute" if muted else "unmute", (account_id, fan_id)))
@@ -440,8 +464,8 @@ class MemorySource:
     async def retry(self, account_id: str, message_id: str) -> None:
         self.calls.append(("retry", (account_id, message_id)))
         for (acc, chat_id), chat in self._by_id.items():
-            if acc == account_id and any(r.id == message_id for r in chat.messages):
-                self._edit(acc, chat_id, message_id, state=MessageState.PENDING, error="")
+            if acc == account_id and any(r.key == message_id for r in chat.messages):
+                self._edit(acc, chat_id, message_id, state=MessageState.PENDING, error=None)
 
     async def mark_read(self, account_id: str, chat_id: str) -> None:
         chat = self._by_id[(account_id, chat_id)]
@@ -455,7 +479,7 @@ class MemorySource:
         self, account_id: str, chat_id: str, message_id: str, limit: int
     ) -> list[MessageRow]:
         chat = self._by_id[(account_id, chat_id)]
-        index = next((i for i, r in enumerate(chat.messages) if r.id == message_id), None)
+        index = next((i for i, r in enumerate(chat.messages) if r.key == message_id), None)
         if index is None:
             return []
         start = max(0, index - (limit - 1) // 2)
@@ -465,7 +489,7 @@ class MemorySource:
         self, account_id: str, chat_id: str, after_id: str, limit: int
     ) -> list[MessageRow]:
         chat = self._by_id[(account_id, chat_id)]
-        index = next((i for i, r in enumerate(chat.messages) if r.id == after_id), None)
+        index = next((i for i, r in enumerate(chat.messages) if r.key == after_id), None)
         if index is None:
             return []
         return [self._quoted(chat, r) for r in chat.messages[index + 1 : index + 1 + limit]]
@@ -477,7 +501,7 @@ class MemorySource:
         found: list[SearchResult] = []
         for chat in self._by_id.values():
             for row in chat.messages:
-                text = row.message.content
+                text = row.text
                 folded = text.casefold()
                 if all(w in folded for w in words):
                     start = folded.index(words[0])
@@ -486,9 +510,9 @@ class MemorySource:
                             chat.account_id,
                             chat.chat_id,
                             chat.fan.name,
-                            row.id,
-                            row.message.created_at,
-                            row.outgoing,
+                            row.key,
+                            row.created_at,
+                            row.from_creator,
                             text,
                             ((start, start + len(words[0])),),
                         )
@@ -564,5 +588,5 @@ def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
     for i, text in enumerate(strings):
         msg_id = source.receive(account, first.chat_id, text)
         if i % 2:
-            source.set_reply(account, first.chat_id, msg_id, first.messages[-2].id)
+            source.set_reply(account, first.chat_id, msg_id, first.messages[-2].key)
     return source

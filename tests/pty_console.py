@@ -9,10 +9,11 @@ import os
 import sys
 from pathlib import Path
 
+from fakes_tui import FIXED_NOW, MemorySource
+
 import console.tui.app as app_module
 from console.tui.app import ConsoleApp
 from console.tui.composer import Composer
-from console.tui.memory import FIXED_NOW, MemorySource
 
 
 class ProbedConsole(ConsoleApp):

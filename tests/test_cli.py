@@ -84,9 +84,10 @@ def test_profile_is_honoured_before_or_after_the_verb() -> None:
 async def test_collections_paused_by_the_console_verb_resume_after_the_first_paint() -> None:
     import gc
 
+    from fakes_tui import FIXED_NOW, MemorySource
+
     from console.commands.console import pause_collections
     from console.tui.app import make_app
-    from console.tui.memory import FIXED_NOW, MemorySource
 
     pause_collections()
     try:

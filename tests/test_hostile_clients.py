@@ -222,7 +222,7 @@ EMFILE_CHILD = """
 import asyncio, logging, os, sys
 from console.serving import EmbeddedServer
 from console.webhooks.app import create_listener_app
-from console.webhooks.memory import MemoryEventLog
+from fakes_webhooks import MemoryEventLog
 
 logging.basicConfig(stream=sys.stderr, format="%(name)s: %(message)s")
 
@@ -256,7 +256,8 @@ async def test_out_of_descriptors_is_one_log_line_and_the_listener_recovers(
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            EMFILE_CHILD,
+            # The in-memory event log is a test fake: the child finds it beside this file.
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n{EMFILE_CHILD}",
             SECRET,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

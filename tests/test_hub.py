@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fakes_webhooks import MemoryEventLog
 from test_listener import wait_until
 from test_webhooks_samples import SECRET, contract, message_object
 from websockets.asyncio.client import connect
@@ -29,7 +30,6 @@ from console.serving import EmbeddedServer
 from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
-from console.webhooks.memory import MemoryEventLog
 from console.webhooks.normalise import event_from_delivery
 from console.webhooks.remote import HubAuthError, RemoteEvents
 from console.webhooks.signature import sign

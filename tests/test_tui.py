@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from fakes_tui import FIXED_NOW, MemorySource
 from textual.pilot import Pilot
 
 from console.changes import EventApplied
@@ -19,7 +20,6 @@ from console.tui.app import ConsoleApp, make_app
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.help_screen import HelpScreen
-from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.panes import ReplyBar
 from console.tui.profile import FanProfile
 from console.tui.source import MessageState
@@ -71,7 +71,7 @@ async def test_opens_on_the_newest_chat_with_its_thread() -> None:
         first = (await source.chats(app.account_id or "", "all", "", 0, 1))[0]
         assert app.chat_id == first.chat_id
         views = app.query_one(Thread).message_views
-        assert views and views[-1].row.message.content == first.preview
+        assert views and views[-1].row.text == first.preview
         assert app.focused is app.query_one(ChatList)
 
 
@@ -113,12 +113,12 @@ async def test_reply_to_the_selected_message() -> None:
         assert target is not None
         await press(app, pilot, "R")
         bar = app.query_one(ReplyBar)
-        assert bar.display and target.row.message.content in str(bar.render())
+        assert bar.display and target.row.text in str(bar.render())
         await press(app, pilot, *"yes!", "enter")
         assert calls(source, "send")[-1][3] == target.message_id
         assert not app.query_one(ReplyBar).display
         quoted = app.query_one(Thread).message_views[-1]
-        assert target.row.message.content in str(quoted.render())
+        assert target.row.text in str(quoted.render())
 
 
 async def test_escape_cancels_reply_to() -> None:
@@ -247,7 +247,7 @@ async def test_live_message_updates_list_thread_and_badge() -> None:
         await app.settled()
         await pilot.pause()
         thread = app.query_one(Thread)
-        assert thread.message_views[-1].row.message.content == "in the open chat"
+        assert thread.message_views[-1].row.text == "in the open chat"
         assert thread.at_bottom
         assert len(app._notifications) == before
         row = await source.chat(account, app.chat_id or "")
@@ -264,7 +264,7 @@ async def test_live_message_reaches_the_thread_while_a_modal_screen_is_open() ->
         await pilot.pause()
         await press(app, pilot, "escape")
         thread = app.query_one(Thread)
-        assert thread.message_views[-1].row.message.content == "while help was open"
+        assert thread.message_views[-1].row.text == "while help was open"
         assert app.query_one(ChatList).rows[0].chat_id == app.chat_id
 
 
@@ -295,7 +295,7 @@ async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:
         source.receive(app.account_id or "", app.chat_id or "", "later")
         await app.settled()
         await pilot.pause()
-        assert thread.message_views[-1].row.message.content == "later"
+        assert thread.message_views[-1].row.text == "later"
         assert thread.scroll_y <= y + 40 and not thread.at_bottom
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from fakes_tui import FIXED_NOW, MemorySource
 from textual.widgets._footer import FooterKey
 
 from console.tui.app import make_app
 from console.tui.css_cache import CACHE_FILE, CachedStylesheet
-from console.tui.memory import FIXED_NOW, MemorySource
 
 
 async def _start(cache: Path, theme: str = "fansly-dark") -> tuple[CachedStylesheet, list[str]]:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from fakes_tui import FIXED_NOW, MemorySource
 from test_tui import keep_notices
 from textual.content import Content
 from textual.pilot import Pilot
@@ -18,7 +19,6 @@ from console.tui.app import ConsoleApp, make_app
 from console.tui.automation_form import AutomationForm, field_of, parse_duration
 from console.tui.automations import AutomationsScreen
 from console.tui.help_screen import HelpScreen
-from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.panes import OfflineBanner
 from console.tui.profile import FanProfile, ListPicker, spend_buckets
 from console.tui.search import SearchScreen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fakes_tui import FIXED_NOW, hostile_source
 from rich.segment import Segment
 from test_tui import keep_notices
 from textual.content import Content
@@ -14,7 +15,6 @@ from console.api.models import Account
 from console.sandbox.hostile import HOSTILE_STRINGS
 from console.tui.app import make_app
 from console.tui.chat_list import ROW_LINES, ChatList
-from console.tui.memory import FIXED_NOW, hostile_source
 from console.tui.profile import FanProfile
 from console.tui.text import clean
 from console.tui.thread import Thread

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes_tui import MemorySource
 from test_tui import running
 from textual._xterm_parser import XTermParser
 from textual.events import Key
@@ -31,7 +32,6 @@ from textual.events import Key
 import console.tui.app  # noqa: F401  (the console's key table is in force once the app is imported)
 from console.tui.app import ConsoleApp
 from console.tui.composer import Composer
-from console.tui.memory import MemorySource
 
 
 def parse(data: str) -> list[Key]:

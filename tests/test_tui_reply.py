@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from fakes_tui import MemorySource
 
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
-from console.tui.memory import MemorySource
 from tests.test_tui import calls, press, running
 
 
@@ -127,7 +127,7 @@ async def test_a_long_message_shows_folded_and_x_unfolds_it() -> None:
         assert app.chat_id == first.chat_id
         thread = app.query_one(Thread)
         view = thread.message_views[-1]
-        assert view.row.message.content == huge
+        assert view.row.text == huge
         shown = str(view.render())
         assert "folded: 1,000,000 characters in all (x shows more)" in shown
         assert len(shown) < FOLD_CHARS + 300  # only the fold is laid out
@@ -147,10 +147,10 @@ async def test_a_long_message_shows_folded_and_x_unfolds_it() -> None:
 
 
 async def test_header_shows_hostile_names_as_plain_text() -> None:
+    from fakes_tui import hostile_source
     from textual.content import Content
 
     from console.sandbox.hostile import HOSTILE_STRINGS
-    from console.tui.memory import hostile_source
     from console.tui.text import clean
 
     source = hostile_source(HOSTILE_STRINGS, accounts=1, chats_per_account=12)

@@ -175,7 +175,7 @@ async def test_send_and_retry_show_at_once_and_agree_with_the_gateway(demo: Any)
     def shown(text: str, state: str) -> Callable[[], bool]:
         def check() -> bool:
             view = last_view()
-            return view.row.message.content == text and view.row.state.value == state
+            return view.row.text == text and view.row.state.value == state
 
         return check
 

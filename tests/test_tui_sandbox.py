@@ -76,7 +76,7 @@ async def test_reply_to_like_pin_and_mute_reach_the_gateway(demo: Any) -> None:
         app, pilot, lambda: app.query_one(Thread).message_views[-1].row.state.value == "sent"
     )
     # The reply's quote is on screen.
-    assert target.row.message.content[:20] in str(app.query_one(Thread).message_views[-1].render())
+    assert target.row.text[:20] in str(app.query_one(Thread).message_views[-1].render())
     selected = app.query_one(Thread).selected
     assert selected is not None
     liked = sandbox.world.message(sandbox.world.accounts[account], selected.message_id)

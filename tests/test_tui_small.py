@@ -4,6 +4,7 @@ through the keys they press."""
 from __future__ import annotations
 
 import pytest
+from fakes_tui import MemorySource
 from test_tui import press, running
 from textual.widgets import Input, OptionList, SelectionList, Static, Tabs
 from textual.widgets._footer import FooterKey
@@ -14,7 +15,6 @@ from console.tui.automation_form import AutomationForm
 from console.tui.chat_list import ChatList
 from console.tui.commands import JumpToChat
 from console.tui.help_screen import HelpScreen
-from console.tui.memory import MemorySource
 from console.tui.panes import StatusLine
 from console.tui.profile import ListPicker
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fakes_tui import FIXED_NOW, MemorySource
 from textual.pilot import Pilot
 
 from console.tui.app import ConsoleApp, make_app
-from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.thread import Thread
 
 

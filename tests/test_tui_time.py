@@ -12,11 +12,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes_tui import FIXED_NOW, MemorySource
 from test_tui import press, running
 
 from console.config import ConfigError, load_settings
 from console.tui.help_screen import HelpScreen
-from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.thread import DateSeparator, Thread
 
@@ -49,20 +49,19 @@ async def test_thread_and_day_separators_are_in_the_chatters_zone() -> None:
         views = thread.message_views
         assert views
         for view in views:
-            local = view.row.message.created_at.astimezone(INDIA)
+            local = view.row.created_at.astimezone(INDIA)
             assert f"  {local:%H:%M}" in str(view.render())
         # The separators are the local days, in order, one per day.
         days = []
         for view in views:
-            day = view.row.message.created_at.astimezone(INDIA).date()
+            day = view.row.created_at.astimezone(INDIA).date()
             if not days or days[-1] != day:
                 days.append(day)
         shown = [s.day for s in thread.query(DateSeparator)]
         assert shown == [f"{d:%a %d %b %Y}" for d in days]
         # The test means something: some message's local day is not its UTC day.
         assert any(
-            v.row.message.created_at.astimezone(INDIA).date() != v.row.message.created_at.date()
-            for v in views
+            v.row.created_at.astimezone(INDIA).date() != v.row.created_at.date() for v in views
         )
 
 

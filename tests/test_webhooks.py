@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from fakes_webhooks import MemoryEventLog
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from test_webhooks_samples import (
@@ -39,7 +40,6 @@ from console.store import Store
 from console.webhooks.app import create_listener_app
 from console.webhooks.hub import EventHub
 from console.webhooks.intake import Outcome
-from console.webhooks.memory import MemoryEventLog
 from console.webhooks.signature import sign
 from console.webhooks.worker import IngestWorker
 

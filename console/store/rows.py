@@ -1,7 +1,9 @@
 """What the store hands back to the UI and the sync layer: small frozen rows.
 
-Every text a fan controls (names, previews, message text, snippets) is plain text; the caller
-renders it as such. Times are aware UTC datetimes.
+These are the console's one set of row types: the TUI shows a ``ChatRow`` and a ``MessageRow``
+as the store built them (its in-memory test source builds the same ones). Every text a fan
+controls (names, previews, message text, snippets) is plain text; the caller renders it as
+such. Times are aware UTC datetimes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ if TYPE_CHECKING:  # `import console.store` stays free of pydantic (start-up tim
 
 
 class ChatFilter(StrEnum):
+    """Which chats of an account a list shows."""
+
     ALL = "all"
     UNREAD = "unread"
     VIP = "vip"
@@ -116,11 +120,18 @@ class MessageRow(NamedTuple):
     state: MessageState
     error: str | None
     tip_millis: int = 0
+    #: Actions on this message waiting in the outbox ("like", "pin", ...), shown as queued.
+    #: The store's queries leave it empty; the UI's source, which reads the outbox, fills it.
+    queued: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         """A stable id for the UI: the server id, or the client id while pending."""
         return self.message_id or self.client_id or f"pos:{self.pos}"
+
+    def known_as(self, key: str) -> bool:
+        """Whether ``key`` names this message: its key, or the client id it was sent with."""
+        return key == self.key or (self.client_id is not None and key == self.client_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -40,15 +40,12 @@ from console.tui.messages import (
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
-from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageState
+from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
 from console.tui.thread import PAGE as THREAD_PAGE
 from console.tui.thread import PinnedStrip, Thread
 from console.tui.zone import set_zone, zone_description, zone_named
-
-if TYPE_CHECKING:  # a pydantic model: the first paint needs none
-    from console.api.models import Message
 
 _LONG_LIVED = {"updates", "services"}
 NARROW_WIDTH = 100  # below this the profile pane folds away
@@ -61,7 +58,7 @@ _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list n
 class _AccountView:
     """What each account tab remembers while another is shown."""
 
-    filter: ChatFilter = "all"
+    filter: ChatFilter = ChatFilter.ALL
     search: str = ""
     chat_id: str | None = None
 
@@ -133,7 +130,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.fan_id: str | None = None
         self.fan_name = ""
         self._title_muted = False
-        self.reply_to: Message | None = None
+        self.reply_to: MessageRow | None = None
         self.show_profile: bool | None = None  # None: decided by the width
         self._open_timer: Any = None
         self.open_delay = _OPEN_DELAY
@@ -510,7 +507,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         target = message.target
         account_id, chat_id, text = target.account_id, target.chat_id, message.text
         quoted = self.reply_to
-        reply_to = quoted.id if quoted is not None and quoted.chat_id == chat_id else None
+        reply_to = quoted.key if quoted is not None and quoted.chat_id == chat_id else None
         message.composer.clear_sent()
         self._set_reply_to(None)
         await self._act(self.source.send(account_id, chat_id, text, reply_to))
@@ -545,7 +542,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         else:
             self.query_one(ChatList).focus()
 
-    def _set_reply_to(self, message: Message | None) -> None:
+    def _set_reply_to(self, message: MessageRow | None) -> None:
         self.reply_to = message
         who = "you"
         if message is not None and message.sender_id == self.fan_id:
@@ -600,38 +597,38 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         row = self._selected_row()
         if row is None:
             return
-        self._set_reply_to(row.message)
+        self._set_reply_to(row)
         self.query_one(Composer).focus()
 
     def action_like(self) -> None:
         row = self._selected_row()
         if row is not None and self.account_id and self.chat_id:
             self._run(
-                self.source.set_like(self.account_id, self.chat_id, row.id, not row.liked_by_me)
+                self.source.set_like(
+                    self.account_id, self.chat_id, row.key, not row.liked_by_creator
+                )
             )
 
     def action_pin(self) -> None:
         row = self._selected_row()
         if row is not None and self.account_id and self.chat_id:
-            self._run(
-                self.source.set_pin(self.account_id, self.chat_id, row.id, not row.message.pinned)
-            )
+            self._run(self.source.set_pin(self.account_id, self.chat_id, row.key, not row.pinned))
 
     def action_unsend(self) -> None:
         row = self._selected_row()
         if row is None or not (self.account_id and self.chat_id):
             return
-        if not row.outgoing or row.state is MessageState.UNSENT:
+        if not row.from_creator or row.state is MessageState.UNSENT:
             self.notify("Only your own messages can be unsent", severity="warning")
             return
-        account_id, chat_id, message_id = self.account_id, self.chat_id, row.id
+        account_id, chat_id, message_id = self.account_id, self.chat_id, row.key
 
         def answered(yes: bool | None) -> None:
             if yes:
                 payload: dict[str, object] = {"message_id": message_id}
                 self._run(self.source.act(account_id, chat_id, "unsend", payload))
 
-        self.push_screen(ConfirmUnsend(row.message.content), answered)
+        self.push_screen(ConfirmUnsend(row.text), answered)
 
     @work(group="actions", exit_on_error=False)
     async def action_mute(self) -> None:
@@ -681,7 +678,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         if row is None or self.account_id is None:
             self.notify("No failed message to retry.", markup=False)
             return
-        self._run(self.source.retry(self.account_id, row.id))
+        self._run(self.source.retry(self.account_id, row.key))
 
     @work(group="actions", exit_on_error=False)
     async def action_next_unread(self) -> None:

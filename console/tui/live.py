@@ -212,7 +212,7 @@ class LiveUpdates(App[int]):
             return
         if message.added:
             await thread.message_added(row)
-            if not row.outgoing:
+            if not row.from_creator:
                 # The chatter is reading this chat: it must not count as unread.
                 self._mark_read(message.account_id, message.chat_id)
         else:

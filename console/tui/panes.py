@@ -11,20 +11,21 @@ from textual.content import Content
 from textual.widgets import Static
 
 from console.changes import ConnectionChanged, OutboxChanged, SyncProgress
+from console.tui.source import MessageRow
 from console.tui.text import ago, clean, plain, utcnow
 from console.tui.zone import hhmm, zone_abbreviation
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
-    from console.api.models import Message, RateBudget
+    from console.api.models import RateBudget
 
 
 class ReplyBar(Static):
     """Shows the message being replied to; hidden when not replying."""
 
-    def show(self, message: Message | None, who: str) -> None:
+    def show(self, message: MessageRow | None, who: str) -> None:
         self.display = message is not None
         if message is not None:
-            quoted = clean(message.content[:800], one_line=True)[:160]
+            quoted = clean(message.text[:800], one_line=True)[:160]
             self.update(
                 Content.assemble(
                     Content.styled("↩ Replying to ", "bold"),

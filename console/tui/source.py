@@ -1,8 +1,11 @@
 """What the console needs from the layers below it, as small Protocols and plain rows.
 
 The TUI never touches HTTP or SQLite: it reads rows and calls actions through a
-:class:`ConsoleSource`. ``console.tui.workspace_source`` adapts the sync engine's Workspace
-and the store to it; ``console.tui.memory`` is an in-memory one for tests and benches.
+:class:`ConsoleSource`. The chat and message rows are the store's (``console.store.rows``);
+the fan card, search results and list choices are the console's own. ``console.tui.
+workspace_source`` adapts the sync engine's Workspace and the store to it; the tests' in-memory
+world (``tests/fakes_tui.py``) is another, and one contract suite runs against both
+(``tests/test_source_contract.py``).
 """
 
 from __future__ import annotations
@@ -10,71 +13,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 
+# The rows are the store's own (one set of row types): a chat list line, a thread's message.
+from console.store.rows import ChatFilter, ChatRow, MessageRow, MessageState
+
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
-    from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
+    from console.api.models import Account, AutomatedMessage, Fan, RateBudget
 
-ChatFilter = Literal["all", "unread", "vip", "subscribers"]
-CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRow:
-    """One line of the chat list."""
-
-    account_id: str
-    chat_id: str
-    fan_id: str
-    fan_name: str
-    unread: int = 0
-    preview: str = ""
-    #: The fan's @username (the composer's header names it: two fans may share a name).
-    fan_username: str = ""
-    last_activity: datetime | None = None
-    #: When the fan's oldest unanswered message arrived (None: nobody is waiting).
-    waiting_since: datetime | None = None
-    pinned: bool = False
-    muted: bool = False
-    vip: bool = False
-    subscriber: bool = False
-    fan_username: str = ""
-
-
-class MessageState(StrEnum):
-    SENT = "sent"
-    PENDING = "pending"
-    FAILED = "failed"
-    UNSENT = "unsent"
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRow:
-    """One message of a thread, with what the console knows about it beyond the API."""
-
-    message: Message
-    outgoing: bool
-    state: MessageState = MessageState.SENT
-    error: str = ""
-    liked_by_me: bool = False
-    #: The quoted message when this one replies to another (None when unknown or not a reply).
-    reply_to: Message | None = None
-    #: The local id a pending message had before the server gave it one.
-    client_id: str | None = None
-    #: Actions on this message waiting in the outbox ("like", "pin", …): shown as pending.
-    queued: tuple[str, ...] = ()
-
-    def known_as(self, message_id: str) -> bool:
-        return message_id == self.message.id or (
-            self.client_id is not None and message_id == self.client_id
-        )
-
-    @property
-    def id(self) -> str:
-        return self.message.id
+#: The filters the chat list's key cycles through, in order (pinned and muted chats show by
+#: their markers instead).
+CHAT_FILTERS: tuple[ChatFilter, ...] = (
+    ChatFilter.ALL,
+    ChatFilter.UNREAD,
+    ChatFilter.VIP,
+    ChatFilter.SUBSCRIBERS,
+)
 
 
 @dataclass(slots=True)
@@ -246,3 +202,16 @@ class ConsoleSource(Protocol):
     ) -> AutomatedMessage: ...
 
     async def delete_automation(self, account_id: str, rule_id: str) -> None: ...
+
+
+__all__ = [
+    "CHAT_FILTERS",
+    "ChatFilter",
+    "ChatRow",
+    "ConsoleSource",
+    "FanCard",
+    "ListChoice",
+    "MessageRow",
+    "MessageState",
+    "SearchResult",
+]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
@@ -22,9 +21,6 @@ from textual.widgets import Static
 from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, money_text, plain, utcnow
 from console.tui.zone import hhmm, local_day
-
-if TYPE_CHECKING:  # a pydantic model: the first paint needs none
-    from console.api.models import Message
 
 PAGE = 30
 #: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
@@ -72,19 +68,19 @@ class MessageView(Static):
         return [
             name
             for name, on in (
-                ("-own", row.outgoing),
-                ("-fan", not row.outgoing),
+                ("-own", row.from_creator),
+                ("-fan", not row.from_creator),
                 ("-pending", row.state is MessageState.PENDING),
                 ("-failed", row.state is MessageState.FAILED),
                 ("-unsent", row.state is MessageState.UNSENT),
-                ("-pinned", row.message.pinned),
+                ("-pinned", row.pinned),
             )
             if on
         ]
 
     @property
     def long(self) -> bool:
-        return _fold_at(self.row.message.content) is not None
+        return _fold_at(self.row.text) is not None
 
     def toggle_fold(self) -> bool:
         """Fold or unfold a long message; ``False`` when it is short (nothing to do)."""
@@ -96,7 +92,7 @@ class MessageView(Static):
 
     @property
     def message_id(self) -> str:
-        return self.row.id
+        return self.row.key
 
     def update_row(self, row: MessageRow) -> None:
         self.row = row
@@ -110,18 +106,18 @@ class MessageView(Static):
         self.update(self._content())
 
     def _content(self) -> Content:
-        row, msg = self.row, self.row.message
-        who = "You" if row.outgoing else self.sender_name
+        row = self.row
+        who = "You" if row.from_creator else self.sender_name
         head = [
             plain(who, one_line=True, style="bold"),
-            Content(f"  {hhmm(msg.created_at)}"),
+            Content(f"  {hhmm(row.created_at)}"),
         ]
-        if msg.pinned:
+        if row.pinned:
             head.append(Content.styled("  📌 pinned", "$text-warning"))
-        if msg.likes:
-            glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in msg.likes}))
-            mine = " (you)" if row.liked_by_me else ""
-            head.append(Content(f"  {glyphs} {len(msg.likes)}{mine}"))
+        if row.likes:
+            glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in row.likes}))
+            mine = " (you)" if row.liked_by_creator else ""
+            head.append(Content(f"  {glyphs} {len(row.likes)}{mine}"))
         if row.queued:
             head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
         if row.state is MessageState.PENDING:
@@ -134,18 +130,18 @@ class MessageView(Static):
         elif row.state is MessageState.UNSENT:
             head.append(Content.styled("  ⊘ unsent", "$text-muted"))
         parts = [Content.assemble(*head)]
-        if msg.in_reply_to:
-            quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
+        if row.reply_to_id:
+            quoted = row.reply_to_text if row.reply_to_text is not None else "(earlier message)"
             parts.append(
                 plain("▏" + clean(quoted[:600], one_line=True)[:120], style="italic $text-muted")
             )
-        if msg.tip_millis:
+        if row.tip_millis:
             parts.append(
-                Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
+                Content.styled(f"💵 tip {money_text(row.tip_millis)}", "bold $text-success")
             )
-        if msg.attachments:
-            parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
-        text = msg.content
+        if row.attachments:
+            parts.append(Content.styled(f"[{len(row.attachments)} attachment(s)]", "$text-muted"))
+        text = row.text
         cut = _fold_at(text)
         if cut is None:
             parts.append(plain(text))
@@ -185,9 +181,7 @@ class PinnedStrip(Static):
 
     def show(self, rows: list[MessageRow]) -> None:
         self.display = bool(rows)
-        lines = [
-            plain("📌 " + clean(r.message.content[:800], one_line=True)[:200]) for r in rows[-3:]
-        ]
+        lines = [plain("📌 " + clean(r.text[:800], one_line=True)[:200]) for r in rows[-3:]]
         self.update(Content("\n").join(lines))
 
 
@@ -272,7 +266,7 @@ class Thread(VerticalScroll, can_focus=True):
         if not rows:  # not cached after all: the newest page is better than nothing
             self._load_latest(generation, 0)
             return
-        newer = await self.source.messages_after(account_id, chat_id, rows[-1].id, 1)
+        newer = await self.source.messages_after(account_id, chat_id, rows[-1].key, 1)
         if generation != self._generation:
             return
         self.at_latest = not newer
@@ -333,14 +327,14 @@ class Thread(VerticalScroll, can_focus=True):
     def _first_unread(rows: list[MessageRow], unread: int) -> str | None:
         if unread <= 0:
             return None
-        incoming = [r for r in rows if not r.outgoing]
-        return incoming[-unread].id if len(incoming) >= unread else None
+        incoming = [r for r in rows if not r.from_creator]
+        return incoming[-unread].key if len(incoming) >= unread else None
 
-    def _build(self, rows: list[MessageRow], previous: Message | None) -> list[Static]:
+    def _build(self, rows: list[MessageRow], previous: MessageRow | None) -> list[Static]:
         widgets: list[Static] = []
         last_day = local_day(previous.created_at) if previous else None
         for row in rows:
-            day = local_day(row.message.created_at)
+            day = local_day(row.created_at)
             if day != last_day:
                 widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
                 last_day = day
@@ -390,7 +384,7 @@ class Thread(VerticalScroll, can_focus=True):
             if not rows:
                 return
             views = self.message_views
-            await self.mount_all(self._build(rows, views[-1].row.message if views else None))
+            await self.mount_all(self._build(rows, views[-1].row if views else None))
             removed = self._prune(from_top=True)
             if self.selected_index is not None:
                 self.selected_index = max(0, self.selected_index - removed)
@@ -416,8 +410,8 @@ class Thread(VerticalScroll, can_focus=True):
             if not rows:
                 return
             first = self.children[0] if self.children else None
-            if isinstance(first, DateSeparator) and local_day(rows[-1].message.created_at) == (
-                local_day(self.message_views[0].row.message.created_at)
+            if isinstance(first, DateSeparator) and local_day(rows[-1].created_at) == (
+                local_day(self.message_views[0].row.created_at)
             ):
                 await first.remove()
                 first = self.children[0] if self.children else None
@@ -456,23 +450,23 @@ class Thread(VerticalScroll, can_focus=True):
 
     async def message_added(self, row: MessageRow) -> None:
         views = self.message_views
-        if self._view_in(views, row.id) is not None or (
+        if self._view_in(views, row.key) is not None or (
             row.client_id is not None and self._view_in(views, row.client_id) is not None
         ):
             await self.message_changed(row)
             return
         if not self.at_latest:
-            if row.outgoing:
+            if row.from_creator:
                 # The chatter just sent from an old part of the chat: take them to it.
                 self.open_chat(self.account_id or "", self.chat_id or "", self.fan_name, 0)
             return  # newer pages load as the chatter scrolls down
         stick = self.at_bottom
-        if views and row.message.created_at < views[-1].row.message.created_at:
+        if views and row.created_at < views[-1].row.created_at:
             # History arriving late (a backfill page, a delayed webhook): it belongs in the
             # middle, or above the window, where scrolling up will load it.
             await self._insert_in_order(row, views)
             return
-        previous = views[-1].row.message if views else None
+        previous = views[-1].row if views else None
         # One layout pass for the new message, the pruned one and the scroll: mounting and
         # removing each ask for a reflow of the whole screen, and a frame between them would
         # paint (and lay out) twice.
@@ -491,20 +485,20 @@ class Thread(VerticalScroll, can_focus=True):
         return next((v for v in views if v.row.known_as(message_id)), None)
 
     async def _insert_in_order(self, row: MessageRow, views: list[MessageView]) -> None:
-        at = row.message.created_at
-        if at < views[0].row.message.created_at:
+        at = row.created_at
+        if at < views[0].row.created_at:
             self._exhausted = False
             if len(views) < PAGE and self.account_id and self.chat_id:
                 # A short window cannot be scrolled up to load it: show the newest page again.
                 self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
-        after = next(v for v in views if v.row.message.created_at > at)
+        after = next(v for v in views if v.row.created_at > at)
         await self.mount(MessageView(row, self.fan_name, online=self.online), before=after)
         if self.selected_index is not None and views.index(after) <= self.selected_index:
             self.selected_index += 1
 
     async def message_changed(self, row: MessageRow) -> None:
-        view = self.view_of(row.id)
+        view = self.view_of(row.key)
         if view is None and row.client_id is not None:
             view = self.view_of(row.client_id)
         if view is not None:

@@ -2,8 +2,8 @@
 :class:`~console.tui.source.ConsoleSource`.
 
 Reads go to the store's query API; actions to the workspace, which stores them first and
-delivers them through the outbox. Store rows are turned into the console's rows here, so the
-widgets never depend on the store's shapes.
+delivers them through the outbox. The store's rows are the console's rows; a message gets the
+actions queued on it here (the outbox is read beside the page).
 """
 
 from __future__ import annotations
@@ -14,19 +14,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
-from console.store import MessageRow as StoreMessage
-from console.store import MessageState as StoreState
 from console.store import OutboxState, Store
 from console.store.actions import ACTIONS
-from console.tui.source import (
-    ChatFilter,
-    ChatRow,
-    FanCard,
-    ListChoice,
-    MessageRow,
-    MessageState,
-    SearchResult,
-)
+from console.tui.source import ChatFilter, ChatRow, FanCard, ListChoice, MessageRow, SearchResult
 
 if TYPE_CHECKING:
     # pydantic models (built after the first paint, imported there; the first frame is
@@ -36,14 +26,6 @@ if TYPE_CHECKING:
     # Imported when the workspace is opened, after the first paint: it brings the API client
     # and httpx, which the cached screen does not need.
     from console.sync.engine import Workspace
-
-_STATES = {
-    StoreState.SENT: MessageState.SENT,
-    StoreState.PENDING: MessageState.PENDING,
-    StoreState.FAILED: MessageState.FAILED,
-    StoreState.UNSENT: MessageState.UNSENT,
-}
-
 
 #: Chats read for the first frame: a screen up to ~80 lines tall, and the list's margin.
 PRELOADED_ROWS = 80
@@ -58,7 +40,7 @@ def _position(message_id: str) -> str | int:
     return message_id
 
 
-def _likes(row: StoreMessage, me: str | None) -> list[Any]:
+def _likes(row: MessageRow, me: str | None) -> list[Any]:
     """The message's likes as the creator's own flag says: a like or unlike waiting in the
     outbox (or delivered, the gateway answering only "ok") changes ``liked_by_creator`` at
     once, while the likes list is the last one the gateway or a webhook gave. Without this, a
@@ -80,49 +62,13 @@ def _likes(row: StoreMessage, me: str | None) -> list[Any]:
     return [*others, Like.model_construct(user_id=me, type=1)]
 
 
-def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = None) -> MessageRow:
-    """A store message as the thread shows it (no validation: the store already did it);
-    ``me`` is the creator's user id (their own like is shown from the store's flag)."""
-    from console.api.models import Message
-
-    message = Message.model_construct(
-        id=row.key,
-        chat_id=row.chat_id,
-        sender_id=row.sender_id,
-        content=row.text,
-        created_at=row.created_at,
-        in_reply_to=row.reply_to_id,
-        attachments=row.attachments,
-        likes=_likes(row, me) if row.likes or row.liked_by_creator else row.likes,
-        pinned=row.pinned,
-        read_at=None,
-        tip_millis=row.tip_millis,
-    )
-    quoted = None
-    if row.reply_to_id and row.reply_to_text is not None:
-        quoted = Message.model_construct(
-            id=row.reply_to_id,
-            chat_id=row.chat_id,
-            sender_id="",
-            content=row.reply_to_text,
-            created_at=row.created_at,
-            in_reply_to=None,
-            attachments=[],
-            likes=[],
-            pinned=False,
-            read_at=None,
-            tip_millis=0,
-        )
-    return MessageRow(
-        message=message,
-        outgoing=row.from_creator,
-        state=_STATES.get(row.state, MessageState.SENT),
-        error=row.error or "",
-        liked_by_me=row.liked_by_creator,
-        reply_to=quoted,
-        client_id=row.client_id,
-        queued=queued,
-    )
+def to_row(row: MessageRow, queued: tuple[str, ...] = (), me: str | None = None) -> MessageRow:
+    """A store message as the thread shows it: with the actions waiting on it, and the
+    creator's own like as the store's flag says (``me`` is the creator's user id)."""
+    likes = _likes(row, me) if row.likes or row.liked_by_creator else row.likes
+    if likes is row.likes and not queued:
+        return row  # the usual message: as the store built it
+    return row._replace(likes=likes, queued=queued)
 
 
 class WorkspaceSource:
@@ -236,21 +182,18 @@ class WorkspaceSource:
     async def chats(
         self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
     ) -> list[ChatRow]:
-        # The store's rows carry every field the list reads, under the same names.
-        rows: list[Any] = await self.store.chats(
+        return await self.store.chats(
             account_id, filter=filter, search=search or None, offset=offset, limit=limit
         )
-        return rows
 
     async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
         return await self.store.count_chats(account_id, filter, search or None)
 
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
-        row: Any = await self.store.chat(chat_id)
-        return row
+        return await self.store.chat(chat_id)
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
-        found: list[Any] = []
+        found: list[ChatRow] = []
         for account in self.accounts():
             found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
         return found[:limit]
@@ -266,7 +209,7 @@ class WorkspaceSource:
         return found
 
     async def _rows(
-        self, account_id: str, chat_id: str, rows: list[StoreMessage]
+        self, account_id: str, chat_id: str, rows: list[MessageRow]
     ) -> list[MessageRow]:
         queued = await self._queued(account_id, chat_id) if rows else {}
         me = self._creator(account_id)
