@@ -14,6 +14,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from console.api.errors import GatewayUnreachable
 from console.api.models import (
@@ -336,7 +337,7 @@ class MemorySource:
         order = [
             (a.account_id, c.chat_id)
             for a in self._accounts
-            for c in self._ordered(a.account_id, "unread", "")
+            for c in self._ordered(a.account_id, ChatFilter.UNREAD, "")
         ]
         if not order:
             return None
@@ -418,7 +419,7 @@ class MemorySource:
             if row.key == message_id:
                 chat.messages[i] = row._replace(reply_to_id=reply_to)
 
-    def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: object) -> None:
+    def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: Any) -> None:
         chat = self._by_id[(account_id, chat_id)]
         for i, row in enumerate(chat.messages):
             if row.key == message_id:

@@ -457,7 +457,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                 thread.focus()
             else:
                 await thread.show_latest(account_id, chat_id, name, row.unread, rows)
-        self.source.refresh_fan(account_id, row.fan_id)
+        if row.fan_id is not None:  # a chat known only from an event may have no fan yet
+            self.source.refresh_fan(account_id, row.fan_id)
         if row.unread:
             self._mark_read(account_id, chat_id)
 

@@ -98,7 +98,7 @@ class EventArrived(Message):
 class ChatSelected(Message):
     """The chat list's cursor moved to a chat (``open``: Enter was pressed)."""
 
-    def __init__(self, account_id: str, chat_id: str, fan_id: str, open: bool) -> None:
+    def __init__(self, account_id: str, chat_id: str, fan_id: str | None, open: bool) -> None:
         super().__init__()
         self.account_id = account_id
         self.chat_id = chat_id

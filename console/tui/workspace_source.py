@@ -157,8 +157,8 @@ class WorkspaceSource:
         ]
         if self._cached_accounts:
             first = self._cached_accounts[0].account_id
-            total = await self.count_chats(first, "all", "")
-            rows = await self.chats(first, "all", "", 0, PRELOADED_ROWS)
+            total = await self.count_chats(first, ChatFilter.ALL, "")
+            rows = await self.chats(first, ChatFilter.ALL, "", 0, PRELOADED_ROWS)
             self._first_window = (first, total, rows)
 
     def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
