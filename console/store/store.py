@@ -3,17 +3,15 @@
 The store is parts over one core (:class:`~console.store._core.StoreCore`: the connections,
 the write transaction, indexing, maintenance, what is known of accounts):
 
-==================  ==========================================================================
-``store.events``     the event log: webhook events recorded and applied once (``_events``)
-``store.writes``     what the gateway says: accounts, fans, chats, messages (``_writes``)
-``store.queries``    what the UI reads: chat list windows, thread pages, profiles, search
-``store.outbox``     actions waiting for the gateway: ``store.outbox.add(...)``, ``.due()``,
-                     ``.items()``, ``.mark_sent()`` ... (``_outbox``)
-``store.local``      the team's own data: read state, pinned chats, notes, drafts (``_local``)
-``store.sync_state`` backfill progress and known gaps (``_sync_state``)
-``store.automations`` the automated-message rules the gateway last listed
-``store.identity``   setting aside the cache of an account whose creator changed
-==================  ==========================================================================
+- ``store.events``: the event log, webhook events recorded and applied once (``_events``);
+- ``store.writes``: what the gateway says, accounts, fans, chats, messages (``_writes``);
+- ``store.queries``: what the UI reads, chat list windows, thread pages, profiles, search;
+- ``store.outbox``: actions waiting for the gateway, ``store.outbox.add(...)``, ``.due()``,
+  ``.items()``, ``.mark_sent()`` ... (``_outbox``);
+- ``store.local``: the team's own data, read state, pinned chats, notes, drafts (``_local``);
+- ``store.sync_state``: backfill progress and known gaps (``_sync_state``);
+- ``store.automations``: the automated-message rules the gateway last listed;
+- ``store.identity``: setting aside the cache of an account whose creator changed.
 
 **Call sites.** New code calls a part: ``store.outbox.add(...)``. The read API and the two
 write paths every layer and most tests call (the event log's four methods, the gateway's
@@ -21,11 +19,14 @@ upserts, every query the UI makes) are also reachable on the store itself,
 ``store.chats(...)`` being ``store.queries.chats(...)``: they are hundreds of call sites, and
 the hub takes the store itself as its event log. These are delegates (:class:`_Via`), not
 copies: a parameter added to the part's method is there at once. The outbox, notes, drafts,
-sync state and the rest are reached only through their part.
+sync state and the rest are reached only through their part, and so is a new method (a
+delegate line is added here only for a method the UI and sync call everywhere).
 
 Event application is plain functions over a connection (``_events.apply_batch``), which the
 store's event log and the ingest worker's :class:`~console.store.ingest.EventWriter` both
-call. Nothing outside ``console.store`` reaches a private name of the store (a test checks).
+call. Nothing in the product outside ``console.store`` imports its private modules or reaches
+a private name of the store (an import-linter contract and ``tests/test_store_parts.py``
+check); the store's own white-box tests and the benches do, on purpose.
 """
 
 from __future__ import annotations
