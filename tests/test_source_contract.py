@@ -32,6 +32,7 @@ from console.store import ChatFilter, ChatRow, MessageRow, MessageState, Store
 from console.sync.engine import Workspace
 from console.tui.source import ConsoleSource
 from console.tui.workspace_source import WorkspaceSource
+from console.webhooks.hub import EventLog
 
 CHATS = 12
 MESSAGES = 8
@@ -342,6 +343,7 @@ def _seq(applied: object) -> int | None:
 async def test_an_event_log_records_each_key_once_in_order_and_resumes(
     event_log: MemoryEventLog | Store,
 ) -> None:
+    assert isinstance(event_log, EventLog)  # what the hub resumes from
     assert await event_log.last_event_seq() == 0
     seqs = [_seq(await event_log.apply_event(_event(f"k{i}", i))) for i in range(5)]
     assert seqs == [1, 2, 3, 4, 5]

@@ -380,7 +380,7 @@ def _apply_message(db: sqlite3.Connection, event: Event, known: KnownAccounts) -
     if isinstance(change, MessageAdded) and created > newest_at:
         # The usual live case: a new message after everything cached (a message of the
         # same millisecond takes the exact path below). The summary follows
-        # from the message alone (what _refresh_chat would derive, without its scans).
+        # from the message alone (what refresh_chat would derive, without its scans).
         db.execute(
             """UPDATE chats SET last_message_id = ?, last_message_at = ?, last_preview = ?,
                 last_from_creator = ?,

@@ -1,6 +1,6 @@
 """The outbox sender: delivers an account's queued actions to the gateway, once each.
 
-Actions are written to the store first (``Store.enqueue``, with a client id), so a crash, a
+Actions are written to the store first (``store.outbox.add``, with a client id), so a crash, a
 dead network or a closed laptop never loses one. This task then delivers them oldest first:
 
 - success → ``mark_sent`` (a send's pending row becomes the server message);
