@@ -27,7 +27,8 @@ def _account_bindings() -> list[BindingType]:
     ]
 
 
-APP_BINDINGS: list[BindingType] = [
+#: The chats screen's keys: they act on the open account and chat, so only while it is shown.
+CHATS_BINDINGS: list[BindingType] = [
     Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
     Binding(
         "R",
@@ -104,6 +105,10 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Show the previous account tab",
     ),
     *_account_bindings(),
+]
+
+#: The app's keys, on every screen (they come after the chats' in the help and the footer).
+APP_BINDINGS: list[BindingType] = [
     Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
 ]

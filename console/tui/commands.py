@@ -60,6 +60,6 @@ class JumpToChat(Provider):
 
 def _opener(app: ConsoleApp, account_id: str, chat_id: str):  # type: ignore[no-untyped-def]
     def open_chat() -> None:
-        app.jump_to(account_id, chat_id)
+        app.chats_screen.jump_to(account_id, chat_id)
 
     return open_chat

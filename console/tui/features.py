@@ -1,6 +1,6 @@
 """Issue 6 on the console: history search, automated messages, the fan's note and lists, and
-the offline banner. A mixin of :class:`~console.tui.app.ConsoleApp` (kept apart so the app
-module stays about layout and chats).
+the offline banner. A mixin of :class:`~console.tui.chats_screen.ChatsScreen` (kept apart so
+the screen's module stays about layout and chats).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from console.tui.text import clean
 from console.tui.thread import Thread
 
 if TYPE_CHECKING:
-    from console.tui.app import ConsoleApp
+    from console.tui.chats_screen import ChatsScreen
 
-    _Base = ConsoleApp
+    _Base = ChatsScreen
 else:
     _Base = object
 
@@ -67,20 +67,8 @@ FEATURE_BINDINGS: list[BindingType] = [
 ]
 
 
-#: App actions that stay available on every screen (the rest act on the main screen only).
-_EVERYWHERE = {"quit", "help", "command_palette"}
-
-
 class ConsoleFeatures(_Base):
     """Actions and handlers for search, automations, notes, lists and the offline banner."""
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The app's keys act on the chats screen; over another screen (automated messages,
-        # search, help) they would change a chat nobody is looking at.
-        if action in _EVERYWHERE or len(self.screen_stack) <= 1:
-            return True
-        own = {b.action.split("(")[0] for b in type(self).BINDINGS if isinstance(b, Binding)}
-        return action not in own or self.screen is self.screen_stack[0]
 
     # -- search ------------------------------------------------------------------------------
 
@@ -94,7 +82,7 @@ class ConsoleFeatures(_Base):
             if result is not None:
                 self.jump_to(result.account_id, result.chat_id, result.message_id)
 
-        self.push_screen(SearchScreen(self.source, accounts, clock=self.clock), chosen)
+        self.app.push_screen(SearchScreen(self.source, accounts, clock=self.clock), chosen)
 
     # -- automated messages ------------------------------------------------------------------
 
@@ -105,7 +93,7 @@ class ConsoleFeatures(_Base):
             self.notify("No account yet.", markup=False)
             return
         name = next((a.name for a in self.accounts if a.account_id == self.account_id), "")
-        self.push_screen(AutomationsScreen(self.source, self.account_id, name))
+        self.app.push_screen(AutomationsScreen(self.source, self.account_id, name))
 
     # -- the fan's note and lists ------------------------------------------------------------
 
@@ -114,7 +102,7 @@ class ConsoleFeatures(_Base):
         profile = self.query_one(FanProfile)
         if not profile.display:
             self.show_profile = True
-            self._update_layout()
+            self.update_layout()
         if not profile.edit_note():
             self.notify("Open a chat first.", severity="warning", markup=False)
 
@@ -149,7 +137,7 @@ class ConsoleFeatures(_Base):
             if changes:
                 self._apply_lists(account_id, fan_id, changes)
 
-        self.push_screen(ListPicker(fan_name, choices), picked)
+        self.app.push_screen(ListPicker(fan_name, choices), picked)
 
     @work(group="lists", exclusive=True, exit_on_error=False)
     async def _apply_lists(
@@ -188,24 +176,6 @@ class ConsoleFeatures(_Base):
             if account_id not in status.outbox:
                 status.apply(update)
         self._show_banner()
-
-    async def action_quit(self) -> None:
-        """Quit, after asking when actions wait in the outbox (they stay queued either way)."""
-        from console.tui.quit_screen import ConfirmQuit
-
-        if isinstance(self.screen, ConfirmQuit):
-            return
-        counts = {a: update.pending for a, update in (await self.source.queued_counts()).items()}
-        if not any(counts.values()):
-            self.exit()
-            return
-        names = {account.account_id: account.name for account in self.accounts}
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.exit()
-
-        self.push_screen(ConfirmQuit(counts, names), answered)
 
     def connection_changed(self, update: ConnectionChanged) -> None:
         if update.state == "live":

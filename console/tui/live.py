@@ -2,21 +2,23 @@
 messages, chats, fans, connection, sync progress, the outbox) and the events hub's state,
 turned into typed messages and handled here, with bursts coalesced.
 
-A base of :class:`~console.tui.app.ConsoleApp` (a Textual class, so its ``@on`` handlers are
-collected); the state it reads (``source``, ``views``, the open chat, the widgets) is the app's.
+A base of :class:`~console.tui.chats_screen.ChatsScreen` (a Textual class, so its ``@on``
+handlers are collected); the state it reads (``source``, ``views``, the open chat, the widgets) is
+the screen's. The screen handles these while another screen (help, search, automations) is
+shown over it: the widgets behind keep up.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from textual import on, work
-from textual.app import App
 from textual.content import Content
 from textual.css.query import NoMatches
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
@@ -46,6 +48,9 @@ from console.tui.panes import StatusLine
 from console.tui.text import clean, fan_label, plain
 from console.tui.thread import Thread
 
+if TYPE_CHECKING:
+    from console.tui.app import ConsoleApp
+
 W = TypeVar("W", bound=Widget)
 
 RELOAD_INTERVAL = 0.05
@@ -57,10 +62,10 @@ NEWS_SECONDS = 300
 BADGE_INTERVAL = 0.25
 
 
-class LiveUpdates(App[int]):
+class LiveUpdates(Screen[None]):
     """The updates pump and its handlers (see the module's docstring)."""
 
-    # Set by ConsoleApp; declared for the readers of this module.
+    # Set by ChatsScreen; declared for the readers of this module.
     source: Any
     views: dict[str, Any]
     accounts: list[Any]
@@ -71,20 +76,27 @@ class LiveUpdates(App[int]):
 
     _parts: dict[type[Widget], Widget]
 
-    def part(self, kind: type[W]) -> W | None:
-        """The main screen's one widget of ``kind``, or ``None`` while it is not mounted.
+    @property
+    def console(self) -> ConsoleApp:
+        """The app, with its settings (clock, alerts, delays), services and collector."""
+        return cast("ConsoleApp", self.app)
 
-        Live updates must reach the main screen's widgets while a modal screen (help, search,
-        automations) is on top, where ``self.query`` sees only the modal. And a query walks
-        every node (~2 ms with a full thread), once per update: the widget is looked up once.
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.console.clock
+
+    def part(self, kind: type[W]) -> W | None:
+        """The screen's one widget of ``kind``, or ``None`` while it is not mounted (updates
+        still come in as the app shuts down).
+
+        A query walks every node (~2 ms with a full thread), once per update: the widget is
+        looked up once.
         """
         widget = self._parts.get(kind)
         if widget is not None and widget.is_attached:
             return widget  # type: ignore[return-value]
-        if not self.screen_stack:
-            return None
         try:
-            found = self.screen_stack[0].query_one(kind)
+            found = self.query_one(kind)
         except NoMatches:
             return None
         self._parts[kind] = found
@@ -97,7 +109,7 @@ class LiveUpdates(App[int]):
                 self._route(await queue.get())
 
     def _route(self, update: Update) -> None:
-        self.collector.activity()
+        self.console.collector.activity()
         post = self.post_message
         if isinstance(update, MessageAdded | MessageChanged):
             added = isinstance(update, MessageAdded)
@@ -178,7 +190,7 @@ class LiveUpdates(App[int]):
 
     @on(UnreadStale)
     def _unread_stale(self) -> None:
-        self._throttled("unread", self._load_unread, self.badge_interval)
+        self._throttled("unread", self._load_unread, self.console.badge_interval)
 
     @work(group="unread", exclusive=True, exit_on_error=False)
     async def _load_unread(self) -> None:
@@ -277,11 +289,11 @@ class LiveUpdates(App[int]):
         # Which creator the fan wrote to: the chatter works several at once.
         account = self.account_name(event.account_id)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
-            self.tip_alert_millis
+            self.console.tip_alert_millis
         ):
             amount = (event.amount_millis or 0) / 1000
             self.notify(f"{name} tipped ${amount:,.2f}", title=f"Tip · {account}", markup=False)
-            self.bell()
+            self.app.bell()
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
