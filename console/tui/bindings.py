@@ -6,10 +6,52 @@ from __future__ import annotations
 from textual.binding import Binding, BindingType
 
 from console.tui import terminal_keys
-from console.tui.features import FEATURE_BINDINGS
 
 # alt+1…9 below must arrive as alt+1…9 from tmux and Linux terminals (ESC then the digit).
 terminal_keys.install()
+
+
+#: The tools that open over the chats (console.tui.chats_screen).
+TOOL_BINDINGS: list[BindingType] = [
+    Binding(
+        "ctrl+f",
+        "find",
+        "Search",
+        priority=True,
+        id="search",
+        tooltip="Search every account's message history (works offline)",
+    ),
+    Binding(
+        "slash",
+        "find",
+        "Search",
+        show=False,
+        id="search_slash",
+        tooltip="Search every account's message history (works offline)",
+    ),
+    Binding(
+        "a",
+        "automations",
+        "Automations",
+        id="automations",
+        tooltip="The account's automated messages: welcome, renewals, tip thanks",
+    ),
+    Binding(
+        "N",
+        "edit_note",
+        "Note",
+        id="note",
+        tooltip="Edit the team's private note on the fan (ctrl+s or esc saves)",
+    ),
+    Binding(
+        "L",
+        "edit_lists",
+        "Lists",
+        show=False,
+        id="lists",
+        tooltip="Put the fan on lists, or take them off",
+    ),
+]
 
 
 def _account_bindings() -> list[BindingType]:
@@ -71,7 +113,7 @@ CHATS_BINDINGS: list[BindingType] = [
         id="names",
         tooltip="Filter the chat list by fan name (as you type)",
     ),
-    *FEATURE_BINDINGS,
+    *TOOL_BINDINGS,
     Binding(
         "f",
         "cycle_filter",

@@ -1,25 +1,21 @@
 """How the console follows the layers below: the sync layer's updates (new and changed
 messages, chats, fans, connection, sync progress, the outbox) and the events hub's state,
-turned into typed messages and handled here, with bursts coalesced.
+turned into typed messages and handled here, with bursts coalesced; and the offline banner
+they drive.
 
-A base of :class:`~console.tui.chats_screen.ChatsScreen` (a Textual class, so its ``@on``
-handlers are collected); the state it reads (``source``, ``views``, the open chat, the widgets) is
-the screen's. The screen handles these while another screen (help, search, automations) is
+A layer of :class:`~console.tui.chats_screen.ChatsScreen` over the chats view
+(console.tui.chats_view), whose state (``source``, ``views``, the open chat, the widgets) and
+actions it reads. The screen handles these while another screen (help, search, automations) is
 shown over it: the widgets behind keep up.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from datetime import UTC
 
 from textual import on, work
 from textual.content import Content
-from textual.css.query import NoMatches
-from textual.screen import Screen
-from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from console.changes import (
@@ -35,6 +31,7 @@ from console.changes import (
     Update,
 )
 from console.tui.chat_list import ChatList
+from console.tui.chats_view import ChatsView
 from console.tui.messages import (
     ChatsStale,
     EventArrived,
@@ -44,16 +41,10 @@ from console.tui.messages import (
     ThreadChanged,
     UnreadStale,
 )
-from console.tui.panes import StatusLine
+from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.text import clean, fan_label, plain
 from console.tui.thread import Thread
 
-if TYPE_CHECKING:
-    from console.tui.app import ConsoleApp
-
-W = TypeVar("W", bound=Widget)
-
-RELOAD_INTERVAL = 0.05
 #: Toasts are for news: an event older than this (a hub sending a console what it missed
 #: while closed, a gateway's late retry) updates the list and the badges without a toast.
 NEWS_SECONDS = 300
@@ -62,45 +53,8 @@ NEWS_SECONDS = 300
 BADGE_INTERVAL = 0.25
 
 
-class LiveUpdates(Screen[None]):
+class LiveUpdates(ChatsView):
     """The updates pump and its handlers (see the module's docstring)."""
-
-    # Set by ChatsScreen; declared for the readers of this module.
-    source: Any
-    views: dict[str, Any]
-    accounts: list[Any]
-    account_id: str | None
-    chat_id: str | None
-    fan_id: str | None
-    _throttle: dict[str, Any]
-
-    _parts: dict[type[Widget], Widget]
-
-    @property
-    def console(self) -> ConsoleApp:
-        """The app, with its settings (clock, alerts, delays), services and collector."""
-        return cast("ConsoleApp", self.app)
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self.console.clock
-
-    def part(self, kind: type[W]) -> W | None:
-        """The screen's one widget of ``kind``, or ``None`` while it is not mounted (updates
-        still come in as the app shuts down).
-
-        A query walks every node (~2 ms with a full thread), once per update: the widget is
-        looked up once.
-        """
-        widget = self._parts.get(kind)
-        if widget is not None and widget.is_attached:
-            return widget  # type: ignore[return-value]
-        try:
-            found = self.query_one(kind)
-        except NoMatches:
-            return None
-        self._parts[kind] = found
-        return found
 
     @work(group="updates", exit_on_error=False)
     async def _pump_updates(self) -> None:
@@ -167,26 +121,6 @@ class LiveUpdates(Screen[None]):
     async def _open_chat_state(self, account_id: str, chat_id: str) -> None:
         # The open chat's muted state as stored now (the gateway may have refused a mute).
         await self.show_chat_state(account_id, chat_id)
-
-    async def show_chat_state(self, account_id: str, chat_id: str) -> None:
-        """Overridden by the app (the title, the list row and the profile)."""
-
-    def _throttled(
-        self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
-    ) -> None:
-        """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
-        publishes hundreds of "changed" updates a second, and each reload reads the store."""
-        if name in self._throttle:
-            return
-
-        def fire() -> None:
-            self._throttle.pop(name, None)
-            callback()
-            if not self._throttle:
-                self._throttle_idle.set()
-
-        self._throttle_idle.clear()
-        self._throttle[name] = self.set_timer(interval, fire)
 
     @on(UnreadStale)
     def _unread_stale(self) -> None:
@@ -298,9 +232,31 @@ class LiveUpdates(Screen[None]):
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
 
-    def account_name(self, account_id: str) -> str:
-        """The account's name for a toast (one line, plain), its id if it is not listed."""
-        for account in self.accounts:
-            if account.account_id == account_id:
-                return clean(account.name, one_line=True) or account_id
-        return account_id
+    # -- the offline banner ----------------------------------------------------------------
+
+    def _show_banner(self) -> None:
+        banner = self.part(OfflineBanner)
+        status = self.part(StatusLine)
+        if banner is None or status is None:
+            return
+        queued = sum(o.pending for o in status.outbox.values())
+        banner.show(status.connection, queued)
+        thread = self.part(Thread)
+        if thread is not None:
+            thread.set_online(status.connection.state == "live")
+
+    @work(group="outbox-counts", exclusive=True, exit_on_error=False)
+    async def _load_queued(self) -> None:
+        """Counts of actions already waiting at start (queued in an earlier session)."""
+        status = self.part(StatusLine)
+        if status is None:
+            return
+        for account_id, update in (await self.source.queued_counts()).items():
+            if account_id not in status.outbox:
+                status.apply(update)
+        self._show_banner()
+
+    def connection_changed(self, update: ConnectionChanged) -> None:
+        if update.state == "live":
+            self.notify("The gateway is back: queued actions are being delivered.", markup=False)
+        self._show_banner()
