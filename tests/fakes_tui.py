@@ -30,6 +30,7 @@ from console.api.models import (
 from console.changes import (
     ChatChanged,
     ConnectionChanged,
+    ConnectionState,
     EventApplied,
     FanChanged,
     MessageAdded,
@@ -88,7 +89,7 @@ class MemorySource:
         self.drafts: dict[tuple[str, str], str] = {}
         self.notes: dict[str, str] = {}
         #: Set to ``"offline"``/``"reconnecting"`` to play an outage (live calls then fail).
-        self.state: str = "live"
+        self.state: ConnectionState = "live"
         self.lists = {"l1": "VIP", "l2": "Whales", "l3": "Birthday this month"}
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
@@ -173,9 +174,9 @@ class MemorySource:
     def connection(self) -> ConnectionChanged:
         if self.state == "live":
             return ConnectionChanged("live", self.now)
-        return ConnectionChanged(self.state, self.now, "in-memory world")  # type: ignore[arg-type]
+        return ConnectionChanged(self.state, self.now, "in-memory world")
 
-    def go(self, state: str) -> None:
+    def go(self, state: ConnectionState) -> None:
         """Play a connection change (``live``, ``reconnecting``, ``offline``)."""
         self.state = state
         self.bus.publish(self.connection())
@@ -571,9 +572,9 @@ class MemorySource:
         self.rules[account_id] = [r for r in self.rules.get(account_id, []) if r.id != rule_id]
 
 
-def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
+def hostile_source(strings: Sequence[str], **options: Any) -> MemorySource:
     """A world whose first chats carry ``strings`` as fan names, usernames, notes and messages."""
-    source = MemorySource(**options)  # type: ignore[arg-type]
+    source = MemorySource(**options)
     account = source.accounts()[0].account_id
     chats = source._chats[account]
     for i, text in enumerate(strings):
