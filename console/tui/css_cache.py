@@ -312,7 +312,9 @@ class CachedStylesheet(Stylesheet):
         if rules is not None:
             return rules
         unit = self._unit_rules(css, read_from, is_default_rules, scope)
-        rules = unit if tie_breaker == 1 else [_with_tie_breaker(rule, tie_breaker) for rule in unit]
+        rules = (
+            unit if tie_breaker == 1 else [_with_tie_breaker(rule, tie_breaker) for rule in unit]
+        )
         self._parse_cache[key] = rules
         return rules
 
