@@ -23,7 +23,7 @@ from console.tui.memory import FIXED_NOW, MemorySource
 from console.tui.panes import ReplyBar
 from console.tui.profile import FanProfile
 from console.tui.source import MessageState
-from console.tui.thread import MessageView, Thread
+from console.tui.thread import DateSeparator, MessageView, Thread
 
 
 def keep_notices(app: ConsoleApp) -> ConsoleApp:
@@ -286,17 +286,70 @@ async def test_old_news_updates_the_list_without_a_toast() -> None:
         assert any(n.message.endswith("just now") for n in app._notifications)
 
 
+def reader_sees(thread: Thread) -> tuple[str, int]:
+    """The message at the top of the thread's view, and the row its top is on (negative:
+    above the view, partly scrolled out)."""
+    top = thread.content_region.y
+    for view in thread.message_views:
+        region = view.region
+        if region and region.bottom > top:
+            return view.row.id, region.y - top
+    raise AssertionError("no message in view")
+
+
 async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:
     async with running() as (app, pilot, source):
         thread = app.query_one(Thread)
         thread.scroll_to(y=0, animate=False, immediate=True)
+        await app.settled()
         await pilot.pause()
-        y = thread.scroll_y
+        seen = reader_sees(thread)
         source.receive(app.account_id or "", app.chat_id or "", "later")
         await app.settled()
         await pilot.pause()
         assert thread.message_views[-1].row.message.content == "later"
-        assert thread.scroll_y <= y + 40 and not thread.at_bottom
+        assert reader_sees(thread) == seen and not thread.at_bottom
+
+
+async def test_a_reader_who_scrolled_up_stays_put_while_the_page_joins_and_messages_come() -> None:
+    # Up at the top of an opened chat, the rest of its page joins above, and new messages
+    # arrive below in the same moment: what the reader looks at stays where it is, in the
+    # frame the page joins in (no frame shows the page's top first).
+    async with running() as (app, pilot, source):
+        thread = app.query_one(Thread)
+        account, chat = app.account_id or "", app.chat_id or ""
+        first = thread.message_views[0]
+        before = len(thread.message_views)
+        thread.scroll_to(y=0, animate=False, immediate=True)
+        source.receive(account, chat, "later")
+        await pilot.pause()
+        seen = reader_sees(thread)
+        for n in range(3):
+            source.receive(account, chat, f"and later {n}")
+        frames: list[tuple[str, int]] = []
+        app.screen.call_after_refresh(lambda: frames.append(reader_sees(thread)))
+        await app.settled()
+        await pilot.pause()
+        assert len(thread.message_views) > before + 4  # the page joined, the messages came
+        assert seen[0] == first.row.id and reader_sees(thread) == seen and not thread.at_bottom
+        assert set(frames) <= {seen}
+
+
+async def test_a_reader_who_scrolled_up_stays_put_while_older_messages_come_in_above() -> None:
+    # A message that arrives late (a delayed webhook) belongs above what the reader looks at.
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        thread = app.query_one(Thread)
+        account, chat = app.account_id or "", app.chat_id or ""
+        thread.focus()
+        await press(app, pilot, *["up"] * (len(thread.message_views) + 8))
+        seen = reader_sees(thread)
+        at = thread.message_views[3].row.message.created_at + timedelta(seconds=1)
+        source.receive(account, chat, "late", at=at)
+        await app.settled()
+        await pilot.pause()
+        assert thread.message_views[4].row.message.content == "late"
+        assert reader_sees(thread) == seen
 
 
 async def test_big_tip_raises_a_toast_and_rings_the_bell(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -394,11 +447,62 @@ async def test_themes_switch_and_carry_the_app_variables() -> None:
         assert any("no-such-theme" in n.message for n in app._notifications)
 
 
+async def test_a_chat_opens_with_the_messages_that_fill_it_and_the_rest_of_its_page_above() -> None:
+    """Opening a chat mounts only the newest messages that fill the thread (each widget costs
+    the opening ~1 ms); the rest of the page is mounted as the chatter goes up to it, as it is
+    now (a change to a message while it was held shows), with the selection kept."""
+    from console.tui.thread import FIRST_PAINT_MIN, PAGE
+
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        account, chat = app.account_id or "", app.chat_id or ""
+        page = await source.latest_messages(account, chat, PAGE)
+        thread = app.query_one(Thread)
+        views = thread.message_views
+        assert FIRST_PAINT_MIN <= len(views) < PAGE
+        assert [v.row.id for v in views] == [r.id for r in page[-len(views) :]]
+        assert thread.max_scroll_y > 0  # they fill it: it scrolls
+        held = page[0]
+        await source.set_like(account, chat, held.id, True)
+        await app.settled()
+        thread.focus()
+        # Up to the first message mounted: the thread scrolls to its top, the held part comes
+        # in above it and the selection stays on the message the chatter went to.
+        await press(app, pilot, *["up"] * (len(views) - 1))
+        assert thread.selected is views[0]
+        assert [v.row.id for v in thread.message_views[-PAGE:]] == [r.id for r in page]
+        await press(app, pilot, "up")
+        selected = thread.selected
+        assert selected is not None and selected.row.id == page[-len(views) - 1].id
+        assert selected.has_class("-selected") and not views[0].has_class("-selected")
+        first = thread.view_of(held.id)
+        assert first is not None and first.row.liked_by_me and "(you)" in str(first.render())
+        days = [s.day for s in thread.query(DateSeparator)]  # one per day, where they join too
+        assert len(days) == len(set(days)) > 1
+
+
+async def test_a_held_page_part_is_dropped_when_new_messages_push_the_window_top_out() -> None:
+    from console.tui.thread import MAX_MESSAGES
+
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        account, chat = app.account_id or "", app.chat_id or ""
+        for n in range(MAX_MESSAGES):
+            source.receive(account, chat, f"burst {n}")
+        await app.settled()
+        thread = app.query_one(Thread)
+        thread.focus()
+        await press(app, pilot, *["up"] * (MAX_MESSAGES + 5))
+        everything = [r.id for r in await source.latest_messages(account, chat, 500)]
+        shown = [v.row.id for v in thread.message_views]
+        start = everything.index(shown[0])
+        assert shown == everything[start : start + len(shown)]  # no gap, no repeat
+
+
 async def test_older_messages_load_when_scrolling_up() -> None:
     source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
     async with running(source) as (app, pilot, _source):
         thread = app.query_one(Thread)
-        assert len(thread.message_views) == 30
         thread.focus()
         for _ in range(35):
             await pilot.press("up")
