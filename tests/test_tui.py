@@ -352,6 +352,40 @@ async def test_a_reader_who_scrolled_up_stays_put_while_older_messages_come_in_a
         assert reader_sees(thread) == seen
 
 
+async def test_a_reader_at_the_top_of_a_full_window_is_not_moved_by_new_messages() -> None:
+    # The window holds MAX_MESSAGES: a new message would push its top out, the message the
+    # reader looks at. It is not shown until the reader goes down to the end (or presses End).
+    from console.tui.thread import MAX_MESSAGES, PAGE
+
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=2 * PAGE)
+    async with running(source) as (app, pilot, _source):
+        thread = app.query_one(Thread)
+        account, chat = app.account_id or "", app.chat_id or ""
+        for n in range(MAX_MESSAGES - 2 * PAGE):
+            source.receive(account, chat, f"burst {n}")
+        await app.settled()
+        first = (await source.latest_messages(account, chat, 500))[0].id
+        for _ in range(5):  # up to the chat's first message (its pages join as it goes)
+            thread.scroll_to(y=0, animate=False, immediate=True)
+            await app.settled()
+            await pilot.pause()
+            if thread.message_views[0].row.id == first:
+                break
+        thread.scroll_to(y=0, animate=False, immediate=True)  # the page joined below the reader
+        await app.settled()
+        await pilot.pause()
+        assert len(thread.message_views) == MAX_MESSAGES
+        seen = reader_sees(thread)
+        assert seen[0] == first
+        source.receive(account, chat, "one more")
+        await app.settled()
+        await pilot.pause()
+        assert reader_sees(thread) == seen
+        thread.focus()
+        await press(app, pilot, "end")
+        assert thread.message_views[-1].row.message.content == "one more"
+
+
 async def test_big_tip_raises_a_toast_and_rings_the_bell(monkeypatch: pytest.MonkeyPatch) -> None:
     async with running(tip_alert_dollars=20) as (app, pilot, source):
         rings: list[bool] = []

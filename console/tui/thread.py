@@ -607,6 +607,13 @@ class Thread(VerticalScroll, can_focus=True):
             # middle, or above the window, where scrolling up will load it.
             await self._insert_in_order(row, views)
             return
+        excess = len(views) + 1 - MAX_MESSAGES
+        if excess > 0 and not stick:
+            # A full window would lose its top, which may be what the reader looks at: the
+            # window stops at its last message, and newer ones load when the reader goes down
+            # to them (or presses End), as they do below a search hit.
+            self.at_latest = False
+            return
         previous = views[-1].row.message if views else None
         # One layout pass for the new message, the pruned one and the scroll: mounting and
         # removing each ask for a reflow of the whole screen, and a frame between them would
@@ -614,7 +621,6 @@ class Thread(VerticalScroll, can_focus=True):
         with self.app.batch_update():
             if stick:
                 self.anchor()
-            excess = len(views) + 1 - MAX_MESSAGES
             if excess > 0:
                 self._drop_held()
                 await self.remove_children(views[:excess])
