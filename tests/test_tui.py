@@ -105,6 +105,26 @@ async def test_failed_message_shows_reason_and_retries() -> None:
         assert calls(source, "retry") == [(app.account_id, view.message_id)]
 
 
+async def test_e_retries_a_failed_message_of_the_page_not_yet_shown() -> None:
+    # A chat opens with the messages that fill the thread; the failed reply further up its
+    # page is still the one ``e`` retries.
+    from console.tui.thread import FIRST_PAINT_MIN
+
+    async with running() as (app, pilot, source):
+        account, chat = app.account_id or "", app.chat_id or ""
+        await press(app, pilot, "r", *"x", "enter")
+        failed = app.query_one(Thread).message_views[-1].message_id
+        source.settle(account, chat, failed, "Insufficient credits")
+        for n in range(FIRST_PAINT_MIN + 2):
+            source.receive(account, chat, f"later {n}")
+        await app.settled()
+        await press(app, pilot, "escape", "down", "up")  # away and back: the chat reopens
+        assert app.chat_id == chat
+        assert app.query_one(Thread).view_of(failed) is None  # held, not mounted
+        await press(app, pilot, "e")
+        assert calls(source, "retry") == [(account, failed)]
+
+
 async def test_reply_to_the_selected_message() -> None:
     async with running() as (app, pilot, source):
         await press(app, pilot, "tab", "up", "up")
@@ -525,8 +545,11 @@ async def test_a_held_page_part_is_dropped_when_new_messages_push_the_window_top
             source.receive(account, chat, f"burst {n}")
         await app.settled()
         thread = app.query_one(Thread)
-        thread.focus()
-        await press(app, pilot, *["up"] * (MAX_MESSAGES + 5))
+        for _ in range(4):  # up, and up again as older pages join (quicker than ~95 keys)
+            thread.scroll_to(y=0, animate=False, immediate=True)
+            await app.settled()
+            await pilot.pause()
+        assert len(thread.message_views) == MAX_MESSAGES
         everything = [r.id for r in await source.latest_messages(account, chat, 500)]
         shown = [v.row.id for v in thread.message_views]
         start = everything.index(shown[0])

@@ -676,7 +676,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         row = self._selected_row()
         thread = self.query_one(Thread)
         if row is None or row.state.value != "failed":
-            failed = [v.row for v in thread.message_views if v.row.state.value == "failed"]
+            failed = [r for r in thread.rows if r.state.value == "failed"]
             row = failed[-1] if failed else None
         if row is None or self.account_id is None:
             self.notify("No failed message to retry.", markup=False)

@@ -443,6 +443,11 @@ class Thread(VerticalScroll, can_focus=True):
     def message_views(self) -> list[MessageView]:
         return list(self.query_children(MessageView))
 
+    @property
+    def rows(self) -> list[MessageRow]:
+        """The open page's messages, oldest first: the part held back, then those shown."""
+        return [*self._deferred, *(view.row for view in self.message_views)]
+
     def view_of(self, message_id: str) -> MessageView | None:
         for view in self.query_children(MessageView):
             if view.row.known_as(message_id):
