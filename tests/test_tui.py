@@ -372,6 +372,25 @@ async def test_a_reader_who_scrolled_up_stays_put_while_older_messages_come_in_a
         assert reader_sees(thread) == seen
 
 
+async def test_paging_up_to_the_top_ends_where_it_was_going_as_the_page_joins() -> None:
+    # PageUp scrolls with an animation; the rest of the page joins as it nears the top. The
+    # reader ends at the top they paged to (the first message shown at opening, on its row),
+    # not moved on by the animation's last frames nor by the page joining.
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=100)
+    async with running(source) as (app, pilot, _source):
+        thread = app.query_one(Thread)
+        first = thread.message_views[0]
+        row = first.virtual_region.y
+        before = len(thread.message_views)
+        thread.focus()
+        for _ in range(10):
+            await press(app, pilot, "pageup")
+            if len(thread.message_views) > before:
+                break
+        assert len(thread.message_views) > before
+        assert reader_sees(thread) == (first.row.id, row)
+
+
 async def test_a_reader_at_the_top_of_a_full_window_is_not_moved_by_new_messages() -> None:
     # The window holds MAX_MESSAGES: a new message would push its top out, the message the
     # reader looks at. It is not shown until the reader goes down to the end (or presses End).

@@ -398,6 +398,7 @@ class Thread(VerticalScroll, can_focus=True):
     async def _mount_above(self, widgets: list[Static], rows: list[MessageRow]) -> None:
         """Mount ``widgets`` (of ``rows``, older than the window) above the window, keeping
         in place what the chatter looks at."""
+        await self._finish_scrolling()
         first = self.children[0] if self.children else None
         views = self.message_views
         if (
@@ -474,6 +475,12 @@ class Thread(VerticalScroll, can_focus=True):
             if isinstance(widget, MessageView) and placement.region.bottom > top:
                 self._reading = (widget, placement.region.y - top)
                 return
+
+    async def _finish_scrolling(self) -> None:
+        """End a scroll under way (PageUp, Home animate) at its destination, before messages
+        join above: the reader is held where they were going, and no later frame of the
+        animation, counted in the old positions, moves them."""
+        await self.app.animator.stop_animation(self, "scroll_y", complete=True)
 
     def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
         """Lay out the messages; a reader who is not at the end keeps what they look at in
@@ -668,6 +675,7 @@ class Thread(VerticalScroll, can_focus=True):
                 self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
         after = next(v for v in views if v.row.message.created_at > at)
+        await self._finish_scrolling()
         await self.mount(MessageView(row, self.fan_name, online=self.online), before=after)
         if self.selected_index is not None and views.index(after) <= self.selected_index:
             self.selected_index += 1
