@@ -75,19 +75,17 @@ class MessageView(_Block):
     """One message: who and when, the quoted message, the text, likes, pin and state."""
 
     def __init__(self, row: MessageRow, sender_name: str, *, online: bool = True) -> None:
-        # The classes and the content are given here, not set after: on a widget not yet
-        # mounted each ``set_class`` re-matches the whole stylesheet (~5 ms per message, 30
-        # per chat), and ``update`` asks for a second layout of the screen once it is mounted.
-        super().__init__(
-            _message_content(row, sender_name, online=online, unfolded=False),
-            classes=" ".join(["message", *self._state_classes(row)]),
-        )
         self.row = row
         self.sender_name = sender_name
         #: Whether the gateway can be reached: a pending message is "sending", or waits.
         self.online = online
         #: Shown in full (``x``); long messages start folded.
         self.unfolded = False
+        # The classes and the content are given here, not set after: on a widget not yet
+        # mounted each ``set_class`` re-matches the whole stylesheet (~5 ms per message, 30
+        # per chat), and ``update`` asks for a second layout of the screen once it is mounted.
+        # (The fields ``_content`` reads are plain attributes: set before Textual's ones.)
+        super().__init__(self._content(), classes=" ".join(["message", *self._state_classes(row)]))
 
     @staticmethod
     def _state_classes(row: MessageRow) -> list[str]:
@@ -132,64 +130,59 @@ class MessageView(_Block):
         self.update(self._content())
 
     def _content(self) -> Content:
-        return _message_content(
-            self.row, self.sender_name, online=self.online, unfolded=self.unfolded
-        )
-
-
-def _message_content(row: MessageRow, sender_name: str, *, online: bool, unfolded: bool) -> Content:
-    """What a message shows: who and when, the quoted message, the text, likes, pin, state."""
-    msg = row.message
-    who = "You" if row.outgoing else sender_name
-    head = [
-        plain(who, one_line=True, style="bold"),
-        Content(f"  {hhmm(msg.created_at)}"),
-    ]
-    if msg.pinned:
-        head.append(Content.styled("  📌 pinned", "$text-warning"))
-    if msg.likes:
-        glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in msg.likes}))
-        mine = " (you)" if row.liked_by_me else ""
-        head.append(Content(f"  {glyphs} {len(msg.likes)}{mine}"))
-    if row.queued:
-        head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
-    if row.state is MessageState.PENDING:
-        waiting = "sending" if online else "queued until online"
-        head.append(Content.styled(f"  ⧗ {waiting}", "$text-muted"))
-    elif row.state is MessageState.FAILED:
-        head.append(Content.styled("  ✗ failed: ", "$text-error"))
-        head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
-        head.append(Content.styled("  (e: retry)", "$text-muted"))
-    elif row.state is MessageState.UNSENT:
-        head.append(Content.styled("  ⊘ unsent", "$text-muted"))
-    parts = [Content.assemble(*head)]
-    if msg.in_reply_to:
-        quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
-        parts.append(
-            plain("▏" + clean(quoted[:600], one_line=True)[:120], style="italic $text-muted")
-        )
-    if msg.tip_millis:
-        parts.append(Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success"))
-    if msg.attachments:
-        parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
-    text = msg.content
-    cut = _fold_at(text)
-    if cut is None:
-        parts.append(plain(text))
-    else:
-        # Only the part shown is cleaned and laid out: the cost is the fold's, not the
-        # message's.
-        shown = min(len(text), UNFOLDED_CHARS) if unfolded else cut
-        parts.append(plain(text[:shown]))
-        rest = len(text) - shown
-        if unfolded and rest:
-            note = f"… {rest:,} more characters not shown (x folds)"
-        elif unfolded:
-            note = "x folds the message"
+        row, msg = self.row, self.row.message
+        who = "You" if row.outgoing else self.sender_name
+        head = [
+            plain(who, one_line=True, style="bold"),
+            Content(f"  {hhmm(msg.created_at)}"),
+        ]
+        if msg.pinned:
+            head.append(Content.styled("  📌 pinned", "$text-warning"))
+        if msg.likes:
+            glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in msg.likes}))
+            mine = " (you)" if row.liked_by_me else ""
+            head.append(Content(f"  {glyphs} {len(msg.likes)}{mine}"))
+        if row.queued:
+            head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
+        if row.state is MessageState.PENDING:
+            waiting = "sending" if self.online else "queued until online"
+            head.append(Content.styled(f"  ⧗ {waiting}", "$text-muted"))
+        elif row.state is MessageState.FAILED:
+            head.append(Content.styled("  ✗ failed: ", "$text-error"))
+            head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
+            head.append(Content.styled("  (e: retry)", "$text-muted"))
+        elif row.state is MessageState.UNSENT:
+            head.append(Content.styled("  ⊘ unsent", "$text-muted"))
+        parts = [Content.assemble(*head)]
+        if msg.in_reply_to:
+            quoted = row.reply_to.content if row.reply_to is not None else "(earlier message)"
+            parts.append(
+                plain("▏" + clean(quoted[:600], one_line=True)[:120], style="italic $text-muted")
+            )
+        if msg.tip_millis:
+            parts.append(
+                Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
+            )
+        if msg.attachments:
+            parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
+        text = msg.content
+        cut = _fold_at(text)
+        if cut is None:
+            parts.append(plain(text))
         else:
-            note = f"… folded: {len(text):,} characters in all (x shows more)"
-        parts.append(Content.styled(note, "italic $text-muted"))
-    return Content("\n").join(parts)
+            # Only the part shown is cleaned and laid out: the cost is the fold's, not the
+            # message's.
+            shown = min(len(text), UNFOLDED_CHARS) if self.unfolded else cut
+            parts.append(plain(text[:shown]))
+            rest = len(text) - shown
+            if self.unfolded and rest:
+                note = f"… {rest:,} more characters not shown (x folds)"
+            elif self.unfolded:
+                note = "x folds the message"
+            else:
+                note = f"… folded: {len(text):,} characters in all (x shows more)"
+            parts.append(Content.styled(note, "italic $text-muted"))
+        return Content("\n").join(parts)
 
 
 def _fold_at(text: str) -> int | None:
@@ -455,8 +448,6 @@ class Thread(VerticalScroll, can_focus=True):
                 return view
         return None
 
-    # -- older pages -----------------------------------------------------------------------
-
     # -- the reader's place -----------------------------------------------------------------
 
     @property
@@ -508,6 +499,8 @@ class Thread(VerticalScroll, can_focus=True):
                     self.vertical_scrollbar.position = y
                 break
         return arranged
+
+    # -- older pages -----------------------------------------------------------------------
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
