@@ -68,7 +68,7 @@ async def _open(app: Any, frames: _Frames, account: str, chat_id: str) -> tuple[
     its messages, and to the app settled (every part of the open page mounted and painted)."""
     frames.expect(chat_id)
     started = time.process_time()
-    app.jump_to(account, chat_id)
+    app.chats_screen.jump_to(account, chat_id)
     await app.settled()
     settled = time.process_time()
     shown = frames.shown_at if frames.shown_at is not None else settled
