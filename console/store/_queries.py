@@ -286,7 +286,7 @@ class CacheQueries(StoreCore):
             if chat_id is None and limit <= NARROW_MAX_LIMIT
             else None
         )
-        rows = await self._reader.run(_search_rows, match, narrowing, account_id, chat_id, limit)
+        rows = await self._searcher.run(_search_rows, match, narrowing, account_id, chat_id, limit)
         return [
             SearchHit(
                 account_id=row[0],
