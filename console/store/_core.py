@@ -348,6 +348,7 @@ class StoreCore:
     """
 
     def __init__(self, path: Path, writer: DbThread, reader: DbThread):
+        from console.store._chatlist import ChatWindows
         from console.store._readers import SearchLane
 
         self.path = path
@@ -355,6 +356,8 @@ class StoreCore:
         #: The UI lane: small reads. Searches have a lane of their own (see ``_readers.py``).
         self._reader = reader
         self._searcher = SearchLane(path, sealed=reader._sealed)
+        #: The chat list's known rows, for reading its windows by keyset (``_chatlist.py``).
+        self._chat_windows = ChatWindows()
         self._checkpointer = DbThread(path, read_only=True, name="store-checkpoint")
         self._commits_since_checkpoint = 0
         self._checkpointing: asyncio.Future[None] | None = None

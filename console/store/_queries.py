@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from typing import Any
 
+from console.store import _chatlist
 from console.store._core import (
     CHAT_COLUMNS,
     CHAT_FROM,
@@ -96,11 +97,20 @@ class CacheQueries(StoreCore):
         offset: int = 0,
         limit: int = 50,
     ) -> list[ChatRow]:
-        """A window of an account's chat list: pinned first, then newest activity."""
+        """A window of an account's chat list: pinned first, then newest activity. Read by
+        keyset from the nearest known row, never by OFFSET (see ``_chatlist.py``)."""
         where, params = _chat_where(account_id, filter, search)
-        rows = await self._read(
-            f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE {where}{_CHAT_ORDER} LIMIT ? OFFSET ?",
-            [*params, limit, offset],
+        list_id = (account_id, ChatFilter(filter).value, search.strip() if search else "")
+        source = CHAT_FROM if len(params) > 1 else "chats c"
+        rows = await self._reader.run(
+            _chatlist.window,
+            self._chat_windows,
+            list_id,
+            source,
+            where,
+            params,
+            max(0, offset),
+            limit,
         )
         return [chat_row(row) for row in rows]
 
@@ -113,8 +123,15 @@ class CacheQueries(StoreCore):
         where, params = _chat_where(account_id, filter, search)
         # The fans join only matters to a name search; without it the count is index-only.
         source = CHAT_FROM if len(params) > 1 else "chats c"
-        row = await self._read_one(f"SELECT COUNT(*) FROM {source} WHERE {where}", params)
-        return int(row[0])
+        list_id = (account_id, ChatFilter(filter).value, search.strip() if search else "")
+        # Kept with the anchors: a window near the bottom is read from the end.
+        return await self._reader.run(
+            _chatlist.count,
+            self._chat_windows,
+            list_id,
+            f"SELECT COUNT(*) FROM {source} WHERE {where}",
+            params,
+        )
 
     async def chat(self, chat_id: str) -> ChatRow | None:
         row = await self._read_one(
