@@ -1,4 +1,5 @@
 """Windows of the chat list by keyset: a window costs the same at row 49,950 as at row 0.
+The list's size is counted once per committed change, not at every reload.
 
 The list is ordered by the key ``(pinned DESC, last_message_at DESC, chat_id)``, which the
 index ``chats_list`` holds per account. ``LIMIT … OFFSET n`` built and threw away n full rows
@@ -9,7 +10,9 @@ are index ranges (``_after``), read in order and stopped after the window.
 Known keys (*anchors*) are the rows of the windows read before (the list scrolls by small
 steps, so the next window starts at or next to one), the top, and the bottom (read in
 reverse, which needs the list's size: ``count_chats`` keeps it). The gap between the nearest
-anchor and the window, rows of keys only, is read and skipped; it is zero when scrolling.
+anchor and the window is walked on the index alone, inside SQLite (no row is built for it,
+nor returned); it is empty when scrolling. A jump into the middle of a long list with no
+anchor near (a dragged scrollbar) still walks up to half the list's keys: ~0.1 µs each.
 Anchors hold while nothing was committed: ``PRAGMA data_version`` changes with any other
 connection's commit, and drops them (one read then starts from the top or the bottom).
 
@@ -73,13 +76,16 @@ def _version(db: sqlite3.Connection) -> int:
 def count(
     db: sqlite3.Connection, windows: ChatWindows, list_id: ListId, sql: str, params: list[Any]
 ) -> int:
-    """``sql`` (a COUNT) in a read transaction; the size is kept for reading from the bottom."""
+    """``sql`` (a COUNT) in a read transaction, or the size counted since the last commit;
+    kept for reading from the bottom."""
     db.execute("BEGIN")
     try:
         windows._at(_version(db))
-        total = int(db.execute(sql, params).fetchone()[0])
         windows._list(list_id)
-        windows._totals[list_id] = total
+        total = windows._totals.get(list_id)
+        if total is None:
+            total = int(db.execute(sql, params).fetchone()[0])
+            windows._totals[list_id] = total
     finally:
         db.execute("COMMIT")
     return total
@@ -115,19 +121,30 @@ def _keys(
     params: list[Any],
     start: Key | None,
     reverse: bool,
+    skip: int,
     count: int,
 ) -> list[tuple[int, Key]]:
-    """Up to ``count`` (rowid, key) after ``start`` (before it when ``reverse``)."""
+    """Up to ``count`` (rowid, key) after ``start`` (before it when ``reverse``), past the
+    first ``skip``. The skipped rows are walked on the index inside SQLite (keys only, no row
+    built or returned): a part of the range wholly skipped is counted, the rest offset."""
     found: list[tuple[int, Key]] = []
     order = _REVERSE if reverse else _FORWARD
     for condition, values in _after(start, reverse):
         if len(found) >= count:
             break
+        keys = f"FROM {source} WHERE {where}{condition}{order}"
+        if skip > 0:
+            (inside,) = db.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 {keys} LIMIT ?)", [*params, *values, skip]
+            ).fetchone()
+            if inside < skip:
+                skip -= inside
+                continue
         rows = db.execute(
-            f"SELECT c.rowid, c.pinned, c.last_message_at, c.chat_id FROM {source} "
-            f"WHERE {where}{condition}{order} LIMIT ?",
-            [*params, *values, count - len(found)],
+            f"SELECT c.rowid, c.pinned, c.last_message_at, c.chat_id {keys} LIMIT ? OFFSET ?",
+            [*params, *values, count - len(found), skip],
         ).fetchall()
+        skip = 0
         found.extend((row[0], (row[1], row[2], row[3])) for row in rows)
     return found
 
@@ -161,14 +178,13 @@ def window(
         if below is not None and below - end < best[0]:
             best = (max(below - end, 0), anchors.get(below), True)
         skip, start, reverse = best
-        keys = _keys(db, source, where, params, start, reverse, skip + limit)
+        keys = _keys(db, source, where, params, start, reverse, skip, limit)
         if reverse:
-            # The rows just before ``below``, nearest first: the window is the last ``limit``.
-            # Near the top (below - limit < 0) fewer rows exist than asked for.
-            keys = keys[skip:][::-1]
+            # The rows just before ``below`` past the skipped ones, nearest first. Near the
+            # top (below - limit < 0) fewer rows exist than asked for.
+            keys = keys[::-1]
             first = below - skip - len(keys) if below is not None else 0
         else:
-            keys = keys[skip:]
             first = offset
         windows._remember(anchors, first, [key for _, key in keys])
         wanted = [(rowid, key) for i, (rowid, key) in enumerate(keys) if offset <= first + i < end]
