@@ -213,3 +213,17 @@ def test_a_lone_last_letter_is_found() -> None:
     assert single_letter_prefix("he") is None
     assert single_letter_prefix("é") is None  # folding is FTS5's to decide
     assert single_letter_prefix("") is None
+
+
+async def test_a_scoped_search_reads_only_the_pending_rows(store: Store, path: Path) -> None:
+    """The pending rows are the outer loop of their query: scoped to an account, SQLite chose
+    to scan every message instead (linear in the cache: 137 ms at 100,000 messages)."""
+    for where in (" AND m.account_id = ?", " AND m.chat_id = ?", ""):
+        sql = queries._PENDING_SELECT.format(where=where)
+        with sqlite3.connect(path) as conn:
+            plan = [
+                row[3]
+                for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", ["x"] * (len(where) > 0))
+            ]
+        assert plan[0] == "SCAN p", plan
+        assert not any(step.startswith("SCAN m") for step in plan), plan

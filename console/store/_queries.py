@@ -415,7 +415,7 @@ def _indexed_hits(
 _PENDING_SELECT = """SELECT m.account_id, m.chat_id,
     COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''),
     m.message_id, m.pos, m.created_at, m.from_creator, m.text
-FROM fts_pending p JOIN messages m ON m.pos = p.pos
+FROM fts_pending p CROSS JOIN messages m ON m.pos = p.pos
 LEFT JOIN chats c ON c.chat_id = m.chat_id
 LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
 WHERE 1{where}"""
@@ -425,7 +425,11 @@ def _pending_hits(
     db: sqlite3.Connection, match: str, account_id: str | None, chat_id: str | None
 ) -> list[Any]:
     """Every match among the messages not indexed yet (a small set: the writer indexes them
-    within moments), decided and snipped by FTS5 with the same tokenizer and query."""
+    within moments), decided and snipped by FTS5 with the same tokenizer and query.
+
+    The pending rows are the outer loop (``CROSS JOIN`` fixes SQLite's order): with a scope
+    on ``m.account_id`` the planner chose to scan every message and probe ``fts_pending``,
+    which made every account-scoped search linear in the cache (137 ms at 100,000)."""
     where, scope = _scope(account_id, chat_id)
     rows = db.execute(_PENDING_SELECT.format(where=where), scope).fetchall()
     needles = _ascii_needles(match)
