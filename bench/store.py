@@ -487,13 +487,17 @@ def main() -> int:
         figures["build_cached"] = True
     figures["db_mb"] = path.stat().st_size / 2**20
     figures.update(asyncio.run(measure(path, args.samples)))
-    figures.update(measure_events(path, args.events, args.event_rounds))
+    if args.events > 0:  # 0: no events (they copy the whole file, twice per round)
+        figures.update(measure_events(path, args.events, args.event_rounds))
+    else:
+        figures.update(events_per_s=0.0, events_concurrent_per_s=0.0, events_sql_per_s=0.0)
     figures["load_events"] = load_average()
     ratios = ["open_chat", "page_older", "list_top", "list_bottom"]
     ratios += ["search", "search_letter", "search_scoped"]
     for key in ratios:
         figures[f"{key}_ratio"] = figures[f"{key}_ms"] / max(figures[f"{key}_sql_ms"], 1e-9)
     figures["events_ratio"] = figures["events_sql_per_s"] / max(figures["events_per_s"], 1e-9)
+    concurrent = max(figures["events_concurrent_per_s"], 1e-9)
 
     built = "cached" if figures["build_cached"] else f"{figures['build_s']:.1f} s"
     print(
@@ -536,7 +540,7 @@ def main() -> int:
     print(
         f"{f'  … {CONCURRENT_CALLERS} concurrent callers':<34}"
         f"{figures['events_concurrent_per_s']:>9.0f}/s"
-        f"{'':>12}{figures['events_sql_per_s'] / figures['events_concurrent_per_s']:>7.2f}x"
+        f"{'':>12}{figures['events_sql_per_s'] / concurrent:>7.2f}x"
     )
     print(
         f"{'resident memory':<34}{figures['rss_mb']:>8.1f} MB"
