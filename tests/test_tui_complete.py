@@ -168,6 +168,25 @@ async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     assert selected.has_class("-found")
 
 
+async def test_a_lone_letter_says_how_far_back_it_searched(
+    demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1-letter search reads a bounded number of the newest messages (issue 14); past it
+    the screen says from when on it searched, and that another letter searches everything."""
+    import console.store._queries as queries
+
+    monkeypatch.setattr(queries, "SCAN_BUDGET", 20)
+    app, pilot, _running, _sandbox = demo
+    await keys(app, pilot, "ctrl+f")
+    assert isinstance(app.screen, SearchScreen)
+    count = app.screen.query_one("#search-count", Static)
+    await keys(app, pilot, "t")
+    await until(app, pilot, lambda: "type another letter" in str(count.render()))
+    assert " found in messages since " in str(count.render())
+    await keys(app, pilot, "h", "a", "n", "k", "s")
+    await until(app, pilot, lambda: "type another letter" not in str(count.render()))
+
+
 async def test_outage_queues_actions_and_delivers_each_exactly_once(demo: Any) -> None:
     app, pilot, running, sandbox = demo
     workspace = running.workspace

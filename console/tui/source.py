@@ -103,6 +103,13 @@ class SearchResult:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
+class SearchResults(list[SearchResult]):
+    """Search results, newest first; ``since`` is set when the search stopped early (a lone
+    letter, see ``Store.search``) and read only the messages from then on."""
+
+    since: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ListChoice:
     """One of the creator's lists, and whether the fan is on it."""

@@ -26,6 +26,7 @@ from console.tui.source import (
     MessageRow,
     MessageState,
     SearchResult,
+    SearchResults,
 )
 
 if TYPE_CHECKING:
@@ -358,7 +359,7 @@ class WorkspaceSource:
 
     async def search(self, query: str, limit: int) -> list[SearchResult]:
         hits = await self.store.search(query, limit=limit)
-        return [
+        results = SearchResults(
             SearchResult(
                 account_id=hit.account_id,
                 chat_id=hit.chat_id,
@@ -370,7 +371,9 @@ class WorkspaceSource:
                 highlights=tuple(hit.snippet.highlights),
             )
             for hit in hits
-        ]
+        )
+        results.since = hits.since
+        return results
 
     async def queued_counts(self) -> dict[str, OutboxChanged]:
         counts: dict[str, OutboxChanged] = {}
