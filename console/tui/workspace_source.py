@@ -280,9 +280,13 @@ class WorkspaceSource:
         return None
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
-        return await self._rows(
-            account_id, chat_id, await self.store.latest_messages(chat_id, limit)
-        )
+        rows = await self.store.latest_messages(chat_id, limit)
+        workspace = self._workspace
+        if len(rows) < limit and workspace is not None and account_id in workspace.engines:
+            # Less than a page cached: a lean sync left this chat's history to its first open
+            # (console/sync/backfill.py). Fetched now, once (the cache's gaps say where).
+            rows = await workspace.load_older(account_id, chat_id, None, limit)
+        return await self._rows(account_id, chat_id, rows)
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
