@@ -6,6 +6,8 @@ figures against both."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -153,3 +155,51 @@ async def test_the_meter_agrees_with_the_sandbox_within_one_credit(tmp_path: Pat
                 ) == pytest.approx(meter)
         finally:
             await listener.stop()
+
+
+async def test_usage_json_matches_the_cache_and_the_table_reads_it(
+    console_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.__main__ import main
+    from console.credit_rule import cycle_of
+    from console.store import Store, store_path
+
+    async with SandboxServer(seed=7, size="small", requests_per_minute=1_000_000) as server:
+        workspace = await open_workspace(server, store_path("default"), full=False)
+        async with workspace:
+            await workspace.start()
+            await workspace.wait_backfilled()
+            account = workspace.accounts[0].account_id
+            [row] = await workspace.store.chats(account, limit=1)
+            await workspace.send(account, row.chat_id, "thanks!")
+            async with asyncio.timeout(20):
+                await workspace.drain_outbox()
+            spent = workspace.meter.used
+    monkeypatch.setenv("FANSLY_CONSOLE_BUDGET__MONTHLY_CREDITS", "20000")
+    assert await asyncio.to_thread(main, ["usage", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    now = time.time()
+    async with await Store.open(store_path("default")) as store:
+        month = await store.usage(f"{cycle_of(now)}-01", f"{cycle_of(now)}-31")
+        today = await store.usage(day_of(now), day_of(now))
+    assert report["month"] == cycle_of(now) and report["budget"] == 20000
+    assert report["reserve"] == 2000  # a tenth of the budget unless set
+    assert report["used_this_month"] == pytest.approx(spent)
+    cells = {(r["account_id"], r["feature"]): r for r in report["rows"]}
+    assert {k: v["month"] for k, v in cells.items()} == {
+        (u.account_id, u.feature): pytest.approx(u.credits) for u in month
+    }
+    assert {k: v["requests_today"] for k, v in cells.items()} == {
+        (u.account_id, u.feature): u.requests for u in today
+    }
+    assert cells[(account, "sends")]["month"] == 1
+    assert {a["account_id"] for a in report["accounts"]} == {"", account}
+
+    assert await asyncio.to_thread(main, ["usage"]) == 0
+    table = capsys.readouterr().out
+    lines = table.splitlines()
+    assert lines[0].startswith(f"Credits spent, {cycle_of(now)}")
+    assert any(line.startswith("chats") for line in lines)
+    assert any(line.startswith("sends") and "1 / 1" in line for line in lines)
+    assert "(the API key)" in table
+    assert f"This month: {int(-(-spent // 1)):,} of 20,000 credits" in table

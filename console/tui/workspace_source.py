@@ -31,6 +31,7 @@ from console.tui.source import (
 if TYPE_CHECKING:
     # pydantic models (built after the first paint, imported there; the first frame is
     # painted from the store's plain rows).
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, RateBudget
 
     # Imported when the workspace is opened, after the first paint: it brings the API client
@@ -229,6 +230,9 @@ class WorkspaceSource:
 
     def budget(self) -> RateBudget | None:
         return self._workspace.budget() if self._workspace is not None else None
+
+    def credits(self) -> CreditStatus | None:
+        return self._workspace.credits() if self._workspace is not None else None
 
     def connection(self) -> ConnectionChanged:
         return self._workspace.connection if self._workspace is not None else self._before
