@@ -6,6 +6,7 @@ real cache."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,9 +30,10 @@ class Clock:
         return self.now
 
 
-async def _until(condition: object, timeout: float = 20) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # type: ignore[operator]
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(20):
+        # Polled: the engine resumes on the meter's own poll of its clock; nothing to await.
+        while not condition():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
 
 
