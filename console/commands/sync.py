@@ -291,8 +291,14 @@ async def _dry_run(workspace: Workspace, names: dict[str, str], full: bool, base
     from console.commands.accounts import gateway_failure
 
     before = workspace.meter.used
-    kind = "full sync (every chat's latest messages)" if full else "sync"
-    lines = [f"A {kind} would spend about:"]
+    # A full plan counts messages_per_chat for every chat: chats with fewer messages end
+    # sooner, so it is an upper bound. A lean plan is what the sync will do, within 10%.
+    head = (
+        "A full sync (every chat's latest messages) would spend at most:"
+        if full
+        else "A sync would spend about:"
+    )
+    lines = [head]
     requests = len(workspace.clients)  # listing each key's accounts
     credits = float(requests)
     for account_id, name in names.items():
