@@ -126,6 +126,11 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = Non
     )
 
 
+#: A chat opened with fewer messages cached than this reads one gateway page (10 messages, the
+#: most a page holds: one credit) before it shows.
+OPEN_FETCH = 10
+
+
 class WorkspaceSource:
     """Adapts a Workspace to what the console needs. Given only the open ``store`` and the
     ``bus``, it serves the cache at once and takes the workspace later (:meth:`attach`):
@@ -286,10 +291,12 @@ class WorkspaceSource:
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
         rows = await self.store.latest_messages(chat_id, limit)
         workspace = self._workspace
-        if len(rows) < limit and workspace is not None and account_id in workspace.engines:
-            # Less than a page cached: a lean sync left this chat's history to its first open
-            # (console/sync/backfill.py). Fetched now, once (the cache's gaps say where).
-            rows = await workspace.load_older(account_id, chat_id, None, limit)
+        if len(rows) < OPEN_FETCH and workspace is not None and account_id in workspace.engines:
+            # Next to nothing cached: a lean sync left this chat's history to its first open
+            # (console/sync/backfill.py). One gateway page is fetched now, once (the cache's
+            # gaps say where); more comes as the chatter scrolls, a credit a page.
+            await workspace.load_older(account_id, chat_id, None, OPEN_FETCH)
+            rows = await self.store.latest_messages(chat_id, limit)
         return await self._rows(account_id, chat_id, rows)
 
     async def messages_before(
