@@ -5,14 +5,18 @@ real cache."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from test_sync_support import count_in_sandbox, open_workspace
+import pytest
+from test_sync_support import count_in_sandbox, open_workspace, settings_for
 
 from console.api.errors import CreditBudgetReached, InsufficientCreditsError
+from console.commands.sync import EXIT_BUDGET, _sync
 from console.config import BudgetSettings
 from console.sandbox.server import SandboxServer
 from console.store import OutboxState
@@ -122,3 +126,21 @@ async def test_a_402_mid_sync_pauses_and_resumes_next_cycle(tmp_path: Path) -> N
             for row in await workspace.store.chats(account, limit=100):
                 state = await workspace.store.get_backfill(account, row.chat_id)
                 assert state is not None and state.done
+
+
+async def test_sync_stops_at_the_cap_says_so_and_exits_3(
+    console_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with SandboxServer(seed=7, size="small", requests_per_minute=1_000_000) as server:
+        settings = settings_for(server, concurrency=1)
+        settings.budget = BudgetSettings(monthly_credits=40, reserve_credits=10)
+        args = argparse.Namespace(account=None, profile=None, full=True, dry_run=False)
+        assert await _sync(args, settings) == EXIT_BUDGET
+        err = capsys.readouterr().err
+        assert "Background sync stopped" in err and "the last 10 are kept for replies" in err
+        assert re.search(r"Credits: 30 spent by this run; 30 of the 40 budgeted", err), err
+        # The next run knows the month's spending from the cache: it sends nothing.
+        before = sum(server.gateway.usage.requests.values())
+        assert await _sync(args, settings) == EXIT_BUDGET
+        after = sum(server.gateway.usage.requests.values())
+        assert after - before <= 2  # listing the accounts and the creator's /me: chatter-free

@@ -215,6 +215,8 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
     )
     started = time.monotonic()
     async with workspace:
+        await workspace.start_credits()  # this month's spending so far, from the cache
+        credits_before = workspace.meter.used
         base_url = next(iter(workspace.clients.values())).base_url
         try:
             accounts = await workspace.connect()
@@ -234,7 +236,6 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
             print("No accounts are connected to this API key; nothing to sync.")
             return 0
         names = {a.account_id: terminal_text(a.username or a.name) for a in accounts}
-        credits_before = workspace.meter.used
         if getattr(args, "dry_run", False):
             return await _dry_run(workspace, names, full, base_url)
         display_cls = BarProgress if _interactive(sys.stdout) else PlainProgress

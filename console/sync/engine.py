@@ -201,7 +201,7 @@ class Workspace:
             return
         self._started = True
         await self.store.recover_outbox()
-        await self._start_credits()
+        await self.start_credits()
         for row in await self.store.accounts():
             self._accounts.setdefault(
                 row.account_id,
@@ -327,7 +327,7 @@ class Workspace:
     async def connect(self) -> list[Account]:
         """List every profile's accounts now and attach them without starting anything;
         raises the first gateway error (bad key, unreachable). For one-shot commands."""
-        await self._start_credits()
+        await self.start_credits()
         for name, client in self.clients.items():
             for account in await self._list_profile(name):
                 self._attach(account, client, self.connections[name], backfill=False, start=False)
@@ -438,7 +438,7 @@ class Workspace:
 
     # -- credits -----------------------------------------------------------------------------
 
-    async def _start_credits(self) -> None:
+    async def start_credits(self) -> None:
         """Load this month's spending from the cache into the meter (once), and keep writing
         what it counts."""
         if not self._credits_loaded:
