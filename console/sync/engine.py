@@ -710,11 +710,13 @@ class Workspace:
 
     # -- webhook events ------------------------------------------------------------------------
 
-    async def apply_event(self, event: Event) -> int | None:
+    async def apply_event(self, event: Event, *, billed: bool = True) -> int | None:
         """The listener's sink: store the event (once), publish what changed; returns its seq,
         or ``None`` for a duplicate."""
-        # Every delivery is billed, a duplicate too (console/api/credits.py).
-        self.meter.charge(event.account_id or "", "webhooks", webhook_credits(1))
+        # Every delivery is billed, a duplicate too (console/credit_rule.py); an event relayed
+        # by a hub (``billed=False``) was billed to the hub's listener.
+        if billed:
+            self.meter.charge(event.account_id or "", "webhooks", webhook_credits(1))
         applied = await self.store.apply_event(event)
         if applied is None:
             return None
