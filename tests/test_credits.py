@@ -203,3 +203,46 @@ async def test_usage_json_matches_the_cache_and_the_table_reads_it(
     assert any(line.startswith("sends") and "1 / 1" in line for line in lines)
     assert "(the API key)" in table
     assert f"This month: {int(-(-spent // 1)):,} of 20,000 credits" in table
+
+
+def test_the_meter_warns_once_caps_background_before_replies_and_turns_with_the_month() -> None:
+    from datetime import UTC, datetime
+
+    from console.api.credits import CreditMeter
+    from console.api.errors import CreditBudgetReached
+
+    now = [datetime(2026, 12, 30, 23, 0, tzinfo=UTC).timestamp()]
+    meter = CreditMeter(budget=100, reserve=10, clock=lambda: now[0])
+    said: list[str] = []
+    meter.listen(lambda notice: said.append(notice.kind))
+    meter.load("2026-12", 79)
+    assert said == []
+    meter.charge("a", "messages", 1)
+    meter.charge("a", "messages", 1)
+    assert said == ["warn80"]  # once, not at every credit past 80%
+    meter.charge("a", "chats", 8)  # 89: background stops at 100 - 10 = 90
+    meter.check(background=True)
+    meter.charge("a", "chats", 1)
+    try:
+        meter.check(background=True)
+        raise AssertionError("background work past the cap")
+    except CreditBudgetReached as exc:
+        assert exc.kind == "background"
+    meter.check(background=False)  # a reply still goes
+    meter.charge("a", "sends", 6)  # 96
+    assert said == ["warn80", "background-cap", "warn95"]
+    meter.charge("a", "sends", 4)  # 100: the budget itself
+    try:
+        meter.check(background=False)
+        raise AssertionError("a reply past the budget")
+    except CreditBudgetReached as exc:
+        assert exc.kind == "budget"
+    rows = meter.take_pending()
+    assert sum(r[5] for r in rows) == 21 and {r[2] for r in rows} == {"2026-12-30"}
+    assert meter.take_pending() == []
+    # The month turns: nothing spent, every call allowed, the warnings may come again.
+    now[0] += 26 * 3600
+    assert meter.status().cycle == "2027-01" and meter.used == 0
+    meter.check(background=True)
+    meter.charge("a", "messages", 85)
+    assert said[-1] == "warn80"

@@ -451,7 +451,10 @@ class Workspace:
     async def _flush_credits_often(self) -> None:
         while True:
             await asyncio.sleep(CREDITS_FLUSH_SECONDS)
-            await self.flush_credits()
+            try:
+                await self.flush_credits()
+            except Exception as exc:  # the figures stay in the meter for the next try
+                log.warning("could not write the credits spent to the cache: %s", exc)
 
     async def flush_credits(self) -> None:
         """Write what the meter counted since the last write to the cache."""
