@@ -335,9 +335,16 @@ class Backfill:
         changed = last is not None and state is not None and last.id != state.cursor
         return state is None or (state.done and changed), state
 
-    async def _lean_want(self, chat: Chat, position: int) -> int:
+    async def _lean_want(
+        self, chat: Chat, position: int, state: BackfillState | None = None
+    ) -> int:
         """Messages a lean pass fetches for a stale chat: 0 when its last message (carried
         by the list row) is all a chatter needs soon."""
+        if state is not None and state.fetched > 0:
+            # Its history was fetched before and more came since: the walk stops where the
+            # cache is, and no hole is left between the cached messages and the new ones
+            # (a thread shows the newest cached messages without looking for gaps).
+            return self.messages_per_chat
         unread = max(chat.unread_count, 0)
         cached = await self.store.chat(chat.id)
         vip = cached is not None and cached.vip
@@ -352,7 +359,11 @@ class Backfill:
             stale, state = await self._stale(chat)
             if not stale:
                 continue
-            want = self.messages_per_chat if self.full else await self._lean_want(chat, position)
+            want = (
+                self.messages_per_chat
+                if self.full
+                else await self._lean_want(chat, position, state)
+            )
             if want == 0 and chat.last_message is not None:
                 # Left to the chatter: the last message (stored with the page) and a gap
                 # below it, down to what the cache had, filled on open or scroll.
@@ -384,16 +395,18 @@ class Backfill:
             )
             pages += 1
             for chat in page.items:
-                stale, _state = await self._stale(chat)
+                stale, state = await self._stale(chat)
                 if stale:
                     want = (
                         self.messages_per_chat
                         if self.full
-                        else await self._lean_want(chat, position)
+                        else await self._lean_want(chat, position, state)
                     )
                     if want:
                         with_history += 1
-                        message_pages += -(-want // MESSAGES_PAGE_MAX)
+                        # A chat with history cached stops where the cache is: a page, mostly.
+                        had = state is not None and state.fetched > 0
+                        message_pages += 1 if had else -(-want // MESSAGES_PAGE_MAX)
                 position += 1
             cursor = page.next_cursor if page.items else None
             if cursor is None:
