@@ -18,7 +18,7 @@ from tests.test_tui_complete import OPTIONS, until
 
 
 def _status(app: object) -> str:
-    status = app.query_one(StatusLine)  # type: ignore[attr-defined]
+    status = app.screen.query_one(StatusLine)  # type: ignore[attr-defined]
     rendered = status.render()
     return rendered.plain if isinstance(rendered, Content) else str(rendered)
 
@@ -55,7 +55,7 @@ async def test_status_line_shows_the_months_credits_and_warns_once_at_80_and_95(
             await until(app, pilot, lambda: bool(said("80% of this month's credit budget")))
             assert said("95%") == []
             # The chatter's own work goes on; past 95% the second (and last) warning.
-            account = app.account_id or ""
+            account = app.chats_screen.account_id or ""
             client = next(iter(workspace.clients.values()))
             while workspace.meter.used < 0.95 * 1200:
                 await client.me(account)  # chatter calls: not capped before 1,200
