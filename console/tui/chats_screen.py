@@ -54,6 +54,7 @@ class ChatsScreen(LiveUpdates):
         self.query_one(Tabs).tooltip = TAB_BADGE
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
+        status.credits = self.source.credits()
         status.apply(self.source.connection())
         self._show_banner()
         self._load_queued()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
@@ -127,6 +128,10 @@ class ConsoleSource(Protocol):
     def accounts(self) -> Sequence[Account]: ...
 
     def budget(self) -> RateBudget | None: ...
+
+    def credits(self) -> CreditStatus | None:
+        """Credits used this month against the budget (``None``: not metered)."""
+        ...
 
     def connection(self) -> ConnectionChanged: ...
 
