@@ -389,6 +389,23 @@ async def test_palette_offers_actions_jump_to_chat_and_themes() -> None:
         assert (app.chats_screen.account_id, app.chats_screen.chat_id) == (second, target.chat_id)
 
 
+async def test_chats_actions_are_offered_and_act_only_over_the_chats() -> None:
+    """Over another screen (help, search, automated messages) a chat action, from a key or
+    the palette, would change a chat nobody is looking at."""
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab")
+        await press(app, pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Help" in titles and not {"Like", "Pin", "Mute", "Next unread"} & set(titles)
+        await press(app, pilot, "l", "p")
+        assert calls(source, "like") == [] and calls(source, "pin") == []
+        await press(app, pilot, "escape")
+        assert "Like" in [c.title for c in app.get_system_commands(app.screen)]
+        await press(app, pilot, "l")
+        assert len(calls(source, "like")) == 1
+
+
 async def test_themes_switch_and_carry_the_app_variables() -> None:
     async with running(theme="fansly-high-contrast") as (app, pilot, _source):
         assert app.theme == "fansly-high-contrast"

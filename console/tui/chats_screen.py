@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import Static, Tabs
 
 from console.api.errors import ApiError
-from console.tui.bindings import CHATS_BINDINGS
+from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE
 from console.tui.live import LiveUpdates
@@ -29,7 +29,7 @@ from console.tui.text import clean
 from console.tui.thread import PinnedStrip
 
 _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
-_OWN_ACTIONS = {b.action.split("(")[0] for b in CHATS_BINDINGS if isinstance(b, Binding)}
+_OWN_ACTIONS = {a.action.split("(")[0] for a in ACTIONS.values() if a.target == "chats"}
 
 
 class ChatsScreen(LiveUpdates):
