@@ -6,11 +6,13 @@ the sandbox-backed tests live in ``test_tui_sandbox.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from console.changes import EventApplied
@@ -403,6 +405,18 @@ async def test_chats_actions_are_offered_and_act_only_over_the_chats() -> None:
         await press(app, pilot, "escape")
         assert "Like" in [c.title for c in app.get_system_commands(app.screen)]
         await press(app, pilot, "l")
+        assert len(calls(source, "like")) == 1
+
+
+async def test_a_palette_command_acts_on_the_open_chat() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab", "ctrl+p", *"Like")
+        commands = app.screen.query_one(CommandList)
+        async with asyncio.timeout(10):
+            while not commands.option_count:
+                await pilot.pause(0.05)
+        await press(app, pilot, "down", "enter")
+        assert not isinstance(app.screen, CommandPalette)
         assert len(calls(source, "like")) == 1
 
 
