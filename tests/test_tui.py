@@ -6,11 +6,13 @@ the sandbox-backed tests live in ``test_tui_sandbox.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from console.changes import EventApplied
@@ -513,6 +515,35 @@ async def test_palette_offers_actions_jump_to_chat_and_themes() -> None:
         await app.settled()
         await pilot.pause()
         assert (app.chats_screen.account_id, app.chats_screen.chat_id) == (second, target.chat_id)
+
+
+async def test_chats_actions_are_offered_and_act_only_over_the_chats() -> None:
+    """Over another screen (help, search, automated messages) a chat action, from a key or
+    the palette, would change a chat nobody is looking at."""
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab")
+        await press(app, pilot, "f1")
+        assert isinstance(app.screen, HelpScreen)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Help" in titles and not {"Like", "Pin", "Mute", "Next unread"} & set(titles)
+        await press(app, pilot, "l", "p")
+        assert calls(source, "like") == [] and calls(source, "pin") == []
+        await press(app, pilot, "escape")
+        assert "Like" in [c.title for c in app.get_system_commands(app.screen)]
+        await press(app, pilot, "l")
+        assert len(calls(source, "like")) == 1
+
+
+async def test_a_palette_command_acts_on_the_open_chat() -> None:
+    async with running() as (app, pilot, source):
+        await press(app, pilot, "tab", "ctrl+p", *"Like")
+        commands = app.screen.query_one(CommandList)
+        async with asyncio.timeout(10):
+            while not commands.option_count:
+                await pilot.pause(0.05)
+        await press(app, pilot, "down", "enter")
+        assert not isinstance(app.screen, CommandPalette)
+        assert len(calls(source, "like")) == 1
 
 
 async def test_themes_switch_and_carry_the_app_variables() -> None:

@@ -203,10 +203,6 @@ class LiveUpdates(ChatsView):
         else:
             self._show_banner()
 
-    def hub_changed(self, state: ConnectionChanged) -> None:
-        """The events hub's connection changed (``--events``): called by the feed."""
-        self.post_message(HubChanged(state))
-
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:
         status = self.part(StatusLine)
