@@ -184,6 +184,9 @@ class MemorySource:
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
 
+    def credits(self) -> None:
+        return None  # an in-memory world spends nothing
+
     def _message(
         self,
         chat: _Chat,

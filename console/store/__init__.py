@@ -18,6 +18,7 @@ from console.store.rows import (
     OutboxKind,
     OutboxState,
     SearchHit,
+    SearchHits,
     Snippet,
 )
 from console.store.schema import SCHEMA_VERSION, SchemaTooNew
@@ -43,6 +44,7 @@ __all__ = [
     "OutboxState",
     "SchemaTooNew",
     "SearchHit",
+    "SearchHits",
     "SetAside",
     "Snippet",
     "Store",

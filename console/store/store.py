@@ -11,6 +11,8 @@ the write transaction, indexing, maintenance, what is known of accounts):
 - ``store.local``: the team's own data, read state, pinned chats, notes, drafts (``_local``);
 - ``store.sync_state``: backfill progress and known gaps (``_sync_state``);
 - ``store.automations``: the automated-message rules the gateway last listed;
+- ``store.usage``: the credits the client's meter counted, per account, feature and day
+  (``_usage``);
 - ``store.identity``: setting aside the cache of an account whose creator changed.
 
 **Call sites.** New code calls a part: ``store.outbox.add(...)``. The read API and the two
@@ -49,6 +51,7 @@ from console.store._outbox import Outbox
 from console.store._queries import CacheQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
 from console.store._sync_state import SyncState
+from console.store._usage import CreditLedger
 from console.store._writes import CacheWrites
 from console.store.rows import Maintenance
 
@@ -101,6 +104,7 @@ class Store:
         self.sync_state = SyncState(self.core)
         self.automations = Automations(self.core)
         self.identity = AccountIdentity(self.core)
+        self.usage = CreditLedger(self.core)
 
     @classmethod
     async def open(

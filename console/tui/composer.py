@@ -65,13 +65,12 @@ class Composer(TextArea):
         ),
     ]
 
+    @dataclass(eq=False)
     class Submitted(Message):
-        def __init__(self, composer: Composer, text: str, target: ReplyTarget) -> None:
-            super().__init__()
-            self.composer = composer
-            self.text = text
-            #: The chat named in the header when Enter was pressed.
-            self.target = target
+        composer: Composer
+        text: str
+        #: The chat named in the header when Enter was pressed.
+        target: ReplyTarget
 
     class Typing(Message):
         """The chatter typed; sent at most once per ``TYPING_INTERVAL`` seconds."""
@@ -79,10 +78,9 @@ class Composer(TextArea):
     class Left(Message):
         """Escape was pressed."""
 
+    @dataclass(eq=False)
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, id: str | None = None

@@ -21,6 +21,7 @@ from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 from console.store.rows import ChatFilter, ChatRow, MessageRow, MessageState
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, RateBudget
 
 #: The filters the chat list's key cycles through, in order (pinned and muted chats show by
@@ -60,6 +61,13 @@ class SearchResult:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
+class SearchResults(list[SearchResult]):
+    """Search results, newest first; ``since`` is set when the search stopped early (a lone
+    letter, see ``Store.search``) and read only the messages from then on."""
+
+    since: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ListChoice:
     """One of the creator's lists, and whether the fan is on it."""
@@ -77,6 +85,10 @@ class ConsoleSource(Protocol):
     def accounts(self) -> Sequence[Account]: ...
 
     def budget(self) -> RateBudget | None: ...
+
+    def credits(self) -> CreditStatus | None:
+        """Credits used this month against the budget (``None``: not metered)."""
+        ...
 
     def connection(self) -> ConnectionChanged: ...
 
