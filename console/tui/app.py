@@ -40,6 +40,7 @@ from console.tui.messages import (
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
+from console.tui.selling import open_scripts, open_vault
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageState
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
@@ -511,9 +512,17 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         account_id, chat_id, text = target.account_id, target.chat_id, message.text
         quoted = self.reply_to
         reply_to = quoted.id if quoted is not None and quoted.chat_id == chat_id else None
+        media = message.media
         message.composer.clear_sent()
         self._set_reply_to(None)
-        await self._act(self.source.send(account_id, chat_id, text, reply_to))
+        if media is not None:
+            sending = self.source.send_media(
+                account_id, chat_id, text, media.media_ids, media.price_dollars,
+                media.preview_id, reply_to,
+            )  # fmt: skip
+            await self._act(sending)
+        else:
+            await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
 
     @on(Composer.Changed)
@@ -691,6 +700,12 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.notify("No unread chats.", markup=False)
             return
         self.jump_to(*found)
+
+    def action_vault(self) -> None:
+        open_vault(self, self.source)
+
+    def action_scripts(self) -> None:
+        open_scripts(self, self.source)
 
     def action_toggle_profile(self) -> None:
         profile = self.query_one(FanProfile)

@@ -7,6 +7,7 @@ from textual.binding import Binding, BindingType
 
 from console.tui import terminal_keys
 from console.tui.features import FEATURE_BINDINGS
+from console.tui.selling import SELLING_BINDINGS
 
 # alt+1…9 below must arrive as alt+1…9 from tmux and Linux terminals (ESC then the digit).
 terminal_keys.install()
@@ -71,6 +72,7 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Filter the chat list by fan name (as you type)",
     ),
     *FEATURE_BINDINGS,
+    *SELLING_BINDINGS,
     Binding(
         "f",
         "cycle_filter",

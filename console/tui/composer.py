@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.binding import Binding
@@ -19,6 +20,9 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from console.tui.text import clean, plain
+
+if TYPE_CHECKING:
+    from console.tui.vault_picker import MediaChoice
 
 TYPING_INTERVAL = 3.0
 
@@ -66,12 +70,20 @@ class Composer(TextArea):
     ]
 
     class Submitted(Message):
-        def __init__(self, composer: Composer, text: str, target: ReplyTarget) -> None:
+        def __init__(
+            self,
+            composer: Composer,
+            text: str,
+            target: ReplyTarget,
+            media: MediaChoice | None = None,
+        ) -> None:
             super().__init__()
             self.composer = composer
             self.text = text
             #: The chat named in the header when Enter was pressed.
             self.target = target
+            #: Vault media attached from the picker (a PPV when it has a price).
+            self.media = media
 
     class Typing(Message):
         """The chatter typed; sent at most once per ``TYPING_INTERVAL`` seconds."""
@@ -93,6 +105,8 @@ class Composer(TextArea):
         self._quiet = False  # loading a draft is not typing
         #: The chat this composer writes to (None: no chat open, nothing can be sent).
         self.target: ReplyTarget | None = None
+        #: Vault media attached from the picker, sent with the text (cleared by a new chat).
+        self.media: MediaChoice | None = None
 
     def _keys_for(self, binding_id: str, default: str) -> set[str]:
         keymap = getattr(self.app, "_keymap", {}) or {}
@@ -121,7 +135,15 @@ class Composer(TextArea):
         text on screen always belongs to the chat the header names."""
         self.target = target
         self.border_title = target.header() if target is not None else None
+        self.attach(None)
         self.load_draft(draft)
+
+    def attach(self, media: MediaChoice | None) -> None:
+        """Media to send with the text (``None`` or nothing ticked: none); the border says."""
+        self.media = media if media is not None and media.media_ids else None
+        self.border_subtitle = (
+            plain(self.media.summary() + "  (ctrl+g changes)") if self.media else None
+        )
 
     def load_draft(self, text: str) -> None:
         self._quiet = text != self.text
@@ -147,7 +169,10 @@ class Composer(TextArea):
             self.post_message(self.Refused("Open a chat first."))
             return
         if not text.strip():
-            self.post_message(self.Refused("Nothing to send: the message is empty."))
+            reason = "Nothing to send: the message is empty."
+            if self.media is not None:
+                reason = "Write a few words to go with the media (the gateway needs a text)."
+            self.post_message(self.Refused(reason))
             return
         if len(text) > MAX_MESSAGE_LENGTH:
             self.post_message(
@@ -157,12 +182,13 @@ class Composer(TextArea):
                 )
             )
             return
-        self.post_message(self.Submitted(self, text, self.target))
+        self.post_message(self.Submitted(self, text, self.target, self.media))
 
     def clear_sent(self) -> None:
         self._quiet = bool(self.text)
         self.clear()
         self._last_typing = None
+        self.attach(None)
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -10,7 +10,7 @@ far end is pruned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -24,7 +24,7 @@ from console.tui.text import clean, money_text, plain, utcnow
 from console.tui.zone import hhmm, local_day
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
-    from console.api.models import Message
+    from console.api.models import Attachment, Message
 
 PAGE = 30
 #: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
@@ -144,7 +144,7 @@ class MessageView(Static):
                 Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
             )
         if msg.attachments:
-            parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
+            parts.extend(media_lines(msg.attachments, row.state))
         text = msg.content
         cut = _fold_at(text)
         if cut is None:
@@ -163,6 +163,35 @@ class MessageView(Static):
                 note = f"… folded: {len(text):,} characters in all (x shows more)"
             parts.append(Content.styled(note, "italic $text-muted"))
         return Content("\n").join(parts)
+
+
+#: Items listed one per line; past this, "+N more".
+MEDIA_SHOWN = 4
+
+
+def media_lines(attachments: list[Attachment], state: MessageState) -> list[Content]:
+    """A message's media, one line each ("📷 photo · 'beach set 3'"), then for a PPV its price
+    and state: not bought yet, or bought (with when, if a sale said so)."""
+    lines = [plain(a.label, one_line=True, style="$text-muted") for a in attachments[:MEDIA_SHOWN]]
+    if len(attachments) > MEDIA_SHOWN:
+        lines.append(Content.styled(f"+{len(attachments) - MEDIA_SHOWN} more", "$text-muted"))
+    price = next((a.price_millis for a in attachments if a.price_millis), None)
+    if price is None:
+        return lines
+    head = f"💰 PPV {money_text(price)}"
+    bought = [a for a in attachments if a.bought]
+    if bought:
+        when = min((a.bought_at_ms for a in bought if a.bought_at_ms), default=None)
+        at = ""
+        if when is not None:
+            moment = datetime.fromtimestamp(when / 1000, tz=UTC)
+            at = f" {local_day(moment):%d %b} {hhmm(moment)}"
+        lines.append(Content.styled(f"{head} · ✔ bought{at}", "bold $text-success"))
+    elif state is MessageState.SENT:
+        lines.append(Content.styled(f"{head} · sent, not bought yet", "$text-warning"))
+    else:
+        lines.append(Content.styled(head, "$text-warning"))
+    return lines
 
 
 def _fold_at(text: str) -> int | None:
