@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -25,11 +25,21 @@ LineMaker = Callable[[T, bool, int], list[Segment]]
 class PickList(ScrollView, Generic[T], can_focus=False):
     """The rows a picker shows (``shown``: indices into ``rows``), with a cursor."""
 
-    COMPONENT_CLASSES = {"pick-list--cursor"}
+    COMPONENT_CLASSES = {
+        "pick-list--cursor",
+        "pick-list--muted",
+        "pick-list--good",
+        "pick-list--warn",
+        "pick-list--bad",
+    }
 
     DEFAULT_CSS = """
     PickList { height: 1fr; background: $surface; }
     PickList > .pick-list--cursor { background: $accent 40%; text-style: bold; }
+    PickList > .pick-list--muted { color: $text-muted; }
+    PickList > .pick-list--good { color: $text-success; }
+    PickList > .pick-list--warn { color: $text-warning; }
+    PickList > .pick-list--bad { color: $text-error; }
     """
 
     def __init__(self, line: LineMaker[T], *, id: str | None = None) -> None:
@@ -39,6 +49,9 @@ class PickList(ScrollView, Generic[T], can_focus=False):
         self.shown: Sequence[int] = ()
         self.ticked: set[int] = set()
         self.cursor = 0
+        #: The component styles by short name (``muted``, ``good``, ``warn``, ``bad``), read
+        #: once per repaint, for the line maker.
+        self.line_styles: dict[str, Style] = {}
 
     def show(self, rows: Sequence[T], shown: Sequence[int]) -> None:
         """New rows or a new filter: the cursor goes back to the first match."""
@@ -70,6 +83,13 @@ class PickList(ScrollView, Generic[T], can_focus=False):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.shown))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self.line_styles = {
+            name: self.get_component_rich_style(f"pick-list--{name}")
+            for name in ("muted", "good", "warn", "bad")
+        }
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

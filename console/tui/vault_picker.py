@@ -162,7 +162,6 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
         self.preview_id: str | None = chosen.preview_id if chosen else None
         self._index = FuzzyIndex([])
         self._album_rows: list[int] = []
-        self._styles: dict[str, Style] = {}
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -201,12 +200,6 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
             )
 
     def on_mount(self) -> None:
-        theme = self.app.theme_variables
-        self._styles = {
-            "sent": Style.parse(theme.get("text-warning", "yellow")),
-            "bought": Style.parse(theme.get("text-success", "green")),
-            "muted": Style.parse(theme.get("text-muted", "grey50")),
-        }
         self.query_one("#vault-filter", Input).focus()
         self._load()
 
@@ -278,13 +271,14 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
 
         tick = "[x] " if ticked else "[ ] "
         label = clean(media_label(item.kind, item.title, item.duration_s), one_line=True)
+        styles = self.query_one(PickList).line_styles
         marks: list[tuple[str, Style | None]] = []
         if item.media_id == self.preview_id:
-            marks.append(("  👁 preview", self._styles.get("muted")))
+            marks.append(("  👁 preview", styles.get("muted")))
         if item.media_id in self.marks.bought:
-            marks.append(("  $ bought", self._styles.get("bought")))
+            marks.append(("  $ bought", styles.get("good")))
         elif item.media_id in self.marks.sent:
-            marks.append(("  ✓ sent", self._styles.get("sent")))
+            marks.append(("  ✓ sent", styles.get("warn")))
         size = f"  {size_text(item.size_bytes)}"
         from rich.segment import Segment
 
@@ -292,7 +286,7 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
         return [
             Segment(tick),
             Segment(label[:room].ljust(room)),
-            Segment(size, self._styles.get("muted")),
+            Segment(size, styles.get("muted")),
             *(Segment(t, s) for t, s in marks),
         ]
 
