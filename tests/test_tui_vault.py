@@ -76,6 +76,11 @@ async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: 
     assert sandbox.simulator.buy(creator, chat) is not None
     await until(app, pilot, lambda: "✔ bought" in str(thread.view_of(sent["id"]).render()))  # type: ignore[union-attr]
 
+    # The fan profile lists the purchase.
+    body = app.query_one("#profile-body")
+    title = creator.vault[chosen[0]]["title"]
+    await until(app, pilot, lambda: f"$15.00 📷 photo · '{title}'" in str(body.render()))
+
     # The picker now says so for this fan, and "sent" for what was sent before.
     await pilot.press("ctrl+g")
     await until(app, pilot, lambda: isinstance(app.screen, VaultPicker) and app.screen.loaded)

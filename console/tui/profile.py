@@ -28,6 +28,8 @@ from console.tui.zone import local
 if TYPE_CHECKING:
     from textual.widgets import Sparkline
 
+#: Purchases listed on the profile (the newest; the count says how many in all).
+PURCHASES_SHOWN = 5
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
 SPEND_BARS = 24
 MAX_NOTE_LENGTH = 4000
@@ -200,6 +202,21 @@ class FanProfile(VerticalScroll, can_focus=False):
                     f" · {ago(fan.last_purchase_at, now)} ago"
                 )
             )
+        if card.purchases:
+            lines.append(Content.styled(f"Purchases ({len(card.purchases)})", "bold"))
+            for bought in card.purchases[:PURCHASES_SHOWN]:
+                from console.api.models import media_label
+
+                label = media_label(bought.kind, bought.title, bought.duration_s)
+                if bought.kind is None:
+                    label = "📎 media"
+                when = f" · {ago(bought.bought_at, now)} ago" if bought.bought_at else ""
+                lines.append(
+                    plain(
+                        f"{money_text(bought.price_millis)} {label}{when}",
+                        one_line=True,
+                    )
+                )
         if card.muted:
             lines.append(Content.styled("Muted", "$text-warning"))
         return Content("\n").join(lines)
