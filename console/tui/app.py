@@ -40,7 +40,7 @@ from console.tui.messages import (
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
-from console.tui.selling import open_scripts, open_vault
+from console.tui.selling import guard_for, open_scripts, open_vault
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageState
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
@@ -50,6 +50,7 @@ from console.tui.zone import set_zone, zone_description, zone_named
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.api.models import Message
+    from console.config import GuardSettings
 
 _LONG_LIVED = {"updates", "services"}
 NARROW_WIDTH = 100  # below this the profile pane folds away
@@ -111,8 +112,11 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         title: str | None = None,
         css_cache: Path | None = None,
         timezone: str | tzinfo | None = None,
+        guard: GuardSettings | None = None,
     ) -> None:
         super().__init__()
+        #: What the composer refuses to send, per account (``[guard]`` in the config).
+        self.guard_settings = guard
         # Every time shown is in this zone (None: the machine's); see console.tui.zone.
         set_zone(zone_named(timezone) if isinstance(timezone, str | None) else timezone)
         if css_cache is not None:
@@ -489,7 +493,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             getattr(row, "fan_username", "") or "",
             account.name if account is not None else "",
         )
-        self.query_one(Composer).bind(target, draft)
+        composer = self.query_one(Composer)
+        composer.bind(target, draft)
+        composer.set_guard(guard_for(self.guard_settings, target))
 
     async def _save_draft(self) -> None:
         # The composer's text belongs to the chat it is bound to (not to the list's cursor,

@@ -15,6 +15,9 @@ from console.tui.composer import Composer
 if TYPE_CHECKING:
     from textual.app import App
 
+    from console.config import GuardSettings
+    from console.guard import Guard
+    from console.tui.composer import ReplyTarget
     from console.tui.source import ConsoleSource
     from console.tui.vault_picker import MediaChoice
 
@@ -36,6 +39,13 @@ SELLING_BINDINGS: list[BindingType] = [
         tooltip="Insert a saved script into the message (placeholders filled for this fan)",
     ),
 ]
+
+
+def guard_for(settings: GuardSettings | None, target: ReplyTarget | None) -> Guard | None:
+    """The compiled guard of the target's account."""
+    if settings is None or target is None:
+        return None
+    return settings.for_account(target.account_id)
 
 
 def open_vault(app: App[object], source: ConsoleSource) -> None:
