@@ -711,7 +711,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         open_vault(self, self.source)
 
     def action_scripts(self) -> None:
-        open_scripts(self, self.source)
+        name = next((a.name for a in self.accounts if a.account_id == self.account_id), "")
+        open_scripts(self, self.source, name)
 
     def action_toggle_profile(self) -> None:
         profile = self.query_one(FanProfile)

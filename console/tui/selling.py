@@ -67,6 +67,26 @@ def open_vault(app: App[object], source: ConsoleSource) -> None:
     app.push_screen(picker, chosen)
 
 
-def open_scripts(app: App[object], source: ConsoleSource) -> None:
-    """The script picker over the composer's chat (step 3)."""
-    app.notify("No scripts yet.", markup=False)
+def open_scripts(app: App[object], source: ConsoleSource, account_name: str) -> None:
+    """The script picker over the composer's chat; the script's text goes in at the cursor
+    (and its media are attached), for the chatter to edit and send."""
+    from console import paths
+    from console.tui.script_picker import ScriptChoice, ScriptPicker
+
+    composer = app.query_one(Composer)
+    target = composer.target
+    if target is None:
+        app.notify("Open a chat first.", severity="warning", markup=False)
+        return
+
+    def chosen(choice: ScriptChoice | None) -> None:
+        if choice is not None and composer.target == target:
+            composer.insert(choice.text)
+            if choice.media is not None:
+                composer.attach(choice.media)
+        composer.focus()
+
+    picker = ScriptPicker(
+        source, target.account_id, target.chat_id, account_name, composer.text, paths.config_dir()
+    )
+    app.push_screen(picker, chosen)
