@@ -181,12 +181,15 @@ class ScriptPicker(ModalScreen[ScriptChoice | None]):
         scope = "  (this account)" if script.scope == "account" else ""
         name = clean(script.name, one_line=True)[:40]
         text = clean(script.text, one_line=True)
-        room = max(0, width - len(name) - len(tag) - len(scope) - 3)
+        from rich.cells import cell_len, set_cell_size
+
+        room = max(0, width - cell_len(name) - cell_len(tag) - len(scope) - 3)
+        text = set_cell_size(text, room)
         return [
             Segment(name, styles.get("good")),
             Segment(scope, styles.get("muted")),
             Segment(tag, styles.get("warn")),
-            Segment(" · " + text[:room], styles.get("muted")),
+            Segment(" · " + text, styles.get("muted")),
         ]
 
     def current(self) -> Script | None:

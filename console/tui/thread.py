@@ -143,8 +143,6 @@ class MessageView(Static):
             parts.append(
                 Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
             )
-        if msg.attachments:
-            parts.extend(media_lines(msg.attachments, row.state))
         text = msg.content
         cut = _fold_at(text)
         if cut is None:
@@ -162,6 +160,8 @@ class MessageView(Static):
             else:
                 note = f"… folded: {len(text):,} characters in all (x shows more)"
             parts.append(Content.styled(note, "italic $text-muted"))
+        if msg.attachments:
+            parts.extend(media_lines(msg.attachments, row.state))
         return Content("\n").join(parts)
 
 

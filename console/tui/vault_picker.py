@@ -280,12 +280,14 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
         elif item.media_id in self.marks.sent:
             marks.append(("  ✓ sent", styles.get("warn")))
         size = f"  {size_text(item.size_bytes)}"
+        from rich.cells import cell_len, set_cell_size
         from rich.segment import Segment
 
-        room = max(0, width - len(tick) - len(size) - sum(len(t) + 1 for t, _ in marks))
+        # Cells, not characters: the kind's emoji is two cells wide.
+        room = max(0, width - len(tick) - cell_len(size) - sum(cell_len(t) for t, _ in marks))
         return [
             Segment(tick),
-            Segment(label[:room].ljust(room)),
+            Segment(set_cell_size(label, room)),
             Segment(size, styles.get("muted")),
             *(Segment(t, s) for t, s in marks),
         ]
