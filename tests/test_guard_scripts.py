@@ -117,3 +117,34 @@ def test_a_bad_scripts_file_names_itself(tmp_path: Path, body: str, problem: str
     with pytest.raises(ScriptsError) as error:
         load_scripts(tmp_path, "acc")
     assert str(global_file(tmp_path)) in str(error.value) and problem in str(error.value)
+
+
+def test_fuzzy_filter_agrees_with_a_plain_reading_as_you_type() -> None:
+    """Typed one key at a time (narrowing the last matches) or all at once, the filter finds
+    exactly the items whose text holds every word as a substring or a subsequence, substrings
+    first, each group in list order."""
+    import random
+
+    from console.tui.fuzzy import FuzzyIndex
+
+    rng = random.Random(15)
+    words = ["beach set", "sunset", "red dress", "vlog", "dance", "golden hour", "voice note"]
+    texts = [f"{rng.choice(words)} {n} {rng.choice(['photo', 'video'])}" for n in range(400)]
+
+    def subsequence(word: str, text: str) -> bool:
+        it = iter(text)
+        return all(ch in it for ch in word)
+
+    def expected(query: str) -> list[int]:
+        parts = query.casefold().split()
+        found = [i for i, t in enumerate(texts) if all(subsequence(w, t) for w in parts)]
+        exact = [i for i in found if all(w in texts[i] for w in parts)]
+        return exact + [i for i in found if i not in exact]
+
+    typed = FuzzyIndex(texts)
+    for _ in range(300):
+        query = "".join(rng.choice("abdeghilnorstuv 0123") for _ in range(rng.randint(1, 6)))
+        for end in range(1, len(query) + 1):
+            assert typed.filter(query[:end]) == expected(query[:end]), query[:end]
+        assert FuzzyIndex(texts).filter(query) == expected(query)
+        typed.filter("")
