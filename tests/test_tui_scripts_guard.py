@@ -46,7 +46,7 @@ async def guarded(tmp_path: Path) -> AsyncIterator[tuple[Any, Any, Any, Any]]:
         async with app.run_test(size=(120, 36)) as pilot:
             await until(app, pilot, lambda: running.workspace.engines != {})
             await running.workspace.wait_backfilled()
-            await until(app, pilot, lambda: app.chat_id is not None)
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
             yield app, pilot, running, sandbox
     finally:
         await running.stop()
@@ -64,11 +64,11 @@ async def _script(app: Any, pilot: Any, name: str) -> ScriptPicker:
 
 async def test_scripts_fill_from_the_cache_and_the_guard_sends_nothing(guarded: Any) -> None:
     app, pilot, running, sandbox = guarded
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     chat = sandbox.world.accounts[account].chats[chat_id]
     fan = await running.workspace.store.fan(account, chat.fan_id)
     assert fan is not None
-    composer = app.query_one(Composer)
+    composer = app.chats_screen.query_one(Composer)
     sent_before = len(chat.messages)
 
     await pilot.press("r")

@@ -23,7 +23,7 @@ async def _history(pilot: Pilot[Any]) -> None:
     app = pilot.app
     source = app.source  # type: ignore[attr-defined]
     assert isinstance(source, MemorySource)
-    account, chat = app.account_id, app.chat_id  # type: ignore[attr-defined]
+    account, chat = app.chats_screen.account_id, app.chats_screen.chat_id  # type: ignore[attr-defined]
     _albums, items = await source.vault(account)
     photos = [i.media_id for i in items if i.kind == "photo"]
     bought = await source.send_media(account, chat, "the beach set 🌊", photos[1:3], 15, None, None)

@@ -21,7 +21,7 @@ def _picker(app: Any) -> VaultPicker:
 
 async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: Any) -> None:  # noqa: F811
     app, pilot, running, sandbox = demo
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     creator = sandbox.world.accounts[account]
     chat = creator.chats[chat_id]
     before = {a["contentId"] for m in chat.messages for a in m["attachments"]}
@@ -50,7 +50,7 @@ async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: 
     assert app.screen is picker
     await pilot.press("backspace", "backspace", "backspace", "1", "5", "enter")
     await until(app, pilot, lambda: not isinstance(app.screen, VaultPicker))
-    composer = app.query_one(Composer)
+    composer = app.chats_screen.query_one(Composer)
     chosen = [picker.items[i].media_id for i in unseen]
     assert composer.media is not None and list(composer.media.media_ids) == chosen
     assert "PPV $15.00" in composer._border_title.plain  # type: ignore[union-attr]
@@ -63,7 +63,7 @@ async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: 
     assert sent["content"] == "new set just for you"
     assert [a["contentId"] for a in sent["attachments"]] == chosen
     assert all(creator.offers[(chat.fan_id, m)] == 15_000 for m in chosen)
-    thread = app.query_one(Thread)
+    thread = app.chats_screen.query_one(Thread)
     await until(app, pilot, lambda: thread.view_of(sent["id"]) is not None)
     view = thread.view_of(sent["id"])
     assert view is not None
@@ -77,7 +77,7 @@ async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: 
     await until(app, pilot, lambda: "✔ bought" in str(thread.view_of(sent["id"]).render()))  # type: ignore[union-attr]
 
     # The fan profile lists the purchase.
-    body = app.query_one("#profile-body")
+    body = app.chats_screen.query_one("#profile-body")
     title = creator.vault[chosen[0]]["title"]
     await until(app, pilot, lambda: f"$15.00 📷 photo · '{title}'" in str(body.render()))
 

@@ -4,22 +4,22 @@ PPVs sent from the picker, and purchases that mark them bought, as the cache wou
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from console.api.models import Attachment, Message
-from console.changes import ChatChanged, FanChanged, MessageAdded, MessageChanged, OutboxChanged
+from console.changes import (
+    ChatChanged,
+    FanChanged,
+    MessageAdded,
+    MessageChanged,
+    OutboxChanged,
+    UpdateBus,
+)
 from console.store.rows import MediaMarks, PurchaseRow, VaultAlbumRow, VaultItem
 from console.tui.source import MessageRow, MessageState
-
-if TYPE_CHECKING:
-    from console.tui.memory import MemorySource
-
-    _Base = MemorySource
-else:
-    _Base = object
 
 _ALBUMS = ("Beach", "Selfies", "Gym", "Behind the scenes", "Voice notes")
 _SUBJECTS = {
@@ -57,8 +57,24 @@ def make_vault(count: int, seed: int, now: datetime) -> tuple[list[VaultAlbumRow
     return [a._replace(item_count=sizes[a.album_id]) for a in albums], items
 
 
-class MemoryVault(_Base):
-    """Mixed into :class:`~console.tui.memory.MemorySource`."""
+class MemoryVault:
+    """Mixed into :class:`~console.tui.memory.MemorySource` (which provides what is declared
+    here)."""
+
+    bus: UpdateBus
+    now: datetime
+    calls: list[tuple[str, tuple[object, ...]]]
+    vault_size: int
+    vaults: dict[str, tuple[list[VaultAlbumRow], list[VaultItem]]]
+    purchases: dict[str, list[PurchaseRow]]
+    _by_id: dict[tuple[str, str], Any]
+    _ids: Iterator[int]
+
+    def _me(self, account_id: str) -> str:
+        raise NotImplementedError
+
+    def _live(self) -> None:
+        raise NotImplementedError
 
     def _vault_of(self, account_id: str) -> tuple[list[VaultAlbumRow], list[VaultItem]]:
         if account_id not in self.vaults:

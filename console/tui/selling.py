@@ -1,44 +1,21 @@
-"""Selling from the composer (issue 15): the keys, and what they open over the open chat.
-
-The chats view keeps only the bindings and one-line actions; what they do lives here, so the
-view can move (issue 13.3 moves it onto a ``ChatsScreen``) without this moving with it.
+"""Selling from the composer (issue 15): what ``ctrl+g`` and ``ctrl+t`` open over the open
+chat (the keys are in console.tui.bindings; the chats screen keeps one-line actions).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from textual.binding import Binding, BindingType
+from typing import TYPE_CHECKING, Any
 
 from console.tui.composer import Composer
 
 if TYPE_CHECKING:
-    from textual.app import App
+    from textual.screen import Screen
 
     from console.config import GuardSettings
     from console.guard import Guard
     from console.tui.composer import ReplyTarget
     from console.tui.source import ConsoleSource
     from console.tui.vault_picker import MediaChoice
-
-SELLING_BINDINGS: list[BindingType] = [
-    Binding(
-        "ctrl+g",
-        "vault",
-        "Vault",
-        priority=True,
-        id="vault",
-        tooltip="Attach media from the vault to the message (free, or a PPV with a price)",
-    ),
-    Binding(
-        "ctrl+t",
-        "scripts",
-        "Scripts",
-        priority=True,
-        id="scripts",
-        tooltip="Insert a saved script into the message (placeholders filled for this fan)",
-    ),
-]
 
 
 def guard_for(settings: GuardSettings | None, target: ReplyTarget | None) -> Guard | None:
@@ -48,11 +25,12 @@ def guard_for(settings: GuardSettings | None, target: ReplyTarget | None) -> Gua
     return settings.for_account(target.account_id)
 
 
-def open_vault(app: App[object], source: ConsoleSource) -> None:
+def open_vault(screen: Screen[Any], source: ConsoleSource) -> None:
     """The vault picker over the composer's chat; its choice is attached to the composer."""
     from console.tui.vault_picker import VaultPicker
 
-    composer = app.query_one(Composer)
+    app = screen.app
+    composer = screen.query_one(Composer)
     target = composer.target
     if target is None:
         app.notify("Open a chat first.", severity="warning", markup=False)
@@ -67,13 +45,14 @@ def open_vault(app: App[object], source: ConsoleSource) -> None:
     app.push_screen(picker, chosen)
 
 
-def open_scripts(app: App[object], source: ConsoleSource, account_name: str) -> None:
+def open_scripts(screen: Screen[Any], source: ConsoleSource, account_name: str) -> None:
     """The script picker over the composer's chat; the script's text goes in at the cursor
     (and its media are attached), for the chatter to edit and send."""
     from console import paths
     from console.tui.script_picker import ScriptChoice, ScriptPicker
 
-    composer = app.query_one(Composer)
+    app = screen.app
+    composer = screen.query_one(Composer)
     target = composer.target
     if target is None:
         app.notify("Open a chat first.", severity="warning", markup=False)
