@@ -128,3 +128,44 @@ async def test_media_refused_before_queueing(sandbox_async: SandboxServer, tmp_p
         assert row is not None and row.state is MessageState.SENT
         assert row.attachments[0].price_millis is None
         assert chat.messages[-1]["attachments"][0]["contentId"] == photos[0]
+
+
+async def test_bare_media_of_a_webhook_copy_are_labelled_from_the_vault(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    """A ``message.sent`` webhook carries attachment ids only: cached before the vault, the
+    item is labelled once the vault is fetched; after it, at once."""
+    creator, chat = creator_of(sandbox_async), chat_of(sandbox_async, 2)
+    before, after = _photos(sandbox_async, 2)
+    async with await _started(sandbox_async, tmp_path / "c.sqlite3") as workspace:
+        acc = creator.account_id
+
+        async def sent_elsewhere(media_id: str) -> str:
+            message = sandbox_async.world.add_message(
+                creator,
+                chat,
+                sender_id=creator.native_id,
+                content="from the web console",
+                attachments=[{"contentType": 1, "contentId": media_id}],
+            )
+            body = {
+                "event": "message.sent",
+                "idempotencyKey": f"evt_{message['id']}",
+                "accountId": acc,
+                "timestamp": "2026-12-06T12:00:00Z",
+                "data": message,
+            }
+            await _deliver(workspace, sandbox_async, body)
+            return str(message["id"])
+
+        first = await sent_elsewhere(before)
+        row = await workspace.store.message(first)
+        assert row is not None and row.attachments[0].kind is None
+        await workspace.refresh_vault(acc)
+        row = await workspace.store.message(first)
+        assert row is not None and row.attachments[0].title == creator.vault[before]["title"]
+        second = await sent_elsewhere(after)
+        row = await workspace.store.message(second)
+        assert row is not None and row.attachments[0].label == (
+            f"📷 photo · '{creator.vault[after]['title']}'"
+        )

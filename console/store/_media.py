@@ -43,6 +43,35 @@ def merge_attachments(stored: str | None, incoming: str) -> str:
     return dumps(merged)
 
 
+def labelled(db: sqlite3.Connection, account_id: str, attachments_json: str) -> str:
+    """Attachments (JSON) with what the cached vault says of items that came bare (a webhook's
+    copy of a message carries ids only): kind, title, duration."""
+    if attachments_json == "[]" or (
+        '"kind":null' not in attachments_json and '"kind"' in attachments_json
+    ):
+        return attachments_json  # nothing bare (items cached before v8 have no "kind" key)
+    items = json.loads(attachments_json)
+    bare = [a["content_id"] for a in items if a.get("kind") is None and a.get("content_id")]
+    if not bare:
+        return attachments_json
+    marks = ",".join("?" * len(bare))
+    known = {
+        row[0]: row
+        for row in db.execute(
+            f"SELECT media_id, kind, title, duration_s FROM vault_media "
+            f"WHERE account_id = ? AND media_id IN ({marks})",
+            (account_id, *bare),
+        )
+    }
+    if not known:
+        return attachments_json
+    for item in items:
+        row = known.get(item.get("content_id"))
+        if row is not None and item.get("kind") is None:
+            item["kind"], item["title"], item["duration_s"] = row[1], row[2], row[3] or None
+    return dumps(items)
+
+
 def pending_attachments(
     db: sqlite3.Connection, account_id: str, media_ids: Sequence[str], price_millis: int | None
 ) -> str:
@@ -158,6 +187,21 @@ class VaultData(StoreCore):
                     for n, m in enumerate(items)
                 ],
             )
+
+            # Messages cached before the vault was: their bare items get their labels now.
+            rows = db.execute(
+                "SELECT pos, attachments_json FROM messages WHERE account_id = ? "
+                "AND from_creator = 1 AND attachments_json != '[]' "
+                "AND (instr(attachments_json, '\"kind\":null') > 0 "
+                "OR instr(attachments_json, '\"kind\"') = 0)",
+                (account_id,),
+            ).fetchall()
+            for pos, attachments_json in rows:
+                fresh = labelled(db, account_id, attachments_json)
+                if fresh != attachments_json:
+                    db.execute(
+                        "UPDATE messages SET attachments_json = ? WHERE pos = ?", (fresh, pos)
+                    )
 
         await self._write(work)
 

@@ -18,7 +18,7 @@ from console.store._core import (
     one,
     pos_params,
 )
-from console.store._media import merge_attachments
+from console.store._media import labelled, merge_attachments
 from console.store.text import clean_stored
 
 if TYPE_CHECKING:
@@ -271,7 +271,9 @@ class CacheWrites(StoreCore):
             "text": text,
             "created_at": ms(message.created_at),
             "reply_to_id": message.in_reply_to,
-            "attachments_json": dumps([a.model_dump() for a in message.attachments]),
+            "attachments_json": labelled(
+                db, account_id, dumps([a.model_dump() for a in message.attachments])
+            ),
             "likes_json": dumps(likes),
             "liked_by_creator": any(like["user_id"] == creator_id for like in likes),
             "pinned": message.pinned,

@@ -28,6 +28,13 @@ from console.tui.zone import local
 if TYPE_CHECKING:
     from textual.widgets import Sparkline
 
+
+def _ago(since: datetime, now: datetime) -> str:
+    """``3h ago``; ``just now`` (not "now ago") within the minute."""
+    text = ago(since, now)
+    return "just now" if text == "now" else f"{text} ago"
+
+
 #: Purchases listed on the profile (the newest; the count says how many in all).
 PURCHASES_SHOWN = 5
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
@@ -199,7 +206,7 @@ class FanProfile(VerticalScroll, can_focus=False):
             lines.append(
                 Content(
                     f"Last purchase: {money_text(fan.last_purchase_millis)}"
-                    f" · {ago(fan.last_purchase_at, now)} ago"
+                    f" · {_ago(fan.last_purchase_at, now)}"
                 )
             )
         if card.purchases:
@@ -210,7 +217,7 @@ class FanProfile(VerticalScroll, can_focus=False):
                 label = media_label(bought.kind, bought.title, bought.duration_s)
                 if bought.kind is None:
                     label = "📎 media"
-                when = f" · {ago(bought.bought_at, now)} ago" if bought.bought_at else ""
+                when = f" · {_ago(bought.bought_at, now)}" if bought.bought_at else ""
                 lines.append(
                     plain(
                         f"{money_text(bought.price_millis)} {label}{when}",

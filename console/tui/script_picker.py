@@ -62,7 +62,8 @@ def fan_values(card: FanCard | None, account_name: str) -> dict[str, str]:
         values["last_purchase"] = card.purchases[0].title
     elif fan.last_purchase_at is not None:
         when = ago(fan.last_purchase_at, utcnow())
-        values["last_purchase"] = f"the {money_text(fan.last_purchase_millis)} unlock {when} ago"
+        when = "just now" if when == "now" else f"{when} ago"
+        values["last_purchase"] = f"the {money_text(fan.last_purchase_millis)} unlock {when}"
     return values
 
 
