@@ -100,3 +100,24 @@ async def test_a_ppv_from_the_picker_reaches_the_gateway_and_turns_bought(demo: 
         assert "✓ sent" in "".join(s.text for s in picker._line(earlier, False, 100))
     await pilot.press("escape")
     await until(app, pilot, lambda: not isinstance(app.screen, VaultPicker))
+
+
+def test_hostile_media_titles_are_plain_text_in_the_thread() -> None:
+    """A vault title is the creator's text from the network: markup, escapes and bidi
+    characters in it are shown as text (or stripped), never interpreted."""
+    from console.api.models import Attachment
+    from console.tui.source import MessageState
+    from console.tui.thread import media_lines
+
+    hostile = "[@click=app.quit]x[/] [b]set \x1b[31m\u202e"
+    lines = media_lines(
+        [Attachment(content_id="1", kind="photo", title=hostile, price_millis=5000)],
+        MessageState.SENT,
+    )
+    shown = "\n".join(line.plain for line in lines)
+    assert "[@click=app.quit]x[/] [b]set" in shown
+    assert "\x1b" not in shown and "\u202e" not in shown
+    assert "💰 PPV $5.00 · sent, not bought yet" in shown
+    assert not any(
+        span.style and "click" in str(span.style) for line in lines for span in line.spans
+    )
