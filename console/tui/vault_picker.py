@@ -214,6 +214,8 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
             self._show()
         if self.account_id in _FETCHED:
             return
+        if not self.items:
+            self._status("Fetching the vault from the gateway (the first time only)…")
         try:
             await self.source.refresh_vault(self.account_id)
         except ApiError as exc:
