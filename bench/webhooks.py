@@ -514,16 +514,23 @@ def main() -> int:
                 "concurrency": args.concurrency,
                 "loop_thread": bench.loop_thread,
             }
+            # A warm-up round, not measured: the first endpoint loaded used to run on a cold
+            # server (imports, caches, the ingest worker's first batches) and always lost.
+            opts["worker"] = bench.worker.pid
+            for name, path, _, _ in ENDPOINTS:
+                warm = {**opts, "seconds": max(1.0, args.seconds / 4)}
+                load(f"{server.url}{path}", tag=f"{name}warmx", **warm)
             for number in range(args.rounds):
-                if number:
-                    bench.fresh_cache(number)
+                bench.fresh_cache(number + 1)
                 opts["worker"] = bench.worker.pid
-                rounds.append(
-                    {
-                        name: load(f"{server.url}{path}", tag=f"{name}{number}x", **opts)
-                        for name, path, _, _ in ENDPOINTS
-                    }
-                )
+                # The order rotates every round: no endpoint is always first or last.
+                shift = number % len(ENDPOINTS)
+                order = ENDPOINTS[shift:] + ENDPOINTS[:shift]
+                runs = {
+                    name: load(f"{server.url}{path}", tag=f"{name}{number}x", **opts)
+                    for name, path, _, _ in order
+                }
+                rounds.append({name: runs[name] for name, *_ in ENDPOINTS})
             bench.attach_subscriber()
             latencies = paced(f"{server.url}{PATH}", bench, args.rate, args.latency_events)
         finally:
@@ -578,8 +585,10 @@ def main() -> int:
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
     print(
-        "req/s per round; median CPU per request (us): server event loop / its other threads "
-        "(store writer) / ingest worker process / loaders"
+        f"load average {figures['load_average'][0]:.1f} (1 min) on {os.cpu_count()} cores; "
+        "req/s per round (a warm-up round first, the order rotated each round); median CPU "
+        "per request (us): server event loop / its other threads (store writer) / ingest "
+        "worker process / loaders"
     )
     for name, _, label, note in ENDPOINTS:
         rates = " ".join(f"{runs[name].rps:7.0f}" for runs in rounds)

@@ -108,7 +108,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = verbs.add_parser("sync", help="backfill the offline cache from the gateway")
     _add_account(sync)
+    sync.add_argument(
+        "--full",
+        action="store_true",
+        help="every chat's latest messages (costs about a credit per chat), not only what a "
+        "chatter reads soon",
+    )
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the requests and credits a sync would spend (reads the chat list only)",
+    )
     _add_profile(sync)
+
+    usage = verbs.add_parser("usage", help="credits spent with the gateway, by feature and account")
+    usage.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_profile(usage)
 
     search = verbs.add_parser("search", help="search the offline cache (no network)")
     search.add_argument("query")

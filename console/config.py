@@ -12,7 +12,7 @@ A profile is one API key on one gateway; an agency holds several. Every profile'
 shown together in the console. A bad file raises :class:`ConfigError` naming the file, the
 line, the key and what was expected; the value itself is never echoed (it may be a secret).
 
-Why plain dataclasses and no pydantic-settings: the schema is five small sections, and this
+Why plain dataclasses and no pydantic-settings: the schema is six small sections, and this
 module is read before the console's first paint. pydantic-settings (with pydantic, its core,
 dotenv and friends) cost ~100 ms of imports there, more than a minimal Textual app takes to
 start, for features we do not use (dotenv, secrets dirs, cloud sources, CLI parsing). The
@@ -394,6 +394,43 @@ class SyncSettings(_Section):
     }
 
 
+@dataclass
+class BudgetSettings(_Section):
+    """What the console may spend with the gateway, in credits (console/api/credits.py)."""
+
+    #: The month's budget (across every profile); none: no cap, only the gateway's 402.
+    monthly_credits: int | None = None
+    #: Kept for the chatter: background work (sync, profile refreshes) stops at the budget
+    #: minus this; replies go on until the budget itself. None: a tenth of the budget.
+    reserve_credits: int | None = None
+    #: A fan's profile and spend are fetched again on open only when older than this.
+    profile_fresh_minutes: int = 60
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "monthly_credits": _optional(_int(ge=1, le=1_000_000_000)),
+        "reserve_credits": _optional(_int(ge=0, le=1_000_000_000)),
+        "profile_fresh_minutes": _int(ge=0, le=525_600),
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (
+            self.monthly_credits is not None
+            and self.reserve_credits is not None
+            and self.reserve_credits >= self.monthly_credits
+        ):
+            raise InvalidSettings(
+                [(("reserve_credits",), "input should be less than monthly_credits")]
+            )
+
+    @property
+    def reserve(self) -> int:
+        """The reserve in force (a tenth of the budget unless set)."""
+        if self.reserve_credits is not None:
+            return self.reserve_credits
+        return (self.monthly_credits or 0) // 10
+
+
 def _pattern(value: Any) -> str:
     from console.guard import check_pattern
 
@@ -473,6 +510,7 @@ class Settings(_Section):
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     ui: UISettings = field(default_factory=UISettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
@@ -481,6 +519,7 @@ class Settings(_Section):
         "webhooks": WebhookSettings.from_table,
         "ui": UISettings.from_table,
         "sync": SyncSettings.from_table,
+        "budget": BudgetSettings.from_table,
         "guard": GuardSettings.from_table,
     }
 

@@ -146,11 +146,17 @@ async def test_invalid_rule_is_refused_before_any_request_and_refusals_sit_by_th
 async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     app, pilot, running, _sandbox = demo
     store = running.workspace.store
-    # A word from an older message of another chat than the open one.
-    chats = await store.chats(app.chats_screen.account_id, limit=10)
-    other = chats[-1]
-    history = await store.latest_messages(other.chat_id, 20)
-    target = next(r for r in history[:8] if len(r.text.split()[0]) > 3 and r.message_id)
+    # A word from an older message of another chat than the open one (one whose history the
+    # start-up sync fetched: a lean sync leaves most chats with their last message only).
+    target = None
+    for other in reversed(await store.chats(app.chats_screen.account_id, limit=10)):
+        history = await store.latest_messages(other.chat_id, 20)
+        if other.chat_id == app.chats_screen.chat_id or len(history) < 8:
+            continue
+        target = next((r for r in history[:8] if len(r.text.split()[0]) > 3 and r.message_id), None)
+        if target is not None:
+            break
+    assert target is not None
     word = target.text.split()[0]
     hits = await store.search(word, limit=50)
     assert hits
@@ -166,6 +172,25 @@ async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     selected = thread.selected
     assert selected is not None and selected.message_id == expected.message_id
     assert selected.has_class("-found")
+
+
+async def test_a_lone_letter_says_how_far_back_it_searched(
+    demo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 1-letter search reads a bounded number of the newest messages (issue 14); past it
+    the screen says from when on it searched, and that another letter searches everything."""
+    import console.store._queries as queries
+
+    monkeypatch.setattr(queries, "SCAN_BUDGET", 20)
+    app, pilot, _running, _sandbox = demo
+    await keys(app, pilot, "ctrl+f")
+    assert isinstance(app.screen, SearchScreen)
+    count = app.screen.query_one("#search-count", Static)
+    await keys(app, pilot, "t")
+    await until(app, pilot, lambda: "type another letter" in str(count.render()))
+    assert " found in messages since " in str(count.render())
+    await keys(app, pilot, "h", "a", "n", "k", "s")
+    await until(app, pilot, lambda: "type another letter" not in str(count.render()))
 
 
 async def test_outage_queues_actions_and_delivers_each_exactly_once(demo: Any) -> None:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from console import __version__
 from console.api import parse
 from console.api.budget import RequestBudget, budget_for
+from console.api.credits import CreditMeter, call_credits, feature_of
 from console.api.errors import (
     ApiError,
     ConnectionLost,
@@ -140,6 +141,9 @@ class FanslyClient:
         self.requests_sent = 0
         #: Where the time goes: the rate limit, the gateway, or us (``sync`` reports it).
         self.timing = TimeSplit()
+        #: Credits spent, by the rule of console/api/credits.py (a workspace shares one meter
+        #: between its clients and keeps its figures in the cache).
+        self.meter = CreditMeter()
 
     def __repr__(self) -> str:
         return f"FanslyClient(base_url={self.base_url!r}, key={self.budget.fingerprint})"
@@ -194,15 +198,20 @@ class FanslyClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        bill_to: str | None = None,
         **path: str,
     ) -> Envelope:
         route = ROUTES[name]
         url = route.url(**path)
+        # Credits are counted against the account the call is for (``bill_to`` for the
+        # routes whose path names none); "" is the API key itself (listing its accounts).
+        account = path.get("account_id") or bill_to or ""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         http = self._open()
         attempts = 0
         rate_waits = 0
         while True:
+            self.meter.check()  # nothing is sent past the credit budget
             with self.timing.held():
                 await self.budget.acquire()
             attempts += 1
@@ -231,6 +240,11 @@ class FanslyClient:
             else:
                 self._observe(response)
                 status = response.status_code
+                credits = call_credits(name, status, len(response.content))
+                if credits:
+                    self.meter.charge(account, feature_of(name), credits, len(response.content))
+                if status == 402:
+                    self.meter.exhausted()
                 if status == 429:
                     retry_after = _retry_after(response.headers)
                     # 429 means "not applied": waiting and resending is safe for every call.
@@ -348,11 +362,15 @@ class FanslyClient:
             await self.me(account_id)
         return self._creator_ids[account_id]
 
-    async def accounts_by_ids(self, ids: Sequence[str]) -> list[Fan]:
-        """Fan profiles by native id."""
+    async def accounts_by_ids(
+        self, ids: Sequence[str], *, account_id: str | None = None
+    ) -> list[Fan]:
+        """Fan profiles by native id (``account_id``: the account whose credits they cost)."""
         if not ids:
             return []
-        envelope = await self._call("accounts_by_ids", params={"ids": ",".join(ids)})
+        envelope = await self._call(
+            "accounts_by_ids", params={"ids": ",".join(ids)}, bill_to=account_id
+        )
         rows = envelope.payload
         if isinstance(rows, Mapping):  # some shapes wrap the list
             rows = rows.get("accounts", rows.get("data"))
@@ -426,7 +444,7 @@ class FanslyClient:
         fan: Fan | None = None
         partner = parse.group_partner(envelope.payload, creator)
         if partner is not None and not envelope.payload.get("partnerUsername"):
-            found = await self.accounts_by_ids([partner])
+            found = await self.accounts_by_ids([partner], account_id=account_id)
             fan = found[0] if found else None
         return parse.group(envelope.payload, account_id, creator, fan)
 

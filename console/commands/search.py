@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from console.store import SearchHit, Store
+    from console.store import SearchHit, SearchHits, Store
 
 EXIT_NO_CACHE = 1
 MATCH_STYLE = "bold reverse"
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if not path.exists():
         return no_cache(profile, path)
 
-    async def search() -> list[SearchHit]:
+    async def search() -> SearchHits:
         async with await open_to_read(path) as store:
             return await store.search(
                 args.query, account_id=args.account, chat_id=args.chat, limit=max(0, args.limit)
@@ -115,4 +115,11 @@ def run(args: argparse.Namespace) -> int:
         from console.tui.zone import zone_named  # no Textual: plain datetime helpers
 
         print_hits(hits, zone_named(load_settings().ui.timezone))
+    if hits.since is not None:
+        # The JSON stays a plain list; the note goes beside it, never into it.
+        print(
+            f"note: searched the messages since {hits.since.isoformat()} only (a 1-letter or "
+            "an --account/--chat search stops early); a longer query searches everything",
+            file=sys.stderr,
+        )
     return 0

@@ -339,7 +339,8 @@ def one(db: sqlite3.Connection, sql: str, params: Any = ()) -> Any:
 
 
 class StoreCore:
-    """Two connections on one file, each on its own thread: a writer and a reader.
+    """Connections on one file, each on its own thread: a writer and two readers (the UI's
+    lane and the search lane, see ``_readers.py``).
 
     WAL lets the reader see every committed state while a write transaction runs, so the UI's
     queries never wait on sync work, and never see a half-applied event. Writes are serialised
@@ -347,9 +348,16 @@ class StoreCore:
     """
 
     def __init__(self, path: Path, writer: DbThread, reader: DbThread):
+        from console.store._chatlist import ChatWindows
+        from console.store._readers import SearchLane
+
         self.path = path
         self._writer = writer
+        #: The UI lane: small reads. Searches have a lane of their own (see ``_readers.py``).
         self._reader = reader
+        self._searcher = SearchLane(path, sealed=reader._sealed)
+        #: The chat list's known rows, for reading its windows by keyset (``_chatlist.py``).
+        self._chat_windows = ChatWindows()
         self._checkpointer = DbThread(path, read_only=True, name="store-checkpoint")
         self._commits_since_checkpoint = 0
         self._checkpointing: asyncio.Future[None] | None = None
@@ -544,6 +552,6 @@ class StoreCore:
             if self._index_timer is not None:  # pending rows are indexed after the next open
                 self._index_timer.cancel()
                 self._index_timer = None
-        for db in (self._reader, self._checkpointer, self._writer):
+        for db in (self._searcher, self._reader, self._checkpointer, self._writer):
             with contextlib.suppress(Exception):
                 await db.close()

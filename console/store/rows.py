@@ -175,6 +175,15 @@ class SearchHit:
     snippet: Snippet
 
 
+class SearchHits(list[SearchHit]):
+    """The hits of a search, newest first. ``since`` is ``None`` when every match was
+    considered; otherwise the search stopped early (a 1-character or account- or chat-scoped
+    query, see ``_queries.SCAN_BUDGET``) and read only the messages from ``since`` on: an
+    older match may exist, and the reader is told so."""
+
+    since: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int

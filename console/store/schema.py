@@ -261,9 +261,23 @@ CREATE INDEX messages_chat ON messages(chat_id, created_at);
 CREATE INDEX messages_chat_side ON messages(chat_id, from_creator, created_at);
 """
 
+# Credits spent with the gateway, per account, feature and UTC day (console/store/_usage.py):
+# the month's total must survive a restart, and `usage` prints it from the cache alone.
+_V8 = """
+CREATE TABLE credit_usage (
+    account_id TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    day TEXT NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    credits REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, feature, day)
+) WITHOUT ROWID;
+"""
+
 # Issue 15: the creator's vault (cached whole per account, for the picker and the thread's media
 # labels) and the fans' purchases (sale events naming a vault item), ``_media.py``.
-_V8 = """
+_V9 = """
 CREATE TABLE vault_albums (
     account_id TEXT NOT NULL,
     album_id TEXT NOT NULL,
@@ -301,7 +315,7 @@ FTS_PREFIXES = (2, 3, 4)
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

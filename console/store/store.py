@@ -15,6 +15,7 @@ from console.store._media import VaultData
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
+from console.store._usage import CreditLedger
 
 
 def store_path(profile: str) -> Path:
@@ -23,7 +24,7 @@ def store_path(profile: str) -> Path:
     return paths.data_dir() / f"{paths.check_profile_name(profile)}.sqlite3"
 
 
-class Store(LocalData, CacheQueries, AccountIdentity, VaultData):
+class Store(LocalData, CacheQueries, AccountIdentity, CreditLedger, VaultData):
     """The SQLite cache (WAL, foreign keys, migrated on open).
 
     ``store = await Store.open(path)`` … ``await store.close()``, or

@@ -80,6 +80,22 @@ def fts_narrowing(user_text: str, indexed: int) -> tuple[str, str] | None:
     return query, last
 
 
+def single_letter_prefix(user_text: str) -> tuple[str | None, str] | None:
+    """For a query whose last word is one ASCII letter or digit still being typed: the query
+    of the words before it (``None`` when there are none) and the letter, folded; else
+    ``None``. FTS5 has no 1-character prefix index, so ``"h"*`` merges the doclist of every
+    word starting with h before returning its first row; the store reads the other words'
+    rows (or every message) newest first instead and checks the letter itself."""
+    words = _WORD.findall(user_text)
+    if not words or user_text[-1:].isspace():
+        return None
+    last = words[-1]
+    if len(last) != 1 or not (last.isascii() and last.isalnum()):
+        return None
+    before = " ".join(f'"{word}"' for word in words[:-1])
+    return (before or None), last.lower()
+
+
 def ascii_token_prefix(prefix: str) -> re.Pattern[str]:
     """Finds a token starting with ``prefix`` (ASCII alphanumeric, folded) in ASCII text.
 

@@ -198,7 +198,7 @@ class ConsoleApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit, after asking when actions wait in the outbox (they stay queued either way)."""
-        from console.tui.quit_screen import ConfirmQuit
+        from console.tui.confirm import ConfirmQuit
 
         if isinstance(self.screen, ConfirmQuit):
             return

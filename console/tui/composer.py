@@ -76,21 +76,14 @@ class Composer(TextArea):
     Composer > .composer--guard { background: $error 60%; text-style: bold underline; }
     """
 
+    @dataclass(eq=False)
     class Submitted(Message):
-        def __init__(
-            self,
-            composer: Composer,
-            text: str,
-            target: ReplyTarget,
-            media: MediaChoice | None = None,
-        ) -> None:
-            super().__init__()
-            self.composer = composer
-            self.text = text
-            #: The chat named in the header when Enter was pressed.
-            self.target = target
-            #: Vault media attached from the picker (a PPV when it has a price).
-            self.media = media
+        composer: Composer
+        text: str
+        #: The chat named in the header when Enter was pressed.
+        target: ReplyTarget
+        #: Vault media attached from the picker (a PPV when it has a price).
+        media: MediaChoice | None = None
 
     class Typing(Message):
         """The chatter typed; sent at most once per ``TYPING_INTERVAL`` seconds."""
@@ -98,10 +91,9 @@ class Composer(TextArea):
     class Left(Message):
         """Escape was pressed."""
 
+    @dataclass(eq=False)
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, id: str | None = None

@@ -90,6 +90,12 @@ class Running:
             raise RuntimeError("the workspace is not open yet")
         return await self.workspace.apply_event(event)
 
+    async def apply_relayed_event(self, event: Event) -> int | None:
+        """A hub's sink: the event was delivered (and billed) to the hub's listener, not here."""
+        if self.workspace is None:
+            raise RuntimeError("the workspace is not open yet")
+        return await self.workspace.apply_event(event, billed=False)
+
 
 def listener_service(
     settings: Settings, apply_event: Callable[[Event], Awaitable[int | None]]
@@ -216,7 +222,7 @@ async def build_console(
         cache = source.store.path  # one position per cache file and hub
         feed = HubFeed(
             hub[0],
-            running.apply_event,
+            running.apply_relayed_event,
             source.bus.publish,
             token=hub[1],
             position=HubPosition(paths.data_dir(), cache, hub[0]),

@@ -194,6 +194,9 @@ class MemorySource(MemoryVault):
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
 
+    def credits(self) -> None:
+        return None  # an in-memory world spends nothing
+
     def _row(self, chat: _Chat) -> ChatRow:
         last = chat.messages[-1].message if chat.messages else None
         waiting = None

@@ -9,6 +9,7 @@ to refresh the fan in the background when a chat opens, and re-shows the card wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -70,12 +71,11 @@ class NoteEditor(TextArea):
         ),
     ]
 
+    @dataclass(eq=False)
     class Saved(Message):
-        def __init__(self, account_id: str, fan_id: str, text: str) -> None:
-            super().__init__()
-            self.account_id = account_id
-            self.fan_id = fan_id
-            self.text = text
+        account_id: str
+        fan_id: str
+        text: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")

@@ -118,6 +118,13 @@ class SearchScreen(ModalScreen[SearchResult | None]):
         count = "" if not query.strip() else f"{len(results)} found"
         if len(results) >= LIMIT:
             count = f"the newest {LIMIT} shown"
+        since = getattr(results, "since", None)
+        if since is not None:
+            # A lone letter reads only the newest messages (a bounded cost at any cache size).
+            count = (
+                f"{len(results)} found in messages since {local(since):%d %b %Y %H:%M}"
+                " · type another letter to search everything"
+            )
         self.query_one("#search-count", Static).update(Content.styled(count, "$text-muted"))
 
     def _prompt(self, result: SearchResult) -> Content:

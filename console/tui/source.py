@@ -17,6 +17,7 @@ from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 from console.store.rows import MediaMarks, PurchaseRow, VaultAlbumRow, VaultItem
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
@@ -106,6 +107,13 @@ class SearchResult:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
+class SearchResults(list[SearchResult]):
+    """Search results, newest first; ``since`` is set when the search stopped early (a lone
+    letter, see ``Store.search``) and read only the messages from then on."""
+
+    since: datetime | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ListChoice:
     """One of the creator's lists, and whether the fan is on it."""
@@ -123,6 +131,10 @@ class ConsoleSource(Protocol):
     def accounts(self) -> Sequence[Account]: ...
 
     def budget(self) -> RateBudget | None: ...
+
+    def credits(self) -> CreditStatus | None:
+        """Credits used this month against the budget (``None``: not metered)."""
+        ...
 
     def connection(self) -> ConnectionChanged: ...
 

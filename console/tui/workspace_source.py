@@ -27,11 +27,13 @@ from console.tui.source import (
     MessageRow,
     MessageState,
     SearchResult,
+    SearchResults,
 )
 
 if TYPE_CHECKING:
     # pydantic models (built after the first paint, imported there; the first frame is
     # painted from the store's plain rows).
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, RateBudget
 
     # Imported when the workspace is opened, after the first paint: it brings the API client
@@ -124,6 +126,11 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = Non
         client_id=row.client_id,
         queued=queued,
     )
+
+
+#: A chat opened with fewer messages cached than this reads one gateway page (10 messages, the
+#: most a page holds: one credit) before it shows.
+OPEN_FETCH = 10
 
 
 class WorkspaceSource:
@@ -231,6 +238,9 @@ class WorkspaceSource:
     def budget(self) -> RateBudget | None:
         return self._workspace.budget() if self._workspace is not None else None
 
+    def credits(self) -> CreditStatus | None:
+        return self._workspace.credits() if self._workspace is not None else None
+
     def connection(self) -> ConnectionChanged:
         return self._workspace.connection if self._workspace is not None else self._before
 
@@ -281,9 +291,15 @@ class WorkspaceSource:
         return None
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
-        return await self._rows(
-            account_id, chat_id, await self.store.latest_messages(chat_id, limit)
-        )
+        rows = await self.store.latest_messages(chat_id, limit)
+        workspace = self._workspace
+        if len(rows) < OPEN_FETCH and workspace is not None and account_id in workspace.engines:
+            # Next to nothing cached: a lean sync left this chat's history to its first open
+            # (console/sync/backfill.py). One gateway page is fetched now, once (the cache's
+            # gaps say where); more comes as the chatter scrolls, a credit a page.
+            await workspace.load_older(account_id, chat_id, None, OPEN_FETCH)
+            rows = await self.store.latest_messages(chat_id, limit)
+        return await self._rows(account_id, chat_id, rows)
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
@@ -361,7 +377,7 @@ class WorkspaceSource:
 
     async def search(self, query: str, limit: int) -> list[SearchResult]:
         hits = await self.store.search(query, limit=limit)
-        return [
+        results = SearchResults(
             SearchResult(
                 account_id=hit.account_id,
                 chat_id=hit.chat_id,
@@ -373,7 +389,9 @@ class WorkspaceSource:
                 highlights=tuple(hit.snippet.highlights),
             )
             for hit in hits
-        ]
+        )
+        results.since = hits.since
+        return results
 
     async def queued_counts(self) -> dict[str, OutboxChanged]:
         counts: dict[str, OutboxChanged] = {}
