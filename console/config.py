@@ -29,9 +29,12 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from console import paths
+
+if TYPE_CHECKING:
+    from console.guard import Guard
 
 DEFAULT_BASE_URL = "https://v1.apifansly.com/api/fansly"
 ENV_PREFIX = "FANSLY_CONSOLE_"
@@ -428,6 +431,70 @@ class BudgetSettings(_Section):
         return (self.monthly_credits or 0) // 10
 
 
+def _pattern(value: Any) -> str:
+    from console.guard import check_pattern
+
+    try:
+        return check_pattern(_str(value))
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
+@dataclass
+class GuardRules(_Section):
+    """One account's extra guard rules (``[guard.accounts.<account id>]``)."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    #: Overrides the global ``no_links`` for this account when set.
+    no_links: bool | None = None
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "words": _list_of(_str),
+        "phrases": _list_of(_str),
+        "patterns": _list_of(_pattern),
+        "no_links": _optional(_bool),
+    }
+
+
+@dataclass
+class GuardSettings(_Section):
+    """What the composer refuses to send (console/guard.py): for every account, plus each
+    account's own rules."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    no_links: bool = False
+    accounts: dict[str, GuardRules] = field(default_factory=dict)
+    #: Compiled rules per account (built on first use).
+    _compiled: dict[str, Guard] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "words": _list_of(_str),
+        "phrases": _list_of(_str),
+        "patterns": _list_of(_pattern),
+        "no_links": _bool,
+        "accounts": _table_of(GuardRules.from_table),
+    }
+
+    def for_account(self, account_id: str) -> Guard:
+        """The account's rules: the global ones and its own, compiled once."""
+        if account_id in self._compiled:
+            return self._compiled[account_id]
+        from console.guard import Guard
+
+        own = self.accounts.get(account_id) or GuardRules()
+        guard = self._compiled[account_id] = Guard.of(
+            [*self.words, *own.words],
+            [*self.phrases, *own.phrases],
+            [*self.patterns, *own.patterns],
+            self.no_links if own.no_links is None else own.no_links,
+        )
+        return guard
+
+
 def _default_profiles() -> dict[str, Profile]:
     return {"default": Profile()}
 
@@ -444,6 +511,7 @@ class Settings(_Section):
     ui: UISettings = field(default_factory=UISettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "default_profile": _profile_name,
@@ -452,6 +520,7 @@ class Settings(_Section):
         "ui": UISettings.from_table,
         "sync": SyncSettings.from_table,
         "budget": BudgetSettings.from_table,
+        "guard": GuardSettings.from_table,
     }
 
     def profile(self, name: str | None = None) -> Profile:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fakes_vault import MemoryVault
+
 from console.api.errors import GatewayUnreachable
 from console.api.models import (
     Account,
@@ -40,7 +42,15 @@ from console.changes import (
 )
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
-from console.store.rows import ChatFilter, ChatRow, MessageRow, MessageState
+from console.store.rows import (
+    ChatFilter,
+    ChatRow,
+    MessageRow,
+    MessageState,
+    PurchaseRow,
+    VaultAlbumRow,
+    VaultItem,
+)
 from console.store.text import one_line
 from console.tui.source import FanCard, ListChoice, SearchResult
 
@@ -71,7 +81,7 @@ class _Chat:
     vip: bool = False
 
 
-class MemorySource:
+class MemorySource(MemoryVault):
     """A deterministic in-memory world of accounts, fans, chats and messages."""
 
     def __init__(
@@ -82,8 +92,13 @@ class MemorySource:
         messages_per_chat: int = 30,
         seed: int = 7,
         now: datetime = FIXED_NOW,
+        vault_size: int = 120,
     ) -> None:
         self.bus = UpdateBus()
+        #: Items per account's vault (built when first read), and the fans' purchases.
+        self.vault_size = vault_size
+        self.vaults: dict[str, tuple[list[VaultAlbumRow], list[VaultItem]]] = {}
+        self.purchases: dict[str, list[PurchaseRow]] = {}
         self.now = now
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.drafts: dict[tuple[str, str], str] = {}
@@ -329,6 +344,7 @@ class MemorySource:
             muted=chat.muted,
             note=self.notes.get(chat.fan.id, ""),
             spend_history=self.spend.get(chat.fan.id, []),
+            purchases=list(self.purchases.get(chat.fan.id, [])),
         )
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:

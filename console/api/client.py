@@ -45,6 +45,9 @@ from console.api.models import (
     Message,
     RateBudget,
     Subscription,
+    VaultAlbum,
+    VaultMedia,
+    ppv_price_problem,
 )
 from console.api.routes import ROUTES, Route
 from console.api.timing import TimeSplit
@@ -497,23 +500,44 @@ class FanslyClient:
         *,
         media_ids: Sequence[str] | None = None,
         reply_to: str | None = None,
+        price_dollars: float | None = None,
+        preview_id: str | None = None,
     ) -> Message:
-        """Send a message. Never resent on its own: a timeout leaves its outcome unknown."""
+        """Send a message, with vault media (free, or a PPV at ``price_dollars``, §10.2).
+        Never resent on its own: a timeout leaves its outcome unknown."""
         if not content.strip() and not media_ids:
             raise InvalidRequestError("the message is empty", route="send_message")
+        if price_dollars is not None:
+            problem = ppv_price_problem(price_dollars)
+            if problem or not media_ids:
+                raise InvalidRequestError(problem or "a PPV needs media", route="send_message")
         if len(content) > MAX_MESSAGE_LENGTH:
             raise InvalidRequestError(
                 f"the message is longer than {MAX_MESSAGE_LENGTH} characters", route="send_message"
             )
         body: dict[str, Any] = {"content": content}
         if media_ids:
-            body["mediaIds"] = list(media_ids)
+            refs: list[Any] = list(media_ids)
+            if preview_id:
+                # The free preview rides with the first item (§10.2's object form).
+                refs[0] = {"mediaId": refs[0], "previewId": preview_id}
+            body["mediaIds"] = refs
+        if price_dollars is not None:
+            body["access_type"] = ["ppv"]
+            body["price"] = price_dollars
         if reply_to:
             body["inReplyTo"] = reply_to  # ASSUMED field name (§10.2)
         envelope = await self._call(
             "send_message", account_id=account_id, chat_id=chat_id, body=body
         )
-        return parse.message(envelope.payload, chat_id)
+        sent = parse.message(envelope.payload, chat_id)
+        if price_dollars is not None and media_ids:
+            # The answer is the message alone (no accountMedia): the price is what we asked.
+            price = round(price_dollars * 1000)
+            for attachment in sent.attachments:
+                if attachment.content_id in media_ids:
+                    attachment.price_millis = price
+        return sent
 
     async def unsend_message(self, account_id: str, message_id: str) -> None:
         """Delete one of the creator's own messages (§10.3). A message already gone counts as
@@ -548,6 +572,33 @@ class FanslyClient:
         if isinstance(payload, Mapping) and "pinned" in payload:
             return bool(payload["pinned"])
         return expected
+
+    # -- the vault (§15, shapes ASSUMED) -------------------------------------------------------
+
+    async def vault_albums(self, account_id: str) -> list[VaultAlbum]:
+        envelope = await self._call("vault_albums", account_id=account_id)
+        return parse.vault_albums(envelope.payload)
+
+    async def vault_media_page(
+        self, account_id: str, album_id: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[VaultMedia]:
+        envelope = await self._call(
+            "vault_media",
+            account_id=account_id,
+            album_id=album_id,
+            params={"cursor": cursor, "limit": max(1, min(limit, 100))},
+        )
+        return Page(parse.vault_page(envelope.payload), envelope.next_cursor)
+
+    def iter_vault_media(
+        self, account_id: str, album_id: str, *, limit: int = 100
+    ) -> AsyncIterator[VaultMedia]:
+        """An album's items, newest first."""
+
+        async def fetch(cursor: str | None) -> Page[VaultMedia]:
+            return await self.vault_media_page(account_id, album_id, cursor=cursor, limit=limit)
+
+        return self._walk(fetch)
 
     # -- fans --------------------------------------------------------------------------------
 

@@ -57,6 +57,9 @@ class WebhookSink(Protocol):
 
     def simulate(self, count: int, kinds: list[str] | None = None) -> list[dict[str, Any]]: ...
 
+    def ppv_sent(self, creator: CreatorState, chat: ChatState, media_ids: list[str]) -> None:
+        """The creator sent this fan a PPV: a simulated fan may open and buy it later."""
+
     def counters(self) -> dict[str, int]: ...
 
     async def start(self) -> None: ...
@@ -253,7 +256,7 @@ def create_app(
 ) -> Starlette:
     """The emulator app; routes under ``/api/fansly``, extras under ``/_sandbox``."""
     # Importing the route modules registers them (once).
-    from console.sandbox import control, routes  # noqa: F401
+    from console.sandbox import control, routes, vault_routes  # noqa: F401
 
     gateway = Gateway(
         world,

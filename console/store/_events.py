@@ -37,6 +37,7 @@ from console.store._core import (
     settle_future,
 )
 from console.store._fts import pending_count
+from console.store._media import record_purchase
 from console.store._retention import first_event_seq
 from console.store._writes import ensure_fan, refresh_chat, set_subscription, write_message
 from console.store.rows import AppliedEvent
@@ -434,6 +435,17 @@ def _apply_purchase(db: sqlite3.Connection, event: Event, known: KnownAccounts) 
         (amount, tip, dumps(history), at, amount, at, now_ms(), event.account_id, fan_id),
     )
     updates: list[Update] = [FanChanged(event.account_id, fan_id)]
+    if event.type == _SALE_COMPLETED and event.media_id:
+        updates += record_purchase(
+            db,
+            event.account_id,
+            fan_id,
+            event.chat_id,
+            event.media_id,
+            event.idempotency_key,
+            event.amount_millis,
+            at or now_ms(),
+        )
     if event.chat_id:
         updates.append(ChatChanged(event.account_id, event.chat_id))
     return updates

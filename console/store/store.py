@@ -13,6 +13,7 @@ the write transaction, indexing, maintenance, what is known of accounts):
 - ``store.automations``: the automated-message rules the gateway last listed;
 - ``store.usage``: the credits the client's meter counted, per account, feature and day
   (``_usage``);
+- ``store.vault``: the creator's vault as last listed and the fans' purchases (``_media``);
 - ``store.identity``: setting aside the cache of an account whose creator changed.
 
 **Call sites.** New code calls a part: ``store.outbox.add(...)``. The read API and the two
@@ -47,6 +48,7 @@ from console.store._file import check_sealed
 from console.store._fts import pending_count
 from console.store._identity import AccountIdentity
 from console.store._local import LocalData
+from console.store._media import VaultData
 from console.store._outbox import Outbox
 from console.store._queries import CacheQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
@@ -105,6 +107,7 @@ class Store:
         self.automations = Automations(self.core)
         self.identity = AccountIdentity(self.core)
         self.usage = CreditLedger(self.core)
+        self.vault = VaultData(self.core)
 
     @classmethod
     async def open(

@@ -29,7 +29,15 @@ from console.api.credits import (
     webhook_credits,
 )
 from console.api.errors import ApiError, GatewayUnreachable
-from console.api.models import Account, AutomatedMessage, FanList, RateBudget
+from console.api.models import (
+    Account,
+    AutomatedMessage,
+    FanList,
+    RateBudget,
+    VaultAlbum,
+    VaultMedia,
+    ppv_price_problem,
+)
 from console.changes import (
     AccountSetAside,
     ChatChanged,
@@ -536,6 +544,59 @@ class Workspace:
             payload["in_reply_to"] = reply_to
         item = await self._enqueue(account_id, chat_id, OutboxKind.SEND, payload)
         return item.client_id
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        *,
+        price_dollars: float | None = None,
+        preview_id: str | None = None,
+        reply_to: str | None = None,
+    ) -> str:
+        """Queue vault media with a text: a PPV at ``price_dollars`` (1-500, §10.2), or free
+        media without a price. Returns its client id (the pending message shows at once)."""
+        if not media_ids:
+            raise ValueError("no media chosen")
+        if not text.strip():
+            raise ValueError("the message is empty (the gateway needs a text with media)")
+        payload: dict[str, object] = {"content": text, "media_ids": list(media_ids)}
+        kind = OutboxKind.SEND
+        if price_dollars is not None:
+            problem = ppv_price_problem(price_dollars)
+            if problem:
+                raise ValueError(problem)
+            payload["price"] = price_dollars
+            kind = OutboxKind.PPV
+            if preview_id:
+                payload["preview_id"] = preview_id
+        if reply_to:
+            payload["in_reply_to"] = reply_to
+        return (await self._enqueue(account_id, chat_id, kind, payload)).client_id
+
+    async def refresh_vault(self, account_id: str) -> int:
+        """Fetch the account's whole vault (every album, paged) into the cache; returns the
+        number of items. Raises offline."""
+        client = self.online_client(account_id)
+
+        async def fetch() -> tuple[list[VaultAlbum], list[VaultMedia]]:
+            albums = await client.vault_albums(account_id)
+            items: dict[str, VaultMedia] = {}
+            for album in albums:
+                async for item in client.iter_vault_media(account_id, album.id):
+                    items.setdefault(item.id, item)
+            newest = sorted(
+                items.values(),
+                key=lambda m: m.created_at.timestamp() if m.created_at else 0.0,
+                reverse=True,
+            )
+            return albums, newest
+
+        albums, items = await self._live(account_id, fetch())
+        await self.store.vault.save(account_id, albums, items)
+        return len(items)
 
     async def like(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
         payload: dict[str, object] = {"message_id": message_id, "type": type}

@@ -105,6 +105,23 @@ ACTIONS: dict[str, Action] = {
     "lists": Action(
         "chats", "L", "edit_lists", "Lists", "Put the fan on lists, or take them off", show=False
     ),
+    # Selling from the composer (issue 15; console/tui/selling.py does what they open).
+    "vault": Action(
+        "chats",
+        "ctrl+g",
+        "vault",
+        "Vault",
+        "Attach media from the vault to the message (free, or a PPV with a price)",
+        priority=True,
+    ),
+    "scripts": Action(
+        "chats",
+        "ctrl+t",
+        "scripts",
+        "Scripts",
+        "Insert a saved script into the message (placeholders filled for this fan)",
+        priority=True,
+    ),
     "filter": Action(
         "chats",
         "f",

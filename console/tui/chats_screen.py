@@ -26,6 +26,7 @@ from console.tui.live import LiveUpdates
 from console.tui.messages import UnreadStale
 from console.tui.panes import ReplyBar, StatusLine
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
+from console.tui.selling import open_scripts, open_vault
 from console.tui.source import MessageRow, MessageState, SearchResult
 from console.tui.text import clean, fan_label
 from console.tui.thread import PinnedStrip, Thread
@@ -185,6 +186,15 @@ class ChatsScreen(LiveUpdates):
                 self.jump_to(result.account_id, result.chat_id, result.message_id)
 
         self.app.push_screen(SearchScreen(self.source, accounts, clock=self.clock), chosen)
+
+    # -- selling from the composer (console.tui.selling) ---------------------------------------
+
+    def action_vault(self) -> None:
+        open_vault(self, self.source)
+
+    def action_scripts(self) -> None:
+        name = next((a.name for a in self.accounts if a.account_id == self.account_id), "")
+        open_scripts(self, self.source, name)
 
     # -- automated messages ------------------------------------------------------------------
 

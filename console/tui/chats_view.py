@@ -30,6 +30,7 @@ from console.tui.messages import ChatSelected, UnreadStale
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
+from console.tui.selling import guard_for
 from console.tui.source import (
     CHAT_FILTERS,
     ChatFilter,
@@ -345,7 +346,9 @@ class ChatsView(Screen[None]):
             getattr(row, "fan_username", "") or "",
             account.name if account is not None else "",
         )
-        self.query_one(Composer).bind(target, draft)
+        composer = self.query_one(Composer)
+        composer.bind(target, draft)
+        composer.set_guard(guard_for(self.console.guard_settings, target))
 
     async def save_draft(self) -> None:
         # The composer's text belongs to the chat it is bound to (not to the list's cursor,
@@ -368,9 +371,17 @@ class ChatsView(Screen[None]):
         account_id, chat_id, text = target.account_id, target.chat_id, message.text
         quoted = self.reply_to
         reply_to = quoted.key if quoted is not None and quoted.chat_id == chat_id else None
+        media = message.media
         message.composer.clear_sent()
         self._set_reply_to(None)
-        await self._act(self.source.send(account_id, chat_id, text, reply_to))
+        if media is not None:
+            sending = self.source.send_media(
+                account_id, chat_id, text, media.media_ids, media.price_dollars,
+                media.preview_id, reply_to,
+            )  # fmt: skip
+            await self._act(sending)
+        else:
+            await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
 
     @on(Composer.Changed)

@@ -134,6 +134,7 @@ def _app(
         themes_dir=paths.themes_dir(),
         title=title,
         css_cache=paths.cache_dir() / CSS_CACHE_FILE,
+        guard=settings.guard,
     )
 
 

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Protocol
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 
 # The rows are the store's own (one set of row types): a chat list line, a thread's message.
-from console.store.rows import ChatFilter, ChatRow, MessageRow, MessageState
+from console.store.rows import (
+    ChatFilter,
+    ChatRow,
+    MediaMarks,
+    MessageRow,
+    MessageState,
+    PurchaseRow,
+    VaultAlbumRow,
+    VaultItem,
+)
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
     from console.api.credits import CreditStatus
@@ -45,6 +54,8 @@ class FanCard:
     note_updated: datetime | None = None
     #: (time, gross thousandths) per transaction, oldest first (empty until fetched).
     spend_history: list[tuple[datetime, int]] = field(default_factory=list)
+    #: The fan's PPV purchases (sale events), newest first.
+    purchases: list[PurchaseRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +225,33 @@ class ConsoleSource(Protocol):
     ) -> AutomatedMessage: ...
 
     async def delete_automation(self, account_id: str, rule_id: str) -> None: ...
+
+    # -- issue 15: the vault, PPVs ----------------------------------------------------------
+
+    async def vault(self, account_id: str) -> tuple[list[VaultAlbumRow], list[VaultItem]]:
+        """The cached vault: albums, and items newest first (no network)."""
+        ...
+
+    async def refresh_vault(self, account_id: str) -> int:
+        """Fetch the vault from the gateway into the cache (raises offline); the item count."""
+        ...
+
+    async def media_marks(self, account_id: str, chat_id: str) -> MediaMarks:
+        """The vault items already sent to this chat's fan, and those they bought."""
+        ...
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        price_dollars: float | None,
+        preview_id: str | None,
+        reply_to: str | None,
+    ) -> str:
+        """Queue vault media with the text: a PPV with a price, free media without one."""
+        ...
 
 
 __all__ = [

@@ -10,7 +10,8 @@ far end is pruned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
@@ -23,6 +24,9 @@ from textual.widgets import Static
 from console.tui.source import ConsoleSource, MessageRow, MessageState
 from console.tui.text import clean, money_text, plain, utcnow
 from console.tui.zone import hhmm, local_day
+
+if TYPE_CHECKING:  # a pydantic model: the first paint needs none
+    from console.api.models import Attachment
 
 PAGE = 30
 #: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
@@ -159,8 +163,6 @@ class MessageView(_Block):
             parts.append(
                 Content.styled(f"💵 tip {money_text(row.tip_millis)}", "bold $text-success")
             )
-        if row.attachments:
-            parts.append(Content.styled(f"[{len(row.attachments)} attachment(s)]", "$text-muted"))
         text = row.text
         cut = _fold_at(text)
         if cut is None:
@@ -178,7 +180,38 @@ class MessageView(_Block):
             else:
                 note = f"… folded: {len(text):,} characters in all (x shows more)"
             parts.append(Content.styled(note, "italic $text-muted"))
+        if row.attachments:
+            parts.extend(media_lines(row.attachments, row.state))
         return Content("\n").join(parts)
+
+
+#: Items listed one per line; past this, "+N more".
+MEDIA_SHOWN = 4
+
+
+def media_lines(attachments: list[Attachment], state: MessageState) -> list[Content]:
+    """A message's media, one line each ("📷 photo · 'beach set 3'"), then for a PPV its price
+    and state: not bought yet, or bought (with when, if a sale said so)."""
+    lines = [plain(a.label, one_line=True, style="$text-muted") for a in attachments[:MEDIA_SHOWN]]
+    if len(attachments) > MEDIA_SHOWN:
+        lines.append(Content.styled(f"+{len(attachments) - MEDIA_SHOWN} more", "$text-muted"))
+    price = next((a.price_millis for a in attachments if a.price_millis), None)
+    if price is None:
+        return lines
+    head = f"💰 PPV {money_text(price)}"
+    bought = [a for a in attachments if a.bought]
+    if bought:
+        when = min((a.bought_at_ms for a in bought if a.bought_at_ms), default=None)
+        at = ""
+        if when is not None:
+            moment = datetime.fromtimestamp(when / 1000, tz=UTC)
+            at = f" {local_day(moment):%d %b} {hhmm(moment)}"
+        lines.append(Content.styled(f"{head} · ✔ bought{at}", "bold $text-success"))
+    elif state is MessageState.SENT:
+        lines.append(Content.styled(f"{head} · sent, not bought yet", "$text-warning"))
+    else:
+        lines.append(Content.styled(head, "$text-warning"))
+    return lines
 
 
 def _fold_at(text: str) -> int | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
 from console.store import OutboxState, Store
 from console.store.actions import ACTIONS
+from console.store.rows import MediaMarks, VaultAlbumRow, VaultItem
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -313,6 +314,7 @@ class WorkspaceSource:
                 lists=row.lists,
             )
         note = await self.store.local.get_note(account_id, chat.fan_id)
+        purchases = await self.store.vault.purchases(account_id, chat.fan_id)
         return FanCard(
             account_id,
             fan,
@@ -320,6 +322,7 @@ class WorkspaceSource:
             note=note.text if note else "",
             note_updated=note.updated_at if note else None,
             spend_history=list(history),
+            purchases=purchases,
         )
 
     async def search(self, query: str, limit: int) -> list[SearchResult]:
@@ -396,6 +399,35 @@ class WorkspaceSource:
 
     async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
         return await (await self._opened()).send(account_id, chat_id, text, reply_to)
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        price_dollars: float | None,
+        preview_id: str | None,
+        reply_to: str | None,
+    ) -> str:
+        return await (await self._opened()).send_media(
+            account_id,
+            chat_id,
+            text,
+            media_ids,
+            price_dollars=price_dollars,
+            preview_id=preview_id,
+            reply_to=reply_to,
+        )
+
+    async def vault(self, account_id: str) -> tuple[list[VaultAlbumRow], list[VaultItem]]:
+        return await self.store.vault.contents(account_id)
+
+    async def refresh_vault(self, account_id: str) -> int:
+        return await (await self._opened()).refresh_vault(account_id)
+
+    async def media_marks(self, account_id: str, chat_id: str) -> MediaMarks:
+        return await self.store.vault.media_marks(account_id, chat_id)
 
     async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
         if liked:
