@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from console.sandbox.server import SandboxServer
-from console.team.cluster import Cluster
 from console.sandbox.world import World, build_world
+from console.team.cluster import Cluster
 
 
 def _clear_fansly_env(monkeypatch: pytest.MonkeyPatch) -> None:

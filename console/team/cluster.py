@@ -55,8 +55,14 @@ def _cluster_user() -> pwd.struct_passwd | None:
         pass
     try:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             CLUSTER_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                CLUSTER_USER,
+            ],
             check=True,
             capture_output=True,
         )
@@ -159,8 +165,9 @@ class Cluster:
     def stop(self) -> None:
         if self._started:
             with contextlib.suppress(ClusterError):
-                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                          "-w", "stop")
+                self._run(
+                    str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"
+                )
             self._started = False
         shutil.rmtree(self.root, ignore_errors=True)
 

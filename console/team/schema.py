@@ -18,9 +18,11 @@ if TYPE_CHECKING:
 MIGRATION_LOCK = 0x7EA0_0001
 
 MIGRATIONS: list[str] = [
-    # 1: the event log and the chatters. ``seq`` is given by the writer under an advisory
-    # lock (console/team/eventlog.py), so seqs commit in order and a console resuming after
-    # seq N misses nothing committed later with a smaller seq.
+    # 1: the event log and the chatters. ``seq`` is drawn from events_seq by the writer under
+    # an advisory lock held to its commit (console/team/eventlog.py), so seqs commit in order
+    # and a console resuming after seq N misses nothing committed later with a smaller seq.
+    # log_state says through which seq retention pruned (a gap left by an aborted write is not
+    # a prune).
     """
     CREATE TABLE events (
         seq bigint PRIMARY KEY,
@@ -33,6 +35,9 @@ MIGRATIONS: list[str] = [
         body text NOT NULL
     );
     CREATE INDEX events_received_at ON events (received_at);
+    CREATE SEQUENCE events_seq;
+    CREATE TABLE log_state (pruned_through bigint NOT NULL);
+    INSERT INTO log_state VALUES (0);
     CREATE TABLE chatters (
         id serial PRIMARY KEY,
         name text NOT NULL UNIQUE,
@@ -147,9 +152,7 @@ async def migrate(conn: asyncpg.Connection, *, target: int = LATEST) -> int:
     A database newer than this code is refused (an older ``serve`` must not write to it)."""
     await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
     try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)"
-        )
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)")
         version = await current_version(conn)
         if version == 0 and not await conn.fetchval("SELECT count(*) FROM schema_version"):
             await conn.execute("INSERT INTO schema_version VALUES (0)")

@@ -1,0 +1,174 @@
+"""The team server over a real PostgreSQL: two instances on one database, real HTTP and
+websockets, consoles reading either instance with chatter tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from test_hub import Console
+from test_webhooks_samples import ACCOUNT, SECRET, message_object, snowflake
+
+from console.serving import EmbeddedServer
+from console.team.auth import add_chatter
+from console.team.pg import open_database
+from console.team.server import TeamServer
+from console.webhooks.remote import HubAuthError, RemoteEvents
+from console.webhooks.signature import sign
+
+PATH = "/webhooks/fansly"
+OTHER_ACCOUNT = "fansly_acc_2002"
+OTHER_CHAT = "200000000000000099"
+
+
+def delivery(
+    name: str = "message.received",
+    data: dict[str, Any] | None = None,
+    *,
+    account: str = ACCOUNT,
+    key: str | None = None,
+) -> bytes:
+    body = {
+        "event": name,
+        "idempotencyKey": key or f"evt_{snowflake(1)}",
+        "accountId": account,
+        "timestamp": "2026-09-22T12:00:00.000Z",
+        "data": data if data is not None else message_object(),
+    }
+    return json.dumps(body).encode()
+
+
+@dataclass
+class Instance:
+    team: TeamServer
+    server: EmbeddedServer
+    client: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return self.server.url.replace("http://", "ws://") + "/events"
+
+    async def deliver(self, body: bytes) -> httpx.Response:
+        return await self.client.post(
+            PATH, content=body, headers={"X-Fansly-Signature": sign(SECRET, body)}
+        )
+
+    async def call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def instance(url: str, **options: Any) -> AsyncIterator[Instance]:
+    async with (
+        TeamServer.open(url, secrets=[SECRET], **options) as team,
+        EmbeddedServer(team.app) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=20) as client,
+    ):
+        yield Instance(team, server, client)
+
+
+async def chatter(url: str, name: str, accounts: list[str], *, admin: bool = False) -> str:
+    await open_database(url)
+    conn = await asyncpg.connect(url)
+    try:
+        return await add_chatter(conn, name, accounts, admin=admin)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pair(team_db: str) -> AsyncIterator[tuple[Instance, Instance]]:
+    async with instance(team_db) as first, instance(team_db) as second:
+        yield first, second
+
+
+async def test_every_console_on_either_instance_gets_every_event_once_in_order(
+    team_db: str, pair: tuple[Instance, Instance]
+) -> None:
+    first, second = pair
+    tokens = [await chatter(team_db, f"c{i}", [ACCOUNT]) for i in range(4)]
+    consoles = [Console() for _ in tokens]
+    readers = [
+        RemoteEvents((first, second)[i % 2].ws_url, console.on_event, token=token, after=0)
+        for i, (console, token) in enumerate(zip(consoles, tokens, strict=True))
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        for reader in readers:
+            await stack.enter_async_context(reader)
+        await asyncio.gather(*(r.connected.wait() for r in readers))
+        bodies = [delivery(data=message_object(content=f"m{i}")) for i in range(60)]
+        answers = await asyncio.gather(
+            *((first, second)[i % 2].deliver(body) for i, body in enumerate(bodies))
+        )
+        assert {a.status_code for a in answers} == {200}
+        # A retry on the other instance is a duplicate there too.
+        again = await second.deliver(bodies[0])
+        assert again.json()["duplicate"] is True
+        for console in consoles:
+            await console.wait_for(60)
+    expected = sorted(a.json()["seq"] for a in answers)
+    for console in consoles:
+        assert console.seqs == expected  # once each, in seq order
+    contents = {e.message.content for e in consoles[0].events if e.message}
+    assert contents == {f"m{i}" for i in range(60)}
+
+
+async def test_the_stream_carries_only_the_chatters_accounts(
+    team_db: str, pair: tuple[Instance, Instance]
+) -> None:
+    first, second = pair
+    mine = await chatter(team_db, "anna", [ACCOUNT])
+    boss = await chatter(team_db, "boss", [], admin=True)
+    anna, admin = Console(), Console()
+    async with (
+        RemoteEvents(first.ws_url, anna.on_event, token=mine, after=0),
+        RemoteEvents(second.ws_url, admin.on_event, token=boss, after=0),
+    ):
+        for account in (OTHER_ACCOUNT, ACCOUNT, OTHER_ACCOUNT, ACCOUNT):
+            assert (await first.deliver(delivery(account=account))).status_code == 200
+        await admin.wait_for(4)
+        await anna.wait_for(2)
+        await asyncio.sleep(0.3)  # let a wrongly streamed event arrive
+    assert {e.account_id for e in anna.events} == {ACCOUNT} and len(anna.events) == 2
+    assert len(admin.events) == 4
+
+
+async def test_a_revoked_token_is_cut_off_while_connected_and_refused_after(
+    team_db: str, pair: tuple[Instance, Instance]
+) -> None:
+    first, second = pair
+    token = await chatter(team_db, "leaver", [ACCOUNT])
+    console = Console()
+    reader = RemoteEvents(second.ws_url, console.on_event, token=token, after=0, min_backoff=0.05)
+    task = asyncio.create_task(reader.run())
+    try:
+        await reader.connected.wait()
+        await first.deliver(delivery())
+        await console.wait_for(1)
+        assert (await first.call("GET", "/team/me", token)).status_code == 200
+        conn = await asyncpg.connect(team_db)
+        try:
+            from console.team.auth import revoke_chatter
+
+            await revoke_chatter(conn, "leaver")
+        finally:
+            await conn.close()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(HubAuthError):
+            await asyncio.wait_for(task, 10)
+        assert loop.time() - started < 5  # "within seconds"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, HubAuthError):
+            await task
+    assert (await first.call("GET", "/team/me", token)).status_code == 401
+    assert (await second.call("GET", "/team/me", token)).status_code == 401
