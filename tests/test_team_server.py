@@ -61,7 +61,7 @@ class Instance:
         )
 
     async def call(self, method: str, path: str, token: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         return await self.client.request(method, path, headers=headers, **kwargs)
 
 
