@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--events", metavar="WS_URL", help="receive events from a hub (`listen`) instead"
     )
+    parser.add_argument(
+        "--team",
+        metavar="URL",
+        nargs="?",
+        const="",
+        default=None,
+        help="team mode: work from a team server (`serve`) with your chatter token",
+    )
     _add_profile(parser)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 

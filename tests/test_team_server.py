@@ -66,9 +66,11 @@ class Instance:
 
 
 @contextlib.asynccontextmanager
-async def instance(url: str, **options: Any) -> AsyncIterator[Instance]:
+async def instance(
+    url: str, *, secrets: tuple[str, ...] = (SECRET,), **options: Any
+) -> AsyncIterator[Instance]:
     async with (
-        TeamServer.open(url, secrets=[SECRET], **options) as team,
+        TeamServer.open(url, secrets=secrets, **options) as team,
         EmbeddedServer(team.app) as server,
         httpx.AsyncClient(base_url=server.url, timeout=20) as client,
     ):

@@ -62,6 +62,21 @@ async def store_messages(
     )
 
 
+async def fetch_accounts(server: TeamServer) -> None:
+    """The gateway's connected accounts, into the team's tables (their order kept)."""
+    assert server.client is not None
+    try:
+        accounts = await server.client.list_accounts()
+    except ApiError as exc:
+        log.warning("team: accounts: %s", type(exc).__name__)
+        return
+    await server.pool.executemany(
+        "INSERT INTO accounts (account_id, position, body) VALUES ($1, $2, $3) "
+        "ON CONFLICT (account_id) DO UPDATE SET position = EXCLUDED.position, body = EXCLUDED.body",
+        [(a.account_id, i, a.model_dump_json()) for i, a in enumerate(accounts)],
+    )
+
+
 async def fetch_chats(server: TeamServer, account: str) -> None:
     """The account's newest chats (one page), into the team's tables."""
     assert server.client is not None
@@ -73,13 +88,14 @@ async def fetch_chats(server: TeamServer, account: str) -> None:
     async with server.pool.acquire() as conn, conn.transaction():
         for chat in page.items:
             await conn.execute(
-                "INSERT INTO chats (chat_id, account_id, fan_id, last_message_at) "
-                "VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id) DO UPDATE SET "
-                "fan_id = EXCLUDED.fan_id",
+                "INSERT INTO chats (chat_id, account_id, fan_id, last_message_at, body) "
+                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (chat_id) DO UPDATE SET "
+                "fan_id = EXCLUDED.fan_id, body = EXCLUDED.body",
                 chat.id,
                 account,
                 chat.fan.id,
                 chat.last_message.created_at if chat.last_message else None,
+                chat.model_dump_json(),
             )
             if chat.last_message is not None:
                 await store_messages(conn, account, chat.fan.id, [chat.last_message])

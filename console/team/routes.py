@@ -125,9 +125,21 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
         )
 
     async def accounts(request: Request, chatter: Chatter) -> Response:
+        if server.client is not None and not await pool.fetchval("SELECT 1 FROM accounts"):
+            from console.team.gateway import fetch_accounts
+
+            await fetch_accounts(server)
+        known = await pool.fetch("SELECT account_id, body FROM accounts ORDER BY position")
         rows = await pool.fetch("SELECT DISTINCT account_id FROM chats ORDER BY 1")
         seen = {row[0] for row in rows} | set(chatter.accounts)
-        return JSONResponse({"accounts": sorted(a for a in seen if chatter.sees(a))})
+        bodies = {row[0]: json.loads(row[1]) for row in known}
+        ordered = [row[0] for row in known] + sorted(seen - set(bodies))
+        return JSONResponse(
+            {
+                "accounts": [a for a in ordered if chatter.sees(a)],
+                "details": [bodies[a] for a in ordered if a in bodies and chatter.sees(a)],
+            }
+        )
 
     async def chats(request: Request, chatter: Chatter) -> Response:
         account = account_of(request, chatter)
@@ -139,7 +151,7 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
             await fetch_chats(server, account)
         rows = await pool.fetch(
             "SELECT c.chat_id, c.fan_id, c.last_message_at, r.read_up_to, "
-            "rc.name, r.read_at FROM chats c LEFT JOIN read_state r USING (chat_id) "
+            "rc.name, r.read_at, c.body FROM chats c LEFT JOIN read_state r USING (chat_id) "
             "LEFT JOIN chatters rc ON rc.id = r.read_by "
             "WHERE c.account_id = $1 ORDER BY c.last_message_at DESC NULLS LAST LIMIT $2",
             account,
@@ -157,6 +169,7 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
                         "read_by": row[4],
                         "read_at": _iso(row[5]),
                         "presence": presence.get(row[0], []),
+                        "chat": json.loads(row[6]) if row[6] else None,
                     }
                     for row in rows
                 ]

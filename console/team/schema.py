@@ -56,15 +56,22 @@ MIGRATIONS: list[str] = [
         detail text NOT NULL DEFAULT ''
     );
     """,
-    # 2: the team's state: what the gateway returned (one fetch serves every chatter), notes,
+    # 2: the team's state: what the gateway returned (accounts, chats with their fan, messages:
+    # one fetch serves every chatter; ``body`` is the API model's JSON), notes,
     # read state, presence, the team outbox, the shared rate budget and credited sales.
     """
+    CREATE TABLE accounts (
+        account_id text PRIMARY KEY,
+        position integer NOT NULL DEFAULT 0,
+        body text NOT NULL
+    );
     CREATE TABLE chats (
         chat_id text PRIMARY KEY,
         account_id text NOT NULL,
         fan_id text,
         last_message_at timestamptz,
-        data text
+        data text,
+        body text
     );
     CREATE INDEX chats_account ON chats (account_id, last_message_at DESC);
     CREATE TABLE messages (

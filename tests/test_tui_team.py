@@ -1,0 +1,64 @@
+"""``fansly-console --team URL``: the console on a team server, with no gateway key of its own.
+A real team server on PostgreSQL (its gateway: the sandbox), a real console through Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from test_team_server import chatter, instance
+from test_tui_hub import _post_message
+from textual.pilot import Pilot
+
+from console.api.client import FanslyClient
+from console.config import Settings
+from console.sandbox.server import SandboxServer
+from console.team.client import TeamClient, TeamNotice
+from console.tui.app import ConsoleApp
+from console.tui.hub_feed import HubFeed
+from console.tui.launch import build_console
+from console.tui.thread import Thread
+
+
+async def until(app: ConsoleApp, pilot: Pilot[int], condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(20):
+        while not condition():
+            await app.settled()
+            await pilot.pause(0.02)
+
+
+async def test_the_console_works_from_the_team_server_alone(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    sandbox = sandbox_async
+    gateway = FanslyClient(sandbox.base_url, sandbox.api_key, requests_per_minute=100_000)
+    try:
+        async with instance(team_db, client=gateway, secrets=(sandbox.webhook_secret,)) as server:
+            token = await chatter(team_db, "anna", [], admin=True)
+            settings = Settings()  # no API key anywhere: the server holds it
+            app, running = await build_console(settings, team=(server.server.url, token))
+            app.open_delay = 0
+            try:
+                async with app.run_test(size=(120, 36)) as pilot:
+                    await until(app, pilot, lambda: app.chat_id is not None)
+                    assert app.account_id in sandbox.world.accounts
+                    feed = next(s for s in app.services if isinstance(s, HubFeed))
+                    await until(app, pilot, lambda: feed.state.state == "live")
+                    notices: list[object] = []
+                    feed.on_notice = notices.append
+                    message_id = await _post_message(server.server, sandbox, app)
+                    thread = app.query_one(Thread)
+                    await until(app, pilot, lambda: thread.view_of(message_id) is not None)
+                    assert await running.workspace.store.message(message_id) is not None
+                    # A teammate's note reaches the console as a team notice, not an event.
+                    ben = TeamClient(
+                        server.server.url, await chatter(team_db, "ben", [], admin=True)
+                    )
+                    async with ben:
+                        await ben.add_note(app.account_id, "fan-1", "prefers mornings")
+                    await until(app, pilot, lambda: bool(notices))
+                    assert isinstance(notices[0], TeamNotice) and notices[0].type == "note.added"
+            finally:
+                await running.stop()
+    finally:
+        await gateway.aclose()
