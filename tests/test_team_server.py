@@ -174,3 +174,22 @@ async def test_a_revoked_token_is_cut_off_while_connected_and_refused_after(
             await task
     assert (await first.call("GET", "/team/me", token)).status_code == 401
     assert (await second.call("GET", "/team/me", token)).status_code == 401
+
+
+async def test_pruned_events_are_refused_to_a_console_that_asks_for_them(
+    team_db: str, pair: tuple[Instance, Instance]
+) -> None:
+    first, second = pair
+    for _ in range(3):
+        await first.deliver(delivery())
+    await first.team.pool.execute(
+        "UPDATE events SET received_at = now() - interval '40 days' WHERE seq <= 2"
+    )
+    assert await first.team.log.prune(30) == 2
+    assert await second.team.log.first_event_seq() == 3
+    token = await chatter(team_db, "anna", [ACCOUNT])
+    console = Console()
+    reader = RemoteEvents(second.ws_url, console.on_event, token=token, after=0, min_backoff=0.05)
+    async with reader:
+        await console.wait_for(1)
+    assert reader.missed == [(1, 2)] and console.seqs == [3]

@@ -100,6 +100,7 @@ async def _serve(
             guard_seconds=guard_seconds,
             client=client,
             requests_per_minute=requests_per_minute,
+            event_retention_days=hook.event_retention_days,
         ) as team:
             try:
                 server = EmbeddedServer(

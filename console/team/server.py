@@ -10,6 +10,7 @@ balancer serves the same consoles and deliveries.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -66,6 +67,7 @@ class TeamServer:
         drain_outbox: bool = True,
         requests_per_minute: int = 600,
         pool_size: int = 10,
+        event_retention_days: float = 30.0,
     ) -> AsyncIterator[TeamServer]:
         from console.team.outbox import TeamOutbox
         from console.team.routes import team_routes
@@ -113,9 +115,13 @@ class TeamServer:
                 woken.append(outbox.wake)  # a send queued on any instance wakes this one
                 outbox.start()
             server.outbox = outbox
+            pruner = asyncio.create_task(_prune_forever(event_log, event_retention_days))
             try:
                 yield server
             finally:
+                pruner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pruner
                 if outbox is not None:
                     await outbox.close()
                 await follower.close()
@@ -123,3 +129,22 @@ class TeamServer:
             await writer.close()
             await chatters.close()
             await pool.close()
+
+
+#: Seconds between two prunes of the event log (every instance prunes; it is idempotent).
+PRUNE_EVERY = 3600.0
+
+
+async def _prune_forever(event_log: PgEventLog, days: float) -> None:
+    """Keep the event log to ``days`` (``[webhooks] event_retention_days``): a console asking
+    for older events is told they were pruned, as with ``listen``."""
+    while True:
+        try:
+            gone = await event_log.prune(days)
+            if gone:
+                log.info("team: pruned %d events older than %g days", gone, days)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("team: cannot prune the event log (%s)", type(exc).__name__)
+        await asyncio.sleep(PRUNE_EVERY)
