@@ -196,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--since", metavar="8h|1d|7d|ISO", help="a shift, a day, a week back")
     stats.add_argument("--json", action="store_true")
     _add_database(stats)
+    team_demo = team_verbs.add_parser(
+        "demo", help="team mode end to end: PostgreSQL, sandbox, two servers, a teammate"
+    )
+    team_demo.add_argument("--seed", type=int, default=7, help="sandbox world seed")
+    team_demo.add_argument("--simulate", type=float, default=12.0, metavar="EVENTS_PER_MIN")
+    team_demo.add_argument("--theme", help="theme name")
     return parser
 
 

@@ -231,3 +231,24 @@ async def _messages(url: str, chat_id: str) -> list[tuple[str, str | None]]:
     finally:
         await conn.close()
     return [(json.loads(row[0])["content"], row[1]) for row in rows]
+
+
+async def test_the_demo_teammate_works_chats_through_the_api(team_db: str, one: Instance) -> None:
+    from console.team import teammate
+
+    token = await chatter(team_db, "anna", [ACCOUNT])
+    async with clients(one, token) as (anna,):
+        task = asyncio.create_task(teammate.work(anna, ACCOUNT, pace=0.05))
+        try:
+            async with asyncio.timeout(20):
+                while True:
+                    if await one.team.pool.fetchval(
+                        "SELECT (SELECT count(*) FROM outbox) > 0 AND "
+                        "(SELECT count(*) FROM events WHERE type = 'presence') > 0"
+                    ):
+                        break
+                    await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -17,6 +17,7 @@ from console.team.client import TeamClient, TeamNotice
 from console.tui.app import ConsoleApp
 from console.tui.hub_feed import HubFeed
 from console.tui.launch import build_console
+from console.tui.team_notices import notice_text
 from console.tui.thread import Thread
 
 
@@ -45,20 +46,43 @@ async def test_the_console_works_from_the_team_server_alone(
                     feed = next(s for s in app.services if isinstance(s, HubFeed))
                     await until(app, pilot, lambda: feed.state.state == "live")
                     notices: list[object] = []
-                    feed.on_notice = notices.append
                     message_id = await _post_message(server.server, sandbox, app)
                     thread = app.query_one(Thread)
                     await until(app, pilot, lambda: thread.view_of(message_id) is not None)
                     assert await running.workspace.store.message(message_id) is not None
                     # A teammate's note reaches the console as a team notice, not an event.
-                    ben = TeamClient(
-                        server.server.url, await chatter(team_db, "ben", [], admin=True)
-                    )
-                    async with ben:
+                    ben_token = await chatter(team_db, "ben", [], admin=True)
+                    shown = feed.on_notice
+                    feed.on_notice = notices.append
+                    async with TeamClient(server.server.url, ben_token) as ben:
                         await ben.add_note(app.account_id, "fan-1", "prefers mornings")
                     await until(app, pilot, lambda: bool(notices))
                     assert isinstance(notices[0], TeamNotice) and notices[0].type == "note.added"
+                    # Ben types in the chat open here: the console says so.
+                    feed.on_notice = shown
+                    async with TeamClient(server.server.url, ben_token) as ben:
+                        await ben.presence(app.chat_id, typing=True)
+                    await until(app, pilot, lambda: "ben is typing…" in toasts(app))
             finally:
                 await running.stop()
     finally:
         await gateway.aclose()
+
+
+def toasts(app: ConsoleApp) -> str:
+    return " ".join(str(n.message) for n in app._notifications)
+
+
+def test_notice_texts_concern_the_open_chat_and_stay_plain() -> None:
+    def notice(kind: str, chat: str | None, **data: object) -> TeamNotice:
+        return TeamNotice(1, kind, "acc", chat, {"chatter": "anna", **data})
+
+    assert notice_text(notice("presence", "c1", typing=True), me="me", open_chat="c1") == (
+        "anna is typing…"
+    )
+    assert notice_text(notice("presence", "c2", typing=True), me="me", open_chat="c1") is None
+    assert notice_text(notice("presence", "c1", typing=True), me="anna", open_chat="c1") is None
+    text = notice_text(
+        notice("note.added", None, text="[b]x\x1b[2J" + "y" * 200), me=None, open_chat=None
+    )
+    assert text is not None and "\x1b" not in text and len(text) < 120 and "[b]x" in text

@@ -19,6 +19,10 @@ EXIT_FAILED = 1
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.team_verb == "demo":
+        from console.commands import team_demo
+
+        return team_demo.run(args)
     from console.config import load_settings
     from console.team.pg import database_url
 

@@ -57,11 +57,14 @@ class Filled:
     accounts: int = 0
     chats: int = 0
     messages: int = 0
+    #: The chatter's name on the server.
+    me: str | None = None
 
 
 async def fill_from_team(store: Store, client: TeamClient) -> Filled:
     """Copy what the chatter may see from the team server into the local cache."""
     filled = Filled()
+    filled.me = str((await client.me())["name"])
     listed = await client._call("GET", "/team/accounts")
     details = [Account.model_validate(body) for body in listed.get("details", [])]
     known = {a.account_id for a in details}

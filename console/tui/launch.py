@@ -217,7 +217,7 @@ async def build_console(
         from console.team.client import TeamClient
 
         async with TeamClient(team[0], team[1]) as client:
-            await fill_from_team(source.store, client)
+            filled = await fill_from_team(source.store, client)
     await source.preload()  # the cached accounts: tabs and chats paint before the network
     services: list[Any] = [running]
     notes: list[str] = []
@@ -256,6 +256,15 @@ async def build_console(
     app.startup_notes = notes
     if feed is not None:
         feed.on_state = app.hub_changed
+    if feed is not None and team is not None:
+        from console.tui.team_notices import notice_text
+
+        def on_notice(notice: Any) -> None:
+            text = notice_text(notice, me=filled.me, open_chat=app.chat_id)
+            if text is not None:
+                app.notify(text, markup=False, timeout=4)
+
+        feed.on_notice = on_notice
     return app, running
 
 
