@@ -8,6 +8,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -193,3 +194,59 @@ async def test_pruned_events_are_refused_to_a_console_that_asks_for_them(
     async with reader:
         await console.wait_for(1)
     assert reader.missed == [(1, 2)] and console.seqs == [3]
+
+
+async def test_serve_over_tls_with_its_own_certificate(team_db: str, tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+
+    from websockets.asyncio.client import connect
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    await asyncio.to_thread(
+        subprocess.run,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    token = await chatter(team_db, "anna", [ACCOUNT])
+    async with (
+        TeamServer.open(team_db, secrets=[SECRET]) as team,
+        EmbeddedServer(team.app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as server,
+        httpx.AsyncClient(base_url=server.url, verify=trust, timeout=10) as client,
+    ):
+        assert server.url.startswith("https://")
+        body = delivery()
+        answer = await client.post(
+            PATH, content=body, headers={"X-Fansly-Signature": sign(SECRET, body)}
+        )
+        assert answer.status_code == 200
+        me = await client.get("/team/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["name"] == "anna"
+        wss = server.url.replace("https://", "wss://") + "/events?after=0"
+        async with connect(
+            wss, ssl=trust, additional_headers={"Authorization": f"Bearer {token}"}
+        ) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert first["seq"] == 1
+        with pytest.raises(httpx.HTTPError):  # plain HTTP is not served on that port
+            async with httpx.AsyncClient(verify=False) as plain:
+                await plain.get(server.url.replace("https://", "http://") + "/healthz")
