@@ -250,3 +250,30 @@ async def test_serve_over_tls_with_its_own_certificate(team_db: str, tmp_path: P
         with pytest.raises(httpx.HTTPError):  # plain HTTP is not served on that port
             async with httpx.AsyncClient(verify=False) as plain:
                 await plain.get(server.url.replace("https://", "http://") + "/healthz")
+
+
+async def test_consoles_of_an_instance_share_one_read_of_the_log_per_wake(
+    team_db: str, pair: tuple[Instance, Instance]
+) -> None:
+    first, second = pair
+    token = await chatter(team_db, "anna", [ACCOUNT])
+    consoles = [Console() for _ in range(10)]
+    async with contextlib.AsyncExitStack() as stack:
+        readers = [
+            await stack.enter_async_context(
+                RemoteEvents(second.ws_url, c.on_event, token=token, after=0)
+            )
+            for c in consoles
+        ]
+        await asyncio.gather(*(r.connected.wait() for r in readers))
+        reads = second.team.log.reads
+        for i in range(20):
+            assert (
+                await first.deliver(delivery(data=message_object(content=f"r{i}")))
+            ).status_code == 200
+        for console in consoles:
+            await console.wait_for(20)
+        used = second.team.log.reads - reads
+    # Before: each console read PostgreSQL after each wake (10 consoles x 20 events = 200+).
+    assert used <= 45, used
+    assert all(c.seqs == consoles[0].seqs for c in consoles) and len(consoles[0].seqs) == 20

@@ -18,6 +18,7 @@ a console that resumes gets them as well. Their JSON has a ``"team"`` key naming
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import json
 import logging
@@ -76,13 +77,82 @@ def _now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+#: Newest entries an instance keeps in memory for its consoles' streams.
+TAIL_ENTRIES = 4096
+#: Most entries one read of the tail brings.
+TAIL_READ = 1000
+
+
 class PgEventLog:
-    """Reads of the log (the hub's side); writes go through :class:`LogWriter`."""
+    """Reads of the log (the hub's side); writes go through :class:`LogWriter`.
+
+    Every console's stream reads the log after each wake; with one query per console that is
+    consoles × events queries a second. Instead the newest entries are kept here (the
+    *tail*, at most :data:`TAIL_ENTRIES`): a wake marks it stale, the first stream to read
+    after it brings the new entries with one query (the others wait for that read), and every
+    stream takes its page from memory. It is complete because seqs commit in order: reading
+    ``seq > top`` brings every entry committed since the last read. A console further back
+    than the tail reads PostgreSQL directly.
+    """
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._tail: list[Logged] = []
+        #: The tail holds every entry with ``_tail_from < seq <= _top`` (None: not started).
+        self._tail_from: int | None = None
+        self._top = 0
+        self._stale = True
+        self._reading: asyncio.Task[None] | None = None
+        #: Queries that read entries (tests, the bench).
+        self.reads = 0
+
+    async def start(self) -> None:
+        """Begin keeping the tail from the log's current top."""
+        self._top = await self.last_event_seq()
+        self._tail_from = self._top
+        self._stale = False
+
+    def invalidate(self) -> None:
+        """Something was committed: the next read of the tail asks PostgreSQL."""
+        self._stale = True
 
     async def events_since(self, seq: int, limit: int = 500) -> Sequence[Logged]:
+        if self._tail_from is None or seq < self._tail_from:
+            return await self._read(seq, limit)
+        while self._stale:
+            if self._reading is None:
+                self._reading = asyncio.create_task(self._read_tail())
+            reading = self._reading
+            try:
+                await asyncio.shield(reading)
+            finally:
+                if self._reading is reading and reading.done():
+                    self._reading = None
+        tail = self._tail
+        start = bisect.bisect_right(tail, seq, key=lambda entry: entry.seq)
+        return tail[start : start + limit]
+
+    async def _read_tail(self) -> None:
+        # Cleared before the read: a commit noticed while it runs makes another read.
+        self._stale = False
+        try:
+            while True:
+                batch = await self._read(self._top, TAIL_READ)
+                if batch:
+                    self._tail.extend(batch)
+                    self._top = batch[-1].seq
+                if len(batch) < TAIL_READ:
+                    break
+        except BaseException:
+            self._stale = True  # the next reader tries again
+            raise
+        if len(self._tail) > TAIL_ENTRIES:
+            dropped = len(self._tail) - TAIL_ENTRIES
+            self._tail_from = self._tail[dropped - 1].seq
+            del self._tail[:dropped]
+
+    async def _read(self, seq: int, limit: int) -> list[Logged]:
+        self.reads += 1
         rows = await self.pool.fetch(
             "SELECT seq, account_id, kind, type, chat_id, body FROM events "
             "WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -132,8 +202,10 @@ class LogWriter:
     """The instance's one writer: ``await writer.append(event)`` → its seq, or None for a
     duplicate. Entries arriving while a transaction runs wait and make the next one."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, on_commit: Callable[[], None] | None = None) -> None:
         self.pool = pool
+        #: Told after each commit, before its callers are answered (the log's tail).
+        self._on_commit = on_commit
         self._queue: list[tuple[_Item, asyncio.Future[int | None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -174,6 +246,8 @@ class LogWriter:
                             future.set_exception(exc)
                     continue
                 self.commits += 1
+                if self._on_commit is not None:
+                    self._on_commit()
                 for (_, future), seq in zip(batch, seqs, strict=True):
                     if not future.done():
                         future.set_result(seq)
@@ -287,6 +361,7 @@ class LogFollower:
                         await self._notified.wait()
                 if self._notified.is_set():
                     self._notified.clear()
+                    self.log.invalidate()
                     self._wake()
                     continue
                 try:
@@ -295,6 +370,7 @@ class LogFollower:
                     continue
                 if top != self._top:
                     self._top = top
+                    self.log.invalidate()
                     self._wake()
         finally:
             if conn is not None:

@@ -74,11 +74,12 @@ class TeamServer:
 
         await open_database(url)
         pool = await create_pool(url, max_size=pool_size)
-        writer = LogWriter(pool)
         event_log = PgEventLog(pool)
+        writer = LogWriter(pool, on_commit=event_log.invalidate)
         chatters = Chatters(pool)
         outbox: TeamOutbox | None = None
         try:
+            await event_log.start()
             await chatters.start()
             hub = EventHub(event_log, authenticate=chatters.access)
             woken: list[Callable[[], None]] = [hub.notify]
