@@ -83,9 +83,19 @@ class Cluster:
     commits stay visible at once either way). The bench keeps them on.
     """
 
-    def __init__(self, *, fast: bool = True, max_connections: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        fast: bool = True,
+        max_connections: int = 200,
+        synchronous_commit: bool = True,
+    ) -> None:
         self.bin = pg_bin()
         self.fast = fast
+        #: Off: a commit returns before its WAL is flushed (what SQLite's WAL mode with
+        #: synchronous=NORMAL does for the solo cache): a crash of the machine, not of a
+        #: process, may lose the last few hundred ms of commits. Ignored when ``fast``.
+        self.synchronous_commit = synchronous_commit
         self.max_connections = max_connections
         self.user = _cluster_user()
         self.root = Path(tempfile.mkdtemp(prefix="fcpg-"))
@@ -146,6 +156,8 @@ class Cluster:
         ]
         if self.fast:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        elif not self.synchronous_commit:
+            options += ["-c synchronous_commit=off"]
         self._run(
             str(self.bin / "pg_ctl"),
             "-D",
