@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from test_team_server import chatter, instance
 from test_tui_hub import _post_message
@@ -63,6 +64,27 @@ async def test_the_console_works_from_the_team_server_alone(
                     async with TeamClient(server.server.url, ben_token) as ben:
                         await ben.presence(app.chat_id, typing=True)
                     await until(app, pilot, lambda: "ben is typing…" in toasts(app))
+                    # Ben answers that chat; the console's reply is asked first, naming him.
+                    async with TeamClient(server.server.url, ben_token) as ben:
+                        await ben.presence(app.chat_id, typing=False)
+                        assert (await ben.send(app.chat_id, "on it!", confirm=True)).queued
+                    account, chat = app.account_id, app.chat_id
+                    store = running.workspace.store
+                    client_id = await running.workspace.send(account, chat, "hello from me")
+                    item = await _settled(store, client_id)
+                    assert item.state.value == "failed"
+                    assert "ben replied" in (item.last_error or "")
+                    assert "retry to send anyway" in (item.last_error or "")
+                    # Retried: the chatter's "send anyway". It goes, once, through the server.
+                    await store.retry_failed(client_id)
+                    item = await _settled(store, client_id)
+                    assert item.state.value == "sent", item.last_error
+                    sent = [
+                        m
+                        for m in sandbox.world.accounts[account].chats[chat].messages
+                        if m["content"] == "hello from me"
+                    ]
+                    assert len(sent) == 1
             finally:
                 await running.stop()
     finally:
@@ -86,3 +108,12 @@ def test_notice_texts_concern_the_open_chat_and_stay_plain() -> None:
         notice("note.added", None, text="[b]x\x1b[2J" + "y" * 200), me=None, open_chat=None
     )
     assert text is not None and "\x1b" not in text and len(text) < 120 and "[b]x" in text
+
+
+async def _settled(store: object, client_id: str) -> Any:
+    async with asyncio.timeout(20):
+        while True:
+            item = await store.outbox_item(client_id)  # type: ignore[attr-defined]
+            if item is not None and item.state.value in ("sent", "failed"):
+                return item
+            await asyncio.sleep(0.05)

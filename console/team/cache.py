@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,8 @@ class Filled:
     messages: int = 0
     #: The chatter's name on the server.
     me: str | None = None
+    #: The accounts the chatter works (the cache's tabs).
+    account_ids: list[str] = field(default_factory=list)
 
 
 async def fill_from_team(store: Store, client: TeamClient) -> Filled:
@@ -71,6 +73,7 @@ async def fill_from_team(store: Store, client: TeamClient) -> Filled:
     details += [Account(account_id=a, name=a) for a in listed["accounts"] if a not in known]
     await store.upsert_accounts(details)
     filled.accounts = len(details)
+    filled.account_ids = [a.account_id for a in details]
     for account in details:
         rows = await client.chats(account.account_id)
         chats = [Chat.model_validate(row["chat"]) for row in rows if row.get("chat")]

@@ -33,6 +33,16 @@ class TeamRefused(Exception):
         self.reason = reason
 
 
+class TeamNotSent(Exception):
+    """The team outbox did not send it: ``state`` failed or unknown (the gateway's reason), or
+    still sending when the wait ran out."""
+
+    def __init__(self, state: str, reason: str) -> None:
+        super().__init__(reason)
+        self.state = state
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class TeamNotice:
     """A team event from the stream: ``type`` like ``note.added``, ``presence``."""
@@ -59,12 +69,14 @@ def parse_stream(text: str | bytes) -> Event | TeamNotice:
 
 @dataclass(frozen=True)
 class SendResult:
-    """``sent`` once queued on the server; else ``others`` are who the guard names (ask the
-    chatter, then send again with ``confirm=True``)."""
+    """``queued`` once on the server; else ``others`` are who the guard names (ask the
+    chatter, then send again with ``confirm=True``). With ``wait``, ``message`` is what the
+    gateway answered once the team outbox sent it."""
 
     client_id: str
     queued: bool
     others: list[dict[str, Any]] = field(default_factory=list)
+    message: dict[str, Any] | None = None
 
 
 class TeamClient:
@@ -96,6 +108,8 @@ class TeamClient:
         body = answer.json()
         if answer.status_code == 409 and body.get("ask"):
             return body
+        if answer.status_code in (422, 504) and "state" in body:
+            raise TeamNotSent(body["state"], str(body.get("error", ""))[:500])
         if answer.status_code >= 400:
             raise TeamRefused(answer.status_code, str(body.get("error", ""))[:200])
         return body
@@ -128,6 +142,8 @@ class TeamClient:
         media_ids: Sequence[str] = (),
         client_id: str | None = None,
         confirm: bool = False,
+        wait: bool = False,
+        in_reply_to: str | None = None,
     ) -> SendResult:
         client_id = client_id or uuid.uuid4().hex
         body = await self._call(
@@ -138,18 +154,30 @@ class TeamClient:
                 "media_ids": list(media_ids),
                 "client_id": client_id,
                 "confirm": confirm,
+                "wait": wait,
+                "in_reply_to": in_reply_to,
             },
         )
         if body.get("ask"):
             return SendResult(client_id, False, list(body.get("others", [])))
-        return SendResult(client_id, True)
+        return SendResult(client_id, True, message=body.get("message"))
 
     async def outbox(self, chat_id: str) -> list[dict[str, Any]]:
         return list((await self._call("GET", f"/team/chats/{chat_id}/outbox"))["items"])
 
-    async def action(self, chat_id: str, kind: str, payload: dict[str, Any]) -> str:
+    async def action(
+        self,
+        chat_id: str,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        client_id: str | None = None,
+        wait: bool = False,
+    ) -> str:
         body = await self._call(
-            "POST", f"/team/chats/{chat_id}/actions", json={"kind": kind, "payload": payload}
+            "POST",
+            f"/team/chats/{chat_id}/actions",
+            json={"kind": kind, "payload": payload, "client_id": client_id, "wait": wait},
         )
         return str(body["client_id"])
 

@@ -11,6 +11,7 @@ gateway gave it: the console renders it as plain text.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,8 @@ MAX_NOTE = 4000
 MAX_TEXT = 5000
 MAX_ID = 200
 PAGE_MAX = 200
+#: Seconds a ``wait`` request waits for the team outbox to settle its item.
+SETTLE_WAIT = 15.0
 
 Handler = Callable[[Request, Chatter], Awaitable[Response]]
 
@@ -220,6 +223,8 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
             raise _Refused(400, "the message is empty")
         client_id = _text(body.get("client_id") or uuid.uuid4().hex, "client_id", MAX_ID)
         reply_to = body.get("in_reply_to")
+        if reply_to is not None:
+            reply_to = _text(reply_to, "in_reply_to", MAX_ID)
         payload = {"content": content, "media_ids": media_ids, "in_reply_to": reply_to}
         async with pool.acquire() as conn, conn.transaction():
             # One send at a time per chat across instances: two chatters racing a reply into
@@ -259,7 +264,47 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
                     {"chatter": chatter.name, "client_id": client_id, "media": len(media_ids)},
                 )
             )
+        if body.get("wait") is True:
+            return await settled(client_id, chatter)
         return JSONResponse({"ok": True, "client_id": client_id, "duplicate": added is None})
+
+    async def settled(client_id: str, chatter: Chatter) -> Response:
+        """Wait (bounded) for the team outbox to settle an item: what a console's own outbox
+        needs to show it sent, with the gateway's message, or failed with its reason."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_WAIT
+        while True:
+            row = await pool.fetchrow(
+                "SELECT state, message_id, error FROM outbox WHERE client_id = $1 "
+                "AND chatter_id = $2",
+                client_id,
+                chatter.id,
+            )
+            if row is None:
+                raise _Refused(404, "no such action")
+            if row[0] == "sent":
+                body = None
+                if row[1] is not None:
+                    body = await pool.fetchval(
+                        "SELECT body FROM messages WHERE message_id = $1", row[1]
+                    )
+                return JSONResponse(
+                    {
+                        "ok": True,
+                        "client_id": client_id,
+                        "state": "sent",
+                        "message": json.loads(body) if body else None,
+                    }
+                )
+            if row[0] in ("failed", "unknown"):
+                return JSONResponse(
+                    {"ok": False, "state": row[0], "error": row[2] or row[0]}, status_code=422
+                )
+            if loop.time() >= deadline:
+                return JSONResponse(
+                    {"ok": False, "state": row[0], "error": "still being sent"}, status_code=504
+                )
+            await asyncio.sleep(0.05)
 
     async def action(request: Request, chatter: Chatter) -> Response:
         chat_id, account, _fan = await chat_of(request, chatter)
@@ -293,6 +338,8 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
                 chatter.id,
             )
             await audit(conn, chatter.id, kind.value, f"{chat_id} {client_id}")
+        if body.get("wait") is True:
+            return await settled(client_id, chatter)
         return JSONResponse({"ok": True, "client_id": client_id})
 
     async def outbox_state(request: Request, chatter: Chatter) -> Response:

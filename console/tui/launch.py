@@ -241,6 +241,13 @@ async def build_console(
             parse=parse,
         )
         services.append(feed)  # after the workspace: events are applied to a started one
+        if team is not None:
+            from console.team.relay import TeamRelay
+
+            # Replies and actions go to the team server (its outbox sends them, once).
+            services.append(
+                TeamRelay(source.store, team[0], team[1], filled.account_ids, source.bus.publish)
+            )
     elif not offline and hook.embedded:
         if hook.secrets:
             try:
