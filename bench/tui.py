@@ -324,12 +324,14 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
     figures: dict[str, float] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         async with asyncio.timeout(60):
-            while not app.accounts or app.chat_id is None:
+            while not app.chats_screen.accounts or app.chats_screen.chat_id is None:
                 await pilot.pause(0.01)
         await app.settled()
 
         # Keys through the 10,000-chat list.
-        index = next(i for i, a in enumerate(app.accounts) if a.account_id == BIG_ACCOUNT)
+        index = next(
+            i for i, a in enumerate(app.chats_screen.accounts) if a.account_id == BIG_ACCOUNT
+        )
         await pilot.press(f"alt+{index + 1}")
         await app.settled()
         chat_list = app.query_one(ChatList)
@@ -347,16 +349,16 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
         # Open 50 chats of a regular account, then measure memory.
         await pilot.press("alt+1")
         await app.settled()
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         rows = await store.chats(account, limit=chats)
         for row in rows:
-            app.jump_to(account, row.chat_id)
+            app.chats_screen.jump_to(account, row.chat_id)
             await app.settled()
         figures["chats_opened"] = len(rows)
         figures["rss_mb"] = _rss_mb()
 
         # Webhooks into the open chat.
-        chat_id = app.chat_id or ""
+        chat_id = app.chats_screen.chat_id or ""
         chat = await store.chat(chat_id)
         assert chat is not None and chat.fan_id is not None
         thread = app.query_one(Thread)

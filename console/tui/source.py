@@ -41,7 +41,6 @@ class ChatRow:
     muted: bool = False
     vip: bool = False
     subscriber: bool = False
-    fan_username: str = ""
 
 
 class MessageState(StrEnum):
