@@ -42,8 +42,8 @@ async def test_the_console_works_from_the_team_server_alone(
             app.open_delay = 0
             try:
                 async with app.run_test(size=(120, 36)) as pilot:
-                    await until(app, pilot, lambda: app.chat_id is not None)
-                    assert app.account_id in sandbox.world.accounts
+                    await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
+                    assert app.chats_screen.account_id in sandbox.world.accounts
                     feed = next(s for s in app.services if isinstance(s, HubFeed))
                     await until(app, pilot, lambda: feed.state.state == "live")
                     notices: list[object] = []
@@ -56,19 +56,21 @@ async def test_the_console_works_from_the_team_server_alone(
                     shown = feed.on_notice
                     feed.on_notice = notices.append
                     async with TeamClient(server.server.url, ben_token) as ben:
-                        await ben.add_note(app.account_id, "fan-1", "prefers mornings")
+                        await ben.add_note(app.chats_screen.account_id, "fan-1", "prefers mornings")
                     await until(app, pilot, lambda: bool(notices))
                     assert isinstance(notices[0], TeamNotice) and notices[0].type == "note.added"
                     # Ben types in the chat open here: the console says so.
                     feed.on_notice = shown
                     async with TeamClient(server.server.url, ben_token) as ben:
-                        await ben.presence(app.chat_id, typing=True)
+                        await ben.presence(app.chats_screen.chat_id, typing=True)
                     await until(app, pilot, lambda: "ben is typing…" in toasts(app))
                     # Ben answers that chat; the console's reply is asked first, naming him.
                     async with TeamClient(server.server.url, ben_token) as ben:
-                        await ben.presence(app.chat_id, typing=False)
-                        assert (await ben.send(app.chat_id, "on it!", confirm=True)).queued
-                    account, chat = app.account_id, app.chat_id
+                        await ben.presence(app.chats_screen.chat_id, typing=False)
+                        assert (
+                            await ben.send(app.chats_screen.chat_id, "on it!", confirm=True)
+                        ).queued
+                    account, chat = app.chats_screen.account_id, app.chats_screen.chat_id
                     store = running.workspace.store
                     client_id = await running.workspace.send(account, chat, "hello from me")
                     item = await _settled(store, client_id)

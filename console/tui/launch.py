@@ -267,7 +267,7 @@ async def build_console(
         from console.tui.team_notices import notice_text
 
         def on_notice(notice: Any) -> None:
-            text = notice_text(notice, me=filled.me, open_chat=app.chat_id)
+            text = notice_text(notice, me=filled.me, open_chat=app.chats_screen.chat_id)
             if text is not None:
                 app.notify(text, markup=False, timeout=4)
 
