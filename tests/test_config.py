@@ -222,3 +222,16 @@ def test_sections_built_in_code_are_checked_too() -> None:
         Profile(requests_per_minute=0)
     profile = Profile(api_key="sk_code")  # type: ignore[arg-type]
     assert isinstance(profile.api_key, Secret) and "sk_code" not in repr(profile)
+
+
+def test_team_section_is_validated_and_its_database_url_never_printed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[team]\ndatabase_url = "postgresql://u:hunter2@db/x"\nguard_seconds = -5\n',
+    )
+    result = run_cli("team", "list", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert f"{path}, line 3" in result.stderr and "team.guard_seconds" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    settings = load_settings(write(tmp_path, '[team]\nurl = "https://t"\ntoken_file = "~/t"\n'))
+    assert settings.team.url == "https://t" and settings.team.guard_seconds == 120

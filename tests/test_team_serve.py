@@ -272,3 +272,20 @@ async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
 async def _until(console: Console, count: int) -> None:
     async with console.changed:
         await console.changed.wait_for(lambda: len(console.events) >= count)
+
+
+def test_the_console_token_file_must_be_private(tmp_path: Path) -> None:
+    from console.config import TeamSettings
+    from console.problems import Problem
+    from console.team.cache import team_token
+
+    path = tmp_path / "team-token"
+    path.write_text("fct_abc_secret\n")
+    path.chmod(0o644)
+    with pytest.raises(Problem, match="readable by others") as refused:
+        team_token(TeamSettings(token_file=str(path)))
+    assert "fct_abc_secret" not in str(refused.value)
+    path.chmod(0o600)
+    assert team_token(TeamSettings(token_file=str(path))) == "fct_abc_secret"
+    with pytest.raises(Problem, match="token_file"):
+        team_token(TeamSettings())
