@@ -15,7 +15,7 @@ import asyncpg
 import httpx
 import pytest
 from test_hub import Console
-from test_webhooks_samples import ACCOUNT, SECRET, message_object, snowflake
+from test_webhooks_samples import ACCOUNT, CHAT, SECRET, message_object, snowflake
 
 from console.serving import EmbeddedServer
 from console.team.auth import add_chatter
@@ -277,3 +277,25 @@ async def test_consoles_of_an_instance_share_one_read_of_the_log_per_wake(
     # Before: each console read PostgreSQL after each wake (10 consoles x 20 events = 200+).
     assert used <= 45, used
     assert all(c.seqs == consoles[0].seqs for c in consoles) and len(consoles[0].seqs) == 20
+
+
+async def test_an_entry_that_fails_does_not_take_its_batch_with_it(
+    pair: tuple[Instance, Instance],
+) -> None:
+    from console.team.eventlog import TeamEntry
+
+    first, _second = pair
+
+    async def refuse(conn: asyncpg.Connection, seq: int) -> None:
+        await conn.execute("SELECT 1 / 0")  # fails inside the log's transaction
+
+    writer = first.team.writer
+    # Appended in one go: they make one batch, the poison among them.
+    answers = await asyncio.gather(
+        writer.append(TeamEntry("note.added", ACCOUNT, None, apply=refuse)),
+        *(writer.append(TeamEntry("presence", ACCOUNT, CHAT)) for _ in range(8)),
+        return_exceptions=True,
+    )
+    assert isinstance(answers[0], asyncpg.DivisionByZeroError)
+    assert all(isinstance(seq, int) for seq in answers[1:]), answers
+    assert await first.team.pool.fetchval("SELECT count(*) FROM events") == 8

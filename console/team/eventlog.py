@@ -241,16 +241,35 @@ class LogWriter:
                         future.cancel()
                     raise
                 except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
+                    if len(batch) == 1:
+                        if not batch[0][1].done():
+                            batch[0][1].set_exception(exc)
+                        continue
+                    # One entry may be what failed: each alone, so it fails by itself and the
+                    # others are committed (a poison delivery never takes its batch with it).
+                    for item, future in batch:
+                        try:
+                            (seq,) = await self._write([item])
+                        except asyncio.CancelledError:
+                            future.cancel()
+                            raise
+                        except Exception as one:
+                            if not future.done():
+                                future.set_exception(one)
+                        else:
+                            self._committed()
+                            if not future.done():
+                                future.set_result(seq)
                     continue
-                self.commits += 1
-                if self._on_commit is not None:
-                    self._on_commit()
+                self._committed()
                 for (_, future), seq in zip(batch, seqs, strict=True):
                     if not future.done():
                         future.set_result(seq)
+
+    def _committed(self) -> None:
+        self.commits += 1
+        if self._on_commit is not None:
+            self._on_commit()
 
     async def _write(self, items: list[_Item]) -> list[int | None]:
         async with self.pool.acquire() as conn, conn.transaction():
