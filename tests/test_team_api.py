@@ -252,3 +252,64 @@ async def test_the_demo_teammate_works_chats_through_the_api(team_db: str, one: 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def test_the_team_outbox_is_drained_once_across_instances_within_one_budget(
+    team_db: str,
+) -> None:
+    async with SandboxServer(seed=7, size="small", requests_per_minute=100_000) as sandbox:
+        creator = next(iter(sandbox.world.accounts.values()))
+        gateways = [
+            FanslyClient(sandbox.base_url, sandbox.api_key, requests_per_minute=100_000)
+            for _ in range(2)
+        ]
+        try:
+            async with (
+                instance(team_db, client=gateways[0], requests_per_minute=12) as first,
+                instance(team_db, client=gateways[1], requests_per_minute=12) as second,
+            ):
+                token = await chatter(team_db, "anna", [creator.account_id])
+                async with clients(first, token) as (anna,):
+                    chats = [c["chat_id"] for c in await anna.chats(creator.account_id)]
+                    texts = [f"drain {i}" for i in range(16)]
+                    for i, text in enumerate(texts):
+                        sent = await anna.send(chats[i % len(chats)], text, confirm=True)
+                        assert sent.queued
+                    async with asyncio.timeout(20):
+                        while True:
+                            states = await first.team.pool.fetch(
+                                "SELECT state, count(*) FROM outbox GROUP BY state"
+                            )
+                            counts = {row[0]: row[1] for row in states}
+                            if counts.get("sent", 0) >= 12:
+                                break
+                            await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.5)  # a second sender overstepping would show now
+                    counts = {
+                        row[0]: row[1]
+                        for row in await first.team.pool.fetch(
+                            "SELECT state, count(*) FROM outbox GROUP BY state"
+                        )
+                    }
+                    windows = [
+                        row[0]
+                        for row in await first.team.pool.fetch(
+                            "SELECT count(*) FROM outbox WHERE state = 'sent' "
+                            "GROUP BY date_trunc('minute', sent_at)"
+                        )
+                    ]
+                calls = [s.team.outbox.calls for s in (first, second)]  # type: ignore[union-attr]
+        finally:
+            for gateway in gateways:
+                await gateway.aclose()
+        delivered = [
+            m["content"]
+            for chat in creator.chats.values()
+            for m in chat.messages
+            if m["content"].startswith("drain ")
+        ]
+    # The shared budget (12 a minute) holds across both instances; nothing twice. (A run that
+    # crosses a minute boundary may send the other 4 in the next minute's budget.)
+    assert max(windows) <= 12 and counts["sent"] >= 12, (windows, counts)
+    assert counts["sent"] + counts.get("queued", 0) == 16 and set(counts) <= {"sent", "queued"}
+    assert len(delivered) == len(set(delivered)) == counts["sent"] == sum(calls)
