@@ -263,6 +263,8 @@ async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
     finally:
         await conn.close()
     assert stored == keys and count == BURST and messages == BURST
+    logged = (tmp_path / "a.err").read_text() + (tmp_path / "b.err").read_text()
+    assert "console connected" in logged and not any(token in logged for token in tokens)
     for console in consoles:
         seen = [event.idempotency_key for event in console.events if isinstance(event, Event)]
         assert len(seen) == BURST and set(seen) == keys  # every event, once
