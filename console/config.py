@@ -495,6 +495,28 @@ class GuardSettings(_Section):
         return guard
 
 
+class TeamSettings(_Section):
+    """Team mode: the server's database (``serve``) and a console's team server (``--team``)."""
+
+    #: The team database (``serve``); may hold a password, so it is a secret.
+    database_url: Secret | None = None
+    #: A send into a chat another chatter sent into within this many seconds asks first.
+    guard_seconds: int = 120
+    #: The team server a console talks to (``fansly-console --team`` without a URL).
+    url: str = ""
+    #: The chatter's token (prefer ``token_file``: a file only its owner reads).
+    token: Secret | None = None
+    token_file: str = ""
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "database_url": _optional(_secret),
+        "guard_seconds": _int(ge=0, le=86_400),
+        "url": _str,
+        "token": _optional(_secret),
+        "token_file": _str,
+    }
+
+
 def _default_profiles() -> dict[str, Profile]:
     return {"default": Profile()}
 
@@ -512,6 +534,7 @@ class Settings(_Section):
     sync: SyncSettings = field(default_factory=SyncSettings)
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
+    team: TeamSettings = field(default_factory=TeamSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "default_profile": _profile_name,
@@ -521,6 +544,7 @@ class Settings(_Section):
         "sync": SyncSettings.from_table,
         "budget": BudgetSettings.from_table,
         "guard": GuardSettings.from_table,
+        "team": TeamSettings.from_table,
     }
 
     def profile(self, name: str | None = None) -> Profile:

@@ -249,3 +249,16 @@ def test_budget_section_defaults_file_env_and_bad_values(
     assert f"{over}, line 3: budget.reserve_credits: input should be less than monthly" in str(
         caught.value
     )
+
+
+def test_team_section_is_validated_and_its_database_url_never_printed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[team]\ndatabase_url = "postgresql://u:hunter2@db/x"\nguard_seconds = -5\n',
+    )
+    result = run_cli("team", "list", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert f"{path}, line 3" in result.stderr and "team.guard_seconds" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    settings = load_settings(write(tmp_path, '[team]\nurl = "https://t"\ntoken_file = "~/t"\n'))
+    assert settings.team.url == "https://t" and settings.team.guard_seconds == 120
