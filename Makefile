@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit screenshots bench clean
+.PHONY: demo demo-team test lint typecheck unit screenshots bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/fansly-console demo
+
+# Team mode end to end (needs PostgreSQL 15's binaries: apt-get install -y postgresql-15).
+demo-team: $(STAMP)
+	$(BIN)/fansly-console team demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check console tests bench

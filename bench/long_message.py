@@ -6,9 +6,11 @@ normal chat, in the same app and the same run (issue 11.9).
 Each round opens the normal chat, then the long one, then the long one with folding turned
 off (``FOLD_CHARS`` raised past the message: what the console did before), each from another
 chat so the thread is rebuilt. The figure is the app's own time: the process's CPU time from
-the request to open the chat to the end of the frame that shows it (the app waits for
-nothing else here: an in-memory source, a headless screen of 120x36), median of the rounds.
-Goal: every chat opens in under 50 ms of the app's own time.
+the request to open the chat to the end of the first frame that shows its messages (the app
+waits for nothing else here: an in-memory source, a headless screen of 120x36), median of the
+rounds; beside it, to the app settled (no worker running, two more frames: every frame and
+layout the opening asked for, and all the chatter's next key would wait behind). Goal: every
+chat opens in under 50 ms of the app's own time.
 """
 
 from __future__ import annotations
@@ -29,12 +31,48 @@ GOAL_MS = 50.0
 MESSAGE_BYTES = 1_000_000
 
 
-async def _open(app: Any, account: str, chat_id: str) -> float:
-    """CPU milliseconds from asking for ``chat_id`` to its frame painted."""
+class _Frames:
+    """Notes the CPU time at the end of the first frame that renders a message of a chat:
+    its lines are rendered during the screen's compositor refresh, which writes the frame
+    before it returns (as bench/tui.py times the first paint)."""
+
+    def __init__(self) -> None:
+        from textual.screen import Screen
+
+        from console.tui.thread import MessageView
+
+        self.chat_id: str | None = None
+        self.rendered = False
+        self.shown_at: float | None = None
+        render_line, refresh = MessageView.render_line, Screen._compositor_refresh
+
+        def render_line_noted(view: Any, y: int) -> Any:
+            if view.parent is not None and view.parent.chat_id == self.chat_id:
+                self.rendered = True
+            return render_line(view, y)
+
+        def refresh_noted(screen: Any) -> None:
+            refresh(screen)
+            if self.rendered and self.shown_at is None:
+                self.shown_at = time.process_time()
+
+        MessageView.render_line = render_line_noted  # type: ignore[method-assign,assignment]
+        Screen._compositor_refresh = refresh_noted  # type: ignore[method-assign,assignment]
+
+    def expect(self, chat_id: str) -> None:
+        self.chat_id, self.rendered, self.shown_at = chat_id, False, None
+
+
+async def _open(app: Any, frames: _Frames, account: str, chat_id: str) -> tuple[float, float]:
+    """CPU milliseconds from asking for ``chat_id`` to the end of the first frame that shows
+    its messages, and to the app settled (every part of the open page mounted and painted)."""
+    frames.expect(chat_id)
     started = time.process_time()
     app.chats_screen.jump_to(account, chat_id)
     await app.settled()
-    return (time.process_time() - started) * 1000
+    settled = time.process_time()
+    shown = frames.shown_at if frames.shown_at is not None else settled
+    return (shown - started) * 1000, (settled - started) * 1000
 
 
 async def run(rounds: int) -> dict[str, Any]:
@@ -50,7 +88,10 @@ async def run(rounds: int) -> dict[str, Any]:
     source.receive(account, long, text)
     app = make_app(source, clock=lambda: source.now)
     app.open_delay = 0
-    figures: dict[str, list[float]] = {"normal": [], "long_folded": [], "long_unfolded": []}
+    names = ("normal", "long_folded", "long_unfolded")
+    figures: dict[str, list[float]] = {name: [] for name in names}
+    settled: dict[str, list[float]] = {name: [] for name in names}
+    frames = _Frames()
     folded_at = getattr(thread_module, "FOLD_CHARS", 0)  # 0: code from before folding
     async with app.run_test(size=(120, 36)):
         await app.settled()
@@ -61,17 +102,21 @@ async def run(rounds: int) -> dict[str, Any]:
                 ("long_unfolded", long, 10 * MESSAGE_BYTES),
             ):
                 thread_module.FOLD_CHARS = fold
-                await _open(app, account, elsewhere)
-                took = await _open(app, account, chat_id)
+                await _open(app, frames, account, elsewhere)
+                took, done = await _open(app, frames, account, chat_id)
                 if round_:
                     figures[name].append(took)
+                    settled[name].append(done)
             thread_module.FOLD_CHARS = folded_at
     medians = {name: statistics.median(values) for name, values in figures.items()}
+    settled_medians = {name: statistics.median(values) for name, values in settled.items()}
     return {
         "rounds": rounds,
         "message_bytes": MESSAGE_BYTES,
         "ms": medians,
         "all_ms": figures,
+        "settled_ms": settled_medians,
+        "all_settled_ms": settled,
         "long_folded_over_normal": medians["long_folded"] / medians["normal"],
         "long_unfolded_over_normal": medians["long_unfolded"] / medians["normal"],
         "goal_ms": GOAL_MS,
@@ -87,18 +132,21 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    ms = result["ms"]
-    print(f"open a chat, app's own CPU time, median of {args.rounds} rounds (120x36):")
-    print(f"  normal chat (baseline)              {ms['normal']:8.1f} ms")
+    ms, done = result["ms"], result["settled_ms"]
+    print(
+        f"open a chat, app's own CPU time to the frame that shows it (and to the app settled),"
+        f" median of {args.rounds} rounds (120x36):"
+    )
+    print(f"  normal chat (baseline)              {ms['normal']:8.1f} ms  ({done['normal']:.1f})")
     print(
         f"  1 MB message, folded (now)          {ms['long_folded']:8.1f} ms"
-        f"  ({result['long_folded_over_normal']:.2f}x baseline)"
+        f"  ({done['long_folded']:.1f})  ({result['long_folded_over_normal']:.2f}x baseline)"
     )
     print(
         f"  1 MB message, unfolded (before)     {ms['long_unfolded']:8.1f} ms"
-        f"  ({result['long_unfolded_over_normal']:.2f}x baseline)"
+        f"  ({done['long_unfolded']:.1f})  ({result['long_unfolded_over_normal']:.2f}x baseline)"
     )
-    worst = max(ms["normal"], ms["long_folded"])
+    worst = max(ms["normal"], ms["long_folded"], done["normal"], done["long_folded"])
     print(f"goal: every chat under {GOAL_MS:.0f} ms: {'met' if worst < GOAL_MS else 'NOT met'}")
     return 0
 

@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--events", metavar="WS_URL", help="receive events from a hub (`listen`) instead"
     )
+    parser.add_argument(
+        "--team",
+        metavar="URL",
+        nargs="?",
+        const="",
+        default=None,
+        help="team mode: work from a team server (`serve`) with your chatter token",
+    )
     _add_profile(parser)
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
@@ -108,7 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = verbs.add_parser("sync", help="backfill the offline cache from the gateway")
     _add_account(sync)
+    sync.add_argument(
+        "--full",
+        action="store_true",
+        help="every chat's latest messages (costs about a credit per chat), not only what a "
+        "chatter reads soon",
+    )
+    sync.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the requests and credits a sync would spend (reads the chat list only)",
+    )
     _add_profile(sync)
+
+    usage = verbs.add_parser("usage", help="credits spent with the gateway, by feature and account")
+    usage.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_profile(usage)
 
     search = verbs.add_parser("search", help="search the offline cache (no network)")
     search.add_argument("query")
@@ -145,7 +168,65 @@ def build_parser() -> argparse.ArgumentParser:
         "--insecure-no-signature", action="store_true", help="accept unsigned webhooks (unsafe)"
     )
     _add_profile(listen)
+
+    serve = verbs.add_parser(
+        "serve", help="run a team server instance (team mode, PostgreSQL; see README)"
+    )
+    _add_database(serve)
+    serve.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=None)
+    serve.add_argument(
+        "--secret-file",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="read the webhook secret(s) from this file, one a line",
+    )
+    serve.add_argument(
+        "--secret", action="append", default=None, help="webhook secret (prefer --secret-file)"
+    )
+    serve.add_argument(
+        "--insecure-no-signature", action="store_true", help="accept unsigned webhooks (unsafe)"
+    )
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS/WSS with this certificate")
+    serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    _add_profile(serve)
+
+    team = verbs.add_parser("team", help="the team's chatters and their stats (team mode)")
+    team_verbs = team.add_subparsers(dest="team_verb", metavar="ACTION", required=True)
+    add = team_verbs.add_parser("add", help="add a chatter; prints their token once")
+    add.add_argument("name")
+    add.add_argument("--accounts", metavar="ID,…", help="the accounts they work")
+    add.add_argument("--admin", action="store_true", help="every account, and the stats")
+    _add_database(add)
+    listing = team_verbs.add_parser("list", help="the chatters (never their tokens)")
+    listing.add_argument("--json", action="store_true")
+    _add_database(listing)
+    revoke = team_verbs.add_parser("revoke", help="revoke a chatter's token (within seconds)")
+    revoke.add_argument("name")
+    _add_database(revoke)
+    stats = team_verbs.add_parser(
+        "stats", help="per chatter: replies, response time, PPVs, revenue credited"
+    )
+    stats.add_argument("--since", metavar="8h|1d|7d|ISO", help="a shift, a day, a week back")
+    stats.add_argument("--json", action="store_true")
+    _add_database(stats)
+    team_demo = team_verbs.add_parser(
+        "demo", help="team mode end to end: PostgreSQL, sandbox, two servers, a teammate"
+    )
+    team_demo.add_argument("--seed", type=int, default=7, help="sandbox world seed")
+    team_demo.add_argument("--simulate", type=float, default=12.0, metavar="EVENTS_PER_MIN")
+    team_demo.add_argument("--theme", help="theme name")
     return parser
+
+
+def _add_database(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="the team database, postgresql://… (else FANSLY_CONSOLE_DATABASE_URL, or "
+        "database_url under [team] in the config)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -111,6 +111,17 @@ class AccountSetAside:
 
 
 @dataclass(frozen=True, slots=True)
+class CreditsChanged:
+    """The credit meter has something to say once (80% or 95% of the budget spent, a cap
+    reached, the gateway's 402, a new cycle): ``text`` is the sentence the chatter reads."""
+
+    kind: str
+    text: str
+    used: float
+    budget: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class EventApplied:
     """A webhook event was applied (first time only): the TUI toasts tips from these."""
 
@@ -127,6 +138,7 @@ Update = (
     | ConnectionChanged
     | EventApplied
     | AccountSetAside
+    | CreditsChanged
 )
 
 

@@ -12,7 +12,7 @@ A profile is one API key on one gateway; an agency holds several. Every profile'
 shown together in the console. A bad file raises :class:`ConfigError` naming the file, the
 line, the key and what was expected; the value itself is never echoed (it may be a secret).
 
-Why plain dataclasses and no pydantic-settings: the schema is five small sections, and this
+Why plain dataclasses and no pydantic-settings: the schema is six small sections, and this
 module is read before the console's first paint. pydantic-settings (with pydantic, its core,
 dotenv and friends) cost ~100 ms of imports there, more than a minimal Textual app takes to
 start, for features we do not use (dotenv, secrets dirs, cloud sources, CLI parsing). The
@@ -29,9 +29,12 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from console import paths
+
+if TYPE_CHECKING:
+    from console.guard import Guard
 
 DEFAULT_BASE_URL = "https://v1.apifansly.com/api/fansly"
 ENV_PREFIX = "FANSLY_CONSOLE_"
@@ -391,6 +394,129 @@ class SyncSettings(_Section):
     }
 
 
+@dataclass
+class BudgetSettings(_Section):
+    """What the console may spend with the gateway, in credits (console/api/credits.py)."""
+
+    #: The month's budget (across every profile); none: no cap, only the gateway's 402.
+    monthly_credits: int | None = None
+    #: Kept for the chatter: background work (sync, profile refreshes) stops at the budget
+    #: minus this; replies go on until the budget itself. None: a tenth of the budget.
+    reserve_credits: int | None = None
+    #: A fan's profile and spend are fetched again on open only when older than this.
+    profile_fresh_minutes: int = 60
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "monthly_credits": _optional(_int(ge=1, le=1_000_000_000)),
+        "reserve_credits": _optional(_int(ge=0, le=1_000_000_000)),
+        "profile_fresh_minutes": _int(ge=0, le=525_600),
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (
+            self.monthly_credits is not None
+            and self.reserve_credits is not None
+            and self.reserve_credits >= self.monthly_credits
+        ):
+            raise InvalidSettings(
+                [(("reserve_credits",), "input should be less than monthly_credits")]
+            )
+
+    @property
+    def reserve(self) -> int:
+        """The reserve in force (a tenth of the budget unless set)."""
+        if self.reserve_credits is not None:
+            return self.reserve_credits
+        return (self.monthly_credits or 0) // 10
+
+
+def _pattern(value: Any) -> str:
+    from console.guard import check_pattern
+
+    try:
+        return check_pattern(_str(value))
+    except ValueError as exc:
+        raise _invalid(str(exc)) from None
+
+
+@dataclass
+class GuardRules(_Section):
+    """One account's extra guard rules (``[guard.accounts.<account id>]``)."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    #: Overrides the global ``no_links`` for this account when set.
+    no_links: bool | None = None
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "words": _list_of(_str),
+        "phrases": _list_of(_str),
+        "patterns": _list_of(_pattern),
+        "no_links": _optional(_bool),
+    }
+
+
+@dataclass
+class GuardSettings(_Section):
+    """What the composer refuses to send (console/guard.py): for every account, plus each
+    account's own rules."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    patterns: list[str] = field(default_factory=list)
+    no_links: bool = False
+    accounts: dict[str, GuardRules] = field(default_factory=dict)
+    #: Compiled rules per account (built on first use).
+    _compiled: dict[str, Guard] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "words": _list_of(_str),
+        "phrases": _list_of(_str),
+        "patterns": _list_of(_pattern),
+        "no_links": _bool,
+        "accounts": _table_of(GuardRules.from_table),
+    }
+
+    def for_account(self, account_id: str) -> Guard:
+        """The account's rules: the global ones and its own, compiled once."""
+        if account_id in self._compiled:
+            return self._compiled[account_id]
+        from console.guard import Guard
+
+        own = self.accounts.get(account_id) or GuardRules()
+        guard = self._compiled[account_id] = Guard.of(
+            [*self.words, *own.words],
+            [*self.phrases, *own.phrases],
+            [*self.patterns, *own.patterns],
+            self.no_links if own.no_links is None else own.no_links,
+        )
+        return guard
+
+
+class TeamSettings(_Section):
+    """Team mode: the server's database (``serve``) and a console's team server (``--team``)."""
+
+    #: The team database (``serve``); may hold a password, so it is a secret.
+    database_url: Secret | None = None
+    #: A send into a chat another chatter sent into within this many seconds asks first.
+    guard_seconds: int = 120
+    #: The team server a console talks to (``fansly-console --team`` without a URL).
+    url: str = ""
+    #: The chatter's token (prefer ``token_file``: a file only its owner reads).
+    token: Secret | None = None
+    token_file: str = ""
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "database_url": _optional(_secret),
+        "guard_seconds": _int(ge=0, le=86_400),
+        "url": _str,
+        "token": _optional(_secret),
+        "token_file": _str,
+    }
+
+
 def _default_profiles() -> dict[str, Profile]:
     return {"default": Profile()}
 
@@ -406,6 +532,9 @@ class Settings(_Section):
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     ui: UISettings = field(default_factory=UISettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
+    guard: GuardSettings = field(default_factory=GuardSettings)
+    team: TeamSettings = field(default_factory=TeamSettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "default_profile": _profile_name,
@@ -413,6 +542,9 @@ class Settings(_Section):
         "webhooks": WebhookSettings.from_table,
         "ui": UISettings.from_table,
         "sync": SyncSettings.from_table,
+        "budget": BudgetSettings.from_table,
+        "guard": GuardSettings.from_table,
+        "team": TeamSettings.from_table,
     }
 
     def profile(self, name: str | None = None) -> Profile:

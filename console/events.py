@@ -55,6 +55,8 @@ class Event(BaseModel):
     chat_id: str | None = None
     fan_id: str | None = None
     amount_millis: int | None = None
+    #: The vault item a sale names (``accountMediaId``, §16.1).
+    media_id: str | None = None
     message: Message | None = None
     reaction: Reaction | None = None
     subscription: Subscription | None = None

@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -278,9 +279,16 @@ class Acceptor:
     ``asyncio.Server`` uvicorn's shutdown expects (``close``, ``wait_closed``).
     """
 
-    def __init__(self, sock: socket.socket, protocol_factory: Callable[[], asyncio.Protocol]):
+    def __init__(
+        self,
+        sock: socket.socket,
+        protocol_factory: Callable[[], asyncio.Protocol],
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self._sock = sock
         self._factory = protocol_factory
+        self._ssl = ssl_context
         self._setting_up: set[asyncio.Task[None]] = set()
         self._task = asyncio.create_task(self._run(), name=f"accept {sock.getsockname()}")
 
@@ -307,7 +315,9 @@ class Acceptor:
 
     async def _set_up(self, conn: socket.socket) -> None:
         try:
-            await asyncio.get_running_loop().connect_accepted_socket(self._factory, conn)
+            await asyncio.get_running_loop().connect_accepted_socket(
+                self._factory, conn, ssl=self._ssl
+            )
         except OSError:  # gone before it was set up: nobody to answer
             conn.close()
         except Exception:  # one connection's failure must not end accepting

@@ -53,7 +53,10 @@ class _QuietServer(uvicorn.Server):
                 config=config, server_state=self.server_state, app_state=self.lifespan.state
             )
 
-        self.servers = [Acceptor(sock, create_protocol) for sock in sockets]  # type: ignore[misc]
+        self.servers = [
+            Acceptor(sock, create_protocol, ssl_context=config.ssl)  # type: ignore[misc]
+            for sock in sockets
+        ]
         self.started = True
 
     async def on_tick(self, counter: int) -> bool:
@@ -94,8 +97,11 @@ class EmbeddedServer:
         port: int = 0,
         *,
         limits: Limits | None = Limits(),
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
     ) -> None:
         self.app = app
+        self.tls = ssl_certfile is not None
         self.socket = bind(host, port)
         self.host, self.port = self.socket.getsockname()[:2]
         guarded = protocols(limits) if limits is not None else None
@@ -107,6 +113,8 @@ class EmbeddedServer:
             timeout_graceful_shutdown=2,
             http=guarded.http if guarded is not None else "auto",
             ws=guarded.ws if guarded is not None else "websockets-sansio",
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
         )
         self.server = _QuietServer(config)
         #: The connection tables and counts (None without limits).
@@ -118,7 +126,7 @@ class EmbeddedServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self.server.serve(sockets=[self.socket]))

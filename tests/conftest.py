@@ -3,6 +3,8 @@
 - ``sandbox``: a small-world sandbox served from a thread (works in sync and async tests).
 - ``sandbox_async``: the same, served inside the test's own event loop.
 - ``console_home``: a tmp dir set as ``FANSLY_CONSOLE_HOME`` with ``FANSLY_*`` cleared.
+- ``pg_cluster``: a throwaway PostgreSQL 15 cluster for the session (team mode); ``team_db``:
+  the URL of a fresh database on it for one test.
 - Every test runs with ``FANSLY_CONSOLE_HOME`` pointing at a tmp dir, so nothing reads or
   writes the developer's real config or cache.
 """
@@ -17,6 +19,7 @@ import pytest
 
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import World, build_world
+from console.team.cluster import Cluster
 
 
 def _clear_fansly_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,3 +67,20 @@ async def sandbox_async() -> AsyncIterator[SandboxServer]:
     """A small-world sandbox served inside the test's own event loop."""
     async with SandboxServer(seed=7, size="small", requests_per_minute=100_000) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster per test process. Never skipped: without the binaries
+    the tests fail saying how to install them (.ci/run installs them)."""
+    with Cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+async def team_db(pg_cluster: Cluster) -> AsyncIterator[str]:
+    """The URL of a fresh, empty database on the session's cluster."""
+    from test_team_support import fresh_database
+
+    async with fresh_database(pg_cluster) as url:
+        yield url

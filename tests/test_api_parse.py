@@ -47,7 +47,7 @@ def client_for(bodies: dict[str, tuple[int, Any]]) -> FanslyClient:
 
 
 def test_route_table_is_complete_and_consistent() -> None:
-    assert len(ROUTES) == 27
+    assert len(ROUTES) == 29
     assert not ROUTES["send_message"].idempotent
     assert not ROUTES["create_automated"].idempotent
     assert all(r.idempotent for r in ROUTES.values() if r.method == "GET")

@@ -85,7 +85,8 @@ async def live() -> AsyncIterator[Sandbox]:
 
 def test_route_table_matches_the_sandbox() -> None:
     """Both sides follow docs/gateway-contract.md: same names, methods and paths."""
-    import console.sandbox.routes  # noqa: F401  (registers the routes)
+    import console.sandbox.routes
+    import console.sandbox.vault_routes  # noqa: F401
     from console.sandbox.app import ROUTES as SANDBOX_ROUTES
 
     def shape(path: str) -> str:

@@ -222,3 +222,43 @@ def test_sections_built_in_code_are_checked_too() -> None:
         Profile(requests_per_minute=0)
     profile = Profile(api_key="sk_code")  # type: ignore[arg-type]
     assert isinstance(profile.api_key, Secret) and "sk_code" not in repr(profile)
+
+
+def test_budget_section_defaults_file_env_and_bad_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budget = load_settings(write(tmp_path, "")).budget
+    assert (budget.monthly_credits, budget.reserve, budget.profile_fresh_minutes) == (None, 0, 60)
+    path = write(tmp_path, "[budget]\nmonthly_credits = 20000\n")
+    assert load_settings(path).budget.reserve == 2000  # a tenth unless set
+    monkeypatch.setenv("FANSLY_CONSOLE_BUDGET__RESERVE_CREDITS", "500")
+    assert load_settings(path).budget.reserve == 500
+    monkeypatch.delenv("FANSLY_CONSOLE_BUDGET__RESERVE_CREDITS")
+    bad = write(
+        tmp_path,
+        "[budget]\nmonthly_credits = 0\nprofile_fresh_minutes = 'soon'\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(bad)
+    text = str(caught.value)
+    assert f"{bad}, line 2: budget.monthly_credits: input should be greater than or equal" in text
+    assert f"{bad}, line 3: budget.profile_fresh_minutes: input should be a valid integer" in text
+    over = write(tmp_path, "[budget]\nmonthly_credits = 100\nreserve_credits = 100\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(over)
+    assert f"{over}, line 3: budget.reserve_credits: input should be less than monthly" in str(
+        caught.value
+    )
+
+
+def test_team_section_is_validated_and_its_database_url_never_printed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[team]\ndatabase_url = "postgresql://u:hunter2@db/x"\nguard_seconds = -5\n',
+    )
+    result = run_cli("team", "list", env={"FANSLY_CONSOLE_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert f"{path}, line 3" in result.stderr and "team.guard_seconds" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    settings = load_settings(write(tmp_path, '[team]\nurl = "https://t"\ntoken_file = "~/t"\n'))
+    assert settings.team.url == "https://t" and settings.team.guard_seconds == 120

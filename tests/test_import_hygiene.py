@@ -9,7 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEADLESS = ["console.api", "console.sandbox", "console.store", "console.sync", "console.webhooks"]
+HEADLESS = [
+    "console.api",
+    "console.sandbox",
+    "console.store",
+    "console.sync",
+    "console.team",
+    "console.webhooks",
+]
 
 _PROBE = """
 import importlib, pkgutil, sys
@@ -96,6 +103,7 @@ _CONTRACTS = (
     "The store and the vocabulary never reach the network",
     "The sandbox is independent of the client",
     "The TUI never talks to httpx or SQLite itself",
+    "The layers below team mode never import it",
 )
 
 
@@ -137,6 +145,7 @@ _VIOLATIONS = {
     "console/store/_core.py": "import httpx",
     "console/sandbox/world.py": "from console.api import client",
     "console/tui/zone.py": "import sqlite3",
+    "console/webhooks/memory.py": "from console.team import pg",  # the listener using team's
 }
 
 

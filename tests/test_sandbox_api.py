@@ -183,14 +183,16 @@ def test_send_message_is_listed_and_validated(
             f"/{acc}/chats/{chat.id}/messages",
             json={
                 "content": "unlock",
-                "mediaIds": [{"mediaId": "m1"}],
+                "mediaIds": [{"mediaId": next(iter(creator.vault))}],
                 "access_type": ["ppv"],
                 "price": 25,
             },
         ),
         201,
     )
-    assert creator.media_prices[ppv["attachments"][0]["contentId"]] == 25_000
+    media_id = ppv["attachments"][0]["contentId"]
+    assert media_id == next(iter(creator.vault))  # the attachment names the vault item
+    assert creator.offers[(chat.fan_id, media_id)] == 25_000
     url = f"/{acc}/chats/{chat.id}/messages"
     assert error(api.post(url, json={"content": "   "}), 400) == "content is required"
     assert error(api.post(url, json={}), 400) == "content is required"

@@ -58,7 +58,9 @@ async def test_credits_run_out_with_402() -> None:
         assert exhausted.json()["message"] == "Insufficient credits"
         assert "X-RateLimit-Remaining" in exhausted.headers
         stats = (await client.get(f"{sandbox.url}/_sandbox/stats")).json()["data"]
-        assert stats["credits"] == {"limit": 2, "used": 2, "remaining": 0}
+        credits = stats["credits"]
+        assert (credits["limit"], credits["used"], credits["remaining"]) == (2, 2, 0)
+        assert credits["by_account"] == {"": {"profiles": 2}}  # the key's own listing
 
 
 async def _faults(sandbox: SandboxServer, body: object) -> httpx.Response:

@@ -114,7 +114,7 @@ def test_sync_killed_half_way_resumes_and_completes_without_duplicates(
 ) -> None:
     env = _env(tmp_path, gateway)
     process = subprocess.Popen(
-        [sys.executable, "-m", "console", "sync"],
+        [sys.executable, "-m", "console", "sync", "--full"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -138,7 +138,7 @@ def test_sync_killed_half_way_resumes_and_completes_without_duplicates(
     _latency(gateway, 0)
 
     again = subprocess.run(
-        [sys.executable, "-m", "console", "sync"],
+        [sys.executable, "-m", "console", "sync", "--full"],
         env=env,
         capture_output=True,
         text=True,

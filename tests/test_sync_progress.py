@@ -63,7 +63,8 @@ async def test_sync_reports_progress_and_the_rate_limits_share(
         # One chat at a time, each answer 40 ms late: long enough to estimate what is left.
         server.gateway.faults.configure({"latency_ms": 40})
         settings = settings_for(server, concurrency=1)
-        code = await _sync(argparse.Namespace(account=None, profile=None), settings)
+        args = argparse.Namespace(account=None, profile=None, full=True, dry_run=False)
+        code = await _sync(args, settings)
     out = capsys.readouterr().out
     assert code == 0, out
     lines = out.splitlines()

@@ -59,11 +59,19 @@ def settings_for(
 
 
 async def open_workspace(
-    server: SandboxServer, path: Path, *, offline: bool = False, **options: Any
+    server: SandboxServer,
+    path: Path,
+    *,
+    offline: bool = False,
+    full: bool = True,
+    **options: Any,
 ) -> Workspace:
     """A Workspace on ``server`` with fast retries (the policy is the real one, the pauses
-    shorter so the tests stay quick)."""
-    workspace = await Workspace.open(settings_for(server, **options), path=path, offline=offline)
+    shorter so the tests stay quick). ``full``: backfill every chat (``sync --full``; the
+    tests of the backfill's mechanics), or the console's lean pass."""
+    workspace = await Workspace.open(
+        settings_for(server, **options), path=path, offline=offline, full_sync=full
+    )
     workspace.backoff = FAST
     for connection in workspace.connections.values():
         connection._backoff = FAST

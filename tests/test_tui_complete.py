@@ -146,11 +146,17 @@ async def test_invalid_rule_is_refused_before_any_request_and_refusals_sit_by_th
 async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     app, pilot, running, _sandbox = demo
     store = running.workspace.store
-    # A word from an older message of another chat than the open one.
-    chats = await store.chats(app.chats_screen.account_id, limit=10)
-    other = chats[-1]
-    history = await store.latest_messages(other.chat_id, 20)
-    target = next(r for r in history[:8] if len(r.text.split()[0]) > 3 and r.message_id)
+    # A word from an older message of another chat than the open one (one whose history the
+    # start-up sync fetched: a lean sync leaves most chats with their last message only).
+    target = None
+    for other in reversed(await store.chats(app.chats_screen.account_id, limit=10)):
+        history = await store.latest_messages(other.chat_id, 20)
+        if other.chat_id == app.chats_screen.chat_id or len(history) < 8:
+            continue
+        target = next((r for r in history[:8] if len(r.text.split()[0]) > 3 and r.message_id), None)
+        if target is not None:
+            break
+    assert target is not None
     word = target.text.split()[0]
     hits = await store.search(word, limit=50)
     assert hits

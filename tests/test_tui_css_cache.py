@@ -170,3 +170,31 @@ def _state(value: object) -> object:
     if isinstance(value, Layout):
         return ("layout", value.name, vars(value))
     return (type(value).__name__, value)
+
+
+def test_a_source_brought_with_another_tie_breaker_is_read_not_parsed(tmp_path: Path) -> None:
+    # A widget's default CSS gets the tie breaker of the first class that brings it (-2 for
+    # Static's CSS brought by a subclass of a subclass, 0 by a Static), which depends on the
+    # order widgets mount in: a start that mounted them in another order parsed them all
+    # again. Read from the cache, the rules are exactly what Textual parses for that tie breaker.
+    from textual.css.stylesheet import Stylesheet
+
+    variables = make_app(MemorySource()).get_css_variables()
+    sources = [
+        (w.DEFAULT_CSS, (w.__module__, f"{w.__name__}.DEFAULT_CSS"), w._css_type_name)
+        for w in _widget_classes()
+    ]
+    cache = tmp_path / CACHE_FILE
+    first = CachedStylesheet(variables=variables, path=cache)
+    for css, where, scope in sources:
+        first._parse_rules(css, where, True, 0, scope)
+    first.save()
+    assert first.parsed == len(sources)
+    plain = Stylesheet(variables=variables)
+    for tie in (0, -1, -3):
+        again = CachedStylesheet(variables=variables, path=cache)
+        for css, where, scope in sources:
+            assert _state(again._parse_rules(css, where, True, tie, scope)) == _state(
+                Stylesheet._parse_rules(plain, css, where, True, tie, scope)
+            )
+        assert again.parsed == 0 and again.cached == len(sources)

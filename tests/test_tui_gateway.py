@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 from console.sandbox.server import SandboxServer
 from console.tui.app import ConsoleApp
 from console.tui.chat_list import ChatList
+from console.tui.confirm import ConfirmQuit
 from console.tui.launch import build_console, build_demo
 from console.tui.panes import OfflineBanner, StatusLine
-from console.tui.quit_screen import ConfirmQuit
 from console.tui.thread import Thread
 
 

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from console import __version__
 from console.api import parse
 from console.api.budget import RequestBudget, budget_for
+from console.api.credits import CreditMeter, call_credits, feature_of
 from console.api.errors import (
     ApiError,
     ConnectionLost,
@@ -44,6 +45,9 @@ from console.api.models import (
     Message,
     RateBudget,
     Subscription,
+    VaultAlbum,
+    VaultMedia,
+    ppv_price_problem,
 )
 from console.api.routes import ROUTES, Route
 from console.api.timing import TimeSplit
@@ -137,6 +141,9 @@ class FanslyClient:
         self.requests_sent = 0
         #: Where the time goes: the rate limit, the gateway, or us (``sync`` reports it).
         self.timing = TimeSplit()
+        #: Credits spent, by the rule of console/api/credits.py (a workspace shares one meter
+        #: between its clients and keeps its figures in the cache).
+        self.meter = CreditMeter()
 
     def __repr__(self) -> str:
         return f"FanslyClient(base_url={self.base_url!r}, key={self.budget.fingerprint})"
@@ -191,15 +198,20 @@ class FanslyClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        bill_to: str | None = None,
         **path: str,
     ) -> Envelope:
         route = ROUTES[name]
         url = route.url(**path)
+        # Credits are counted against the account the call is for (``bill_to`` for the
+        # routes whose path names none); "" is the API key itself (listing its accounts).
+        account = path.get("account_id") or bill_to or ""
         query = {k: v for k, v in (params or {}).items() if v is not None}
         http = self._open()
         attempts = 0
         rate_waits = 0
         while True:
+            self.meter.check()  # nothing is sent past the credit budget
             with self.timing.held():
                 await self.budget.acquire()
             attempts += 1
@@ -228,6 +240,11 @@ class FanslyClient:
             else:
                 self._observe(response)
                 status = response.status_code
+                credits = call_credits(name, status, len(response.content))
+                if credits:
+                    self.meter.charge(account, feature_of(name), credits, len(response.content))
+                if status == 402:
+                    self.meter.exhausted()
                 if status == 429:
                     retry_after = _retry_after(response.headers)
                     # 429 means "not applied": waiting and resending is safe for every call.
@@ -345,11 +362,15 @@ class FanslyClient:
             await self.me(account_id)
         return self._creator_ids[account_id]
 
-    async def accounts_by_ids(self, ids: Sequence[str]) -> list[Fan]:
-        """Fan profiles by native id."""
+    async def accounts_by_ids(
+        self, ids: Sequence[str], *, account_id: str | None = None
+    ) -> list[Fan]:
+        """Fan profiles by native id (``account_id``: the account whose credits they cost)."""
         if not ids:
             return []
-        envelope = await self._call("accounts_by_ids", params={"ids": ",".join(ids)})
+        envelope = await self._call(
+            "accounts_by_ids", params={"ids": ",".join(ids)}, bill_to=account_id
+        )
         rows = envelope.payload
         if isinstance(rows, Mapping):  # some shapes wrap the list
             rows = rows.get("accounts", rows.get("data"))
@@ -423,7 +444,7 @@ class FanslyClient:
         fan: Fan | None = None
         partner = parse.group_partner(envelope.payload, creator)
         if partner is not None and not envelope.payload.get("partnerUsername"):
-            found = await self.accounts_by_ids([partner])
+            found = await self.accounts_by_ids([partner], account_id=account_id)
             fan = found[0] if found else None
         return parse.group(envelope.payload, account_id, creator, fan)
 
@@ -479,23 +500,44 @@ class FanslyClient:
         *,
         media_ids: Sequence[str] | None = None,
         reply_to: str | None = None,
+        price_dollars: float | None = None,
+        preview_id: str | None = None,
     ) -> Message:
-        """Send a message. Never resent on its own: a timeout leaves its outcome unknown."""
+        """Send a message, with vault media (free, or a PPV at ``price_dollars``, §10.2).
+        Never resent on its own: a timeout leaves its outcome unknown."""
         if not content.strip() and not media_ids:
             raise InvalidRequestError("the message is empty", route="send_message")
+        if price_dollars is not None:
+            problem = ppv_price_problem(price_dollars)
+            if problem or not media_ids:
+                raise InvalidRequestError(problem or "a PPV needs media", route="send_message")
         if len(content) > MAX_MESSAGE_LENGTH:
             raise InvalidRequestError(
                 f"the message is longer than {MAX_MESSAGE_LENGTH} characters", route="send_message"
             )
         body: dict[str, Any] = {"content": content}
         if media_ids:
-            body["mediaIds"] = list(media_ids)
+            refs: list[Any] = list(media_ids)
+            if preview_id:
+                # The free preview rides with the first item (§10.2's object form).
+                refs[0] = {"mediaId": refs[0], "previewId": preview_id}
+            body["mediaIds"] = refs
+        if price_dollars is not None:
+            body["access_type"] = ["ppv"]
+            body["price"] = price_dollars
         if reply_to:
             body["inReplyTo"] = reply_to  # ASSUMED field name (§10.2)
         envelope = await self._call(
             "send_message", account_id=account_id, chat_id=chat_id, body=body
         )
-        return parse.message(envelope.payload, chat_id)
+        sent = parse.message(envelope.payload, chat_id)
+        if price_dollars is not None and media_ids:
+            # The answer is the message alone (no accountMedia): the price is what we asked.
+            price = round(price_dollars * 1000)
+            for attachment in sent.attachments:
+                if attachment.content_id in media_ids:
+                    attachment.price_millis = price
+        return sent
 
     async def unsend_message(self, account_id: str, message_id: str) -> None:
         """Delete one of the creator's own messages (§10.3). A message already gone counts as
@@ -530,6 +572,33 @@ class FanslyClient:
         if isinstance(payload, Mapping) and "pinned" in payload:
             return bool(payload["pinned"])
         return expected
+
+    # -- the vault (§15, shapes ASSUMED) -------------------------------------------------------
+
+    async def vault_albums(self, account_id: str) -> list[VaultAlbum]:
+        envelope = await self._call("vault_albums", account_id=account_id)
+        return parse.vault_albums(envelope.payload)
+
+    async def vault_media_page(
+        self, account_id: str, album_id: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[VaultMedia]:
+        envelope = await self._call(
+            "vault_media",
+            account_id=account_id,
+            album_id=album_id,
+            params={"cursor": cursor, "limit": max(1, min(limit, 100))},
+        )
+        return Page(parse.vault_page(envelope.payload), envelope.next_cursor)
+
+    def iter_vault_media(
+        self, account_id: str, album_id: str, *, limit: int = 100
+    ) -> AsyncIterator[VaultMedia]:
+        """An album's items, newest first."""
+
+        async def fetch(cursor: str | None) -> Page[VaultMedia]:
+            return await self.vault_media_page(account_id, album_id, cursor=cursor, limit=limit)
+
+        return self._walk(fetch)
 
     # -- fans --------------------------------------------------------------------------------
 

@@ -79,6 +79,23 @@ class InsufficientCreditsError(ApiError):
         return f"{self.summary} ({self.status})."
 
 
+class CreditBudgetReached(ApiError):
+    """Refused by the console itself before sending (nothing left this machine): the credit
+    budget (``[budget]`` in the config) or a 402 earlier this month says no.
+
+    ``kind``: "background" (background work at the budget minus the reserve), "budget" (every
+    call at the budget itself) or "paused" (the gateway answered 402 this month)."""
+
+    summary = "the credit budget is spent"
+
+    def __init__(self, message: str = "", *, kind: str = "budget", route: str | None = None):
+        super().__init__(message, status=None, route=route)
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return self.message or f"{self.summary}."
+
+
 class ServerError(ApiError):
     summary = "the gateway failed"
 

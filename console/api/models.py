@@ -156,12 +156,101 @@ class Fan(_Model):
         return self.display_name or self.username
 
 
+#: A vault item's title is the creator's text, bounded like every value from the network.
+MAX_MEDIA_TITLE = 200
+#: The reference's PPV price rule (§10.2): US dollars, 1-500.
+PPV_MIN_DOLLARS, PPV_MAX_DOLLARS = 1, 500
+_MEDIA_GLYPHS = {"photo": "📷", "video": "🎬", "audio": "🎧"}
+
+
+def ppv_price_problem(dollars: float) -> str | None:
+    """Why ``dollars`` is not a PPV price (the reference's rule, §10.2), or ``None``."""
+    if dollars != dollars or not PPV_MIN_DOLLARS <= dollars <= PPV_MAX_DOLLARS:
+        return f"a PPV price is between ${PPV_MIN_DOLLARS} and ${PPV_MAX_DOLLARS}"
+    if round(dollars * 100) != dollars * 100 and abs(round(dollars * 100) - dollars * 100) > 1e-6:
+        return "a PPV price has at most two decimals (cents)"
+    return None
+
+
+def media_kind(mimetype: Any, type_code: Any = None) -> str:
+    """``photo``/``video``/``audio``/``media`` from a mimetype (or Fansly's type 1/2/3)."""
+    if isinstance(mimetype, str):
+        for kind, prefix in (("photo", "image/"), ("video", "video/"), ("audio", "audio/")):
+            if mimetype.startswith(prefix):
+                return kind
+    return {1: "photo", 2: "video", 3: "audio"}.get(type_code, "media")
+
+
+def duration_text(seconds: int) -> str:
+    """``42`` → ``"0:42"``, ``3725`` → ``"1:02:05"``."""
+    hours, rest = divmod(max(0, seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def media_label(kind: str | None, title: str | None, duration_s: int | None) -> str:
+    """How a chatter reads one item: ``📷 photo · 'beach set 3'``, ``🎬 video 0:42 · 'dance'``.
+    Plain text (the title is the creator's): the caller renders it as such."""
+    kind = kind or "media"
+    text = f"{_MEDIA_GLYPHS.get(kind, '📎')} {kind}"
+    if duration_s and kind in ("video", "audio"):
+        text += f" {duration_text(duration_s)}"
+    if title:
+        text += f" · '{title}'"
+    return text
+
+
 class Attachment(_Model):
     content_type: int = 1
     content_id: str
     pos: int = 0
+    #: What the item is, when the page's ``accountMedia`` (or the vault) said so.
+    kind: str | None = None
+    title: str | None = Field(None, max_length=MAX_MEDIA_TITLE)
+    duration_s: int | None = None
+    #: The PPV price offered to the fan (thousandths); ``None`` for free media.
+    price_millis: int | None = None
+    #: The fan bought it (``accountMedia[].purchased`` or a ``sale.completed``); when, in unix
+    #: ms, if a sale event said so.
+    bought: bool = False
+    bought_at_ms: int | None = None
 
     _ids = field_validator("content_id", mode="before")(_id)
+
+    @property
+    def label(self) -> str:
+        return media_label(self.kind, self.title, self.duration_s)
+
+
+class VaultAlbum(_Model):
+    """An album of the creator's vault (§15, shape ASSUMED)."""
+
+    id: str
+    title: str = Field("", max_length=MAX_MEDIA_TITLE)
+    type: str = "custom"
+    item_count: int = 0
+
+    _ids = field_validator("id", mode="before")(_id)
+
+
+class VaultMedia(_Model):
+    """One item of the creator's vault (Fansly ``accountMedia``; shape ASSUMED, §15): its id is
+    what a send's ``mediaIds`` names and a sale's ``accountMediaId`` reports."""
+
+    id: str
+    album_id: str | None = None
+    kind: str = "media"
+    title: str = Field("", max_length=MAX_MEDIA_TITLE)
+    duration_s: int = 0
+    size_bytes: int = 0
+    created_at: datetime | None = None
+
+    _ids = field_validator("id", "album_id", mode="before")(_id)
+    _times = field_validator("created_at", mode="before")(to_utc)
+
+    @property
+    def label(self) -> str:
+        return media_label(self.kind, self.title, self.duration_s)
 
 
 class Like(_Model):

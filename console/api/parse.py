@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from console.api.errors import ProviderError
 from console.api.models import (
+    MAX_MEDIA_TITLE,
     Account,
     Attachment,
     AutomatedMessage,
@@ -27,6 +28,9 @@ from console.api.models import (
     Message,
     Subscription,
     SubscriptionStatus,
+    VaultAlbum,
+    VaultMedia,
+    media_kind,
     to_utc,
 )
 
@@ -150,8 +154,76 @@ def _read_at(d: Mapping[str, Any]) -> datetime | None:
     return max(seen) if seen else None
 
 
-def message(raw: Any, chat_id: str | None = None) -> Message:
-    """A Fansly message object (§10.1); ``chat_id`` fills a missing ``groupId``."""
+def _title(value: Any) -> str:
+    # Bounded here; the TUI renders it as plain text and strips control characters.
+    return value[:MAX_MEDIA_TITLE] if isinstance(value, str) else ""
+
+
+def vault_media(raw: Any) -> VaultMedia:
+    """A vault item (§15, ASSUMED shape: ``id, albumId, title, mimetype, type, duration(s),
+    size, createdAt(ms)``)."""
+    d = _dict(raw, "vault media")
+    return _guard(
+        "vault media",
+        lambda: VaultMedia(
+            id=d["id"],
+            album_id=_id_or_none(d.get("albumId")),
+            kind=media_kind(d.get("mimetype"), d.get("type")),
+            title=_title(d.get("title")),
+            duration_s=min(_int(d.get("duration")), 10**7),
+            size_bytes=_int(d.get("size")),
+            created_at=d.get("createdAt"),
+        ),
+    )
+
+
+def vault_page(response: Any) -> list[VaultMedia]:
+    d = _dict(response, "vault media response")
+    return [vault_media(row) for row in _list(d.get("media"), "media")]
+
+
+def _vault_album(raw: Any) -> VaultAlbum:
+    d = _dict(raw, "album")
+    return _guard(
+        "vault album",
+        lambda: VaultAlbum(
+            id=d["id"],
+            title=_title(d.get("title")),
+            type=str(d.get("type") or "custom")[:32],
+            item_count=_int(d.get("itemCount")),
+        ),
+    )
+
+
+def vault_albums(response: Any) -> list[VaultAlbum]:
+    return [_vault_album(row) for row in _list(response, "albums")]
+
+
+def _attachment(a: Mapping[str, Any], media: Mapping[str, Any] | None) -> Attachment:
+    """An attachment, with what the page's ``accountMedia`` says of its item (kind, title,
+    duration, the price offered, whether the fan bought it)."""
+    if not media:
+        return Attachment(
+            content_type=a.get("contentType", 1), content_id=a["contentId"], pos=a.get("pos", 0)
+        )
+    price = _int(media.get("price"))
+    return Attachment(
+        content_type=a.get("contentType", 1),
+        content_id=a["contentId"],
+        pos=a.get("pos", 0),
+        kind=media_kind(media.get("mimetype"), media.get("type")),
+        title=_title(media.get("title")) or None,
+        duration_s=min(_int(media.get("duration")), 10**7) or None,
+        price_millis=price or None,
+        bought=media.get("purchased") is True,
+    )
+
+
+def message(
+    raw: Any, chat_id: str | None = None, media: Mapping[str, Mapping[str, Any]] | None = None
+) -> Message:
+    """A Fansly message object (§10.1); ``chat_id`` fills a missing ``groupId``; ``media`` is
+    the page's ``accountMedia`` by id."""
     d = _dict(raw, "message")
 
     def build() -> Message:
@@ -163,11 +235,7 @@ def message(raw: Any, chat_id: str | None = None) -> Message:
             created_at=d["createdAt"],
             in_reply_to=_id_or_none(d.get("inReplyTo")),
             attachments=[
-                Attachment(
-                    content_type=a.get("contentType", 1),
-                    content_id=a["contentId"],
-                    pos=a.get("pos", 0),
-                )
+                _attachment(a, (media or {}).get(str(a.get("contentId"))))
                 for a in d.get("attachments") or []
             ],
             likes=[
@@ -186,7 +254,12 @@ def messages(response: Any, chat_id: str) -> tuple[list[Message], str | None]:
     """``GET …/messages``: newest first, and the cursor for older ones (``None`` at the end)."""
     d = _dict(response, "messages response")
     rows = _list(d.get("messages"), "messages")
-    return [message(row, chat_id) for row in rows], _id_or_none(d.get("cursor"))
+    media = {
+        str(m["id"]): m
+        for m in d.get("accountMedia") or []
+        if isinstance(m, Mapping) and m.get("id") is not None
+    }
+    return [message(row, chat_id, media) for row in rows], _id_or_none(d.get("cursor"))
 
 
 def chats(response: Any, account_id: str) -> list[Chat]:

@@ -94,6 +94,10 @@ ROUTES: dict[str, Route] = {
             True,
             True,
         ),  # 22
+        Route("vault_albums", "GET", "/{account_id}/vault/albums", True, True, _A),  # 24
+        Route(
+            "vault_media", "GET", "/{account_id}/vault/albums/{album_id}/media", True, True, _A
+        ),  # 25
     )
 }
 

@@ -1,8 +1,13 @@
-"""``fansly-console sync [--account ID] [--profile NAME]``: backfill the offline cache.
+"""``fansly-console sync [--account ID] [--profile NAME] [--full] [--dry-run]``: backfill the
+offline cache.
 
-Every chat, then the latest messages of each chat, with a progress bar on a terminal and plain
-lines elsewhere (CI, pipes). Stopped half-way (Ctrl-C, a kill, a lost network), the next run
-continues where this one stopped. Exit 1 when the gateway refuses the key or cannot be reached.
+Every chat, then the messages a chatter reads soon (``--full``: the latest messages of every
+chat; see console/sync/backfill.py), with a progress bar on a terminal and plain lines
+elsewhere (CI, pipes). It ends with the credits it spent; ``--dry-run`` reads the chat list
+only and prints the requests and credits a sync would spend. A sync is background work: it
+stops at the credit budget minus the chatter's reserve (``[budget]``), says so and exits 3.
+Stopped half-way (Ctrl-C, a kill, a lost network), the next run continues where this one
+stopped. Exit 1 when the gateway refuses the key or cannot be reached.
 
 Each account's line says the chats and messages done, about how long is left (from the pace of
 the chats done so far in this run), and where the time went: held back by the gateway's rate
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
     from console.sync.engine import BackfillReport, Workspace
 
 EXIT_GATEWAY = 1
+#: The credit budget stopped the sync (``[budget]``); it continues next month or with more.
+EXIT_BUDGET = 3
 
 
 def _interactive(stream: TextIO) -> bool:
@@ -193,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _sync(args: argparse.Namespace, settings: object) -> int:
-    from console.api.errors import ApiError
+    from console.api.errors import ApiError, CreditBudgetReached
     from console.changes import SyncProgress
     from console.commands.accounts import gateway_failure
     from console.config import Settings
@@ -202,11 +209,14 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
     assert isinstance(settings, Settings)
     account: str | None = getattr(args, "account", None)
     profile: str | None = getattr(args, "profile", None)
+    full = bool(getattr(args, "full", False))
     workspace = await Workspace.open(
-        settings, profile=profile, accounts=[account] if account else None
+        settings, profile=profile, accounts=[account] if account else None, full_sync=full
     )
     started = time.monotonic()
     async with workspace:
+        await workspace.start_credits()  # this month's spending so far, from the cache
+        credits_before = workspace.meter.used
         base_url = next(iter(workspace.clients.values())).base_url
         try:
             accounts = await workspace.connect()
@@ -226,6 +236,8 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
             print("No accounts are connected to this API key; nothing to sync.")
             return 0
         names = {a.account_id: terminal_text(a.username or a.name) for a in accounts}
+        if getattr(args, "dry_run", False):
+            return await _dry_run(workspace, names, full, base_url)
         display_cls = BarProgress if _interactive(sys.stdout) else PlainProgress
         before = _split(workspace)
 
@@ -244,6 +256,10 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
                 shower = asyncio.create_task(show())
                 try:
                     reports = await workspace.backfill()
+                except CreditBudgetReached as exc:
+                    print(f"fansly-console: {exc}", file=sys.stderr)
+                    print(_credits_line(workspace, credits_before), file=sys.stderr)
+                    return EXIT_BUDGET
                 except ApiError as exc:
                     print(gateway_failure(exc, base_url), file=sys.stderr)
                     print("Run `fansly-console sync` again to continue.", file=sys.stderr)
@@ -255,6 +271,66 @@ async def _sync(args: argparse.Namespace, settings: object) -> int:
                             display.update(update)
                     shower.cancel()
         print(_summary(reports, time.monotonic() - started, workspace, spent()))
+        print(_credits_line(workspace, credits_before))
+    return 0
+
+
+def _credits_line(workspace: Workspace, before: float) -> str:
+    """What this run spent, and where the month stands against the budget."""
+    status = workspace.credits()
+    spent = status.used - before
+    budget = f" of the {status.budget:,} budgeted" if status.budget is not None else ""
+    return (
+        f"Credits: {spent:,.0f} spent by this run; {status.used:,.0f}{budget} this month "
+        "(see `fansly-console usage`)."
+    )
+
+
+async def _dry_run(workspace: Workspace, names: dict[str, str], full: bool, base_url: str) -> int:
+    """Print the plan of a sync: requests and credits, per account and in all."""
+    from console.api.errors import ApiError
+    from console.commands.accounts import gateway_failure
+
+    before = workspace.meter.used
+    # A full plan counts messages_per_chat for every chat: chats with fewer messages end
+    # sooner, so it is an upper bound. A lean plan is what the sync will do, within 10%.
+    head = (
+        "A full sync (every chat's latest messages) would spend at most:"
+        if full
+        else "A sync would spend about:"
+    )
+    lines = [head]
+    requests = len(workspace.clients)  # listing each key's accounts
+    credits = float(requests)
+    for account_id, name in names.items():
+        try:
+            plan = await workspace.engine(account_id).plan()
+        except ApiError as exc:
+            print(gateway_failure(exc, base_url), file=sys.stderr)
+            return EXIT_GATEWAY
+        requests += plan.requests
+        credits += plan.credits
+        lines.append(
+            f"  {name}: {plan.requests:,} requests, {plan.credits:,.0f} credits "
+            f"({plan.list_pages} chat-list page{'s' * (plan.list_pages != 1)} for "
+            f"{plan.chats:,} chats, history of {plan.chats_with_history:,} chats in "
+            f"{plan.message_pages:,} page{'s' * (plan.message_pages != 1)})"
+        )
+    lines.append(f"In all: {requests:,} requests, {credits:,.0f} credits.")
+    if not full:
+        lines.append("`sync --full --dry-run` prices a full backfill.")
+    spent = workspace.meter.used - before
+    lines.append(
+        f"Making this plan read the chat lists: {spent:,.0f} credits (a sync reads them again)."
+    )
+    status = workspace.credits()
+    if status.budget is not None:
+        left = max(0, (status.background_cap or 0) - status.used)
+        lines.append(
+            f"This month: {status.used:,.0f} of {status.budget:,} credits spent; background "
+            f"sync may spend {left:,.0f} more (the last {status.reserve:,} are kept for replies)."
+        )
+    print("\n".join(lines))
     return 0
 
 

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from console.credit_rule import call_credits, feature_of, webhook_credits
 from console.sandbox import validate
 from console.sandbox.gateway import (
     ApiError,
@@ -55,6 +56,9 @@ class WebhookSink(Protocol):
     def emit(self, event: str, creator: CreatorState, data: dict[str, Any]) -> dict[str, Any]: ...
 
     def simulate(self, count: int, kinds: list[str] | None = None) -> list[dict[str, Any]]: ...
+
+    def ppv_sent(self, creator: CreatorState, chat: ChatState, media_ids: list[str]) -> None:
+        """The creator sent this fan a PPV: a simulated fan may open and buy it later."""
 
     def counters(self) -> dict[str, int]: ...
 
@@ -146,6 +150,20 @@ class Gateway:
             return key
         return None
 
+    def credits_used(self) -> float:
+        """This cycle's credits: every billed response, and the webhook events delivered
+        (by the rule of console/api/credits.py, the one the client's meter uses)."""
+        delivered = self.webhook.counters().get("delivered", 0) if self.webhook else 0
+        return self.usage.credits_used + webhook_credits(delivered - self.usage.events_before)
+
+    def new_cycle(self) -> None:
+        """A new billing cycle: the allowance is whole again (no rollover, §5.2)."""
+        self.usage.credits_used = 0
+        self.usage.credits_by.clear()
+        self.usage.events_before = (
+            self.webhook.counters().get("delivered", 0) if self.webhook else 0
+        )
+
     def emit(self, event: str, creator: CreatorState, data: dict[str, Any]) -> None:
         if self.webhook is not None:
             self.webhook.emit(event, creator, data)
@@ -165,12 +183,17 @@ class Gateway:
             headers["Retry-After"] = str(retry)
             return _with(envelope(429, None), headers)
         headers = self.rate_headers(key, remaining)
-        if self.credits is not None and self.usage.credits_used >= self.credits:
+        if self.credits is not None and self.credits_used() >= self.credits:
             return _with(envelope(402, None), headers)
-        self.usage.credits_used += 1
         self.usage.requests[spec.name] += 1
         response = await self._answer(spec, request)
         self.usage.statuses[response.status_code] += 1
+        # Billed after the answer, by its size: the same rule the client's meter counts by.
+        credits = call_credits(spec.name, response.status_code, len(response.body))
+        self.usage.credits_used += credits
+        account = request.path_params.get("acc", "") if spec.scoped else ""
+        by = (str(account), feature_of(spec.name))
+        self.usage.credits_by[by] = self.usage.credits_by.get(by, 0) + credits
         return _with(response, headers)
 
     async def _answer(self, spec: RouteSpec, request: Request, *, faults: bool = True) -> Response:
@@ -233,7 +256,7 @@ def create_app(
 ) -> Starlette:
     """The emulator app; routes under ``/api/fansly``, extras under ``/_sandbox``."""
     # Importing the route modules registers them (once).
-    from console.sandbox import control, routes  # noqa: F401
+    from console.sandbox import control, routes, vault_routes  # noqa: F401
 
     gateway = Gateway(
         world,

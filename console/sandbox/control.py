@@ -40,14 +40,40 @@ async def stats(gw: Gateway, call: Call) -> Any:
         "total_requests": sum(usage.requests.values()),
         "statuses": {str(k): v for k, v in usage.statuses.items()},
         "rate_limited": usage.rate_limited,
-        "credits": {
-            "limit": gw.credits,
-            "used": usage.credits_used,
-            "remaining": None if gw.credits is None else max(0, gw.credits - usage.credits_used),
-        },
+        "credits": _credits(gw),
         "webhooks": gw.webhook.counters() if gw.webhook is not None else None,
         "world": {"messages": gw.world.message_count, "chats": gw.world.chat_count},
     }
+
+
+def _credits(gw: Gateway) -> dict[str, Any]:
+    used = gw.credits_used()
+    by: dict[str, dict[str, float]] = {}
+    for (account, feature), credits in sorted(gw.usage.credits_by.items()):
+        by.setdefault(account, {})[feature] = credits
+    delivered = gw.webhook.counters().get("delivered", 0) if gw.webhook else 0
+    return {
+        "limit": gw.credits,
+        # Whole credits while nothing fractional (webhook events) was billed.
+        "used": int(used) if float(used).is_integer() else used,
+        "remaining": None if gw.credits is None else max(0, gw.credits - used),
+        "by_account": by,
+        "webhook_events": delivered - gw.usage.events_before,
+    }
+
+
+@route("POST", "/_sandbox/credits", "sandbox_credits", scoped=False)
+async def credits_set(gw: Gateway, call: Call) -> Any:
+    """Emulator-only: start a new billing cycle (``{"new_cycle": true}``) or change the
+    monthly allowance (``{"limit": n}``, ``null`` for none)."""
+    if "limit" in call.body:
+        limit = call.body["limit"]
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise ApiError(400, "limit must be a whole number of credits or null")
+        gw.credits = limit
+    if call.body.get("new_cycle"):
+        gw.new_cycle()
+    return _credits(gw)
 
 
 @route("POST", "/_sandbox/webhook", "sandbox_webhook", scoped=False)

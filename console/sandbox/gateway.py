@@ -206,5 +206,10 @@ class Usage:
 
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
-    credits_used: int = 0
+    #: Credits of this cycle's responses (webhook events are added by ``Gateway.credits_used``).
+    credits_used: float = 0
+    #: (account id, feature) → credits, this cycle.
+    credits_by: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: Webhook events delivered before this cycle began (not billed in it).
+    events_before: int = 0
     rate_limited: int = 0

@@ -283,18 +283,25 @@ async def read_receipts(gw: Gateway, call: Call) -> Any:
 
 
 def _account_media(creator: CreatorState, chat: ChatState, messages: list[dict[str, Any]]) -> Any:
+    """The page's ``accountMedia`` (§10.1): each attachment's vault item (ASSUMED: type, title,
+    duration, size) with the price offered to this fan and whether the fan bought it."""
     media = []
+    seen: set[str] = set()
     for message in messages:
         for attachment in message["attachments"]:
             content_id = attachment["contentId"]
-            price = creator.media_prices.get(content_id)
+            if content_id in seen:
+                continue
+            seen.add(content_id)
+            item = creator.vault.get(content_id, {})
             media.append(
                 {
+                    **{k: v for k, v in item.items() if k != "albumId"},
                     "id": content_id,
                     "accountId": creator.native_id,
-                    "price": price or 0,
+                    "price": creator.offers.get((chat.fan_id, content_id), 0),
                     "purchased": (chat.fan_id, content_id) in creator.purchases,
-                    "createdAt": int(message["createdAt"] * 1000),
+                    "createdAt": item.get("createdAt") or int(message["createdAt"] * 1000),
                 }
             )
     return media
@@ -328,11 +335,20 @@ async def send_message(gw: Gateway, call: Call) -> Any:
         if creator.message_chat.get(reply_to) != chat.id:
             raise ApiError(400, "inReplyTo is not a message of this chat")
     attachments = []
-    for _item in media:
-        content_id = gw.world.new_id()
+    for item in media:
+        # The attachment's contentId is the vault item's id (ASSUMED, contract row 7): what a
+        # purchase's accountMediaId names later.
+        content_id = item["mediaId"]
+        if content_id not in creator.vault:
+            raise ApiError(400, f"mediaIds: {content_id[:40]} is not in this account's vault")
+        preview = item.get("previewId")
+        if preview is not None and preview not in creator.vault:
+            raise ApiError(400, f"previewId: {str(preview)[:40]} is not in this account's vault")
         if price is not None:
-            creator.media_prices[content_id] = price
+            creator.offers[(chat.fan_id, content_id)] = price
         attachments.append({"contentType": 1, "contentId": content_id})
+    if price is not None and not attachments:
+        raise ApiError(400, "a PPV needs media (mediaIds)")
     message = gw.world.add_message(
         creator,
         chat,
@@ -342,6 +358,8 @@ async def send_message(gw: Gateway, call: Call) -> Any:
         in_reply_to=reply_to,
     )
     gw.emit("message.sent", creator, message)
+    if price is not None and gw.webhook is not None:
+        gw.webhook.ppv_sent(creator, chat, [a["contentId"] for a in attachments])
     return nested(message, status=201)
 
 

@@ -131,6 +131,9 @@ class Simulator:
         self.out_of_order_rate = 0.0
         #: Share of simulated messages written by a brand-new fan (a new chat appears).
         self.new_fan_rate = 0.02
+        #: Share of PPVs sent while fans are live that the fan buys, and after how long (s).
+        self.ppv_buy_rate = 0.8
+        self.ppv_buy_after = (8.0, 25.0)
         self.rng = random.Random(seed if seed is not None else world.seed * 7919 + 1)
         self._secret = webhook_secret
         #: The latest events emitted (bodies as dicts), newest last.
@@ -458,16 +461,14 @@ class Simulator:
 
     def _sale(self, creator: CreatorState, chat: ChatState) -> tuple[str, dict[str, Any]]:
         for candidate in [chat] + [self._pick_chat(creator) for _ in range(20)]:
-            for message in reversed(candidate.messages):
-                for attachment in message["attachments"]:
-                    media = attachment["contentId"]
-                    price = creator.media_prices.get(media)
-                    if price and (candidate.fan_id, media) not in creator.purchases:
-                        return self._bought(creator, candidate, media, price)
-        # No unsold PPV anywhere near: the creator sends one, and the fan buys it.
-        media = self.world.new_id()
+            found = self._unsold(creator, candidate)
+            if found is not None:
+                return self._bought(creator, candidate, *found)
+        # No unsold PPV anywhere near: the creator sends one of the vault's photos, and the fan
+        # buys it.
+        media = self.rng.choice([m for m, item in creator.vault.items() if item["type"] == 1])
         price = self.rng.choice((5000, 9990, 14990))
-        creator.media_prices[media] = price
+        creator.offers[(chat.fan_id, media)] = price
         self.world.add_message(
             creator,
             chat,
@@ -475,13 +476,46 @@ class Simulator:
             content=self.rng.choice(text.PPV_CAPTIONS),
             attachments=[{"contentType": 1, "contentId": media}],
         )
-        return self._bought(creator, chat, media, price)
+        return self._bought(creator, chat, [media], price)
+
+    @staticmethod
+    def _unsold(creator: CreatorState, chat: ChatState) -> tuple[list[str], int] | None:
+        """The newest PPV offered in ``chat`` that its fan has not bought: its items and price.
+        A PPV is bought whole (ASSUMED: one price for the message, one sale naming its first
+        item)."""
+        for message in reversed(chat.messages):
+            items = [a["contentId"] for a in message["attachments"]]
+            prices = [creator.offers.get((chat.fan_id, media)) for media in items]
+            if items and prices[0] and (chat.fan_id, items[0]) not in creator.purchases:
+                return items, prices[0]
+        return None
+
+    def buy(self, creator: CreatorState, chat: ChatState) -> dict[str, Any] | None:
+        """The chat's fan buys the newest PPV offered to them and not bought yet (a signed
+        ``sale.completed`` follows); ``None`` when there is nothing to buy."""
+        found = self._unsold(creator, chat)
+        if found is None:
+            return None
+        name, data = self._bought(creator, chat, *found)
+        return self.emit(name, creator, data)
+
+    def ppv_sent(self, creator: CreatorState, chat: ChatState, media_ids: list[str]) -> None:
+        """While simulated fans are live (``rate_per_minute`` > 0), the fan opens a PPV just sent
+        and buys it ``ppv_buy_after`` seconds later, ``ppv_buy_rate`` of the time: a chatter in
+        training sees a sale land on what they sold."""
+        if self.rate_per_minute <= 0 or self._loop is None or not media_ids:
+            return
+        if self.rng.random() >= self.ppv_buy_rate:
+            return
+        low, high = self.ppv_buy_after
+        self._call_later(self.rng.uniform(low, high), self.buy, creator, chat)
 
     def _bought(
-        self, creator: CreatorState, chat: ChatState, media: str, price: int
+        self, creator: CreatorState, chat: ChatState, items: list[str], price: int
     ) -> tuple[str, dict[str, Any]]:
         now = _now_ms()
-        creator.purchases.add((chat.fan_id, media))
+        media = items[0]
+        creator.purchases.update((chat.fan_id, item) for item in items)
         tx = self.world.add_transaction(creator, chat.fan_id, TX_MEDIA, price, now)
         data = {
             "orderId": tx["id"],

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from console.sandbox import hostile, text
+from console.sandbox.vault import build_vault, photo_ids
 
 Size = Literal["small", "default", "large"]
 
@@ -81,8 +82,13 @@ class CreatorState:
     list_members: dict[str, set[str]] = field(default_factory=dict)
     muted: set[str] = field(default_factory=set)
     automated: dict[str, dict[str, Any]] = field(default_factory=dict)
-    media_prices: dict[str, int] = field(default_factory=dict)  # accountMediaId → thousandths
+    #: (fan id, accountMediaId) → the PPV price offered to that fan, in thousandths: one
+    #: vault item may be offered to many fans at different prices.
+    offers: dict[tuple[str, str], int] = field(default_factory=dict)
     purchases: set[tuple[str, str]] = field(default_factory=set)  # (fan id, accountMediaId)
+    vault_albums: dict[str, dict[str, Any]] = field(default_factory=dict)  # album id → album
+    album_media: dict[str, list[str]] = field(default_factory=dict)  # album id → ids, newest 1st
+    vault: dict[str, dict[str, Any]] = field(default_factory=dict)  # accountMediaId → item
 
     @property
     def native_id(self) -> str:
@@ -337,6 +343,11 @@ class _Builder:
             account=_profile(native, username, display, created_ms, self.ref_ms, creator=True),
         )
         self.creator = creator
+        large = self.world.size == "large" and self.index == 0
+        build_vault(
+            creator, f"{self.world.seed}:{self.world.size}:{self.index}", large, self.ref_ms
+        )
+        self.photos = photo_ids(creator)
         for name, colour, price in text.TIERS:
             tier_id = self.id(created_ms + 1000)
             creator.tiers[tier_id] = {"id": tier_id, "name": name, "color": colour, "price": price}
@@ -492,9 +503,12 @@ class _Builder:
             return message
         attachments = None
         if rng.random() < 0.06:
-            media_id = self.id(at * 1000)
+            # The id is still minted (every later id of the world depends on the sequence),
+            # but the PPV is one of the vault's photos, so its label and marks resolve.
+            minted = self.id(at * 1000)
+            media_id = self.photos[int(minted) % len(self.photos)]
             price = rng.choice((5000, 9990, 14990, 25000))
-            creator.media_prices[media_id] = price
+            creator.offers[(fan_id, media_id)] = price
             attachments = [{"contentType": 1, "contentId": media_id}]
             content = rng.choice(text.PPV_CAPTIONS)
             if rng.random() < 0.4:

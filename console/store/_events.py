@@ -22,6 +22,7 @@ from console.changes import (
 )
 from console.store._core import DbThread, dumps, ms, now_ms, one, preview, settle_future
 from console.store._fts import pending_count
+from console.store._media import record_purchase
 from console.store._retention import first_event_seq
 from console.store._writes import CacheWrites
 from console.store.rows import AppliedEvent
@@ -406,6 +407,17 @@ class EventLog(CacheWrites):
             (amount, tip, dumps(history), at, amount, at, now_ms(), event.account_id, fan_id),
         )
         updates: list[Update] = [FanChanged(event.account_id, fan_id)]
+        if event.type == _SALE_COMPLETED and event.media_id:
+            updates += record_purchase(
+                db,
+                event.account_id,
+                fan_id,
+                event.chat_id,
+                event.media_id,
+                event.idempotency_key,
+                event.amount_millis,
+                at or now_ms(),
+            )
         if event.chat_id:
             updates.append(ChatChanged(event.account_id, event.chat_id))
         return updates

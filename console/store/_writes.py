@@ -18,6 +18,7 @@ from console.store._core import (
     one,
     pos_params,
 )
+from console.store._media import labelled, merge_attachments
 from console.store.text import clean_stored
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ _TWIN_SKEW_MS = 120_000
 _LOCAL_TWIN = f"""
 SELECT m.pos, m.client_id FROM messages m JOIN outbox o ON o.client_id = m.client_id
 WHERE m.chat_id = ? AND m.message_id IS NULL AND m.from_creator = 1 AND m.text = ?
-    AND o.kind = 'send' AND o.state IN ('in_flight', 'unknown', 'sent')
+    AND o.kind IN ('send', 'ppv') AND o.state IN ('in_flight', 'unknown', 'sent')
     AND ? >= o.created_at - {_TWIN_SKEW_MS}
 ORDER BY m.created_at, m.pos LIMIT 1
 """
@@ -270,7 +271,9 @@ class CacheWrites(StoreCore):
             "text": text,
             "created_at": ms(message.created_at),
             "reply_to_id": message.in_reply_to,
-            "attachments_json": dumps([a.model_dump() for a in message.attachments]),
+            "attachments_json": labelled(
+                db, account_id, dumps([a.model_dump() for a in message.attachments])
+            ),
             "likes_json": dumps(likes),
             "liked_by_creator": any(like["user_id"] == creator_id for like in likes),
             "pinned": message.pinned,
@@ -280,6 +283,13 @@ class CacheWrites(StoreCore):
         if exists is None:
             exists = (
                 one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
+            )
+        if exists and message.attachments:
+            stored = one(
+                db, "SELECT attachments_json FROM messages WHERE message_id = ?", (message.id,)
+            )
+            params["attachments_json"] = merge_attachments(
+                stored[0] if stored else None, params["attachments_json"]
             )
         if not exists and from_creator:
             twin = one(db, _LOCAL_TWIN, (chat_id, text, params["created_at"] or 0))
@@ -301,6 +311,14 @@ class CacheWrites(StoreCore):
         self, db: sqlite3.Connection, pos: int, message: Message, params: dict[str, Any]
     ) -> None:
         """Turn the local row at ``pos`` into the server ``message`` (same row, new position)."""
+        if message.attachments:
+            stored = one(db, "SELECT attachments_json FROM messages WHERE pos = ?", (pos,))
+            params = {
+                **params,
+                "attachments_json": merge_attachments(
+                    stored[0] if stored else None, params["attachments_json"]
+                ),
+            }
         at_free_pos(
             db,
             f"""UPDATE messages SET pos = {NEXT_POS}, message_id = :message_id,

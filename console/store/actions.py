@@ -22,6 +22,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
 
 from console.store._core import NEXT_POS, at_free_pos, dumps, ms, now_ms, one, pos_params
+from console.store._media import merge_attachments, pending_attachments
 from console.store.rows import OutboxItem, OutboxKind
 from console.store.text import clean_stored
 
@@ -105,9 +106,9 @@ class PendingMessage(Effect):
         at_free_pos(
             db,
             f"""INSERT INTO messages(pos, client_id, chat_id, account_id, sender_id,
-                from_creator, text, created_at, reply_to_id, state)
+                from_creator, text, created_at, reply_to_id, attachments_json, state)
             VALUES ({NEXT_POS}, :client_id, :chat_id, :account_id, :sender_id, 1, :text,
-                :created_at, :reply_to_id, 'pending')""",
+                :created_at, :reply_to_id, :attachments_json, 'pending')""",
             {
                 **pos_params(created),
                 "client_id": item.client_id,
@@ -117,6 +118,9 @@ class PendingMessage(Effect):
                 "text": clean_stored(str(item.payload.get("content", ""))),
                 "created_at": created,
                 "reply_to_id": item.payload.get("in_reply_to"),
+                "attachments_json": pending_attachments(
+                    db, item.account_id, _media_ids(item), _price_millis(item)
+                ),
             },
         )
         store._refresh_chat(db, item.chat_id)
@@ -151,10 +155,18 @@ class PendingMessage(Effect):
         else:
             twin = one(db, "SELECT pos FROM messages WHERE message_id = ?", (server.id,))
             if local is not None and twin is not None and twin[0] != local[0]:
-                # The webhook copy won the race: keep it, drop the local row, remember the id.
+                # The webhook copy won the race: keep it, drop the local row, remember the id
+                # (and what the local row knew of its media: labels, the price).
+                known = one(
+                    db,
+                    "SELECT l.attachments_json, t.attachments_json FROM messages l, messages t "
+                    "WHERE l.pos = ? AND t.pos = ?",
+                    (local[0], twin[0]),
+                )
                 db.execute("DELETE FROM messages WHERE pos = ?", (local[0],))
                 db.execute(
-                    "UPDATE messages SET client_id = ? WHERE pos = ?", (item.client_id, twin[0])
+                    "UPDATE messages SET client_id = ?, attachments_json = ? WHERE pos = ?",
+                    (item.client_id, merge_attachments(known[0], known[1]), twin[0]),
                 )
             elif local is not None and local[1] is None:
                 creator_id = store._creator_id(db, item.account_id)
@@ -184,7 +196,11 @@ class Unsent(Effect):
 
     def done_here(self, store: LocalData, db: sqlite3.Connection, item: OutboxItem) -> bool:
         key = str(item.payload.get("message_id", ""))
-        send = one(db, "SELECT state FROM outbox WHERE client_id = ? AND kind = 'send'", (key,))
+        send = one(
+            db,
+            "SELECT state FROM outbox WHERE client_id = ? AND kind IN ('send', 'ppv')",
+            (key,),
+        )
         if send is None or one(db, "SELECT 1 FROM messages WHERE message_id = ?", (key,)):
             return False
         if send[0] not in ("queued", "failed"):
@@ -238,14 +254,27 @@ class ActionSpec:
         return str(value) if value else None
 
 
+def _media_ids(item: OutboxItem) -> list[str]:
+    return [str(m) for m in item.payload.get("media_ids") or []]
+
+
+def _price_millis(item: OutboxItem) -> int | None:
+    price = item.payload.get("price")
+    return round(float(price) * 1000) if price is not None else None
+
+
 async def _send(client: FanslyClient, account: str, item: OutboxItem) -> Message | None:
+    """A send and a PPV alike: the payload's ``price`` (dollars) makes it paid."""
     payload = item.payload
+    price = payload.get("price")
     return await client.send_message(
         account,
         item.chat_id,
         str(payload.get("content", "")),
-        media_ids=payload.get("media_ids") or None,
+        media_ids=_media_ids(item) or None,
         reply_to=payload.get("in_reply_to") or None,
+        price_dollars=float(price) if price is not None else None,
+        preview_id=payload.get("preview_id") or None,
     )
 
 
@@ -290,6 +319,17 @@ ACTIONS: dict[OutboxKind, ActionSpec] = {
         ActionSpec(
             _K.SEND,
             ("content", "in_reply_to", "media_ids"),
+            PendingMessage(),
+            _send,
+            _S.NEW_MESSAGE,
+            idempotent=False,
+        ),
+        # A paid message (§10.2): vault media, a price in dollars, an optional free preview.
+        # Shown at once like a send (its items labelled from the cached vault), never resent
+        # blind: a lost answer is looked for on the gateway by its text and media.
+        ActionSpec(
+            _K.PPV,
+            ("content", "media_ids", "price", "preview_id", "in_reply_to"),
             PendingMessage(),
             _send,
             _S.NEW_MESSAGE,

@@ -43,6 +43,8 @@ class OutboxKind(StrEnum):
     MUTE = "mute"
     UNMUTE = "unmute"
     UNSEND = "unsend"
+    #: A paid message: vault media at a price (§10.2).
+    PPV = "ppv"
 
 
 class OutboxState(StrEnum):
@@ -231,3 +233,39 @@ class Gap:
     #: ... down to this older cached one (``None``: down to the start).
     to_message_id: str | None
     created_at: datetime
+
+
+class VaultAlbumRow(NamedTuple):
+    album_id: str
+    title: str
+    item_count: int
+
+
+class VaultItem(NamedTuple):
+    """One cached vault item (the title is the creator's text: plain)."""
+
+    media_id: str
+    album_id: str | None
+    kind: str
+    title: str
+    duration_s: int
+    size_bytes: int
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaMarks:
+    """What one chat's fan already has: vault items sent to them, and bought (when, unix ms,
+    ``None`` if only the gateway's ``purchased`` flag said so)."""
+
+    sent: frozenset[str] = frozenset()
+    bought: dict[str, int | None] = field(default_factory=dict)
+
+
+class PurchaseRow(NamedTuple):
+    media_id: str
+    price_millis: int | None
+    bought_at: datetime | None
+    kind: str | None
+    title: str | None
+    duration_s: int | None

@@ -261,13 +261,61 @@ CREATE INDEX messages_chat ON messages(chat_id, created_at);
 CREATE INDEX messages_chat_side ON messages(chat_id, from_creator, created_at);
 """
 
+# Credits spent with the gateway, per account, feature and UTC day (console/store/_usage.py):
+# the month's total must survive a restart, and `usage` prints it from the cache alone.
+_V8 = """
+CREATE TABLE credit_usage (
+    account_id TEXT NOT NULL,
+    feature TEXT NOT NULL,
+    day TEXT NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    credits REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, feature, day)
+) WITHOUT ROWID;
+"""
+
+# Issue 15: the creator's vault (cached whole per account, for the picker and the thread's media
+# labels) and the fans' purchases (sale events naming a vault item), ``_media.py``.
+_V9 = """
+CREATE TABLE vault_albums (
+    account_id TEXT NOT NULL,
+    album_id TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    item_count INTEGER NOT NULL DEFAULT 0,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (account_id, album_id)
+) WITHOUT ROWID;
+CREATE TABLE vault_media (
+    account_id TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    album_id TEXT,
+    kind TEXT NOT NULL DEFAULT 'media',
+    title TEXT NOT NULL DEFAULT '',
+    duration_s INTEGER NOT NULL DEFAULT 0,
+    size_bytes INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (account_id, media_id)
+) WITHOUT ROWID;
+CREATE TABLE purchases (
+    account_id TEXT NOT NULL,
+    fan_id TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    price_millis INTEGER,
+    bought_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, fan_id, media_id)
+) WITHOUT ROWID;
+"""
+
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
 #: Its tokenizer (search checks candidate rows with the same one).
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -11,9 +11,11 @@ from console.store._core import DbThread, prepare_file
 from console.store._file import check_sealed
 from console.store._fts import pending_count
 from console.store._identity import AccountIdentity
+from console.store._media import VaultData
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
+from console.store._usage import CreditLedger
 
 
 def store_path(profile: str) -> Path:
@@ -22,7 +24,7 @@ def store_path(profile: str) -> Path:
     return paths.data_dir() / f"{paths.check_profile_name(profile)}.sqlite3"
 
 
-class Store(LocalData, CacheQueries, AccountIdentity):
+class Store(LocalData, CacheQueries, AccountIdentity, CreditLedger, VaultData):
     """The SQLite cache (WAL, foreign keys, migrated on open).
 
     ``store = await Store.open(path)`` … ``await store.close()``, or

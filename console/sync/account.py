@@ -8,13 +8,19 @@ import time
 from collections.abc import Callable
 
 from console.api.client import FanslyClient
-from console.api.errors import ApiError, GatewayUnreachable
+from console.api.credits import CreditMeter, background_work
+from console.api.errors import (
+    ApiError,
+    CreditBudgetReached,
+    GatewayUnreachable,
+    InsufficientCreditsError,
+)
 from console.api.models import Account
 from console.changes import FanChanged, SyncProgress, Update
 from console.config import SyncSettings
 from console.store import Store
 from console.store.rows import MessageRow
-from console.sync.backfill import Backfill, BackfillReport, History
+from console.sync.backfill import Backfill, BackfillReport, History, SyncPlan
 from console.sync.connection import Connection
 from console.sync.outbox import RECONCILE_DELAY, OutboxSender
 from console.sync.policy import Backoff, Outcome, classify
@@ -39,6 +45,8 @@ class AccountSync:
         *,
         backoff: Backoff | None = None,
         reconcile_delay: float | None = None,
+        meter: CreditMeter | None = None,
+        fan_fresh_seconds: float = 3600.0,
     ) -> None:
         self.account = account
         self.account_id = account.account_id
@@ -48,6 +56,12 @@ class AccountSync:
         self._publish = publish
         self.settings = settings
         self.backoff = backoff or Backoff()
+        self.meter = meter or (client.meter if client is not None else CreditMeter())
+        #: A fan's profile and spend are fetched again on open only when older than this.
+        self.fan_fresh_seconds = fan_fresh_seconds
+        self._fan_refreshed: dict[str, float] = {}
+        #: Backfill runs "lean" (what a chatter reads soon) unless told "full".
+        self.full_sync = False
         self.history: History | None = None
         self.sender: OutboxSender | None = None
         if client is not None:
@@ -124,6 +138,15 @@ class AccountSync:
                 return
             except GatewayUnreachable as exc:
                 self.connection.lost(str(exc))
+            except (CreditBudgetReached, InsufficientCreditsError) as exc:
+                # The budget's cap or the gateway's 402: the meter has said so (once). The
+                # start-up wait ends here; the rest of the backfill waits for the next cycle.
+                self.error = exc
+                self._backfilled.set()
+                if isinstance(exc, InsufficientCreditsError):
+                    self.meter.exhausted()
+                await self.meter.wait_until_open()
+                self.error = None
             except ApiError as exc:
                 if classify(exc, idempotent=True) is not Outcome.RETRY or attempt >= 5:
                     self.error = exc
@@ -132,18 +155,31 @@ class AccountSync:
                 await asyncio.sleep(self.backoff.delay_for(exc, attempt))
                 attempt += 1
 
-    async def backfill(self) -> BackfillReport:
-        """Run one backfill now and return its report (raises the gateway's errors)."""
-        if self.history is None:
-            raise RuntimeError("offline: nothing to backfill from")
-        run = Backfill(
+    def _backfill_run(self) -> Backfill:
+        assert self.history is not None
+        return Backfill(
             self.history,
             self.publish,
             messages_per_chat=self.settings.messages_per_chat,
             concurrency=self.settings.concurrency,
+            full=self.full_sync,
         )
+
+    async def plan(self) -> SyncPlan:
+        """What a backfill would fetch now (``sync --dry-run``): reads the chat list only."""
+        if self.history is None:
+            raise RuntimeError("offline: nothing to plan")
+        with background_work():
+            return await self._backfill_run().plan()
+
+    async def backfill(self) -> BackfillReport:
+        """Run one backfill now and return its report (raises the gateway's errors)."""
+        if self.history is None:
+            raise RuntimeError("offline: nothing to backfill from")
+        run = self._backfill_run()
         try:
-            report = await run.run()
+            with background_work():  # stops at the budget minus the chatter's reserve
+                report = await run.run()
         except GatewayUnreachable as exc:
             self.connection.lost(str(exc))
             raise
@@ -182,13 +218,19 @@ class AccountSync:
             if isinstance(exc, GatewayUnreachable):
                 self.connection.lost(str(exc))
 
-    async def refresh_fan(self, fan_id: str) -> None:
-        """Fetch a fan's profile, lists and spend into the cache (raises gateway errors)."""
+    async def refresh_fan(self, fan_id: str, *, force: bool = False) -> None:
+        """Fetch a fan's profile, lists and spend into the cache (raises gateway errors);
+        not again within ``fan_fresh_seconds`` unless ``force`` (a change the chatter made):
+        each refresh costs five credits, and a chatter opens the same chats all day."""
         if self.client is None or not self.online:
+            return
+        now = time.monotonic()
+        last = self._fan_refreshed.get(fan_id)
+        if not force and last is not None and now - last < self.fan_fresh_seconds:
             return
         client = self.client
         profiles, lists, earnings = await asyncio.gather(
-            client.accounts_by_ids([fan_id]),
+            client.accounts_by_ids([fan_id], account_id=self.account_id),
             client.lists(self.account_id, fan_id=fan_id),
             client.fan_earnings(self.account_id, fan_id),
         )
@@ -200,4 +242,5 @@ class AccountSync:
             for update in await self.store.upsert_fan(self.account_id, fan):
                 self.publish(update)
         await self.store.set_fan_earnings(self.account_id, fan_id, earnings)
+        self._fan_refreshed[fan_id] = now
         self.publish(FanChanged(self.account_id, fan_id))

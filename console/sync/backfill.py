@@ -10,6 +10,15 @@ A chat's pass stops early when it reaches a message the cache already had: every
 is known. When it stops on the count instead, the messages between the oldest one fetched and
 the newest older one in the cache are missing: that is recorded as a gap, filled later when
 the chatter scrolls into it (:meth:`History.older`).
+
+**Lean or full.** Every message page costs a credit (console/api/credits.py), and a full pass
+fetched a page or three for every chat: about one credit per chat an agency has. The default
+("lean") pass reads the chat list, whose rows carry each chat's last message, and fetches
+history only for what a chatter reads soon: chats with more unread messages than that last
+one, VIP chats and the top of the list. Every other chat keeps its last message and a gap below
+it, filled from the gateway when the chatter opens or scrolls it; webhooks keep the cache
+current from then on. ``full=True`` (``sync --full``) is the old pass, every chat's latest
+``messages_per_chat``. :meth:`Backfill.plan` says what a pass would fetch before it does.
 """
 
 from __future__ import annotations
@@ -24,10 +33,36 @@ from console.api.client import MESSAGES_PAGE_MAX, FanslyClient
 from console.api.models import Chat, Message
 from console.changes import SyncProgress, Update
 from console.store import Store
-from console.store.rows import MessageRow
+from console.store.rows import BackfillState, MessageRow
 
 #: Chats per chat-list request (the gateway allows up to 100).
 CHATS_PAGE = 100
+#: A lean pass fetches the history of this many chats at the top of each account's list (the
+#: first screen shows them) beside the unread and VIP ones.
+LEAN_TOP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPlan:
+    """What a backfill would fetch (``sync --dry-run``): requests and credits, estimated."""
+
+    account_id: str
+    chats: int
+    #: Chat-list pages and what they cost (read to make the plan; the sync reads them again).
+    list_pages: int
+    list_credits: float
+    #: Chats whose history would be fetched, and the message pages that takes (at most).
+    chats_with_history: int
+    message_pages: int
+
+    @property
+    def requests(self) -> int:
+        return 1 + self.list_pages + self.message_pages  # 1: the creator's /me
+
+    @property
+    def credits(self) -> float:
+        # A page of at most ten messages stays far below 80 KB: one credit each.
+        return 1 + self.list_credits + self.message_pages
 
 
 @dataclass(slots=True)
@@ -224,8 +259,12 @@ class Backfill:
         *,
         messages_per_chat: int,
         concurrency: int,
+        full: bool = False,
     ) -> None:
         self.history = history
+        self.full = full
+        #: Lean pass: messages to fetch per chat marked in the chat-list phase.
+        self._want: dict[str, int] = {}
         self.store = history.store
         self.client = history.client
         self.account_id = history.account_id
@@ -273,7 +312,7 @@ class Backfill:
             page = await self.client.chats_page(
                 self.account_id, cursor=cursor, sort="newest", limit=CHATS_PAGE
             )
-            await self._mark_stale(page.items)
+            await self._mark_stale(page.items, seen)
             for update in await self.store.upsert_chats(self.account_id, page.items):
                 self._publish(update)
             seen += len(page.items)
@@ -286,21 +325,94 @@ class Backfill:
             if cursor is None:
                 break
 
-    async def _mark_stale(self, chats: Sequence[Chat]) -> None:
+    async def _stale(self, chat: Chat) -> tuple[bool, BackfillState | None]:
+        """Whether a listed chat has messages the cache may lack, and its pass state."""
+        state = await self.store.get_backfill(self.account_id, chat.id)
+        last = chat.last_message
+        # A finished chat keeps, as its cursor, the newest message the pass saw: anything
+        # else on top (even a message already cached, like our own send) may hide a
+        # message that arrived while nobody was listening.
+        changed = last is not None and state is not None and last.id != state.cursor
+        return state is None or (state.done and changed), state
+
+    async def _lean_want(
+        self, chat: Chat, position: int, state: BackfillState | None = None
+    ) -> int:
+        """Messages a lean pass fetches for a stale chat: 0 when its last message (carried
+        by the list row) is all a chatter needs soon."""
+        if state is not None and state.fetched > 0:
+            # Its history was fetched before and more came since: the walk stops where the
+            # cache is, and no hole is left between the cached messages and the new ones
+            # (a thread shows the newest cached messages without looking for gaps).
+            return self.messages_per_chat
+        unread = max(chat.unread_count, 0)
+        cached = await self.store.chat(chat.id)
+        vip = cached is not None and cached.vip
+        if unread > 1 or vip or position < LEAN_TOP:
+            # Every unread message, and at least a page for context.
+            return min(max(unread, MESSAGES_PAGE_MAX), max(self.messages_per_chat, unread))
+        return 0
+
+    async def _mark_stale(self, chats: Sequence[Chat], first_position: int = 0) -> None:
         """Before a page is stored: which of its chats need their messages fetched."""
-        for chat in chats:
-            state = await self.store.get_backfill(self.account_id, chat.id)
-            last = chat.last_message
-            # A finished chat keeps, as its cursor, the newest message the pass saw: anything
-            # else on top (even a message already cached, like our own send) may hide a
-            # message that arrived while nobody was listening.
-            changed = last is not None and state is not None and last.id != state.cursor
-            if state is None or (state.done and changed):
+        for position, chat in enumerate(chats, start=first_position):
+            stale, state = await self._stale(chat)
+            if not stale:
+                continue
+            want = (
+                self.messages_per_chat
+                if self.full
+                else await self._lean_want(chat, position, state)
+            )
+            if want == 0 and chat.last_message is not None:
+                # Left to the chatter: the last message (stored with the page) and a gap
+                # below it, down to what the cache had, filled on open or scroll.
+                below = state.cursor if state is not None else None
+                await self.store.record_gap(self.account_id, chat.id, chat.last_message.id, below)
                 await self.store.set_backfill(
-                    self.account_id, chat.id, cursor=None, done=False, fetched=0
+                    self.account_id, chat.id, cursor=chat.last_message.id, done=True, fetched=0
                 )
-                if state is not None:
-                    self._done -= 1
+                if state is None:
+                    self._done += 1
+                continue
+            self._want[chat.id] = want or self.messages_per_chat
+            await self.store.set_backfill(
+                self.account_id, chat.id, cursor=None, done=False, fetched=0
+            )
+            if state is not None:
+                self._done -= 1
+
+    async def plan(self) -> SyncPlan:
+        """What :meth:`run` would fetch now, from the chat list and the cache; reads the
+        chat list (its credits are counted) and writes nothing."""
+        await self.client.creator_id(self.account_id)
+        spent_before = self.client.meter.used
+        cursor: str | None = None
+        position = pages = with_history = message_pages = 0
+        while True:
+            page = await self.client.chats_page(
+                self.account_id, cursor=cursor, sort="newest", limit=CHATS_PAGE
+            )
+            pages += 1
+            for chat in page.items:
+                stale, state = await self._stale(chat)
+                if stale:
+                    want = (
+                        self.messages_per_chat
+                        if self.full
+                        else await self._lean_want(chat, position, state)
+                    )
+                    if want:
+                        with_history += 1
+                        # A chat with history cached stops where the cache is: a page, mostly.
+                        had = state is not None and state.fetched > 0
+                        message_pages += 1 if had else -(-want // MESSAGES_PAGE_MAX)
+                position += 1
+            cursor = page.next_cursor if page.items else None
+            if cursor is None:
+                break
+        list_credits = self.client.meter.used - spent_before
+        return SyncPlan(self.account_id, position, pages, list_credits, with_history, message_pages)
 
     async def _count_done(self) -> int:
         done = 0
@@ -364,7 +476,8 @@ class Backfill:
             resumed = state is not None and (state.cursor is not None or state.fetched > 0)
             cursor = state.cursor if state is not None else None
             already = state.fetched if state is not None else 0
-            want = max(0, self.messages_per_chat - already)
+            wanted = self.messages_per_chat if self.full else self._want.get(chat_id)
+            want = max(0, (wanted or MESSAGES_PAGE_MAX) - already)
             walk = await self._walk_saving(chat_id, cursor, want, resumed, already)
             await history.settle_gaps(chat_id, walk)
             await self.store.set_backfill(

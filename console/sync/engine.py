@@ -21,12 +21,28 @@ from types import TracebackType
 from typing import TypeVar
 
 from console.api.client import FanslyClient
+from console.api.credits import (
+    CreditMeter,
+    CreditNotice,
+    CreditStatus,
+    background_work,
+    webhook_credits,
+)
 from console.api.errors import ApiError, GatewayUnreachable
-from console.api.models import Account, AutomatedMessage, FanList, RateBudget
+from console.api.models import (
+    Account,
+    AutomatedMessage,
+    FanList,
+    RateBudget,
+    VaultAlbum,
+    VaultMedia,
+    ppv_price_problem,
+)
 from console.changes import (
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,
+    CreditsChanged,
     MessageAdded,
     MessageChanged,
     OutboxChanged,
@@ -45,6 +61,9 @@ from console.sync.policy import Backoff
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+#: Seconds between two writes of the credit meter's figures to the cache.
+CREDITS_FLUSH_SECONDS = 2.0
 
 
 class Workspace:
@@ -68,12 +87,28 @@ class Workspace:
         probe_backoff: Backoff | None = None,
         reconcile_delay: float | None = None,
         owns_store: bool = False,
+        meter: CreditMeter | None = None,
+        full_sync: bool = False,
     ) -> None:
         self.settings = settings
+        #: Backfill every chat's latest messages (``sync --full``) rather than the lean pass
+        #: (console/sync/backfill.py).
+        self.full_sync = full_sync
         self.store = store
         self.bus = bus or UpdateBus()
         self.offline = offline
         self.clients: dict[str, FanslyClient] = {} if offline else dict(clients or {})
+        # One meter for the console: the budget is the agency's, across its API keys.
+        self.meter = meter or CreditMeter(
+            budget=settings.budget.monthly_credits, reserve=settings.budget.reserve
+        )
+        for client in self.clients.values():
+            client.meter = self.meter
+        self.meter.listen(self._credit_notice)
+        #: What the meter said this run (the ``sync`` command prints these).
+        self.credit_notices: list[CreditNotice] = []
+        self._credits_loaded = False
+        self._flusher: asyncio.Task[None] | None = None
         self.only_accounts = set(accounts or ())
         self.engines: dict[str, AccountSync] = {}
         self.backoff = backoff or Backoff()
@@ -117,6 +152,7 @@ class Workspace:
         path: Path | None = None,
         bus: UpdateBus | None = None,
         store: Store | None = None,
+        full_sync: bool = False,
     ) -> Workspace:
         """Open the cache and a client per profile: ``profile`` alone (and its own cache), or
         every profile that has an API key (and the default profile's cache). ``store``: that
@@ -150,6 +186,7 @@ class Workspace:
             accounts=accounts,
             bus=bus,
             owns_store=True,
+            full_sync=full_sync,
         )
 
     async def __aenter__(self) -> Workspace:
@@ -172,6 +209,7 @@ class Workspace:
             return
         self._started = True
         await self.store.recover_outbox()
+        await self.start_credits()
         for row in await self.store.accounts():
             self._accounts.setdefault(
                 row.account_id,
@@ -211,6 +249,11 @@ class Workspace:
             await connection.close()
         for client in self.clients.values():
             await client.aclose()
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
+        await self.flush_credits()
         if self._owns_store:
             await self.store.close()
         self._started = False
@@ -292,6 +335,7 @@ class Workspace:
     async def connect(self) -> list[Account]:
         """List every profile's accounts now and attach them without starting anything;
         raises the first gateway error (bad key, unreachable). For one-shot commands."""
+        await self.start_credits()
         for name, client in self.clients.items():
             for account in await self._list_profile(name):
                 self._attach(account, client, self.connections[name], backfill=False, start=False)
@@ -362,7 +406,10 @@ class Workspace:
             self.settings.sync,
             backoff=self.backoff,
             reconcile_delay=self.reconcile_delay,
+            meter=self.meter,
+            fan_fresh_seconds=self.settings.budget.profile_fresh_minutes * 60,
         )
+        engine.full_sync = self.full_sync
         self.engines[account.account_id] = engine
         if start:
             engine.start(backfill=backfill)
@@ -396,6 +443,47 @@ class Workspace:
         if (state.state, state.detail) != (self._state.state, self._state.detail):
             self._state = state
             self.bus.publish(state)
+
+    # -- credits -----------------------------------------------------------------------------
+
+    async def start_credits(self) -> None:
+        """Load this month's spending from the cache into the meter (once), and keep writing
+        what it counts."""
+        if not self._credits_loaded:
+            self._credits_loaded = True
+            cycle = self.meter.status().cycle
+            self.meter.load(cycle, await self.store.credits_in_month(cycle))
+        if self._flusher is None and not self.store.read_only and self.clients:
+            self._flusher = asyncio.create_task(self._flush_credits_often(), name="credits")
+
+    async def _flush_credits_often(self) -> None:
+        while True:
+            await asyncio.sleep(CREDITS_FLUSH_SECONDS)
+            try:
+                await self.flush_credits()
+            except Exception as exc:  # the figures stay in the meter for the next try
+                log.warning("could not write the credits spent to the cache: %s", exc)
+
+    async def flush_credits(self) -> None:
+        """Write what the meter counted since the last write to the cache."""
+        rows = self.meter.take_pending()
+        if not rows:
+            return
+        try:
+            await self.store.add_usage(rows)
+        except Exception:
+            self.meter.restore_pending(rows)  # written with the next batch
+            raise
+
+    def credits(self) -> CreditStatus:
+        """Credits used this month against the budget (for the status line)."""
+        return self.meter.status()
+
+    def _credit_notice(self, notice: CreditNotice) -> None:
+        self.credit_notices.append(notice)
+        log.info("%s", notice.text)
+        status = notice.status
+        self.bus.publish(CreditsChanged(notice.kind, notice.text, status.used, status.budget))
 
     def budget(self) -> RateBudget | None:
         """The latest rate-limit figures of the first profile's key (for the status line)."""
@@ -456,6 +544,59 @@ class Workspace:
             payload["in_reply_to"] = reply_to
         item = await self._enqueue(account_id, chat_id, OutboxKind.SEND, payload)
         return item.client_id
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        *,
+        price_dollars: float | None = None,
+        preview_id: str | None = None,
+        reply_to: str | None = None,
+    ) -> str:
+        """Queue vault media with a text: a PPV at ``price_dollars`` (1-500, §10.2), or free
+        media without a price. Returns its client id (the pending message shows at once)."""
+        if not media_ids:
+            raise ValueError("no media chosen")
+        if not text.strip():
+            raise ValueError("the message is empty (the gateway needs a text with media)")
+        payload: dict[str, object] = {"content": text, "media_ids": list(media_ids)}
+        kind = OutboxKind.SEND
+        if price_dollars is not None:
+            problem = ppv_price_problem(price_dollars)
+            if problem:
+                raise ValueError(problem)
+            payload["price"] = price_dollars
+            kind = OutboxKind.PPV
+            if preview_id:
+                payload["preview_id"] = preview_id
+        if reply_to:
+            payload["in_reply_to"] = reply_to
+        return (await self._enqueue(account_id, chat_id, kind, payload)).client_id
+
+    async def refresh_vault(self, account_id: str) -> int:
+        """Fetch the account's whole vault (every album, paged) into the cache; returns the
+        number of items. Raises offline."""
+        client = self.online_client(account_id)
+
+        async def fetch() -> tuple[list[VaultAlbum], list[VaultMedia]]:
+            albums = await client.vault_albums(account_id)
+            items: dict[str, VaultMedia] = {}
+            for album in albums:
+                async for item in client.iter_vault_media(account_id, album.id):
+                    items.setdefault(item.id, item)
+            newest = sorted(
+                items.values(),
+                key=lambda m: m.created_at.timestamp() if m.created_at else 0.0,
+                reverse=True,
+            )
+            return albums, newest
+
+        albums, items = await self._live(account_id, fetch())
+        await self.store.save_vault(account_id, albums, items)
+        return len(items)
 
     async def like(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
         payload: dict[str, object] = {"message_id": message_id, "type": type}
@@ -564,7 +705,8 @@ class Workspace:
 
         async def refresh() -> None:
             try:
-                await engine.refresh_fan(fan_id)
+                with background_work():  # a refresh on open: capped like sync
+                    await engine.refresh_fan(fan_id)
             except GatewayUnreachable as exc:
                 engine.connection.lost(str(exc))
             except ApiError as exc:
@@ -628,13 +770,17 @@ class Workspace:
             await self._live(account_id, client.add_to_list(account_id, fan_id, list_id))
         else:
             await self._live(account_id, client.remove_from_list(account_id, fan_id, list_id))
-        await self.engine(account_id).refresh_fan(fan_id)
+        await self.engine(account_id).refresh_fan(fan_id, force=True)
 
     # -- webhook events ------------------------------------------------------------------------
 
-    async def apply_event(self, event: Event) -> int | None:
+    async def apply_event(self, event: Event, *, billed: bool = True) -> int | None:
         """The listener's sink: store the event (once), publish what changed; returns its seq,
         or ``None`` for a duplicate."""
+        # Every delivery is billed, a duplicate too (console/credit_rule.py); an event relayed
+        # by a hub (``billed=False``) was billed to the hub's listener.
+        if billed:
+            self.meter.charge(event.account_id or "", "webhooks", webhook_credits(1))
         applied = await self.store.apply_event(event)
         if applied is None:
             return None

@@ -249,6 +249,7 @@ class OutboxSender:
             enqueued_at=item.created_at,
             taken=taken,
             reply_to=item.payload.get("in_reply_to") or None,
+            media_ids=[str(m) for m in item.payload.get("media_ids") or []],
         )
         self._not_before.pop(item.client_id, None)
         if found is None:

@@ -7,7 +7,7 @@ must never reach a fan twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from datetime import datetime, timedelta
 
 from console.api.models import Message
@@ -31,14 +31,16 @@ def find_delivered(
     enqueued_at: datetime,
     taken: Set[str],
     reply_to: str | None = None,
+    media_ids: Sequence[str] = (),
     skew: timedelta = CLOCK_SKEW,
 ) -> Message | None:
     """The server message that is our lost send, or ``None`` when it is not there.
 
     It must say the same thing, come from the creator (or at least not from the fan when the
     creator's id is unknown), be no older than the enqueue time (less clock skew), reply to
-    the same message when the send was a reply, and not already be the match of another
-    queued send (``taken``): two identical "ok"s sent a minute apart stay two messages.
+    the same message when the send was a reply, carry the same media (none for a text), and
+    not already be the match of another queued send (``taken``): two identical "ok"s sent a
+    minute apart stay two messages.
     Among several, the oldest wins, as the earliest send is the one that was lost first.
     """
     earliest = enqueued_at - skew
@@ -53,6 +55,9 @@ def find_delivered(
         if message.created_at < earliest:
             continue
         if reply_to is not None and message.in_reply_to not in (None, reply_to):
+            continue
+        # The same text with other media (a PPV of other items) is another message.
+        if [a.content_id for a in message.attachments] != list(media_ids):
             continue
         matches.append(message)
     if not matches:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -40,6 +40,9 @@ from console.tui.thread import Thread
 from console.tui.zone import set_zone, zone_description, zone_named
 
 _LONG_LIVED = {"updates", "services"}
+if TYPE_CHECKING:
+    from console.config import GuardSettings
+
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
 
@@ -71,8 +74,11 @@ class ConsoleApp(App[int]):
         title: str | None = None,
         css_cache: Path | None = None,
         timezone: str | tzinfo | None = None,
+        guard: GuardSettings | None = None,
     ) -> None:
         super().__init__()
+        #: What the composer refuses to send, per account (``[guard]`` in the config).
+        self.guard_settings = guard
         # Every time shown is in this zone (None: the machine's); see console.tui.zone.
         set_zone(zone_named(timezone) if isinstance(timezone, str | None) else timezone)
         if css_cache is not None:
@@ -192,7 +198,7 @@ class ConsoleApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quit, after asking when actions wait in the outbox (they stay queued either way)."""
-        from console.tui.quit_screen import ConfirmQuit
+        from console.tui.confirm import ConfirmQuit
 
         if isinstance(self.screen, ConfirmQuit):
             return

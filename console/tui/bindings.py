@@ -1,7 +1,17 @@
-"""The console's own keys. Every binding has an id (users remap keys by id, settings.ui.keymap)
-and a tooltip (the help screen and the command palette show it)."""
+"""The console's own keys, as one table: a new key is one entry (and its ``action_`` method on
+the target).
+
+Harlequin's ``HARLEQUIN_ACTIONS`` is the model (name → target, action, description); here each
+entry also carries its default keys and a tooltip, because the name is the binding's id: users
+remap keys by id (settings.ui.keymap, Textual's keymap), and the help screen and the command
+palette show the tooltip. The widgets' own keys (list, thread, composer, the screens opened
+over the chats) stay in their classes.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from textual.binding import Binding, BindingType
 
@@ -10,147 +20,160 @@ from console.tui import terminal_keys
 # alt+1…9 below must arrive as alt+1…9 from tmux and Linux terminals (ESC then the digit).
 terminal_keys.install()
 
-
-#: The tools that open over the chats (console.tui.chats_screen).
-TOOL_BINDINGS: list[BindingType] = [
-    Binding(
-        "ctrl+f",
-        "find",
-        "Search",
-        priority=True,
-        id="search",
-        tooltip="Search every account's message history (works offline)",
-    ),
-    Binding(
-        "slash",
-        "find",
-        "Search",
-        show=False,
-        id="search_slash",
-        tooltip="Search every account's message history (works offline)",
-    ),
-    Binding(
-        "a",
-        "automations",
-        "Automations",
-        id="automations",
-        tooltip="The account's automated messages: welcome, renewals, tip thanks",
-    ),
-    Binding(
-        "N",
-        "edit_note",
-        "Note",
-        id="note",
-        tooltip="Edit the team's private note on the fan (ctrl+s or esc saves)",
-    ),
-    Binding(
-        "L",
-        "edit_lists",
-        "Lists",
-        show=False,
-        id="lists",
-        tooltip="Put the fan on lists, or take them off",
-    ),
-]
+#: Where a key acts: the app (on every screen) or the chats screen (only while it is shown).
+Target = Literal["app", "chats"]
 
 
-def _account_bindings() -> list[BindingType]:
-    return [
-        Binding(
-            f"alt+{n}",
-            f"account({n - 1})",
-            f"Account {n}",
-            show=False,
-            priority=True,
-            id=f"account_{n}",
-            tooltip=f"Show account tab {n}",
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One of the console's keys (its id is its name in :data:`ACTIONS`)."""
+
+    target: Target
+    keys: str  # Textual's key names, comma-separated
+    action: str  # the ``action_`` method of the target, with its arguments
+    description: str  # the footer's word
+    tooltip: str  # the help screen's and the palette's line
+    show: bool = True  # in the footer
+    priority: bool = False  # before the focused widget's own keys
+
+    def binding(self, name: str) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.show,
+            priority=self.priority,
+            id=name,
+            tooltip=self.tooltip,
         )
-        for n in range(1, 10)
-    ]
 
 
-#: The chats screen's keys: they act on the open account and chat, so only while it is shown.
-CHATS_BINDINGS: list[BindingType] = [
-    Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
-    Binding(
-        "R",
-        "reply_to",
-        "Reply to",
-        id="reply_to",
-        tooltip="Reply to the selected message (quoted)",
+_SEARCH_TIP = "Search every account's message history (works offline)"
+
+#: Every key of the console, in the order the footer and the help screen show them.
+ACTIONS: dict[str, Action] = {
+    "reply": Action("chats", "r", "reply", "Reply", "Write a reply in the open chat"),
+    "reply_to": Action(
+        "chats", "R", "reply_to", "Reply to", "Reply to the selected message (quoted)"
     ),
-    Binding("l", "like", "Like", id="like", tooltip="Like or unlike the selected message"),
-    Binding("p", "pin", "Pin", id="pin", tooltip="Pin or unpin the selected message"),
-    Binding(
+    "like": Action("chats", "l", "like", "Like", "Like or unlike the selected message"),
+    "pin": Action("chats", "p", "pin", "Pin", "Pin or unpin the selected message"),
+    "unsend": Action(
+        "chats",
         "U",
         "unsend",
         "Unsend",
+        "Unsend your selected message (asks first)",
         show=False,
-        id="unsend",
-        tooltip="Unsend your selected message (asks first)",
     ),
-    Binding("m", "mute", "Mute", id="mute", tooltip="Mute or unmute the fan"),
-    Binding(
+    "mute": Action("chats", "m", "mute", "Mute", "Mute or unmute the fan"),
+    "next_unread": Action(
+        "chats",
         "n",
         "next_unread",
         "Next unread",
-        id="next_unread",
-        tooltip="Open the next chat with unread messages, in any account",
+        "Open the next chat with unread messages, in any account",
     ),
-    Binding(
-        "e",
-        "retry",
-        "Retry",
-        show=False,
-        id="retry",
-        tooltip="Send the selected failed message again",
+    "retry": Action(
+        "chats", "e", "retry", "Retry", "Send the selected failed message again", show=False
     ),
-    Binding(
+    "names": Action(
+        "chats",
         "s",
         "search",
         "Names",
+        "Filter the chat list by fan name (as you type)",
         show=False,
-        id="names",
-        tooltip="Filter the chat list by fan name (as you type)",
     ),
-    *TOOL_BINDINGS,
-    Binding(
+    # The tools that open over the chats (console.tui.chats_screen).
+    "search": Action("chats", "ctrl+f", "find", "Search", _SEARCH_TIP, priority=True),
+    "search_slash": Action("chats", "slash", "find", "Search", _SEARCH_TIP, show=False),
+    "automations": Action(
+        "chats",
+        "a",
+        "automations",
+        "Automations",
+        "The account's automated messages: welcome, renewals, tip thanks",
+    ),
+    "note": Action(
+        "chats",
+        "N",
+        "edit_note",
+        "Note",
+        "Edit the team's private note on the fan (ctrl+s or esc saves)",
+    ),
+    "lists": Action(
+        "chats", "L", "edit_lists", "Lists", "Put the fan on lists, or take them off", show=False
+    ),
+    # Selling from the composer (issue 15; console/tui/selling.py does what they open).
+    "vault": Action(
+        "chats",
+        "ctrl+g",
+        "vault",
+        "Vault",
+        "Attach media from the vault to the message (free, or a PPV with a price)",
+        priority=True,
+    ),
+    "scripts": Action(
+        "chats",
+        "ctrl+t",
+        "scripts",
+        "Scripts",
+        "Insert a saved script into the message (placeholders filled for this fan)",
+        priority=True,
+    ),
+    "filter": Action(
+        "chats",
         "f",
         "cycle_filter",
         "Filter",
-        id="filter",
-        tooltip="Cycle the chat filter: all, unread, VIP, subscribers",
+        "Cycle the chat filter: all, unread, VIP, subscribers",
     ),
-    Binding(
-        "i",
-        "toggle_profile",
-        "Profile",
-        id="profile",
-        tooltip="Show or hide the fan profile pane",
+    "profile": Action(
+        "chats", "i", "toggle_profile", "Profile", "Show or hide the fan profile pane"
     ),
-    Binding(
+    "next_account": Action(
+        "chats",
         "ctrl+pagedown",
         "account_step(1)",
         "Next account",
+        "Show the next account tab",
         show=False,
         priority=True,
-        id="next_account",
-        tooltip="Show the next account tab",
     ),
-    Binding(
+    "previous_account": Action(
+        "chats",
         "ctrl+pageup",
         "account_step(-1)",
         "Previous account",
+        "Show the previous account tab",
         show=False,
         priority=True,
-        id="previous_account",
-        tooltip="Show the previous account tab",
     ),
-    *_account_bindings(),
-]
+    **{
+        f"account_{n}": Action(
+            "chats",
+            f"alt+{n}",
+            f"account({n - 1})",
+            f"Account {n}",
+            f"Show account tab {n}",
+            show=False,
+            priority=True,
+        )
+        for n in range(1, 10)
+    },
+    # On every screen (after the chats' keys in the help and the footer).
+    "help": Action("app", "f1,question_mark", "help", "Help", "Show every key"),
+    "quit": Action("app", "q", "quit", "Quit", "Quit the console"),
+}
 
-#: The app's keys, on every screen (they come after the chats' in the help and the footer).
-APP_BINDINGS: list[BindingType] = [
-    Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
-    Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
-]
+
+def bindings_for(target: Target) -> list[BindingType]:
+    """The Textual bindings of ``target``'s keys, in the table's order."""
+    return [a.binding(name) for name, a in ACTIONS.items() if a.target == target]
+
+
+#: The chats screen's keys: they act on the open account and chat, so only while it is shown.
+CHATS_BINDINGS = bindings_for("chats")
+#: The app's keys, on every screen.
+APP_BINDINGS = bindings_for("app")

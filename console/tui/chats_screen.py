@@ -1,10 +1,10 @@
 """The chatter's chats: the console's main screen (the app's default one).
 
-Three layers, each calling only the ones below: the chats view's layout and actions
+Three layers, each calling only the ones below: the chats view's layout and how it moves
 (console.tui.chats_view), the live updates that keep it current (console.tui.live), and here
-the screen's keys, its start and the tools that open over it: history search, automated
-messages, the fan's note and lists. The app (console.tui.app) keeps the themes, the services,
-the command palette and the screen stack.
+the screen's keys (console.tui.bindings), its start, the actions on the open chat and the tools
+that open over it: history search, automated messages, the fan's note and lists. The app
+(console.tui.app) keeps the themes, the services, the command palette and the screen stack.
 """
 
 from __future__ import annotations
@@ -17,19 +17,22 @@ from textual.content import Content
 from textual.widgets import Static, Tabs
 
 from console.api.errors import ApiError
-from console.tui.bindings import CHATS_BINDINGS
+from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
+from console.tui.composer import Composer
+from console.tui.confirm import ConfirmUnsend
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE
 from console.tui.live import LiveUpdates
 from console.tui.messages import UnreadStale
 from console.tui.panes import ReplyBar, StatusLine
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
-from console.tui.source import SearchResult
-from console.tui.text import clean
-from console.tui.thread import PinnedStrip
+from console.tui.selling import open_scripts, open_vault
+from console.tui.source import MessageRow, MessageState, SearchResult
+from console.tui.text import clean, fan_label
+from console.tui.thread import PinnedStrip, Thread
 
 _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
-_OWN_ACTIONS = {b.action.split("(")[0] for b in CHATS_BINDINGS if isinstance(b, Binding)}
+_OWN_ACTIONS = {a.action.split("(")[0] for a in ACTIONS.values() if a.target == "chats"}
 
 
 class ChatsScreen(LiveUpdates):
@@ -54,6 +57,7 @@ class ChatsScreen(LiveUpdates):
         self.query_one(Tabs).tooltip = TAB_BADGE
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
+        status.credits = self.source.credits()
         status.apply(self.source.connection())
         self._show_banner()
         self._load_queued()
@@ -81,6 +85,94 @@ class ChatsScreen(LiveUpdates):
         for every change of the focus) and the servers, the clients and the sync."""
         self.console.after_first_paint()
 
+    # -- actions on the open chat -----------------------------------------------------------
+
+    def _selected_row(self) -> MessageRow | None:
+        view = self.query_one(Thread).selected
+        return view.row if view is not None else None
+
+    def action_reply(self) -> None:
+        self.query_one(Composer).focus()
+
+    def action_reply_to(self) -> None:
+        row = self._selected_row()
+        if row is None:
+            return
+        self._set_reply_to(row.message)
+        self.query_one(Composer).focus()
+
+    def action_like(self) -> None:
+        row = self._selected_row()
+        if row is not None and self.account_id and self.chat_id:
+            self._run(
+                self.source.set_like(self.account_id, self.chat_id, row.id, not row.liked_by_me)
+            )
+
+    def action_pin(self) -> None:
+        row = self._selected_row()
+        if row is not None and self.account_id and self.chat_id:
+            self._run(
+                self.source.set_pin(self.account_id, self.chat_id, row.id, not row.message.pinned)
+            )
+
+    def action_unsend(self) -> None:
+        row = self._selected_row()
+        if row is None or not (self.account_id and self.chat_id):
+            return
+        if not row.outgoing or row.state is MessageState.UNSENT:
+            self.notify("Only your own messages can be unsent", severity="warning")
+            return
+        account_id, chat_id, message_id = self.account_id, self.chat_id, row.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                payload: dict[str, object] = {"message_id": message_id}
+                self._run(self.source.act(account_id, chat_id, "unsend", payload))
+
+        self.app.push_screen(ConfirmUnsend(row.message.content), answered)
+
+    @work(group="actions", exit_on_error=False)
+    async def action_mute(self) -> None:
+        if not (self.account_id and self.chat_id and self.fan_id):
+            return
+        account_id, chat_id = self.account_id, self.chat_id
+        row = await self.source.chat(account_id, chat_id)
+        muted = bool(row and row.muted)
+        await self._act(self.source.set_mute(account_id, self.fan_id, not muted))
+        # The stored (optimistic) state, everywhere it shows, at once: the thread's title,
+        # the list's row (even while a new order waits for a pause) and the profile.
+        await self.show_chat_state(account_id, chat_id)
+        who = fan_label(row.fan_name, row.fan_username) if row else fan_label(self.fan_name)
+        self.notify(
+            f"{'Unmuted' if muted else 'Muted'} {who} · {self.account_name(self.account_id)}",
+            markup=False,
+        )
+
+    def action_retry(self) -> None:
+        row = self._selected_row()
+        thread = self.query_one(Thread)
+        if row is None or row.state.value != "failed":
+            failed = [r for r in thread.rows if r.state.value == "failed"]
+            row = failed[-1] if failed else None
+        if row is None or self.account_id is None:
+            self.notify("No failed message to retry.", markup=False)
+            return
+        self._run(self.source.retry(self.account_id, row.id))
+
+    @work(group="actions", exit_on_error=False)
+    async def action_next_unread(self) -> None:
+        after = (self.account_id, self.chat_id) if self.account_id and self.chat_id else None
+        found = await self.source.next_unread_chat(after)
+        if found is None:
+            self.notify("No unread chats.", markup=False)
+            return
+        self.jump_to(*found)
+
+    def action_toggle_profile(self) -> None:
+        profile = self.query_one(FanProfile)
+        self.show_profile = not profile.display
+        self.update_layout()
+
     # -- search ------------------------------------------------------------------------------
 
     def action_find(self) -> None:
@@ -94,6 +186,15 @@ class ChatsScreen(LiveUpdates):
                 self.jump_to(result.account_id, result.chat_id, result.message_id)
 
         self.app.push_screen(SearchScreen(self.source, accounts, clock=self.clock), chosen)
+
+    # -- selling from the composer (console.tui.selling) ---------------------------------------
+
+    def action_vault(self) -> None:
+        open_vault(self, self.source)
+
+    def action_scripts(self) -> None:
+        name = next((a.name for a in self.accounts if a.account_id == self.account_id), "")
+        open_scripts(self, self.source, name)
 
     # -- automated messages ------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
-"""The chats view's layout and what the chatter does in it: account tabs, chat list | thread +
-composer | fan profile, status line; opening chats, the composer, the name filter and the
-actions on the open chat.
+"""The chats view's layout and how it moves: account tabs, chat list | thread + composer | fan
+profile, status line; switching accounts, opening chats, the composer, the name filter and
+the list's filter.
 
 The base of :class:`~console.tui.chats_screen.ChatsScreen`, below the live updates
 (console.tui.live) that keep it current: each layer calls only what is below it.
@@ -26,17 +26,15 @@ from textual.widgets import Input, Static, Tab, Tabs
 
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer, ReplyTarget
-from console.tui.confirm import ConfirmUnsend
 from console.tui.messages import ChatSelected, UnreadStale
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
+from console.tui.selling import guard_for
 from console.tui.source import (
     CHAT_FILTERS,
     ChatFilter,
     ConsoleSource,
-    MessageRow,
-    MessageState,
 )
 from console.tui.text import clean, fan_label, plain
 from console.tui.thread import PAGE as THREAD_PAGE
@@ -347,7 +345,9 @@ class ChatsView(Screen[None]):
             getattr(row, "fan_username", "") or "",
             account.name if account is not None else "",
         )
-        self.query_one(Composer).bind(target, draft)
+        composer = self.query_one(Composer)
+        composer.bind(target, draft)
+        composer.set_guard(guard_for(self.console.guard_settings, target))
 
     async def save_draft(self) -> None:
         # The composer's text belongs to the chat it is bound to (not to the list's cursor,
@@ -370,9 +370,17 @@ class ChatsView(Screen[None]):
         account_id, chat_id, text = target.account_id, target.chat_id, message.text
         quoted = self.reply_to
         reply_to = quoted.id if quoted is not None and quoted.chat_id == chat_id else None
+        media = message.media
         message.composer.clear_sent()
         self._set_reply_to(None)
-        await self._act(self.source.send(account_id, chat_id, text, reply_to))
+        if media is not None:
+            sending = self.source.send_media(
+                account_id, chat_id, text, media.media_ids, media.price_dollars,
+                media.preview_id, reply_to,
+            )  # fmt: skip
+            await self._act(sending)
+        else:
+            await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
 
     @on(Composer.Changed)
@@ -446,68 +454,7 @@ class ChatsView(Screen[None]):
             parts.append(Content.styled(f" {names[name]} ", style))
         self.query_one("#filter-bar", Static).update(Content.assemble(*parts))
 
-    # -- actions on the open chat -----------------------------------------------------------
-
-    def _selected_row(self) -> MessageRow | None:
-        view = self.query_one(Thread).selected
-        return view.row if view is not None else None
-
-    def action_reply(self) -> None:
-        self.query_one(Composer).focus()
-
-    def action_reply_to(self) -> None:
-        row = self._selected_row()
-        if row is None:
-            return
-        self._set_reply_to(row.message)
-        self.query_one(Composer).focus()
-
-    def action_like(self) -> None:
-        row = self._selected_row()
-        if row is not None and self.account_id and self.chat_id:
-            self._run(
-                self.source.set_like(self.account_id, self.chat_id, row.id, not row.liked_by_me)
-            )
-
-    def action_pin(self) -> None:
-        row = self._selected_row()
-        if row is not None and self.account_id and self.chat_id:
-            self._run(
-                self.source.set_pin(self.account_id, self.chat_id, row.id, not row.message.pinned)
-            )
-
-    def action_unsend(self) -> None:
-        row = self._selected_row()
-        if row is None or not (self.account_id and self.chat_id):
-            return
-        if not row.outgoing or row.state is MessageState.UNSENT:
-            self.notify("Only your own messages can be unsent", severity="warning")
-            return
-        account_id, chat_id, message_id = self.account_id, self.chat_id, row.id
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                payload: dict[str, object] = {"message_id": message_id}
-                self._run(self.source.act(account_id, chat_id, "unsend", payload))
-
-        self.app.push_screen(ConfirmUnsend(row.message.content), answered)
-
-    @work(group="actions", exit_on_error=False)
-    async def action_mute(self) -> None:
-        if not (self.account_id and self.chat_id and self.fan_id):
-            return
-        account_id, chat_id = self.account_id, self.chat_id
-        row = await self.source.chat(account_id, chat_id)
-        muted = bool(row and row.muted)
-        await self._act(self.source.set_mute(account_id, self.fan_id, not muted))
-        # The stored (optimistic) state, everywhere it shows, at once: the thread's title,
-        # the list's row (even while a new order waits for a pause) and the profile.
-        await self.show_chat_state(account_id, chat_id)
-        who = fan_label(row.fan_name, row.fan_username) if row else fan_label(self.fan_name)
-        self.notify(
-            f"{'Unmuted' if muted else 'Muted'} {who} · {self.account_name(self.account_id)}",
-            markup=False,
-        )
+    # -- the open chat's state ---------------------------------------------------------------
 
     def _show_title(self, row: Any) -> None:
         self._title_muted = bool(row.muted)
@@ -530,31 +477,6 @@ class ChatsView(Screen[None]):
         if bool(row.muted) != self._title_muted:
             self._show_title(row)
             self._load_fan(account_id, chat_id)
-
-    def action_retry(self) -> None:
-        row = self._selected_row()
-        thread = self.query_one(Thread)
-        if row is None or row.state.value != "failed":
-            failed = [v.row for v in thread.message_views if v.row.state.value == "failed"]
-            row = failed[-1] if failed else None
-        if row is None or self.account_id is None:
-            self.notify("No failed message to retry.", markup=False)
-            return
-        self._run(self.source.retry(self.account_id, row.id))
-
-    @work(group="actions", exit_on_error=False)
-    async def action_next_unread(self) -> None:
-        after = (self.account_id, self.chat_id) if self.account_id and self.chat_id else None
-        found = await self.source.next_unread_chat(after)
-        if found is None:
-            self.notify("No unread chats.", markup=False)
-            return
-        self.jump_to(*found)
-
-    def action_toggle_profile(self) -> None:
-        profile = self.query_one(FanProfile)
-        self.show_profile = not profile.display
-        self.update_layout()
 
     # -- waiting for quiet (the app's ``settled``) ---------------------------------------
 

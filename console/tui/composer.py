@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.binding import Binding
@@ -19,6 +20,10 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from console.tui.text import clean, plain
+
+if TYPE_CHECKING:
+    from console.guard import Guard, GuardHit
+    from console.tui.vault_picker import MediaChoice
 
 TYPING_INTERVAL = 3.0
 
@@ -65,13 +70,20 @@ class Composer(TextArea):
         ),
     ]
 
+    COMPONENT_CLASSES = {"composer--guard"}
+
+    DEFAULT_CSS = """
+    Composer > .composer--guard { background: $error 60%; text-style: bold underline; }
+    """
+
+    @dataclass(eq=False)
     class Submitted(Message):
-        def __init__(self, composer: Composer, text: str, target: ReplyTarget) -> None:
-            super().__init__()
-            self.composer = composer
-            self.text = text
-            #: The chat named in the header when Enter was pressed.
-            self.target = target
+        composer: Composer
+        text: str
+        #: The chat named in the header when Enter was pressed.
+        target: ReplyTarget
+        #: Vault media attached from the picker (a PPV when it has a price).
+        media: MediaChoice | None = None
 
     class Typing(Message):
         """The chatter typed; sent at most once per ``TYPING_INTERVAL`` seconds."""
@@ -79,10 +91,9 @@ class Composer(TextArea):
     class Left(Message):
         """Escape was pressed."""
 
+    @dataclass(eq=False)
     class Refused(Message):
-        def __init__(self, reason: str) -> None:
-            super().__init__()
-            self.reason = reason
+        reason: str
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, id: str | None = None
@@ -93,6 +104,11 @@ class Composer(TextArea):
         self._quiet = False  # loading a draft is not typing
         #: The chat this composer writes to (None: no chat open, nothing can be sent).
         self.target: ReplyTarget | None = None
+        #: Vault media attached from the picker, sent with the text (cleared by a new chat).
+        self.media: MediaChoice | None = None
+        #: The target account's guard (console/guard.py), and what it finds in the text now.
+        self.guard: Guard | None = None
+        self.guard_hits: list[GuardHit] = []
 
     def _keys_for(self, binding_id: str, default: str) -> set[str]:
         keymap = getattr(self.app, "_keymap", {}) or {}
@@ -120,8 +136,71 @@ class Composer(TextArea):
         """Write to ``target`` from now on, starting from its ``draft``; in one step, so the
         text on screen always belongs to the chat the header names."""
         self.target = target
-        self.border_title = target.header() if target is not None else None
+        self.attach(None)
         self.load_draft(draft)
+
+    def attach(self, media: MediaChoice | None) -> None:
+        """Media to send with the text (``None`` or nothing ticked: none); the border says."""
+        self.media = media if media is not None and media.media_ids else None
+        self._show_subtitle()
+
+    def _show_subtitle(self) -> None:
+        """The border's title: the target, then a guard warning or the attached media (the
+        composer has a top border only)."""
+        if self.target is None:
+            self.border_title = None
+            return
+        # One piece of text, styled in place: a border title drops the spaces at the edges of
+        # its parts.
+        header = self.target.header()
+        extra, style = "", ""
+        if self.guard_hits:
+            first = self.guard_hits[0]
+            extra = clean(f"⚠ guard: {first.what} · Enter will not send", one_line=True)[:80]
+            style = "bold $text-error"
+        elif self.media is not None:
+            extra = clean(self.media.summary() + " (ctrl+g changes)", one_line=True)
+            style = "bold $text-accent"
+        if not extra:
+            self.border_title = header
+            return
+        start = len(header.plain) + 3
+        title = Content(header.plain + " · " + extra)
+        self.border_title = title.stylize(style, start, start + len(extra))
+
+    def set_guard(self, guard: Guard | None) -> None:
+        """The rules of the account written to (``None`` or empty: nothing is refused)."""
+        self.guard = guard if guard is not None and not guard.empty else None
+        self._check_guard()
+
+    def _check_guard(self) -> None:
+        hits = self.guard.check(self.text) if self.guard is not None else []
+        if hits == self.guard_hits:
+            return
+        self.guard_hits = hits
+        self._build_highlight_map()
+        self.refresh()
+        self._show_subtitle()
+
+    def _build_highlight_map(self) -> None:
+        super()._build_highlight_map()
+        hits = getattr(self, "guard_hits", None)
+        if not hits:
+            return
+        # The hits are shown as highlights, which TextArea places in UTF-8 byte columns.
+        self._theme.syntax_styles["guard.hit"] = self.get_component_rich_style("composer--guard")
+        lines = self.text.split("\n")
+        starts = [0]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        for hit in hits:
+            for row, line in enumerate(lines):
+                begin, end = max(hit.start, starts[row]), min(hit.end, starts[row] + len(line))
+                if begin >= end:
+                    continue
+                col_a = len(line[: begin - starts[row]].encode())
+                col_b = len(line[: end - starts[row]].encode())
+                self._highlights[row].append((col_a, col_b, "guard.hit"))
 
     def load_draft(self, text: str) -> None:
         self._quiet = text != self.text
@@ -129,6 +208,7 @@ class Composer(TextArea):
         self.move_cursor(self.document.end)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._check_guard()
         if self._quiet:
             self._quiet = False
             return
@@ -147,7 +227,17 @@ class Composer(TextArea):
             self.post_message(self.Refused("Open a chat first."))
             return
         if not text.strip():
-            self.post_message(self.Refused("Nothing to send: the message is empty."))
+            reason = "Nothing to send: the message is empty."
+            if self.media is not None:
+                reason = "Write a few words to go with the media (the gateway needs a text)."
+            self.post_message(self.Refused(reason))
+            return
+        hits = self.guard.check(text) if self.guard is not None else []
+        if hits:
+            from console.guard import refusal
+
+            self.app.bell()
+            self.post_message(self.Refused(refusal(hits, text)))
             return
         if len(text) > MAX_MESSAGE_LENGTH:
             self.post_message(
@@ -157,12 +247,13 @@ class Composer(TextArea):
                 )
             )
             return
-        self.post_message(self.Submitted(self, text, self.target))
+        self.post_message(self.Submitted(self, text, self.target, self.media))
 
     def clear_sent(self) -> None:
         self._quiet = bool(self.text)
         self.clear()
         self._last_typing = None
+        self.attach(None)
 
     def action_newline(self) -> None:
         self.insert("\n")

@@ -4,8 +4,10 @@ Parsing the console's stylesheet and the default CSS of the widgets on its first
 ~20 ms before the first frame (Textual's tokenizer is pure Python), the same work at every
 start; rebuilding the rules it produced last time from JSON takes a few ms. The rules of each
 CSS source are stored under a digest of everything that shapes them: the text, where it was
-read from, its scope and priority, the CSS variables (the theme) and Textual's version. A
-source whose digest is not stored is parsed as usual and stored for the next start; an
+read from, its scope and whether it is a widget's default CSS, the CSS variables (the theme)
+and Textual's version; not its tie breaker, which depends on the order widgets mount in (the
+rules are stored as parsed with 1 and scaled, see ``_unit_rules``). A source whose digest is
+not stored is parsed as usual and stored for the next start; an
 unreadable cache is ignored. Only the start-up stylesheet uses it: a theme switch re-parses in
 a fresh Textual stylesheet, as before.
 
@@ -41,7 +43,7 @@ CACHE_FILE = "stylesheet-rules.json"
 #: The pickle earlier versions kept: removed, never read.
 LEGACY_FILE = "stylesheet-rules.pickle"
 #: Bumped when the encoding changes; a file of another format is ignored.
-FORMAT = 1
+FORMAT = 2  # 2: rules stored as parsed with tie breaker 1 (scaled when read)
 
 
 def _textual_stamp() -> str:
@@ -269,6 +271,8 @@ class CachedStylesheet(Stylesheet):
         self._stored: dict[str, Any] | None = None  # read at the first parse
         self._used: set[str] = set()
         self._fresh: dict[str, Any] = {}
+        #: Each source's rules as parsed with tie breaker 1, by digest (see ``_unit_rules``).
+        self._units: dict[str, list[RuleSet]] = {}
         self._variables_digest: str | None = None
         #: Sources parsed / read from the cache (for tests and the bench).
         self.parsed = 0
@@ -277,6 +281,7 @@ class CachedStylesheet(Stylesheet):
     def set_variables(self, variables: dict[str, str]) -> None:
         super().set_variables(variables)
         self._variables_digest = None
+        self._units = {}
 
     def _digest(self, key: tuple[Any, ...]) -> str:
         if self._variables_digest is None:
@@ -307,21 +312,42 @@ class CachedStylesheet(Stylesheet):
         rules: list[RuleSet] | None = self._parse_cache.get(key)
         if rules is not None:
             return rules
-        digest = self._digest(key)
+        unit = self._unit_rules(css, read_from, is_default_rules, scope)
+        rules = (
+            unit if tie_breaker == 1 else [_with_tie_breaker(rule, tie_breaker) for rule in unit]
+        )
+        self._parse_cache[key] = rules
+        return rules
+
+    def _unit_rules(
+        self, css: str, read_from: Any, is_default_rules: bool, scope: str
+    ) -> list[RuleSet]:
+        """A source's rules as parsed with tie breaker 1, from the cache when it has them.
+
+        The tie breaker is left out of the digest: a widget's default CSS gets the one of the
+        first class that brings it (0 from the class itself, -2 from a grandchild class), so
+        it depends on the order widgets mount in, and a start that mounted them in another
+        order parsed every such source again. Textual multiplies it into each rule (by the
+        rule's nesting depth), so the rules for any tie breaker are those parsed with 1, scaled.
+        """
+        digest = self._digest((css, read_from, is_default_rules, scope))
+        unit = self._units.get(digest)
+        if unit is not None:
+            return unit
         stored = self._load().get(digest)
         if stored is not None:
             with contextlib.suppress(Undecodable, RecursionError):
-                rules = decode(stored)
-            if rules is not None:
-                self._parse_cache[key] = rules
+                unit = decode(stored)
+            if unit is not None:
                 self._used.add(digest)
                 self.cached += 1
-                return rules
-        rules = super()._parse_rules(css, read_from, is_default_rules, tie_breaker, scope)
-        self.parsed += 1
-        with contextlib.suppress(Unencodable):  # a type we do not store: parsed again next time
-            self._fresh[digest] = encode(rules)
-        return rules
+        if unit is None:
+            unit = super()._parse_rules(css, read_from, is_default_rules, 1, scope)
+            self.parsed += 1
+            with contextlib.suppress(Unencodable):  # a type we do not store: parsed next time
+                self._fresh[digest] = encode(unit)
+        self._units[digest] = unit
+        return unit
 
     def save(self) -> None:
         """Store the rules parsed since the last save (with those read this time; entries no
@@ -339,6 +365,20 @@ class CachedStylesheet(Stylesheet):
             self._fresh = {}
         with contextlib.suppress(OSError):
             self.path.with_name(LEGACY_FILE).unlink(missing_ok=True)
+
+
+def _with_tie_breaker(rule: RuleSet, tie_breaker: int) -> RuleSet:
+    """``rule`` (parsed with tie breaker 1) as parsed with ``tie_breaker``: its styles are
+    only read, so they are shared."""
+    return RuleSet(
+        selector_set=rule.selector_set,
+        styles=rule.styles,
+        errors=rule.errors,
+        is_default_rules=rule.is_default_rules,
+        tie_breaker=rule.tie_breaker * tie_breaker,
+        selector_names=rule.selector_names,
+        pseudo_classes=rule.pseudo_classes,
+    )
 
 
 TEXTUAL = _textual_stamp()

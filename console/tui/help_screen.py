@@ -30,7 +30,8 @@ def legend(waiting_minutes: int, zone: str) -> list[tuple[str, str]]:
             "Status line",
             "The gateway connection, sync progress, actions queued, then the API calls left "
             "this minute: what remains of the gateway's per-minute request budget for your "
-            "API key (every call is billed).",
+            "API key, and the credits the console spent this month against [budget] "
+            "monthly_credits (`fansly-console usage` breaks them down).",
         ),
         ("Times", f"Every time is shown in {zone}; [ui] timezone in the config changes it."),
     ]

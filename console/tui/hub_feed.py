@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from console import paths
@@ -130,6 +131,7 @@ class HubFeed:
         min_backoff: float = 0.25,
         max_backoff: float = 30.0,
         position: HubPosition | None = None,
+        parse: Callable[[str | bytes], Any] | None = None,
     ) -> None:
         from console.webhooks.remote import RemoteEvents
 
@@ -142,6 +144,8 @@ class HubFeed:
         self.clock = clock
         #: Told every change of the hub connection (the app sets it).
         self.on_state: Callable[[ConnectionChanged], None] | None = None
+        #: Told every team notice (team mode's stream: presence, notes…), which is no event.
+        self.on_notice: Callable[[Any], None] | None = None
         self.remote = RemoteEvents(
             url,
             self._apply,
@@ -150,6 +154,7 @@ class HubFeed:
             on_state=self._changed,
             min_backoff=min_backoff,
             max_backoff=max_backoff,
+            **({"parse": parse} if parse is not None else {}),
         )
         #: The address without the token, safe to show.
         self.url = self.remote.url
@@ -163,6 +168,10 @@ class HubFeed:
         return f"HubFeed({self.url!r}, state={self.state.state!r})"
 
     async def _apply(self, event: Event) -> None:
+        if not isinstance(event, Event):  # a team notice (team mode): not for the cache
+            if self.on_notice is not None:
+                self.on_notice(event)
+            return
         seq = await self._apply_event(event)
         if seq is None:
             self.already_cached += 1

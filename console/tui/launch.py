@@ -90,6 +90,12 @@ class Running:
             raise RuntimeError("the workspace is not open yet")
         return await self.workspace.apply_event(event)
 
+    async def apply_relayed_event(self, event: Event) -> int | None:
+        """A hub's sink: the event was delivered (and billed) to the hub's listener, not here."""
+        if self.workspace is None:
+            raise RuntimeError("the workspace is not open yet")
+        return await self.workspace.apply_event(event, billed=False)
+
 
 def listener_service(
     settings: Settings, apply_event: Callable[[Event], Awaitable[int | None]]
@@ -128,6 +134,7 @@ def _app(
         themes_dir=paths.themes_dir(),
         title=title,
         css_cache=paths.cache_dir() / CSS_CACHE_FILE,
+        guard=settings.guard,
     )
 
 
@@ -165,6 +172,7 @@ async def build_console(
     theme: str | None = None,
     workspace: Workspace | None = None,
     path: Path | None = None,
+    team: tuple[str, str] | None = None,
 ) -> tuple[ConsoleApp, Running]:
     """The console on the configured gateway (or the cache alone when ``offline``). Live events
     come from the embedded listener, or from a hub at ``events`` (``ws://…``), in which case
@@ -176,6 +184,13 @@ async def build_console(
     from console.store import Store, store_path
 
     hub = hub_address(settings, events) if events else None
+    if team is not None:
+        # Team mode (``--team URL``): the cache is filled from the team server, never the
+        # gateway, and its stream is the hub (console/team/cache.py).
+        offline = True
+        hub = (team[0].rstrip("/").replace("http", "ws", 1) + "/events", team[1])
+        if path is None:
+            path = store_path(_team_profile(team[0]))
     if workspace is not None:
         source = WorkspaceSource(workspace)
         running = Running(workspace, source=source)
@@ -204,6 +219,12 @@ async def build_console(
 
         source = WorkspaceSource(store=store, bus=bus, offline=offline)
         running = Running(opener=open_workspace, source=source, store=store)
+    if team is not None:
+        from console.team.cache import fill_from_team
+        from console.team.client import TeamClient
+
+        async with TeamClient(team[0], team[1]) as client:
+            filled = await fill_from_team(source.store, client)
     await source.preload()  # the cached accounts: tabs and chats paint before the network
     services: list[Any] = [running]
     notes: list[str] = []
@@ -213,14 +234,27 @@ async def build_console(
         from console.tui.hub_feed import HubFeed, HubPosition
 
         cache = source.store.path  # one position per cache file and hub
+        parse = None
+        if team is not None:
+            from console.team.client import parse_stream
+
+            parse = parse_stream
         feed = HubFeed(
             hub[0],
-            running.apply_event,
+            running.apply_relayed_event,
             source.bus.publish,
             token=hub[1],
             position=HubPosition(paths.data_dir(), cache, hub[0]),
+            parse=parse,
         )
         services.append(feed)  # after the workspace: events are applied to a started one
+        if team is not None:
+            from console.team.relay import TeamRelay
+
+            # Replies and actions go to the team server (its outbox sends them, once).
+            services.append(
+                TeamRelay(source.store, team[0], team[1], filled.account_ids, source.bus.publish)
+            )
     elif not offline and hook.embedded:
         if hook.secrets:
             try:
@@ -231,12 +265,29 @@ async def build_console(
                 )
         else:
             notes.append("No webhook secret configured: live events are off (see README).")
-    title = "offline" if offline else ""
+    title = f"team {team[0]}" if team is not None else "offline" if offline else ""
     app = _app(settings, source, services, theme, title)
     app.startup_notes = notes
     if feed is not None:
         feed.on_state = app.hub_changed
+    if feed is not None and team is not None:
+        from console.tui.team_notices import notice_text
+
+        def on_notice(notice: Any) -> None:
+            text = notice_text(notice, me=filled.me, open_chat=app.chats_screen.chat_id)
+            if text is not None:
+                app.notify(text, markup=False, timeout=4)
+
+        feed.on_notice = on_notice
     return app, running
+
+
+def _team_profile(url: str) -> str:
+    """The cache of a team server: a profile name of its own per server, so a chatter's solo
+    cache and each team's never mix."""
+    import hashlib
+
+    return "team-" + hashlib.sha256(url.encode()).hexdigest()[:12]
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -245,6 +296,16 @@ def run_console(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     offline = bool(getattr(args, "offline", False))
+    team_url = getattr(args, "team", None)
+    team: tuple[str, str] | None = None
+    if team_url is not None:
+        from console.team.cache import team_token
+
+        team = (team_url or settings.team.url, team_token(settings.team))
+        if not team[0]:
+            print("fansly-console --team: give the team server's URL", file=sys.stderr)
+            return 2
+        offline = True  # the gateway is the server's business, not this console's
     if not offline and not settings.configured_profiles():
         print(NO_KEY.format(paths.config_file()), file=sys.stderr)
         return 2
@@ -254,7 +315,12 @@ def run_console(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         app, running = await build_console(
-            settings, profile=args.profile, offline=offline, events=events, theme=args.theme
+            settings,
+            profile=args.profile,
+            offline=offline,
+            events=events,
+            theme=args.theme,
+            team=team,
         )
         try:
             await app.run_async()

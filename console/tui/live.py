@@ -16,12 +16,14 @@ from datetime import UTC
 
 from textual import on, work
 from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.widgets import Tab, Tabs
 
 from console.changes import (
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,
+    CreditsChanged,
     EventApplied,
     FanChanged,
     MessageAdded,
@@ -85,6 +87,24 @@ class LiveUpdates(ChatsView):
             post(EventArrived(update.event))
         elif isinstance(update, AccountSetAside):
             self._account_set_aside(update)
+        elif isinstance(update, CreditsChanged):
+            self._credits_changed(update)
+
+    def _credits_changed(self, update: CreditsChanged) -> None:
+        """The meter says something once (80%, 95%, a cap, the gateway's 402, a new month):
+        shown as a notice, and the status line's figure is brought up to date."""
+        severity: SeverityLevel = "error"
+        if update.kind in ("warn80", "warn95", "background-cap"):
+            severity = "warning"
+        elif update.kind == "resumed":
+            severity = "information"
+        self.notify(
+            clean(update.text), title="Credits", severity=severity, timeout=20, markup=False
+        )
+        status = self.part(StatusLine)
+        if status is not None:
+            status.credits = self.source.credits()
+            status.render_status()
 
     def _account_set_aside(self, update: AccountSetAside) -> None:
         """Another creator behind a tab: say so until read, and leave the old world's chat
@@ -176,15 +196,12 @@ class LiveUpdates(ChatsView):
         if status is None:
             return
         status.budget = self.source.budget()
+        status.credits = self.source.credits()
         status.apply(message.update)
         if isinstance(message.update, ConnectionChanged):
             self.connection_changed(message.update)
         else:
             self._show_banner()
-
-    def hub_changed(self, state: ConnectionChanged) -> None:
-        """The events hub's connection changed (``--events``): called by the feed."""
-        self.post_message(HubChanged(state))
 
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:

@@ -38,6 +38,8 @@ from console.changes import (
 )
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
+from console.store.rows import PurchaseRow, VaultAlbumRow, VaultItem
+from console.tui.memory_vault import MemoryVault
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -75,7 +77,7 @@ class _Chat:
     vip: bool = False
 
 
-class MemorySource:
+class MemorySource(MemoryVault):
     """A deterministic in-memory world of accounts, fans, chats and messages."""
 
     def __init__(
@@ -86,8 +88,13 @@ class MemorySource:
         messages_per_chat: int = 30,
         seed: int = 7,
         now: datetime = FIXED_NOW,
+        vault_size: int = 120,
     ) -> None:
         self.bus = UpdateBus()
+        #: Items per account's vault (built when first read), and the fans' purchases.
+        self.vault_size = vault_size
+        self.vaults: dict[str, tuple[list[VaultAlbumRow], list[VaultItem]]] = {}
+        self.purchases: dict[str, list[PurchaseRow]] = {}
         self.now = now
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.drafts: dict[tuple[str, str], str] = {}
@@ -186,6 +193,9 @@ class MemorySource:
 
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
+
+    def credits(self) -> None:
+        return None  # an in-memory world spends nothing
 
     def _row(self, chat: _Chat) -> ChatRow:
         last = chat.messages[-1].message if chat.messages else None
@@ -297,6 +307,7 @@ class MemorySource:
             muted=chat.muted,
             note=self.notes.get(chat.fan.id, ""),
             spend_history=self.spend.get(chat.fan.id, []),
+            purchases=list(self.purchases.get(chat.fan.id, [])),
         )
 
     def refresh_fan(self, account_id: str, fan_id: str) -> None:

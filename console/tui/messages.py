@@ -1,12 +1,17 @@
 """Typed Textual messages: the only way background work reaches widgets.
 
-The update bus says *what* changed; these carry that to the app's message queue, and the ones
-that only mean "re-read" replace a queued twin (``can_replace``) so a burst of webhook
+The update bus says *what* changed; these carry that to the chats screen's message queue, and
+the ones that only mean "re-read" replace a queued twin (``can_replace``) so a burst of webhook
 deliveries costs one repaint, not hundreds.
+
+Dataclasses, as toolong's messages are (Textual's ``Message`` initialises in
+``__post_init__`` for them): the fields are the constructor. ``eq=False``: a message is one
+event, two alike are not the same one (and stay hashable).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -17,17 +22,17 @@ if TYPE_CHECKING:  # a pydantic model: the first paint needs none
     from console.events import Event
 
 
+@dataclass(eq=False)
 class ChatsStale(Message):
     """The chat list of an account needs re-reading."""
 
-    def __init__(self, account_id: str) -> None:
-        super().__init__()
-        self.account_id = account_id
+    account_id: str
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ChatsStale) and message.account_id == self.account_id
 
 
+@dataclass(eq=False)
 class UnreadStale(Message):
     """Unread badges need re-reading."""
 
@@ -35,22 +40,22 @@ class UnreadStale(Message):
         return isinstance(message, UnreadStale)
 
 
+@dataclass(eq=False)
 class ThreadChanged(Message):
     """A message was added to, or changed in, a chat."""
 
-    def __init__(self, account_id: str, chat_id: str, message_id: str, added: bool) -> None:
-        super().__init__()
-        self.account_id = account_id
-        self.chat_id = chat_id
-        self.message_id = message_id
-        self.added = added
+    account_id: str
+    chat_id: str
+    message_id: str
+    added: bool
 
 
+@dataclass(eq=False)
 class FanStale(Message):
-    def __init__(self, account_id: str, fan_id: str) -> None:
-        super().__init__()
-        self.account_id = account_id
-        self.fan_id = fan_id
+    """A fan's card needs re-reading."""
+
+    account_id: str
+    fan_id: str
 
     def can_replace(self, message: Message) -> bool:
         return (
@@ -60,12 +65,11 @@ class FanStale(Message):
         )
 
 
+@dataclass(eq=False)
 class StatusChanged(Message):
     """Connection, sync progress or outbox counts changed."""
 
-    def __init__(self, update: ConnectionChanged | SyncProgress | OutboxChanged) -> None:
-        super().__init__()
-        self.update = update
+    update: ConnectionChanged | SyncProgress | OutboxChanged
 
     def can_replace(self, message: Message) -> bool:
         if not isinstance(message, StatusChanged):
@@ -76,31 +80,28 @@ class StatusChanged(Message):
         return getattr(mine, "account_id", None) == getattr(theirs, "account_id", None)
 
 
+@dataclass(eq=False)
 class HubChanged(Message):
     """The connection to the events hub (``--events``) changed."""
 
-    def __init__(self, state: ConnectionChanged) -> None:
-        super().__init__()
-        self.state = state
+    state: ConnectionChanged
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, HubChanged)
 
 
+@dataclass(eq=False)
 class EventArrived(Message):
     """A webhook event was applied (tips raise a toast)."""
 
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+    event: Event
 
 
+@dataclass(eq=False)
 class ChatSelected(Message):
     """The chat list's cursor moved to a chat (``open``: Enter was pressed)."""
 
-    def __init__(self, account_id: str, chat_id: str, fan_id: str, open: bool) -> None:
-        super().__init__()
-        self.account_id = account_id
-        self.chat_id = chat_id
-        self.fan_id = fan_id
-        self.open = open
+    account_id: str
+    chat_id: str
+    fan_id: str
+    open: bool

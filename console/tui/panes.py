@@ -15,6 +15,7 @@ from console.tui.text import ago, clean, plain, utcnow
 from console.tui.zone import hhmm, zone_abbreviation
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.credits import CreditStatus
     from console.api.models import Message, RateBudget
 
 
@@ -43,7 +44,9 @@ class StatusLine(Static):
     TOOLTIP = (
         "● the gateway connection · ⟳ chats synced so far · ⇡ actions waiting to be sent · "
         "API calls left this minute: what remains of the gateway's per-minute request budget "
-        "for your API key (every call is billed) · times in: the zone of every time shown "
+        "for your API key · credits: what the console spent with the gateway this month, "
+        "against [budget] monthly_credits (fansly-console usage breaks it down) · "
+        "times in: the zone of every time shown "
         "([ui] timezone in the config changes it)"
     )
 
@@ -55,6 +58,7 @@ class StatusLine(Static):
         self.progress: dict[str, SyncProgress] = {}
         self.outbox: dict[str, OutboxChanged] = {}
         self.budget: RateBudget | None = None
+        self.credits: CreditStatus | None = None
         #: The events hub's connection, with ``--events`` (None: the embedded listener).
         self.hub: ConnectionChanged | None = None
 
@@ -95,10 +99,28 @@ class StatusLine(Static):
             # The gateway's per-minute request budget for the API key (every call is billed).
             budget = f"{self.budget.remaining}/{self.budget.limit}"
             parts.append(Content(f"  API calls left this minute: {budget}"))
+        if self.credits is not None:
+            parts.append(self._credits_part(self.credits))
         # The one place a time stamp's zone is named (the help screen says it in full).
         parts.append(Content.styled(f"  times in {zone_abbreviation(self.clock())}", "$text-muted"))
         # One line of fixed height: no layout pass needed (a backfill updates this a lot).
         self.update(Content.assemble(*parts), layout=False)
+
+    @staticmethod
+    def _credits_part(credits: CreditStatus) -> Content:
+        """Credits used this month against the budget; warns from 80%, errs once spent."""
+        style = ""
+        cap = credits.background_cap
+        if credits.exhausted or (credits.budget and credits.used >= credits.budget):
+            style = "$text-error"
+        elif (cap is not None and credits.used >= cap) or (
+            credits.budget and credits.used >= 0.8 * credits.budget
+        ):
+            style = "$text-warning"
+        text = "  " + credits.text()
+        if credits.exhausted:
+            text += " (the gateway refused: 402)"
+        return Content.styled(text, style) if style else Content(text)
 
     @staticmethod
     def _hub_part(hub: ConnectionChanged) -> Content:

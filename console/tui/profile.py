@@ -9,6 +9,7 @@ to refresh the fan in the background when a chat opens, and re-shows the card wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,15 @@ from console.tui.zone import local
 if TYPE_CHECKING:
     from textual.widgets import Sparkline
 
+
+def _ago(since: datetime, now: datetime) -> str:
+    """``3h ago``; ``just now`` (not "now ago") within the minute."""
+    text = ago(since, now)
+    return "just now" if text == "now" else f"{text} ago"
+
+
+#: Purchases listed on the profile (the newest; the count says how many in all).
+PURCHASES_SHOWN = 5
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
 SPEND_BARS = 24
 MAX_NOTE_LENGTH = 4000
@@ -61,12 +71,11 @@ class NoteEditor(TextArea):
         ),
     ]
 
+    @dataclass(eq=False)
     class Saved(Message):
-        def __init__(self, account_id: str, fan_id: str, text: str) -> None:
-            super().__init__()
-            self.account_id = account_id
-            self.fan_id = fan_id
-            self.text = text
+        account_id: str
+        fan_id: str
+        text: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
@@ -197,9 +206,24 @@ class FanProfile(VerticalScroll, can_focus=False):
             lines.append(
                 Content(
                     f"Last purchase: {money_text(fan.last_purchase_millis)}"
-                    f" · {ago(fan.last_purchase_at, now)} ago"
+                    f" · {_ago(fan.last_purchase_at, now)}"
                 )
             )
+        if card.purchases:
+            lines.append(Content.styled(f"Purchases ({len(card.purchases)})", "bold"))
+            for bought in card.purchases[:PURCHASES_SHOWN]:
+                from console.api.models import media_label
+
+                label = media_label(bought.kind, bought.title, bought.duration_s)
+                if bought.kind is None:
+                    label = "📎 media"
+                when = f" · {_ago(bought.bought_at, now)}" if bought.bought_at else ""
+                lines.append(
+                    plain(
+                        f"{money_text(bought.price_millis)} {label}{when}",
+                        one_line=True,
+                    )
+                )
         if card.muted:
             lines.append(Content.styled("Muted", "$text-warning"))
         return Content("\n").join(lines)

@@ -103,6 +103,16 @@ async def _walk(app: ConsoleApp, pilot: Pilot[Any], running: Running, sandbox: A
     await shoot.shot("search")
     await shoot.keys("escape")
 
+    # A PPV being composed: two photos of the vault ticked, priced at $15.
+    from console.tui.vault_picker import VaultPicker
+
+    await shoot.keys("r", *"new beach set, just for you 🌊", "ctrl+g")
+    await _until(app, pilot, lambda: isinstance(app.screen, VaultPicker) and app.screen.loaded)
+    await asyncio.gather(*list(workspace._background), return_exceptions=True)
+    await shoot.keys(*"beach", "tab", "tab", "enter", *"15")
+    await shoot.shot("ppv-compose")
+    await shoot.keys("escape", "escape", "ctrl+a", "ctrl+k", "escape")
+
     # The gateway goes away: replies wait in the outbox and the banner says since when.
     await sandbox.__aexit__(None, None, None)
     await shoot.keys("r", *"back online soon, promise!", "enter")

@@ -14,8 +14,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
+from console.store.rows import MediaMarks, PurchaseRow, VaultAlbumRow, VaultItem
 
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
 
 ChatFilter = Literal["all", "unread", "vip", "subscribers"]
@@ -87,6 +89,8 @@ class FanCard:
     note_updated: datetime | None = None
     #: (time, gross thousandths) per transaction, oldest first (empty until fetched).
     spend_history: list[tuple[datetime, int]] = field(default_factory=list)
+    #: The fan's PPV purchases (sale events), newest first.
+    purchases: list[PurchaseRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +131,10 @@ class ConsoleSource(Protocol):
     def accounts(self) -> Sequence[Account]: ...
 
     def budget(self) -> RateBudget | None: ...
+
+    def credits(self) -> CreditStatus | None:
+        """Credits used this month against the budget (``None``: not metered)."""
+        ...
 
     def connection(self) -> ConnectionChanged: ...
 
@@ -252,3 +260,30 @@ class ConsoleSource(Protocol):
     ) -> AutomatedMessage: ...
 
     async def delete_automation(self, account_id: str, rule_id: str) -> None: ...
+
+    # -- issue 15: the vault, PPVs ----------------------------------------------------------
+
+    async def vault(self, account_id: str) -> tuple[list[VaultAlbumRow], list[VaultItem]]:
+        """The cached vault: albums, and items newest first (no network)."""
+        ...
+
+    async def refresh_vault(self, account_id: str) -> int:
+        """Fetch the vault from the gateway into the cache (raises offline); the item count."""
+        ...
+
+    async def media_marks(self, account_id: str, chat_id: str) -> MediaMarks:
+        """The vault items already sent to this chat's fan, and those they bought."""
+        ...
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        price_dollars: float | None,
+        preview_id: str | None,
+        reply_to: str | None,
+    ) -> str:
+        """Queue vault media with the text: a PPV with a price, free media without one."""
+        ...

@@ -10,13 +10,15 @@ far end is pruned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.widgets import Static
 
 from console.tui.source import ConsoleSource, MessageRow, MessageState
@@ -24,13 +26,17 @@ from console.tui.text import clean, money_text, plain, utcnow
 from console.tui.zone import hhmm, local_day
 
 if TYPE_CHECKING:  # a pydantic model: the first paint needs none
-    from console.api.models import Message
+    from console.api.models import Attachment, Message
 
 PAGE = 30
 #: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
 #: on each change, so each live message costs in proportion: 150 widgets took ~8 ms of layout
 #: and ~10 ms of render per message at 120x36, 60 took ~5-6 and ~8.
 MAX_MESSAGES = 90
+#: A chat opens with at least this many of its page's newest messages mounted (more on a tall
+#: terminal: enough to fill it, a message taking 3 lines or more); the rest of the page is held
+#: in memory and mounted when the chatter goes up to it.
+FIRST_PAINT_MIN = 14
 #: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
 #: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
 #: its chat opened; folded, it costs what a short one does.
@@ -41,31 +47,45 @@ UNFOLDED_CHARS = 50_000
 _LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
 
 
-class DateSeparator(Static):
+class _Block(Static):
+    """A widget of the thread that does not scroll: its virtual size is its size."""
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # Textual keeps the virtual size as a reactive that asks for a layout of the whole
+        # screen when it changes: every new block sized by the layout that placed it asked
+        # for a second one at once (~8 ms for a chat of 30 messages). A block that does not
+        # scroll has no use for it; a change of its size repaints it all the same.
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
+class DateSeparator(_Block):
     def __init__(self, day: str) -> None:
         super().__init__(Content(f"── {day} ──"), classes="date-separator")
         self.day = day
 
 
-class NewMarker(Static):
+class NewMarker(_Block):
     def __init__(self) -> None:
         super().__init__(Content("── new ──"), classes="new-marker")
 
 
-class MessageView(Static):
+class MessageView(_Block):
     """One message: who and when, the quoted message, the text, likes, pin and state."""
 
     def __init__(self, row: MessageRow, sender_name: str, *, online: bool = True) -> None:
-        # The classes are given here, not set one by one: on a widget not yet mounted each
-        # ``set_class`` re-matches the whole stylesheet (~5 ms per message, 30 per chat).
-        super().__init__(classes=" ".join(["message", *self._state_classes(row)]))
         self.row = row
         self.sender_name = sender_name
         #: Whether the gateway can be reached: a pending message is "sending", or waits.
         self.online = online
         #: Shown in full (``x``); long messages start folded.
         self.unfolded = False
-        self.update(self._content())
+        # The classes and the content are given here, not set after: on a widget not yet
+        # mounted each ``set_class`` re-matches the whole stylesheet (~5 ms per message, 30
+        # per chat), and ``update`` asks for a second layout of the screen once it is mounted.
+        # (The fields ``_content`` reads are plain attributes: set before Textual's ones.)
+        super().__init__(self._content(), classes=" ".join(["message", *self._state_classes(row)]))
 
     @staticmethod
     def _state_classes(row: MessageRow) -> list[str]:
@@ -143,8 +163,6 @@ class MessageView(Static):
             parts.append(
                 Content.styled(f"💵 tip {money_text(msg.tip_millis)}", "bold $text-success")
             )
-        if msg.attachments:
-            parts.append(Content.styled(f"[{len(msg.attachments)} attachment(s)]", "$text-muted"))
         text = msg.content
         cut = _fold_at(text)
         if cut is None:
@@ -162,7 +180,38 @@ class MessageView(Static):
             else:
                 note = f"… folded: {len(text):,} characters in all (x shows more)"
             parts.append(Content.styled(note, "italic $text-muted"))
+        if msg.attachments:
+            parts.extend(media_lines(msg.attachments, row.state))
         return Content("\n").join(parts)
+
+
+#: Items listed one per line; past this, "+N more".
+MEDIA_SHOWN = 4
+
+
+def media_lines(attachments: list[Attachment], state: MessageState) -> list[Content]:
+    """A message's media, one line each ("📷 photo · 'beach set 3'"), then for a PPV its price
+    and state: not bought yet, or bought (with when, if a sale said so)."""
+    lines = [plain(a.label, one_line=True, style="$text-muted") for a in attachments[:MEDIA_SHOWN]]
+    if len(attachments) > MEDIA_SHOWN:
+        lines.append(Content.styled(f"+{len(attachments) - MEDIA_SHOWN} more", "$text-muted"))
+    price = next((a.price_millis for a in attachments if a.price_millis), None)
+    if price is None:
+        return lines
+    head = f"💰 PPV {money_text(price)}"
+    bought = [a for a in attachments if a.bought]
+    if bought:
+        when = min((a.bought_at_ms for a in bought if a.bought_at_ms), default=None)
+        at = ""
+        if when is not None:
+            moment = datetime.fromtimestamp(when / 1000, tz=UTC)
+            at = f" {local_day(moment):%d %b} {hhmm(moment)}"
+        lines.append(Content.styled(f"{head} · ✔ bought{at}", "bold $text-success"))
+    elif state is MessageState.SENT:
+        lines.append(Content.styled(f"{head} · sent, not bought yet", "$text-warning"))
+    else:
+        lines.append(Content.styled(head, "$text-warning"))
+    return lines
 
 
 def _fold_at(text: str) -> int | None:
@@ -230,6 +279,18 @@ class Thread(VerticalScroll, can_focus=True):
         self._generation = 0
         #: Whether the gateway can be reached (pending messages say "sending" or wait).
         self.online = True
+        #: The older part of the open page, not mounted until the chatter goes up to it (as a
+        #: page loaded from the cache would be, without reading it), and the message the "new"
+        #: marker goes above if it is there.
+        self._deferred: list[MessageRow] = []
+        self._deferred_unread: str | None = None
+        #: The held part is being mounted: what is above the window is not known yet.
+        self._filling = False
+        #: What the reader looks at while the thread is not held at its end: the message at
+        #: the top of the view and the row it is on (see ``arrange``).
+        self._reading: tuple[MessageView, float] | None = None
+        #: The children's places at the last layout (relative to the scrolled content).
+        self._arranged: DockArrangeResult | None = None
 
     def set_online(self, online: bool) -> None:
         """The gateway came or went: pending messages say so."""
@@ -254,6 +315,8 @@ class Thread(VerticalScroll, can_focus=True):
         """Show the chat's newest page, or the page around message ``around``."""
         self.account_id, self.chat_id, self.fan_name = account_id, chat_id, fan_name
         self._generation += 1
+        self._deferred = []
+        self._reading = None
         self.selected_index = None
         self._exhausted = False
         self.at_latest = True
@@ -297,6 +360,8 @@ class Thread(VerticalScroll, can_focus=True):
         thread, title, profile and composer together)."""
         self.account_id, self.chat_id, self.fan_name = account_id, chat_id, fan_name
         self._generation += 1
+        self._deferred = []
+        self._reading = None
         self.selected_index = None
         self._exhausted = False
         self.at_latest = True
@@ -312,13 +377,20 @@ class Thread(VerticalScroll, can_focus=True):
 
     async def _show_rows(self, rows: list[MessageRow], unread: int) -> None:
         self._exhausted = len(rows) < PAGE
-        widgets = self._build(rows, previous=None)
+        self._deferred = []
         first_unread = self._first_unread(rows, unread)
-        if first_unread is not None:
-            for i, w in enumerate(widgets):
-                if isinstance(w, MessageView) and w.message_id == first_unread:
-                    widgets.insert(i, NewMarker())
-                    break
+        # Only the newest messages, enough to fill the thread, are mounted; the rest of the
+        # page is mounted when the chatter goes up to it (``_fill``). Each message widget costs
+        # its building, mounting, styling and a share of the layout and frame (~1 ms each on a
+        # loaded machine): opening a chat took ~60 ms of the app's time with 30 of them.
+        # The terminal's height, not the thread's: known before the first layout, and the
+        # thread is shorter. Up to 44 rows the count is the minimum: the same at every start,
+        # even while a starting terminal still reports a default size.
+        shown = max(FIRST_PAINT_MIN, self.app.size.height // 3 + 1)
+        head, tail = rows[:-shown], rows[-shown:]
+        # The window starts with its day, as any window does (``_mount_above`` drops that
+        # separator when the day's earlier messages join above it).
+        widgets = self._build(tail, None, first_unread)
         # One layout and one frame for the old chat going and the new one coming (each of
         # removing and mounting asks for a reflow of the whole screen).
         with self.app.batch_update():
@@ -328,6 +400,43 @@ class Thread(VerticalScroll, can_focus=True):
             # second pass to scroll after it); scrolling away releases it, coming back to the
             # end restores it.
             self.anchor()
+        self._deferred, self._deferred_unread = head, first_unread
+
+    @work(group="thread-fill", exit_on_error=False)
+    async def _fill_in(self, generation: int) -> None:
+        try:
+            if generation == self._generation:
+                await self._fill()
+        finally:
+            self._filling = False
+
+    async def _fill(self) -> None:
+        """Mount the part of the open page held back, above the window."""
+        rows, self._deferred = self._deferred, []
+        if not rows:
+            return
+        await self._mount_above(self._build(rows, None, self._deferred_unread), rows)
+
+    async def _mount_above(self, widgets: list[Static], rows: list[MessageRow]) -> None:
+        """Mount ``widgets`` (of ``rows``, older than the window) above the window, keeping
+        in place what the chatter looks at."""
+        await self._finish_scrolling()
+        first = self.children[0] if self.children else None
+        views = self.message_views
+        if (
+            isinstance(first, DateSeparator)
+            and views
+            and local_day(rows[-1].message.created_at) == local_day(views[0].row.message.created_at)
+        ):
+            await first.remove()
+            first = self.children[0] if self.children else None
+        # The widgets join the window as ``mount_all`` is called: the selection moves with
+        # them then, not once they are mounted (a key pressed in between would use it). What
+        # the reader looks at stays in place in the layout that places them (``arrange``).
+        mounting = self.mount_all(widgets, before=first)
+        if self.selected_index is not None:
+            self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
+        await mounting
 
     @staticmethod
     def _first_unread(rows: list[MessageRow], unread: int) -> str | None:
@@ -336,7 +445,11 @@ class Thread(VerticalScroll, can_focus=True):
         incoming = [r for r in rows if not r.outgoing]
         return incoming[-unread].id if len(incoming) >= unread else None
 
-    def _build(self, rows: list[MessageRow], previous: Message | None) -> list[Static]:
+    def _build(
+        self, rows: list[MessageRow], previous: Message | None, new_from: str | None = None
+    ) -> list[Static]:
+        """The widgets of ``rows`` (following ``previous``), with the "new" marker above the
+        message ``new_from`` if it is among them."""
         widgets: list[Static] = []
         last_day = local_day(previous.created_at) if previous else None
         for row in rows:
@@ -344,6 +457,8 @@ class Thread(VerticalScroll, can_focus=True):
             if day != last_day:
                 widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
                 last_day = day
+            if new_from is not None and row.id == new_from:
+                widgets.append(NewMarker())
             widgets.append(MessageView(row, self.fan_name, online=self.online))
         return widgets
 
@@ -351,17 +466,79 @@ class Thread(VerticalScroll, can_focus=True):
     def message_views(self) -> list[MessageView]:
         return list(self.query_children(MessageView))
 
+    @property
+    def rows(self) -> list[MessageRow]:
+        """The open page's messages, oldest first: the part held back, then those shown."""
+        return [*self._deferred, *(view.row for view in self.message_views)]
+
     def view_of(self, message_id: str) -> MessageView | None:
         for view in self.query_children(MessageView):
             if view.row.known_as(message_id):
                 return view
         return None
 
+    # -- the reader's place -----------------------------------------------------------------
+
+    @property
+    def _held_at_end(self) -> bool:
+        """The newest message is held in view (Textual's anchor): each layout scrolls to it."""
+        return self.is_anchored and not self._anchor_released
+
+    def _note_reading(self) -> None:
+        """Note the message at the top of the view and its row, from the last layout."""
+        self._reading = None
+        if self._held_at_end or self._arranged is None:
+            return
+        top = self.scroll_y
+        for placement in self._arranged.placements:
+            widget = placement.widget
+            if isinstance(widget, MessageView) and placement.region.bottom > top:
+                self._reading = (widget, placement.region.y - top)
+                return
+
+    async def _finish_scrolling(self) -> None:
+        """End a scroll under way (PageUp, Home animate) at its destination, before messages
+        join above: the reader is held where they were going, and no later frame of the
+        animation, counted in the old positions, moves them."""
+        await self.app.animator.stop_animation(self, "scroll_y", complete=True)
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """Lay out the messages; a reader who is not at the end keeps what they look at in
+        place. Messages joining above (the rest of the page, an older page, a late message)
+        or leaving it would otherwise move it by their height; scrolling here, in the layout
+        that places them, moves it in no frame (as Textual's anchor holds the end). Done after
+        the layout, it was a frame late, and counted a message arriving below in the same
+        layout as if it came above."""
+        arranged = super().arrange(size, optimal)
+        if optimal:
+            return arranged
+        self._arranged = arranged
+        reading = self._reading
+        if reading is None or self._held_at_end:
+            return arranged
+        view, row = reading
+        for placement in arranged.placements:
+            if placement.widget is view:
+                y = max(0.0, placement.region.y - row)
+                if y != self.scroll_y:
+                    # As Textual's compositor scrolls an anchored widget: no watcher runs (the
+                    # reader did not move), the scrollbar follows.
+                    self.set_reactive(Thread.scroll_y, y)
+                    self.set_reactive(Thread.scroll_target_y, y)
+                    self.vertical_scrollbar.position = y
+                break
+        return arranged
+
     # -- older pages -----------------------------------------------------------------------
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new <= 3 and old > new and not self._exhausted and not self._loading_older:
+        self._note_reading()
+        # The held part joins when the chatter goes up, not when a layout moves an anchored
+        # thread (a pane folding away at start re-wraps it: that is not the chatter).
+        chatter = not self.is_anchored or self._anchor_released
+        more = (self._deferred and chatter) or not self._exhausted
+        if new <= 3 and old > new and more and not self._loading_older:
             self.load_older()
         if (
             not self.at_latest
@@ -373,7 +550,7 @@ class Thread(VerticalScroll, can_focus=True):
 
     def load_newer(self) -> None:
         views = self.message_views
-        if not views or self.account_id is None or self.chat_id is None:
+        if self._deferred or not views or self.account_id is None or self.chat_id is None:
             return
         self._loading_newer = True
         self._load_newer(self._generation, views[-1].message_id)
@@ -399,7 +576,11 @@ class Thread(VerticalScroll, can_focus=True):
 
     def load_older(self) -> None:
         views = self.message_views
-        if not views or self.account_id is None or self.chat_id is None:
+        if self._deferred:  # the rest of the open page comes first, from memory
+            self._filling = True
+            self._fill_in(self._generation)
+            return
+        if self._filling or not views or self.account_id is None or self.chat_id is None:
             return
         self._loading_older = True
         self._load_older(self._generation, views[0].message_id)
@@ -415,24 +596,8 @@ class Thread(VerticalScroll, can_focus=True):
                 self._exhausted = True
             if not rows:
                 return
-            first = self.children[0] if self.children else None
-            if isinstance(first, DateSeparator) and local_day(rows[-1].message.created_at) == (
-                local_day(self.message_views[0].row.message.created_at)
-            ):
-                await first.remove()
-                first = self.children[0] if self.children else None
-            before_height = self.virtual_size.height
-            widgets = self._build(rows, previous=None)
-            await self.mount_all(widgets, before=first)
-            if self.selected_index is not None:
-                self.selected_index += sum(isinstance(w, MessageView) for w in widgets)
+            await self._mount_above(self._build(rows, previous=None), rows)
             self._prune(from_top=False)
-
-            def keep_position() -> None:
-                added = self.virtual_size.height - before_height
-                self.scroll_to(y=self.scroll_y + added, animate=False, immediate=True)
-
-            self.call_after_refresh(keep_position)
         finally:
             self._loading_older = False
 
@@ -442,6 +607,8 @@ class Thread(VerticalScroll, can_focus=True):
         if excess <= 0:
             return 0
         doomed = views[:excess] if from_top else views[-excess:]
+        if from_top:
+            self._drop_held()
         for view in doomed:
             view.remove()
         if not from_top:
@@ -456,8 +623,10 @@ class Thread(VerticalScroll, can_focus=True):
 
     async def message_added(self, row: MessageRow) -> None:
         views = self.message_views
-        if self._view_in(views, row.id) is not None or (
-            row.client_id is not None and self._view_in(views, row.client_id) is not None
+        if (
+            self._view_in(views, row.id) is not None
+            or (row.client_id is not None and self._view_in(views, row.client_id) is not None)
+            or self._held(row) is not None
         ):
             await self.message_changed(row)
             return
@@ -472,6 +641,13 @@ class Thread(VerticalScroll, can_focus=True):
             # middle, or above the window, where scrolling up will load it.
             await self._insert_in_order(row, views)
             return
+        excess = len(views) + 1 - MAX_MESSAGES
+        if excess > 0 and not stick:
+            # A full window would lose its top, which may be what the reader looks at: the
+            # window stops at its last message, and newer ones load when the reader goes down
+            # to them (or presses End), as they do below a search hit.
+            self.at_latest = False
+            return
         previous = views[-1].row.message if views else None
         # One layout pass for the new message, the pruned one and the scroll: mounting and
         # removing each ask for a reflow of the whole screen, and a frame between them would
@@ -479,12 +655,29 @@ class Thread(VerticalScroll, can_focus=True):
         with self.app.batch_update():
             if stick:
                 self.anchor()
-            excess = len(views) + 1 - MAX_MESSAGES
             if excess > 0:
+                self._drop_held()
                 await self.remove_children(views[:excess])
                 if self.selected_index is not None:
                     self.selected_index = max(0, self.selected_index - excess)
             await self.mount_all(self._build([row], previous))
+
+    def _drop_held(self) -> None:
+        """The window's top goes: the held part no longer joins it (it is read again)."""
+        if self._deferred:
+            self._deferred = []
+            self._exhausted = False
+
+    def _held(self, row: MessageRow) -> int | None:
+        """Where ``row`` is in the part of the open page not mounted yet."""
+        return next(
+            (
+                i
+                for i, r in enumerate(self._deferred)
+                if r.known_as(row.id) or (row.client_id is not None and r.known_as(row.client_id))
+            ),
+            None,
+        )
 
     @staticmethod
     def _view_in(views: list[MessageView], message_id: str) -> MessageView | None:
@@ -493,17 +686,27 @@ class Thread(VerticalScroll, can_focus=True):
     async def _insert_in_order(self, row: MessageRow, views: list[MessageView]) -> None:
         at = row.message.created_at
         if at < views[0].row.message.created_at:
+            held = self._deferred
+            if held and at >= held[0].message.created_at:  # within the part not mounted yet
+                later = (i for i, r in enumerate(held) if r.message.created_at > at)
+                held.insert(next(later, len(held)), row)
+                return
             self._exhausted = False
-            if len(views) < PAGE and self.account_id and self.chat_id:
+            if len(views) + len(held) < PAGE and self.account_id and self.chat_id:
                 # A short window cannot be scrolled up to load it: show the newest page again.
                 self.open_chat(self.account_id, self.chat_id, self.fan_name, 0)
             return
         after = next(v for v in views if v.row.message.created_at > at)
+        await self._finish_scrolling()
         await self.mount(MessageView(row, self.fan_name, online=self.online), before=after)
         if self.selected_index is not None and views.index(after) <= self.selected_index:
             self.selected_index += 1
 
     async def message_changed(self, row: MessageRow) -> None:
+        held = self._held(row)
+        if held is not None:  # not mounted yet: it will be built from the new row
+            self._deferred[held] = row
+            return
         view = self.view_of(row.id)
         if view is None and row.client_id is not None:
             view = self.view_of(row.client_id)
@@ -532,7 +735,7 @@ class Thread(VerticalScroll, can_focus=True):
         views[index].add_class("-selected")
         self.selected_index = index
         self.scroll_to_widget(views[index], animate=False, immediate=True)
-        if index == 0 and delta < 0 and not self._exhausted:
+        if index == 0 and delta < 0 and (self._deferred or not self._exhausted):
             self.load_older()
 
     def action_fold(self) -> None:

@@ -18,6 +18,7 @@ from console.store import MessageRow as StoreMessage
 from console.store import MessageState as StoreState
 from console.store import OutboxState, Store
 from console.store.actions import ACTIONS
+from console.store.rows import MediaMarks, VaultAlbumRow, VaultItem
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -32,6 +33,7 @@ from console.tui.source import (
 if TYPE_CHECKING:
     # pydantic models (built after the first paint, imported there; the first frame is
     # painted from the store's plain rows).
+    from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, RateBudget
 
     # Imported when the workspace is opened, after the first paint: it brings the API client
@@ -124,6 +126,11 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = Non
         client_id=row.client_id,
         queued=queued,
     )
+
+
+#: A chat opened with fewer messages cached than this reads one gateway page (10 messages, the
+#: most a page holds: one credit) before it shows.
+OPEN_FETCH = 10
 
 
 class WorkspaceSource:
@@ -231,6 +238,9 @@ class WorkspaceSource:
     def budget(self) -> RateBudget | None:
         return self._workspace.budget() if self._workspace is not None else None
 
+    def credits(self) -> CreditStatus | None:
+        return self._workspace.credits() if self._workspace is not None else None
+
     def connection(self) -> ConnectionChanged:
         return self._workspace.connection if self._workspace is not None else self._before
 
@@ -281,9 +291,15 @@ class WorkspaceSource:
         return None
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
-        return await self._rows(
-            account_id, chat_id, await self.store.latest_messages(chat_id, limit)
-        )
+        rows = await self.store.latest_messages(chat_id, limit)
+        workspace = self._workspace
+        if len(rows) < OPEN_FETCH and workspace is not None and account_id in workspace.engines:
+            # Next to nothing cached: a lean sync left this chat's history to its first open
+            # (console/sync/backfill.py). One gateway page is fetched now, once (the cache's
+            # gaps say where); more comes as the chatter scrolls, a credit a page.
+            await workspace.load_older(account_id, chat_id, None, OPEN_FETCH)
+            rows = await self.store.latest_messages(chat_id, limit)
+        return await self._rows(account_id, chat_id, rows)
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
@@ -348,6 +364,7 @@ class WorkspaceSource:
                 lists=row.lists,
             )
         note = await self.store.get_note(account_id, chat.fan_id)
+        purchases = await self.store.purchases(account_id, chat.fan_id)
         return FanCard(
             account_id,
             fan,
@@ -355,6 +372,7 @@ class WorkspaceSource:
             note=note.text if note else "",
             note_updated=note.updated_at if note else None,
             spend_history=list(history),
+            purchases=purchases,
         )
 
     async def search(self, query: str, limit: int) -> list[SearchResult]:
@@ -431,6 +449,35 @@ class WorkspaceSource:
 
     async def send(self, account_id: str, chat_id: str, text: str, reply_to: str | None) -> str:
         return await (await self._opened()).send(account_id, chat_id, text, reply_to)
+
+    async def send_media(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media_ids: Sequence[str],
+        price_dollars: float | None,
+        preview_id: str | None,
+        reply_to: str | None,
+    ) -> str:
+        return await (await self._opened()).send_media(
+            account_id,
+            chat_id,
+            text,
+            media_ids,
+            price_dollars=price_dollars,
+            preview_id=preview_id,
+            reply_to=reply_to,
+        )
+
+    async def vault(self, account_id: str) -> tuple[list[VaultAlbumRow], list[VaultItem]]:
+        return await self.store.vault(account_id)
+
+    async def refresh_vault(self, account_id: str) -> int:
+        return await (await self._opened()).refresh_vault(account_id)
+
+    async def media_marks(self, account_id: str, chat_id: str) -> MediaMarks:
+        return await self.store.media_marks(account_id, chat_id)
 
     async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
         if liked:

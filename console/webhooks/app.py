@@ -26,12 +26,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from console.events import Event
-from console.webhooks.hub import CLOSE_PRUNED, EventHub, EventSink
+from console.webhooks.hub import CLOSE_PRUNED, EventHub, EventSink, always_valid
 from console.webhooks.intake import Intake, Outcome, local_intake
 from console.webhooks.normalise import IDEMPOTENCY_HEADERS
 from console.webhooks.signature import (
@@ -230,11 +230,13 @@ def create_listener_app(
     insecure_no_signature: bool = False,
     hub: EventHub | None = None,
     on_applied: OnApplied | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The listener's ASGI app.
 
     Give either ``sink`` (records + applies an event on this loop and returns its seq) or
-    ``intake`` (takes the verified bytes, e.g. ``IngestWorker.intake``).
+    ``intake`` (takes the verified bytes, e.g. ``IngestWorker.intake``). ``extra_routes``:
+    more routes beside the webhook, ``/healthz`` and ``/events`` (the team server's API).
     """
     if (sink is None) == (intake is None):
         raise TypeError("give exactly one of sink and intake")
@@ -256,7 +258,7 @@ def create_listener_app(
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    routes: list[Route | WebSocketRoute] = [
+    routes: list[BaseRoute] = [
         # Reached only through Starlette's router for the other methods (405); a POST goes
         # straight to the delivery path in ListenerApp.__call__.
         Route(path, delivery, methods=["POST"]),
@@ -264,6 +266,7 @@ def create_listener_app(
     ]
     if hub is not None:
         routes.append(WebSocketRoute("/events", _events_endpoint(hub)))
+    routes.extend(extra_routes)
     app = ListenerApp(delivery, path, routes=routes)
     app.state.hub = hub
     return app
@@ -278,9 +281,15 @@ def _bearer(websocket: WebSocket) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+#: Seconds between two checks that a connected console's token still holds (team mode: a
+#: revoked chatter is cut off within this).
+ACCESS_RECHECK = 1.0
+
+
 def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
     async def events(websocket: WebSocket) -> None:
-        if not hub.check_token(_bearer(websocket)):
+        access = await hub.authenticate(_bearer(websocket))
+        if access is None:
             # Closing before accepting refuses the handshake: the client sees HTTP 403.
             log.info("hub: refused a console (bad or missing token)")
             await websocket.close(code=CLOSE_UNAUTHORISED)
@@ -308,7 +317,7 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
         async def pump() -> None:
             # One event at a time: the send waits while the socket's buffer is full, and
             # the stream reads its next page only when asked (see hub.py).
-            async for text in hub.stream(after):
+            async for text in hub.stream(after, access):
                 await websocket.send_text(text)
 
         async def drain() -> None:
@@ -319,7 +328,20 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
                     if message["type"] == "websocket.disconnect":
                         return
 
+        revoked = False
+
+        async def watch() -> None:
+            # A token revoked while its console is connected ends the stream (4401).
+            nonlocal revoked
+            while True:
+                await asyncio.sleep(ACCESS_RECHECK)
+                if not access.valid():
+                    revoked = True
+                    return
+
         tasks = [asyncio.create_task(pump()), asyncio.create_task(drain())]
+        if access.valid is not always_valid:
+            tasks.append(asyncio.create_task(watch()))
         try:
             done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -331,6 +353,10 @@ def _events_endpoint(hub: EventHub) -> Callable[[WebSocket], Awaitable[None]]:
         for task in done:
             if not task.cancelled() and task.exception() is not None:
                 log.info("hub: console stream ended: %s", type(task.exception()).__name__)
+        if revoked:
+            log.info("hub: %s's access was revoked: stream closed", access.name)
+            with contextlib.suppress(Exception):
+                await websocket.close(code=CLOSE_UNAUTHORISED, reason="access revoked")
         with contextlib.suppress(Exception):
             await websocket.close()
         log.info("hub: console disconnected")

@@ -8,6 +8,13 @@ in seq order by one writer, so a console that resumes with ``after=<seq>`` gets 
 event exactly once, in order, with no gap at the switch from history to live and no loss when
 it reads slower than events arrive.
 
+The hub is one implementation over any :class:`EventLog`: the cache's SQLite log (the embedded
+listener, ``listen``) or the team database's PostgreSQL log (``serve``, :mod:`console.team`),
+which also wakes the hub when another instance commits (LISTEN/NOTIFY). Who may read is the
+hub's ``authenticate``: one shared token by default, a chatter's token scoped to accounts in
+team mode (each console then gets only its accounts' events, and a revoked token is cut off
+while connected).
+
 Memory is bounded per console: the log is read a page at a time, the next page only once the
 socket took the previous one (a send waits while the socket's buffer is full), and a page holds
 at most ``page_bytes`` of events (its size in events adapts to the events' size). A console
@@ -21,6 +28,7 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from console.events import Event, EventType
@@ -29,11 +37,30 @@ from console.events import Event, EventType
 EventSink = Callable[[Event], Awaitable[int | None]]
 
 
+class LogEntry(Protocol):
+    """One logged entry as the hub streams it: an :class:`Event`, or a team log's row."""
+
+    @property
+    def seq(self) -> int | None: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def type(self) -> object:
+        """Entries of type ``EventType.UNKNOWN`` are logged, never streamed."""
+        ...
+
+    def model_dump_json(self) -> str:
+        """The text a console is sent."""
+        ...
+
+
 @runtime_checkable
 class EventLog(Protocol):
     """The durable event log the hub resumes from (the store implements it)."""
 
-    async def events_since(self, seq: int, limit: int = ...) -> Sequence[Event]:
+    async def events_since(self, seq: int, limit: int = ...) -> Sequence[LogEntry]:
         """Events with a seq greater than ``seq``, oldest first, at most ``limit``."""
         ...
 
@@ -69,20 +96,44 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def always_valid() -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who a console is, as far as the stream cares: the accounts whose events it gets (None:
+    all of them) and whether its token still holds (checked while it is connected)."""
+
+    name: str = "console"
+    accounts: frozenset[str] | None = None
+    valid: Callable[[], bool] = always_valid
+
+    def sees(self, account_id: str) -> bool:
+        return self.accounts is None or account_id in self.accounts
+
+
+#: A presented token (or None) → the console's access, or None to refuse it.
+Authenticate = Callable[[str | None], Awaitable[Access | None]]
+
+
 class EventHub:
-    """Fan-out of applied events. ``token`` guards the ``/events`` websocket."""
+    """Fan-out of applied events. ``token`` guards the ``/events`` websocket, unless
+    ``authenticate`` is given (team mode: each chatter's token, scoped to accounts)."""
 
     def __init__(
         self,
         log: EventLog | None = None,
         *,
         token: str | None = None,
+        authenticate: Authenticate | None = None,
         max_queue: int = 10_000,
         page_size: int = 500,
         page_bytes: int = 1024 * 1024,
     ) -> None:
         self.log = log
         self._token = token or new_token()
+        self._authenticate = authenticate
         self._queues: set[asyncio.Queue[Event]] = set()
         self._wakes: set[asyncio.Event] = set()
         self._max_queue = max_queue
@@ -107,6 +158,12 @@ class EventHub:
         if not given:
             return False
         return secrets.compare_digest(given.encode("utf-8"), self._token.encode("utf-8"))
+
+    async def authenticate(self, given: str | None) -> Access | None:
+        """The access of a console presenting ``given``, or None to refuse it."""
+        if self._authenticate is not None:
+            return await self._authenticate(given)
+        return Access() if self.check_token(given) else None
 
     @property
     def wants_events(self) -> bool:
@@ -153,9 +210,11 @@ class EventHub:
             return None  # nothing missing, or the seq of another log (see stream())
         return first
 
-    async def stream(self, after: int | None = None) -> AsyncIterator[str]:
+    async def stream(
+        self, after: int | None = None, access: Access | None = None
+    ) -> AsyncIterator[str]:
         """Every shown event after ``after`` (None: from now on), in seq order, forever, as
-        its JSON text (what a console is sent).
+        its JSON text (what a console is sent); with ``access``, only its accounts' events.
 
         Without a log (tests, a hub without a store) this is a live-only queue.
         """
@@ -163,7 +222,9 @@ class EventHub:
             async with self.subscribe() as queue:
                 while True:
                     event = await queue.get()
-                    if event.type is not EventType.UNKNOWN:
+                    if event.type is not EventType.UNKNOWN and (
+                        access is None or access.sees(event.account_id)
+                    ):
                         yield event.model_dump_json()
             return
         wake = asyncio.Event()
@@ -186,13 +247,15 @@ class EventHub:
                 wake.clear()
                 batch = await self.log.events_since(last, limit)
                 size = 0
-                for event in batch:
-                    if event.seq is None or event.seq <= last:
+                for entry in batch:
+                    if entry.seq is None or entry.seq <= last:
                         continue
-                    last = event.seq
-                    text = event.model_dump_json()
+                    last = entry.seq
+                    if access is not None and not access.sees(entry.account_id):
+                        continue
+                    text = entry.model_dump_json()
                     size += len(text)
-                    if event.type is not EventType.UNKNOWN:
+                    if entry.type is not EventType.UNKNOWN:
                         yield text
                 full = len(batch) >= limit
                 limit = self._next_limit(limit, size)

@@ -435,6 +435,7 @@ def normalise(
             "chat_id": sale.chat_id,
             "fan_id": sale.fan_id,
             "amount_millis": price if price is not None else sale.amount,
+            "media_id": sale.account_media_id,
         }
         subject = sale.order_id
     elif kind in _SUBSCRIPTION_TYPES:

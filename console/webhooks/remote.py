@@ -13,7 +13,7 @@ import inspect
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import connect
@@ -25,7 +25,7 @@ from console.webhooks.hub import CLOSE_PRUNED
 log = logging.getLogger("console.webhooks.remote")
 
 State = Literal["live", "reconnecting", "offline"]
-OnEvent = Callable[[Event], Awaitable[None] | None]
+OnEvent = Callable[[Any], Awaitable[None] | None]
 OnState = Callable[[State, str], None]
 
 CLOSE_UNAUTHORISED = 4401
@@ -57,6 +57,7 @@ class RemoteEvents:
         on_state: OnState | None = None,
         min_backoff: float = 0.25,
         max_backoff: float = 30.0,
+        parse: Callable[[str | bytes], Any] = Event.model_validate_json,
     ) -> None:
         self.url, url_token = split_token(url)
         self._token = token or url_token
@@ -65,6 +66,9 @@ class RemoteEvents:
         #: The seq of the last event handed to ``on_event``; a reconnect resumes after it.
         self.last_seq = after
         self._on_event = on_event
+        #: Text → what ``on_event`` is given (a team server's stream also carries team
+        #: notices, console/team/client.py); it must have a ``seq``.
+        self._parse = parse
         self._on_state = on_state
         self._min_backoff = min_backoff
         self._max_backoff = max_backoff
@@ -104,7 +108,7 @@ class RemoteEvents:
                     log.info("hub connected: %s (after=%s)", self.url, self.last_seq)
                     delay = self._min_backoff
                     async for text in websocket:
-                        event = Event.model_validate_json(text)
+                        event = self._parse(text)
                         result = self._on_event(event)
                         if inspect.isawaitable(result):
                             await result

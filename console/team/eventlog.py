@@ -1,0 +1,397 @@
+"""The team's event log in PostgreSQL: the hub's :class:`~console.webhooks.hub.EventLog` and the
+intake's sink, shared by every ``serve`` instance.
+
+Writes go through one :class:`LogWriter` per instance, which commits what arrived while the
+previous transaction ran in one transaction (group commit). Each transaction takes an advisory
+lock held until it commits, then draws its seqs: across instances seqs are committed in order,
+so the hub's "everything after seq N" never skips a seq that commits later (the hub's stream
+relies on that). The idempotency key is unique: a retried delivery, on any instance, is a
+duplicate with no effect. The same transaction applies the event to the team's tables (chats,
+messages, credited sales) and NOTIFYs :data:`CHANNEL`; every instance follows it
+(:class:`LogFollower`) and wakes its hub, so a console on any instance gets every event.
+
+Team events (a note, a read mark, presence, typing, a send by a chatter) are entries of this
+log too, of kind ``team``: they reach every console by the same path, in the same order, and
+a console that resumes gets them as well. Their JSON has a ``"team"`` key naming what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from console.events import Event, EventType
+
+log = logging.getLogger("console.team")
+
+#: The NOTIFY channel every instance listens on (its payload: the last seq committed).
+CHANNEL = "fansly_console_events"
+#: The advisory lock held by each log write until it commits (any constant).
+WRITE_LOCK = 0x7EA0_0002
+#: Most entries committed in one transaction.
+MAX_BATCH = 256
+#: Seconds between two looks at the log's top when no notification came (a lost LISTEN
+#: connection is repaired meanwhile; consoles are never stuck longer than this).
+FOLLOW_POLL = 1.0
+
+
+@dataclass(slots=True)
+class Logged:
+    """One entry read back from the log (a :class:`~console.webhooks.hub.LogEntry`)."""
+
+    seq: int
+    account_id: str
+    type: EventType | str
+    text: str
+    chat_id: str | None = None
+
+    def model_dump_json(self) -> str:
+        return self.text
+
+
+@dataclass(slots=True)
+class TeamEntry:
+    """A team event to log: ``type`` like ``note.added``; ``data`` goes into its JSON."""
+
+    type: str
+    account_id: str
+    chat_id: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+    key: str = field(default_factory=lambda: f"team:{uuid.uuid4().hex}")
+    #: Writes the team table rows it stands for, in the log's transaction (so the row and the
+    #: entry every console sees commit together): ``await apply(conn, seq)``.
+    apply: Callable[[asyncpg.Connection, int], Awaitable[None]] | None = None
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+#: Newest entries an instance keeps in memory for its consoles' streams.
+TAIL_ENTRIES = 4096
+#: Most entries one read of the tail brings.
+TAIL_READ = 1000
+
+
+class PgEventLog:
+    """Reads of the log (the hub's side); writes go through :class:`LogWriter`.
+
+    Every console's stream reads the log after each wake; with one query per console that is
+    consoles × events queries a second. Instead the newest entries are kept here (the
+    *tail*, at most :data:`TAIL_ENTRIES`): a wake marks it stale, the first stream to read
+    after it brings the new entries with one query (the others wait for that read), and every
+    stream takes its page from memory. It is complete because seqs commit in order: reading
+    ``seq > top`` brings every entry committed since the last read. A console further back
+    than the tail reads PostgreSQL directly.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self._tail: list[Logged] = []
+        #: The tail holds every entry with ``_tail_from < seq <= _top`` (None: not started).
+        self._tail_from: int | None = None
+        self._top = 0
+        self._stale = True
+        self._reading: asyncio.Task[None] | None = None
+        #: Queries that read entries (tests, the bench).
+        self.reads = 0
+
+    async def start(self) -> None:
+        """Begin keeping the tail from the log's current top."""
+        self._top = await self.last_event_seq()
+        self._tail_from = self._top
+        self._stale = False
+
+    def invalidate(self) -> None:
+        """Something was committed: the next read of the tail asks PostgreSQL."""
+        self._stale = True
+
+    async def events_since(self, seq: int, limit: int = 500) -> Sequence[Logged]:
+        if self._tail_from is None or seq < self._tail_from:
+            return await self._read(seq, limit)
+        while self._stale:
+            if self._reading is None:
+                self._reading = asyncio.create_task(self._read_tail())
+            reading = self._reading
+            try:
+                await asyncio.shield(reading)
+            finally:
+                if self._reading is reading and reading.done():
+                    self._reading = None
+        tail = self._tail
+        start = bisect.bisect_right(tail, seq, key=lambda entry: entry.seq)
+        return tail[start : start + limit]
+
+    async def _read_tail(self) -> None:
+        # Cleared before the read: a commit noticed while it runs makes another read.
+        self._stale = False
+        try:
+            while True:
+                batch = await self._read(self._top, TAIL_READ)
+                if batch:
+                    self._tail.extend(batch)
+                    self._top = batch[-1].seq
+                if len(batch) < TAIL_READ:
+                    break
+        except BaseException:
+            self._stale = True  # the next reader tries again
+            raise
+        if len(self._tail) > TAIL_ENTRIES:
+            dropped = len(self._tail) - TAIL_ENTRIES
+            self._tail_from = self._tail[dropped - 1].seq
+            del self._tail[:dropped]
+
+    async def _read(self, seq: int, limit: int) -> list[Logged]:
+        self.reads += 1
+        rows = await self.pool.fetch(
+            "SELECT seq, account_id, kind, type, chat_id, body FROM events "
+            "WHERE seq > $1 ORDER BY seq LIMIT $2",
+            seq,
+            limit,
+        )
+        return [
+            Logged(
+                row[0],
+                row[1],
+                EventType(row[3]) if row[2] == "webhook" else row[3],
+                row[5],
+                row[4],
+            )
+            for row in rows
+        ]
+
+    async def last_event_seq(self) -> int:
+        return int(await self.pool.fetchval("SELECT coalesce(max(seq), 0) FROM events"))
+
+    async def first_event_seq(self) -> int:
+        return int(await self.pool.fetchval("SELECT pruned_through FROM log_state")) + 1
+
+    async def prune(self, older_than_days: float) -> int:
+        """Drop entries received more than ``older_than_days`` ago; how many. A console that
+        asks for them later is told they were pruned (the hub's 4410)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            row = await conn.fetchrow(
+                "WITH gone AS (DELETE FROM events WHERE received_at < "
+                "now() - make_interval(secs => $1) RETURNING seq) "
+                "SELECT count(*), max(seq) FROM gone",
+                older_than_days * 86400.0,
+            )
+            if not row[0]:
+                return 0
+            await conn.execute(
+                "UPDATE log_state SET pruned_through = greatest(pruned_through, $1)", row[1]
+            )
+            return int(row[0])
+
+
+_Item = Event | TeamEntry
+
+
+class LogWriter:
+    """The instance's one writer: ``await writer.append(event)`` → its seq, or None for a
+    duplicate. Entries arriving while a transaction runs wait and make the next one."""
+
+    def __init__(self, pool: asyncpg.Pool, on_commit: Callable[[], None] | None = None) -> None:
+        self.pool = pool
+        #: Told after each commit, before its callers are answered (the log's tail).
+        self._on_commit = on_commit
+        self._queue: list[tuple[_Item, asyncio.Future[int | None]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        #: Transactions committed (a batch each), for the bench and tests.
+        self.commits = 0
+
+    async def append(self, item: _Item) -> int | None:
+        """Log (and apply) one entry; its seq, or None when its key was logged before."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        self._wake.set()
+        return await future
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    seqs = await self._write([item for item, _ in batch])
+                except asyncio.CancelledError:
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+                except Exception as exc:
+                    if len(batch) == 1:
+                        if not batch[0][1].done():
+                            batch[0][1].set_exception(exc)
+                        continue
+                    # One entry may be what failed: each alone, so it fails by itself and the
+                    # others are committed (a poison delivery never takes its batch with it).
+                    for item, future in batch:
+                        try:
+                            (seq,) = await self._write([item])
+                        except asyncio.CancelledError:
+                            future.cancel()
+                            raise
+                        except Exception as one:
+                            if not future.done():
+                                future.set_exception(one)
+                        else:
+                            self._committed()
+                            if not future.done():
+                                future.set_result(seq)
+                    continue
+                self._committed()
+                for (_, future), seq in zip(batch, seqs, strict=True):
+                    if not future.done():
+                        future.set_result(seq)
+
+    def _committed(self) -> None:
+        self.commits += 1
+        if self._on_commit is not None:
+            self._on_commit()
+
+    async def _write(self, items: list[_Item]) -> list[int | None]:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            keys = [_key(item) for item in items]
+            known = {
+                row[0]
+                for row in await conn.fetch(
+                    "SELECT idempotency_key FROM events WHERE idempotency_key = ANY($1::text[])",
+                    keys,
+                )
+            }
+            fresh: list[int] = []
+            for index, key in enumerate(keys):
+                if key not in known:
+                    known.add(key)
+                    fresh.append(index)
+            seqs: list[int | None] = [None] * len(items)
+            if not fresh:
+                return seqs
+            drawn = await conn.fetch(
+                "SELECT nextval('events_seq') FROM generate_series(1, $1)", len(fresh)
+            )
+            rows = []
+            for index, row in zip(fresh, drawn, strict=True):
+                seq = int(row[0])
+                seqs[index] = seq
+                rows.append(_row(items[index], seq))
+            await conn.executemany(
+                "INSERT INTO events (seq, idempotency_key, kind, type, account_id, chat_id, "
+                "body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                rows,
+            )
+            from console.team.state import apply_logged
+
+            await apply_logged(conn, [(items[index], seqs[index]) for index in fresh])
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(rows[-1][0]))
+            return seqs
+
+
+def _key(item: _Item) -> str:
+    return item.idempotency_key if isinstance(item, Event) else item.key
+
+
+def _row(item: _Item, seq: int) -> tuple[Any, ...]:
+    if isinstance(item, Event):
+        item.seq = seq
+        return (
+            seq,
+            item.idempotency_key,
+            "webhook",
+            item.type.value,
+            item.account_id,
+            item.chat_id,
+            item.model_dump_json(),
+        )
+    body = {
+        "team": item.type,
+        "seq": seq,
+        "account_id": item.account_id,
+        "chat_id": item.chat_id,
+        "at": _now_iso(),
+        **item.data,
+    }
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return (seq, item.key, "team", item.type, item.account_id, item.chat_id, text)
+
+
+class LogFollower:
+    """Wakes this instance's hub when any instance commits to the log: LISTEN on
+    :data:`CHANNEL`, and a look at the log's top every :data:`FOLLOW_POLL` seconds in case
+    a notification was lost (the listening connection is reopened when it drops)."""
+
+    def __init__(self, url: str, log_: PgEventLog, wake: Callable[[], None]) -> None:
+        self.url = url
+        self.log = log_
+        self._wake = wake
+        self._notified = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._top = 0
+
+    async def start(self) -> None:
+        self._top = await self.log.last_event_seq()
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _on_notify(self, *_args: object) -> None:
+        self._notified.set()
+
+    async def _run(self) -> None:
+        conn: asyncpg.Connection | None = None
+        try:
+            while True:
+                if conn is None or conn.is_closed():
+                    try:
+                        conn = await asyncpg.connect(self.url)
+                        await conn.add_listener(CHANNEL, self._on_notify)
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        log.warning("team: cannot follow the event log (%s); retrying", exc)
+                        conn = None
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(FOLLOW_POLL):
+                        await self._notified.wait()
+                if self._notified.is_set():
+                    self._notified.clear()
+                    self.log.invalidate()
+                    self._wake()
+                    continue
+                try:
+                    top = await self.log.last_event_seq()
+                except (OSError, asyncpg.PostgresError):
+                    continue
+                if top != self._top:
+                    self._top = top
+                    self.log.invalidate()
+                    self._wake()
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
