@@ -24,13 +24,16 @@ from typing import Any, Literal
 
 from console.sandbox import hostile, text
 
-Size = Literal["small", "default", "large"]
+Size = Literal["small", "default", "large", "agency"]
 
 #: (accounts, chats per account, messages in all)
 SIZES: dict[str, tuple[int, int, int]] = {
     "small": (1, 40, 1_500),
     "default": (3, 300, 20_000),
     "large": (5, 2_000, 200_000),
+    # An agency's shift: 25 creator accounts (issue 16: the queue across accounts, the
+    # scrolling tab bar, the account switcher).
+    "agency": (25, 40, 25_000),
 }
 
 # Snowflakes: (ms since this epoch) << 20 | sequence. 18 digits from 2018 until ~2045, and
@@ -295,7 +298,7 @@ def build_world(
     ``reference_time`` (unix seconds) shifts the whole history to end then; content is unchanged.
     """
     if size not in SIZES:
-        raise ValueError(f"unknown world size {size!r} (small, default, large)")
+        raise ValueError(f"unknown world size {size!r} ({', '.join(SIZES)})")
     world = World(seed, size, reference_time)
     n_accounts, n_chats, n_messages = SIZES[size]
     # Ids as if the history ended at the seed's own time; live ids (sends, simulated fans) are
@@ -327,7 +330,7 @@ class _Builder:
 
     def build(self) -> None:
         rng = self.rng
-        label, username, display, country = text.CREATORS[self.index % len(text.CREATORS)]
+        label, username, display, country = text.creator(self.index)
         created_ms = self.ref_ms - rng.randint(400, 1200) * DAY * 1000
         native = self.id(created_ms)
         creator = CreatorState(

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # `import console.store` stays free of pydantic (start-up tim
 class ChatFilter(StrEnum):
     ALL = "all"
     UNREAD = "unread"
+    #: The fan's last message has no answer yet (the fan is waiting).
+    UNANSWERED = "unanswered"
     VIP = "vip"
     SUBSCRIBERS = "subscribers"
     PINNED = "pinned"
@@ -82,6 +84,15 @@ class ChatRow(NamedTuple):
     muted: bool
     vip: bool
     subscriber: bool
+    # What the badges are made of (issue 16; see ``console.store.queue.badges``): the fan's
+    # lifetime spend, their last tip or purchase, and their subscription.
+    spend_millis: int = 0
+    last_purchase_at: datetime | None = None
+    sub_status: str | None = None
+    sub_started: datetime | None = None
+    #: When the subscription ends unless renewed (its end, else its renewal date).
+    sub_ends: datetime | None = None
+    auto_renew: bool = False
 
 
 class Maintenance(NamedTuple):

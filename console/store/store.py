@@ -13,6 +13,7 @@ from console.store._fts import pending_count
 from console.store._identity import AccountIdentity
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
+from console.store._queue import QueueQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
 
 
@@ -22,7 +23,7 @@ def store_path(profile: str) -> Path:
     return paths.data_dir() / f"{paths.check_profile_name(profile)}.sqlite3"
 
 
-class Store(LocalData, CacheQueries, AccountIdentity):
+class Store(LocalData, CacheQueries, QueueQueries, AccountIdentity):
     """The SQLite cache (WAL, foreign keys, migrated on open).
 
     ``store = await Store.open(path)`` … ``await store.close()``, or

@@ -1,0 +1,113 @@
+"""The queue's reads and the chatter's reminders (issue 16; see ``console.store.queue``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from console.store._core import CHAT_COLUMNS, CHAT_FROM, StoreCore, chat_row, dt_required, ms
+from console.store.queue import QueueRow, QueueSort
+
+# A chat is in the queue when its fan waits for an answer, it is not muted, and the chatter
+# set no reminder on it (a reminder hides it until due; a due one is listed first, below).
+_WAITING = f"""FROM {CHAT_FROM}
+WHERE c.waiting_since IS NOT NULL AND c.muted = 0
+    AND c.account_id IN (SELECT value FROM json_each(:accounts))
+    AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.chat_id = c.chat_id)"""
+
+_ORDERS = {
+    # The partial index chats_waiting gives this order without a sort.
+    QueueSort.WAITING: "c.waiting_since, c.chat_id",
+    QueueSort.SPEND: "COALESCE(f.lifetime_spend_millis, 0) DESC, c.waiting_since, c.chat_id",
+    QueueSort.NEWEST: "c.last_message_at DESC, c.chat_id",
+}
+
+_DUE = f"""SELECT {CHAT_COLUMNS}, r.due_at FROM reminders r
+JOIN chats c ON c.chat_id = r.chat_id
+LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id
+WHERE r.due_at <= :now AND r.account_id IN (SELECT value FROM json_each(:accounts))
+ORDER BY r.due_at, r.chat_id"""
+
+
+class QueueQueries(StoreCore):
+    async def queue(
+        self,
+        account_ids: Sequence[str],
+        *,
+        sort: QueueSort | str = QueueSort.WAITING,
+        now: datetime,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[QueueRow]:
+        """A window of the queue across ``account_ids``: chats with a due reminder first
+        (oldest due first), then the chats whose fan waits, in ``sort`` order."""
+        accounts = json.dumps(list(account_ids))
+        due = await self._read(_DUE, {"now": ms(now), "accounts": accounts})
+        rows = [QueueRow(chat_row(row[:-1]), dt_required(row[-1])) for row in due]
+        shown = rows[offset : offset + limit]
+        skip = max(0, offset - len(rows))
+        room = limit - len(shown)
+        if room <= 0:
+            return shown
+        waiting = await self._read(
+            f"SELECT {CHAT_COLUMNS} {_WAITING} ORDER BY {_ORDERS[QueueSort(sort)]} "
+            "LIMIT :limit OFFSET :offset",
+            {"accounts": accounts, "limit": room, "offset": skip},
+        )
+        return [*shown, *(QueueRow(chat_row(row)) for row in waiting)]
+
+    async def queue_count(self, account_ids: Sequence[str], *, now: datetime) -> int:
+        """How many chats the queue lists (waiting ones and due reminders)."""
+        accounts = json.dumps(list(account_ids))
+        row = await self._read_one(
+            f"""SELECT (SELECT COUNT(*) FROM chats c
+                WHERE c.waiting_since IS NOT NULL AND c.muted = 0
+                AND c.account_id IN (SELECT value FROM json_each(:accounts))
+                AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.chat_id = c.chat_id)),
+            (SELECT COUNT(*) FROM reminders r WHERE r.due_at <= :now
+                AND r.account_id IN (SELECT value FROM json_each(:accounts)))""",
+            {"accounts": accounts, "now": ms(now)},
+        )
+        return int(row[0]) + int(row[1])
+
+    # -- reminders ("remind me in N minutes") ----------------------------------------------
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        """Hide the chat from the queue until ``due``, then list it first, marked."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                """INSERT INTO reminders(chat_id, account_id, due_at, created_at)
+                VALUES (?, ?, ?, strftime('%s', 'now') * 1000)
+                ON CONFLICT(chat_id) DO UPDATE SET due_at = excluded.due_at""",
+                (chat_id, account_id, ms(due)),
+            )
+
+        await self._write(work)
+
+    async def clear_reminder(self, chat_id: str) -> bool:
+        """Drop the chat's reminder; whether there was one."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            return db.execute("DELETE FROM reminders WHERE chat_id = ?", (chat_id,)).rowcount > 0
+
+        return await self._write(work)
+
+    async def reminder(self, chat_id: str) -> datetime | None:
+        """When the chat's reminder is due, if it has one."""
+        row: Any = await self._read_one(
+            "SELECT due_at FROM reminders WHERE chat_id = ?", (chat_id,)
+        )
+        return None if row is None else dt_required(row[0])
+
+    async def next_reminder(self, account_ids: Sequence[str]) -> datetime | None:
+        """The earliest reminder not yet cleared (the console wakes up then)."""
+        row: Any = await self._read_one(
+            "SELECT MIN(due_at) FROM reminders WHERE account_id IN "
+            "(SELECT value FROM json_each(?))",
+            (json.dumps(list(account_ids)),),
+        )
+        return None if row is None or row[0] is None else dt_required(row[0])
