@@ -63,7 +63,7 @@ class QueueQueries(StoreCore):
         """How many chats the queue lists (waiting ones and due reminders)."""
         accounts = json.dumps(list(account_ids))
         row = await self._read_one(
-            f"""SELECT (SELECT COUNT(*) FROM chats c
+            """SELECT (SELECT COUNT(*) FROM chats c
                 WHERE c.waiting_since IS NOT NULL AND c.muted = 0
                 AND c.account_id IN (SELECT value FROM json_each(:accounts))
                 AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.chat_id = c.chat_id)),
