@@ -33,7 +33,7 @@ SIZES: dict[str, tuple[int, int, int]] = {
     "large": (5, 2_000, 200_000),
     # An agency's shift: 25 creator accounts (issue 16: the queue across accounts, the
     # scrolling tab bar, the account switcher).
-    "agency": (25, 40, 25_000),
+    "agency": (25, 40, 6_000),
 }
 
 # Snowflakes: (ms since this epoch) << 20 | sequence. 18 digits from 2018 until ~2045, and

@@ -52,7 +52,7 @@ MESSAGE_FROM = "messages m LEFT JOIN messages r ON r.message_id = m.reply_to_id"
 CHAT_COLUMNS = """c.account_id, c.chat_id, c.fan_id,
     COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''), COALESCE(f.username, ''),
     c.unread_count, c.last_preview, c.last_from_creator, c.last_message_at, c.waiting_since,
-    c.pinned, c.muted, c.vip, c.subscriber, COALESCE(f.lifetime_spend_millis, 0),
+    c.pinned, c.muted, c.vip, c.subscriber, f.lifetime_spend_millis,
     f.last_purchase_at, f.subscription_status, json_extract(f.subscription_json, '$.created_at'),
     COALESCE(json_extract(f.subscription_json, '$.ends_at'),
         json_extract(f.subscription_json, '$.renew_date')),

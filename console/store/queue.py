@@ -15,9 +15,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from console.store.rows import ChatRow
+
+
+class BadgeFacts(Protocol):
+    """What a chat row carries for its badges (the store's and the console's rows both do)."""
+
+    @property
+    def vip(self) -> bool: ...
+    @property
+    def spend_millis(self) -> int | None: ...
+    @property
+    def last_purchase_at(self) -> datetime | None: ...
+    @property
+    def sub_status(self) -> str | None: ...
+    @property
+    def sub_started(self) -> datetime | None: ...
+    @property
+    def sub_ends(self) -> datetime | None: ...
+    @property
+    def auto_renew(self) -> bool: ...
 
 
 class QueueSort(StrEnum):
@@ -79,7 +98,7 @@ class Badges(NamedTuple):
         return words
 
 
-def badges(row: ChatRow, rules: BadgeRules, now: datetime) -> Badges:
+def badges(row: BadgeFacts, rules: BadgeRules, now: datetime) -> Badges:
     """The badges of a chat's fan, from the cached facts on the row."""
     expired = row.sub_status == "expired"
     active = row.sub_status == "active"
@@ -99,7 +118,7 @@ def badges(row: ChatRow, rules: BadgeRules, now: datetime) -> Badges:
     bought = row.last_purchase_at
     recent = bought is not None and now - bought <= timedelta(hours=rules.recent_purchase_hours)
     return Badges(
-        tier=rules.tier(row.spend_millis),
+        tier=rules.tier(row.spend_millis or 0),
         new_subscriber=new,
         expiring=expiring,
         expired=expired,

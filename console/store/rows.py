@@ -86,7 +86,9 @@ class ChatRow(NamedTuple):
     subscriber: bool
     # What the badges are made of (issue 16; see ``console.store.queue.badges``): the fan's
     # lifetime spend, their last tip or purchase, and their subscription.
-    spend_millis: int = 0
+    #: ``None`` while the fan's profile was never fetched (the console fetches it for the
+    #: chats the queue shows).
+    spend_millis: int | None = None
     last_purchase_at: datetime | None = None
     sub_status: str | None = None
     sub_started: datetime | None = None

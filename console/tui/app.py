@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 
+from console.store.queue import BadgeRules
 from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
@@ -40,6 +41,7 @@ from console.tui.messages import (
 from console.tui.name_filter import NameFilter
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
+from console.tui.queue import QueueMode
 from console.tui.source import CHAT_FILTERS, ChatFilter, ConsoleSource, MessageState
 from console.tui.text import clean, fan_label, plain, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
@@ -110,6 +112,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         title: str | None = None,
         css_cache: Path | None = None,
         timezone: str | tzinfo | None = None,
+        badge_rules: BadgeRules | None = None,
+        queue_sort: str = "waiting",
+        queue_default: bool = False,
     ) -> None:
         super().__init__()
         # Every time shown is in this zone (None: the machine's); see console.tui.zone.
@@ -162,6 +167,15 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                 self.register_theme(item)
         self._wanted_theme = theme
         self._theme_before_start(theme if self.get_theme(theme) else DEFAULT_THEME)
+        #: The queue across accounts (issue 16); opened at start when the chatter opted in.
+        self.badge_rules = badge_rules or BadgeRules()
+        self.queue_mode = QueueMode(
+            self,
+            rules=self.badge_rules,
+            sort=queue_sort,
+            waiting_alert_minutes=waiting_alert_minutes,
+        )
+        self._queue_default = queue_default
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -185,6 +199,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                     self.source,
                     clock=self.clock,
                     waiting_alert_minutes=self.waiting_alert_minutes,
+                    badge_rules=self.badge_rules,
                     id="chat-list",
                 )
             with Vertical(id="thread-pane"):
@@ -254,6 +269,8 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.query_one("#thread-title", Static).update(Content(waiting))
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
+        if self._queue_default and self.accounts:
+            self.call_after_refresh(self.action_queue)
 
     @on(ChatList.FirstPainted)
     def _after_first_paint(self) -> None:
@@ -515,6 +532,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self._set_reply_to(None)
         await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
+        await self._act(self.queue_mode.sent(account_id, chat_id))
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:
@@ -542,7 +560,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     def _left(self) -> None:
         if self.reply_to is not None:
             self._set_reply_to(None)
-        else:
+        elif not self.queue_mode.left():
             self.query_one(ChatList).focus()
 
     def _set_reply_to(self, message: Message | None) -> None:
@@ -580,7 +598,13 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     def _render_filter_bar(self) -> None:
         current = self.views[self.account_id].filter if self.account_id else "all"
-        names = {"all": "all", "unread": "unread", "vip": "VIP", "subscribers": "subs"}
+        names = {
+            "all": "all",
+            "unread": "unread",
+            "unanswered": "unanswered",
+            "vip": "VIP",
+            "subscribers": "subs",
+        }
         parts: list[Content] = []
         for name in CHAT_FILTERS:
             style = "bold reverse" if name == current else "$text-muted"
@@ -691,6 +715,16 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.notify("No unread chats.", markup=False)
             return
         self.jump_to(*found)
+
+    # -- the queue (issue 16, console/tui/queue.py) ------------------------------------------
+
+    def action_queue(self) -> None:
+        self.queue_mode.show()
+
+    def answer_chat(self, account_id: str, chat_id: str) -> None:
+        """Open ``chat_id`` with the composer focused (from the queue)."""
+        self.jump_to(account_id, chat_id)
+        self.call_after_refresh(self.query_one(Composer).focus)
 
     def action_toggle_profile(self) -> None:
         profile = self.query_one(FanProfile)

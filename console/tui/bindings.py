@@ -55,6 +55,13 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Open the next chat with unread messages, in any account",
     ),
     Binding(
+        "w",
+        "queue",
+        "Queue",
+        id="queue",
+        tooltip="Who to answer next: every chat waiting for an answer, across every account",
+    ),
+    Binding(
         "e",
         "retry",
         "Retry",
@@ -76,7 +83,7 @@ APP_BINDINGS: list[BindingType] = [
         "cycle_filter",
         "Filter",
         id="filter",
-        tooltip="Cycle the chat filter: all, unread, VIP, subscribers",
+        tooltip="Cycle the chat filter: all, unread, unanswered, VIP, subscribers",
     ),
     Binding(
         "i",

@@ -68,6 +68,7 @@ class LiveUpdates(App[int]):
     chat_id: str | None
     fan_id: str | None
     _throttle: dict[str, Any]
+    queue_mode: Any
 
     _parts: dict[type[Widget], Widget]
 
@@ -142,6 +143,7 @@ class LiveUpdates(App[int]):
             await self._refresh_accounts()
         if message.account_id == self.account_id:
             self._throttled("chats", self._reload_chats)
+        self._throttled("queue", self.queue_mode.stale)
 
     def _reload_chats(self) -> None:
         # Updates can still be queued while the app shuts down and its widgets are gone.
@@ -221,6 +223,7 @@ class LiveUpdates(App[int]):
 
     @on(FanStale)
     def _fan_stale(self, message: FanStale) -> None:
+        self._throttled("queue", self.queue_mode.stale)  # the fan's badges
         if message.account_id == self.account_id and message.fan_id == self.fan_id:
             self._load_fan(message.account_id, self.chat_id or "")
 

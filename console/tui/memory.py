@@ -43,6 +43,7 @@ from console.tui.source import (
     ListChoice,
     MessageRow,
     MessageState,
+    QueueRow,
     SearchResult,
 )
 
@@ -95,6 +96,7 @@ class MemorySource:
         self.lists = {"l1": "VIP", "l2": "Whales", "l3": "Birthday this month"}
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
+        self.reminders: dict[tuple[str, str], datetime] = {}
         self._ids = itertools.count(10**17)
         self._accounts: list[Account] = []
         self._chats: dict[str, list[_Chat]] = {}
@@ -185,11 +187,15 @@ class MemorySource:
     def budget(self) -> RateBudget | None:
         return RateBudget(limit=600, remaining=600 - len(self.calls), plan="sandbox")
 
+    @staticmethod
+    def _waiting(chat: _Chat) -> datetime | None:
+        if chat.unread and chat.messages:
+            return chat.messages[-chat.unread].message.created_at
+        return None
+
     def _row(self, chat: _Chat) -> ChatRow:
         last = chat.messages[-1].message if chat.messages else None
-        waiting = None
-        if chat.unread and chat.messages:
-            waiting = chat.messages[-chat.unread].message.created_at
+        waiting = self._waiting(chat)
         return ChatRow(
             account_id=chat.account_id,
             chat_id=chat.chat_id,
@@ -216,6 +222,7 @@ class MemorySource:
             and (
                 filter == "all"
                 or (filter == "unread" and c.unread)
+                or (filter == "unanswered" and self._waiting(c) is not None)
                 or (filter == "vip" and c.vip)
                 or (
                     filter == "subscribers"
@@ -247,6 +254,43 @@ class MemorySource:
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
         chat = self._by_id.get((account_id, chat_id))
         return self._row(chat) if chat else None
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int
+    ) -> list[QueueRow]:
+        now = self.now
+        due = sorted(
+            (at, key) for key, at in self.reminders.items() if at <= now and key[0] in account_ids
+        )
+        rows = [QueueRow(self._row(self._by_id[key]), at) for at, key in due]
+        waiting = [
+            c
+            for a in account_ids
+            for c in self._chats.get(a, [])
+            if self._waiting(c) is not None
+            and not c.muted
+            and (c.account_id, c.chat_id) not in self.reminders
+        ]
+        if sort == "newest":
+            waiting.sort(key=lambda c: (c.messages[-1].message.created_at, c.chat_id))
+            waiting.reverse()
+        else:
+            waiting.sort(key=lambda c: (self._waiting(c), c.chat_id))
+        rows += [QueueRow(self._row(c)) for c in waiting]
+        return rows[offset : offset + limit]
+
+    async def queue_count(self, account_ids: Sequence[str]) -> int:
+        return len(await self.queue(account_ids, "waiting", 0, 1_000_000))
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        self.reminders[(account_id, chat_id)] = due
+        self.bus.publish(ChatChanged(account_id, chat_id))
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool:
+        return self.reminders.pop((account_id, chat_id), None) is not None
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None:
+        return self.reminders.get((account_id, chat_id))
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
         needle = name.casefold()

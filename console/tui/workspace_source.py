@@ -25,6 +25,7 @@ from console.tui.source import (
     ListChoice,
     MessageRow,
     MessageState,
+    QueueRow,
     SearchResult,
 )
 
@@ -254,6 +255,27 @@ class WorkspaceSource:
         for account in self.accounts():
             found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
         return found[:limit]
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int
+    ) -> list[QueueRow]:
+        rows = await self.store.queue(
+            account_ids, sort=sort, now=datetime.now(UTC), offset=offset, limit=limit
+        )
+        # The store's chat rows carry every field the console's rows have, by name.
+        return [QueueRow(row.chat, row.reminder_due) for row in rows]  # type: ignore[arg-type]
+
+    async def queue_count(self, account_ids: Sequence[str]) -> int:
+        return await self.store.queue_count(account_ids, now=datetime.now(UTC))
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        await self.store.set_reminder(account_id, chat_id, due)
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool:
+        return await self.store.clear_reminder(chat_id)
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None:
+        return await self.store.reminder(chat_id)
 
     async def _queued(self, account_id: str, chat_id: str) -> dict[str, tuple[str, ...]]:
         """Actions still in the outbox that show as queued (likes, pins), per message."""
