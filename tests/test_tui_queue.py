@@ -16,6 +16,7 @@ from textual.pilot import Pilot
 from console.config import Settings, SyncSettings
 from console.store.queue import badges
 from console.tui.app import ConsoleApp
+from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.launch import Running, build_demo
 from console.tui.queue import QueueList, QueueScreen
@@ -158,3 +159,14 @@ async def test_sort_by_spend_and_badges_on_screen(agency: Any) -> None:
     line = "".join(s.text for s in queue.render_line(0))
     assert f" {words[0]} " in line + " "
     assert "sorted by spend" in str(app.screen.query_one("#queue-title").render())
+
+
+async def test_the_switcher_reaches_account_23(agency: Any) -> None:
+    app, pilot, _running, _sandbox = agency
+    target = app.accounts[22]
+    assert target.name == "Gwen gaming"
+    await pilot.press("g", *"gwen", "enter")
+    await until(app, pilot, lambda: app.account_id == target.account_id)
+    chat_list = app.query_one(ChatList)
+    await until(app, pilot, lambda: chat_list.total > 0)
+    assert {r.account_id for r in chat_list.rows.values()} == {target.account_id}

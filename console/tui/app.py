@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 
 from console.store.queue import BadgeRules
+from console.tui.account_switcher import AccountLayout, tab_name
 from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.collector import Collector
@@ -115,6 +116,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         badge_rules: BadgeRules | None = None,
         queue_sort: str = "waiting",
         queue_default: bool = False,
+        account_layout: AccountLayout | None = None,
     ) -> None:
         super().__init__()
         # Every time shown is in this zone (None: the machine's); see console.tui.zone.
@@ -131,7 +133,9 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.keymap = dict(keymap or {})
         self.services = list(services)
         self._exit_stack = AsyncExitStack()
-        self.accounts = list(source.accounts())
+        #: Hidden accounts left out, groups together (``[accounts]``, issue 16).
+        self.account_layout = account_layout or AccountLayout()
+        self.accounts = self.account_layout.shown(source.accounts())
         self.views = {a.account_id: _AccountView() for a in self.accounts}
         self.account_id: str | None = self.accounts[0].account_id if self.accounts else None
         self.chat_id: str | None = None
@@ -184,10 +188,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     def compose(self) -> ComposeResult:
         yield Tabs(
-            *[
-                Tab(plain(a.name, one_line=True), id=f"account-{i}")
-                for i, a in enumerate(self.accounts)
-            ],
+            *[Tab(tab_name(a.name), id=f"account-{i}") for i, a in enumerate(self.accounts)],
             id="accounts",
         )
         yield OfflineBanner(id="offline-banner")
@@ -326,12 +327,12 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         """Add tabs for accounts that appeared (the gateway listed them after start)."""
         tabs = self.query_one(Tabs)
         for account in self.source.accounts():
-            if account.account_id in self.views:
+            if account.account_id in self.views or not self.account_layout.visible(account):
                 continue
             index = len(self.accounts)
             self.accounts.append(account)
             self.views[account.account_id] = _AccountView()
-            await tabs.add_tab(Tab(plain(account.name, one_line=True), id=f"account-{index}"))
+            await tabs.add_tab(Tab(tab_name(account.name), id=f"account-{index}"))
         if self.account_id is None and self.accounts:
             self._show_account(self.accounts[0].account_id)
             self.query_one("#thread-title", Static).update(Content(""))
@@ -375,6 +376,33 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
     def action_account(self, index: int) -> None:
         if 0 <= index < len(self.accounts):
             self.query_one(Tabs).active = f"account-{index}"
+
+    def action_switch_account(self) -> None:
+        """``g``: the account switcher (console/tui/account_switcher.py)."""
+        from console.tui.account_switcher import AccountChoice, AccountSwitcher
+
+        choices = [
+            AccountChoice(
+                a.account_id,
+                a.name,
+                getattr(a, "username", None) or "",
+                self._unread.get(a.account_id, 0),
+                self.account_layout.group_of(a),
+                i,
+            )
+            for i, a in enumerate(self.accounts)
+        ]
+
+        def chosen(account_id: str | None) -> None:
+            if account_id is None:
+                return
+            if self.queue_mode.shown and self.queue_mode.screen is not None:
+                self.queue_mode.screen.dismiss(None)
+            index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
+            self.action_account(index)
+            self.query_one(ChatList).focus()
+
+        self.push_screen(AccountSwitcher(choices), chosen)
 
     def action_account_step(self, step: int) -> None:
         if not self.accounts or self.account_id is None:

@@ -62,6 +62,14 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Who to answer next: every chat waiting for an answer, across every account",
     ),
     Binding(
+        "g",
+        "switch_account",
+        "Accounts",
+        show=False,
+        id="switch_account",
+        tooltip="Go to any account: type a few letters of its name, Enter",
+    ),
+    Binding(
         "e",
         "retry",
         "Retry",

@@ -68,7 +68,7 @@ FEATURE_BINDINGS: list[BindingType] = [
 
 
 #: App actions that stay available on every screen (the rest act on the main screen only).
-_EVERYWHERE = {"quit", "help", "command_palette"}
+_EVERYWHERE = {"quit", "help", "command_palette", "switch_account"}
 
 
 class ConsoleFeatures(_Base):

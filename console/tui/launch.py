@@ -117,6 +117,7 @@ def _app(
     title: str,
 ) -> ConsoleApp:
     from console.store.queue import BadgeRules
+    from console.tui.account_switcher import AccountLayout
 
     ui, queue = settings.ui, settings.queue
     return make_app(
@@ -129,6 +130,9 @@ def _app(
         ),
         queue_sort=queue.sort,
         queue_default=queue.default_view,
+        account_layout=AccountLayout(
+            hidden=tuple(settings.accounts.hidden), groups=settings.accounts.groups
+        ),
         theme=theme or ui.theme,
         keymap=ui.keymap,
         timezone=ui.timezone,

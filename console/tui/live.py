@@ -32,6 +32,7 @@ from console.changes import (
     SyncProgress,
     Update,
 )
+from console.tui.account_switcher import tab_name
 from console.tui.chat_list import ChatList
 from console.tui.messages import (
     ChatsStale,
@@ -43,7 +44,7 @@ from console.tui.messages import (
     UnreadStale,
 )
 from console.tui.panes import StatusLine
-from console.tui.text import clean, fan_label, plain
+from console.tui.text import clean, fan_label
 from console.tui.thread import Thread
 
 W = TypeVar("W", bound=Widget)
@@ -196,7 +197,7 @@ class LiveUpdates(App[int]):
             if newer is not None and newer.name != account.name:
                 self.accounts[i] = account = newer
             count = self._unread.get(account.account_id, 0)
-            label = plain(account.name, one_line=True)
+            label = Content(tab_name(account.name))
             if count:
                 label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
             with contextlib.suppress(Exception):
