@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 
+from console.config import NotifySettings
 from console.store.queue import BadgeRules
 from console.tui.account_switcher import AccountLayout, tab_name
 from console.tui.bindings import APP_BINDINGS
@@ -40,6 +41,7 @@ from console.tui.messages import (
     UnreadStale,
 )
 from console.tui.name_filter import NameFilter
+from console.tui.notify import Notifier
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
 from console.tui.queue import QueueMode
@@ -57,6 +59,7 @@ _LONG_LIVED = {"updates", "services"}
 NARROW_WIDTH = 100  # below this the profile pane folds away
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
+QUEUE_TICK = 15.0  # seconds between looks for due reminders and long waits
 _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
 
 
@@ -117,6 +120,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         queue_sort: str = "waiting",
         queue_default: bool = False,
         account_layout: AccountLayout | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         super().__init__()
         # Every time shown is in this zone (None: the machine's); see console.tui.zone.
@@ -180,6 +184,12 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             waiting_alert_minutes=waiting_alert_minutes,
         )
         self._queue_default = queue_default
+        #: Bell, desktop notices and the hook (``[notify]``; all off by default).
+        self.notifier = Notifier(
+            notify or NotifySettings(),
+            write=self.write_to_terminal,
+            warn=lambda text: self.notify(text, severity="warning", markup=False, timeout=10),
+        )
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -288,6 +298,18 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         self.collector.start()  # freezes what start-up built: later collections skip it
         gc.enable()  # paused for the start-up by the console command (pause_collections)
         self.set_interval(COLLECTOR_TICK, self.collector.tick)
+        self.set_interval(QUEUE_TICK, self._queue_tick)
+
+    @work(group="queue-tick", exclusive=True, exit_on_error=False)
+    async def _queue_tick(self) -> None:
+        # Due reminders and follow-ups come back to the queue; long waits alert (issue 16).
+        await self.queue_mode.tick()
+
+    def write_to_terminal(self, data: str) -> None:
+        """Bytes for the terminal itself (the bell, desktop notices), beside the screen."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(data)
 
     def _save_css_cache(self) -> None:
         from console.tui.css_cache import CachedStylesheet
@@ -308,6 +330,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     async def on_unmount(self) -> None:
         self.collector.stop()
+        await self.notifier.drain()
         self._save_css_cache()  # what was parsed since the first paint (the footer, screens…)
         await self._save_draft()
         with contextlib.suppress(Exception):

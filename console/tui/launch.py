@@ -130,6 +130,7 @@ def _app(
         ),
         queue_sort=queue.sort,
         queue_default=queue.default_view,
+        notify=settings.notify,
         account_layout=AccountLayout(
             hidden=tuple(settings.accounts.hidden), groups=settings.accounts.groups
         ),

@@ -70,6 +70,8 @@ class LiveUpdates(App[int]):
     fan_id: str | None
     _throttle: dict[str, Any]
     queue_mode: Any
+    notifier: Any
+    badge_rules: Any
 
     _parts: dict[type[Widget], Widget]
 
@@ -280,6 +282,7 @@ class LiveUpdates(App[int]):
                 name = fan_label(row.fan_name, row.fan_username)
         # Which creator the fan wrote to: the chatter works several at once.
         account = self.account_name(event.account_id)
+        self.alert_for(event, row if event.chat_id else None, name)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
             self.tip_alert_millis
         ):
@@ -289,6 +292,27 @@ class LiveUpdates(App[int]):
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
+
+    def alert_for(self, event: Any, row: Any, name: str) -> None:
+        """The bell, desktop notice or hook a new event asks for (``[notify]``)."""
+        from console.events import EventType
+        from console.tui.notify import Alert
+
+        if not any(a.account_id == event.account_id for a in self.accounts):
+            return  # a hidden account
+        base = Alert(
+            "",
+            event.account_id,
+            self.account_name(event.account_id),
+            event.chat_id,
+            getattr(row, "fan_id", None),
+            name,
+        )
+        if event.type is EventType.TIP_RECEIVED:
+            self.notifier.tipped(base, event.amount_millis or 0)
+        elif event.type is EventType.MESSAGE_RECEIVED and row is not None:
+            tier = self.badge_rules.tier(row.spend_millis or 0)
+            self.notifier.fan_wrote(base, tier=tier, vip=bool(row.vip))
 
     def account_name(self, account_id: str) -> str:
         """The account's name for a toast (one line, plain), its id if it is not listed."""

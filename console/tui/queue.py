@@ -405,6 +405,8 @@ class QueueMode:
         #: The chatter works from the queue (set when a chat is chosen there).
         self.active = False
         self.screen: QueueScreen | None = None
+        #: Due reminders already announced, by (chat, due time).
+        self._reminded: set[tuple[str, object]] = set()
 
     def account_ids(self) -> list[str]:
         return [a.account_id for a in self.app.accounts]
@@ -468,6 +470,50 @@ class QueueMode:
         )
         self.app.answer_chat(chat.account_id, chat.chat_id)
 
+    async def tick(self) -> None:
+        """Every few seconds: due reminders come back (the queue is re-read when shown, the
+        ``follow_up`` alert), and chats waiting past ``[notify] waiting_minutes`` alert."""
+        app = self.app
+        notifier = app.notifier
+        watch_waits = bool(notifier.channels("waiting"))
+        rows = await app.source.queue(self.account_ids(), "waiting", 0, 20)
+        now = app.clock()
+        due = [r for r in rows if r.reminder_due is not None]
+        for row in due:
+            key = (row.chat.chat_id, row.reminder_due)
+            if key not in self._reminded:
+                self._reminded.add(key)
+                who = fan_label(row.chat.fan_name, row.chat.fan_username)
+                app.notify(
+                    f"Reminder: {who} · {app.account_name(row.chat.account_id)}",
+                    timeout=8,
+                    markup=False,
+                )
+                notifier.alert(self._alert(row, "follow_up"))
+                self.stale()
+        if not watch_waits:
+            return
+        for row in rows:
+            since = row.chat.waiting_since
+            if since is None or row.reminder_due is not None:
+                continue
+            minutes = int((now - since).total_seconds() // 60)
+            notifier.waited(self._alert(row, "waiting"), since, minutes)
+
+    def _alert(self, row: QueueRow, trigger: str) -> Any:
+        from console.tui.notify import Alert
+
+        chat = row.chat
+        return Alert(
+            trigger,
+            chat.account_id,
+            self.app.account_name(chat.account_id),
+            chat.chat_id,
+            chat.fan_id,
+            fan_label(chat.fan_name, chat.fan_username),
+            tier=self.rules.tier(chat.spend_millis or 0),
+        )
+
     def left(self) -> bool:
         """The composer was left (``Esc``): back to the queue when working from it."""
         if not self.active:
@@ -483,6 +529,7 @@ class ConsoleAppLike(Protocol):
     source: ConsoleSource
     accounts: list[Any]
     clock: Callable[[], datetime]
+    notifier: Any
 
     @property
     def screen(self) -> Screen[Any]: ...
