@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from console.store._core import CHAT_COLUMNS, CHAT_FROM, StoreCore, chat_row, dt_required, ms
-from console.store.queue import QueueRow, QueueSort
+from console.store._outbox import _OUTBOX_COLUMNS, _item
+from console.store.queue import MISSED, QueueRow, QueueSort
+from console.store.rows import OutboxItem
 
 # A chat is in the queue when its fan waits for an answer, it is not muted, and the chatter
 # set no reminder on it (a reminder hides it until due; a due one is listed first, below).
@@ -111,3 +113,91 @@ class QueueQueries(StoreCore):
             (json.dumps(list(account_ids)),),
         )
         return None if row is None or row[0] is None else dt_required(row[0])
+
+    # -- follow-ups ("follow up in N minutes unless they reply") --------------------------
+    # A follow-up is an outbox item of kind ``follow_up`` whose first attempt is its due
+    # time. Any message from the fan after it was set cancels it: at once when a webhook
+    # brings the message (``cancel_follow_ups``, in the delivery's transaction), and, as the
+    # guarantee, when the sender is about to send it (``follow_up_verdict``).
+
+    async def follow_ups(self, chat_id: str) -> list[OutboxItem]:
+        """The chat's follow-ups still waiting (queued), soonest first."""
+        rows = await self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE chat_id = ? AND kind = 'follow_up' "
+            "AND state IN ('queued', 'in_flight', 'unknown') ORDER BY next_attempt_at, id",
+            (chat_id,),
+        )
+        return [_item(row) for row in rows]
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[OutboxItem]:
+        """Follow-ups held because they came due while no console ran (they wait for the
+        chatter's word: send now, or drop)."""
+        rows = await self._read(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE kind = 'follow_up' AND state = 'failed'"
+            " AND last_error LIKE ? AND account_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (MISSED + "%", json.dumps(list(account_ids))),
+        )
+        return [_item(row) for row in rows]
+
+    async def follow_up_verdict(
+        self, item: OutboxItem, *, now: datetime, grace_seconds: float
+    ) -> str:
+        """``"send"``; ``"cancelled"`` (the fan wrote since it was set); or ``"missed"`` (due
+        more than ``grace_seconds`` ago and not confirmed by the chatter since)."""
+        row = await self._read_one(
+            "SELECT 1 FROM messages WHERE chat_id = ? AND from_creator = 0 AND created_at > ? "
+            "LIMIT 1",
+            (item.chat_id, ms(item.created_at)),
+        )
+        if row is not None:
+            return "cancelled"
+        due = item.payload.get("due_ms")
+        late = isinstance(due, int) and ms(now) - due > grace_seconds * 1000  # type: ignore[operator]
+        if late and not item.payload.get("confirmed"):
+            return "missed"
+        return "send"
+
+    async def confirm_follow_up(self, client_id: str) -> None:
+        """The chatter said "send it now" for a missed follow-up."""
+
+        def work(db: sqlite3.Connection) -> None:
+            row = db.execute(
+                "SELECT payload_json FROM outbox WHERE client_id = ? AND kind = 'follow_up'",
+                (client_id,),
+            ).fetchone()
+            if row is None:
+                return
+            payload = {**json.loads(row[0]), "confirmed": True}
+            db.execute(
+                "UPDATE outbox SET payload_json = ?, state = 'queued', attempts = 0, "
+                "last_error = NULL, next_attempt_at = strftime('%s', 'now') * 1000 "
+                "WHERE client_id = ?",
+                (json.dumps(payload), client_id),
+            )
+
+        await self._write(work)
+
+    async def cancel_follow_up(self, client_id: str) -> bool:
+        """Take a follow-up out of the outbox (unless it is being sent); whether it was."""
+
+        def work(db: sqlite3.Connection) -> bool:
+            return (
+                db.execute(
+                    "DELETE FROM outbox WHERE client_id = ? AND kind = 'follow_up' "
+                    "AND state IN ('queued', 'failed')",
+                    (client_id,),
+                ).rowcount
+                > 0
+            )
+
+        return await self._write(work)
+
+
+def cancel_follow_ups(db: sqlite3.Connection, chat_id: str, fan_message_ms: int) -> int:
+    """In a delivery's transaction: the fan wrote, so the chat's follow-ups set before the
+    message are cancelled (those not yet on their way)."""
+    return db.execute(
+        "DELETE FROM outbox WHERE chat_id = ? AND kind = 'follow_up' AND state = 'queued' "
+        "AND created_at < ?",
+        (chat_id, fan_message_ms),
+    ).rowcount

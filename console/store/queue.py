@@ -39,6 +39,10 @@ class BadgeFacts(Protocol):
     def auto_renew(self) -> bool: ...
 
 
+#: The error a follow-up held for the chatter carries (it came due while nothing ran).
+MISSED = "missed:"
+
+
 class QueueSort(StrEnum):
     #: Longest-waiting first (the default: the fan who waited longest is answered first).
     WAITING = "waiting"

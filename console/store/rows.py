@@ -45,6 +45,8 @@ class OutboxKind(StrEnum):
     MUTE = "mute"
     UNMUTE = "unmute"
     UNSEND = "unsend"
+    #: A message sent at a due time unless the fan writes first (issue 16).
+    FOLLOW_UP = "follow_up"
 
 
 class OutboxState(StrEnum):
