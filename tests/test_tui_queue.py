@@ -6,20 +6,25 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from test_tui_sandbox import until
 from textual.pilot import Pilot
 
 from console.config import Settings, SyncSettings
+from console.sandbox.simulator import sign_delivery
 from console.store.queue import badges
 from console.tui.app import ConsoleApp
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
+from console.tui.followup import FollowUpForm, FollowUpStrip, RemindForm
 from console.tui.launch import Running, build_demo
 from console.tui.queue import QueueList, QueueScreen
+from console.webhooks.app import DEFAULT_PATH
 
 #: Backfilling 1,000 chats takes ~25 s on a loaded machine: done once per module into a cache
 #: file, copied for each test (the sandbox is rebuilt from the same seed: the same ids).
@@ -170,3 +175,77 @@ async def test_the_switcher_reaches_account_23(agency: Any) -> None:
     chat_list = app.query_one(ChatList)
     await until(app, pilot, lambda: chat_list.total > 0)
     assert {r.account_id for r in chat_list.rows.values()} == {target.account_id}
+
+
+async def test_a_snoozed_chat_leaves_the_queue_and_returns_on_top_when_due(agency: Any) -> None:
+    app, pilot, _running, _sandbox = agency
+    queue = await _queue(app, pilot)
+    top, total = queue.rows[0].chat, queue.total
+    await pilot.press("z")
+    await until(app, pilot, lambda: isinstance(app.screen, RemindForm))
+    await pilot.press(*"20", "enter")
+    await until(app, pilot, lambda: isinstance(app.screen, QueueScreen))
+    await until(app, pilot, lambda: queue.loaded and queue.total == total - 1)
+    assert all(r.chat.chat_id != top.chat_id for r in queue.rows.values())
+    # Twenty minutes later (the console's clock) it is back, first, marked.
+    real_clock = app.clock
+    app.clock = queue.clock = lambda: real_clock() + timedelta(minutes=21)
+    await app.queue_mode.tick()
+    await until(app, pilot, lambda: queue.total == total and 0 in queue.rows)
+    assert queue.rows[0].chat.chat_id == top.chat_id
+    assert queue.rows[0].reminder_due is not None
+    assert "⏰ reminder" in "".join(s.text for s in queue.render_line(0))
+    # Answering it clears the reminder.
+    await pilot.press("enter")
+    await until(
+        app, pilot, lambda: app.chat_id == top.chat_id and isinstance(app.focused, Composer)
+    )
+    await pilot.press(*"back now", "enter")
+    await until(app, pilot, lambda: app.chat_id != top.chat_id)
+    assert await app.source.reminder(top.account_id, top.chat_id) is None
+
+
+async def test_a_follow_up_shows_in_the_thread_and_a_fan_message_cancels_it(
+    agency: Any,
+) -> None:
+    app, pilot, running, sandbox = agency
+    account_id, chat_id = app.account_id, app.chat_id
+    await pilot.press("F")
+    await until(app, pilot, lambda: isinstance(app.screen, FollowUpForm))
+    await pilot.press(*"45", "enter", *"still up for tonight?", "enter")
+    strip = app.query_one(FollowUpStrip)
+    await until(app, pilot, lambda: strip.display)
+    assert "follow-up at" in str(strip.render()) and "still up for tonight?" in str(strip.render())
+    (item,) = await running.workspace.store.follow_ups(chat_id)
+    assert item.payload["content"] == "still up for tonight?"
+    # The fan writes first (a signed webhook): the follow-up is gone, never sent.
+    creator = sandbox.world.accounts[account_id]
+    chat = creator.chats[chat_id]
+    message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content="hey!")
+    await _deliver(app, sandbox, account_id, message)
+    await until(app, pilot, lambda: not strip.display)
+    assert await running.workspace.store.follow_ups(chat_id) == []
+    assert all(m["content"] != "still up for tonight?" for m in chat.messages)
+    # C cancels one set by the chatter.
+    await pilot.press("F")
+    await until(app, pilot, lambda: isinstance(app.screen, FollowUpForm))
+    await pilot.press(*"45", "enter", *"another", "enter")
+    await until(app, pilot, lambda: strip.display)
+    await pilot.press("C")
+    await until(app, pilot, lambda: not strip.display)
+    assert await running.workspace.store.follow_ups(chat_id) == []
+
+
+async def _deliver(app: ConsoleApp, sandbox: Any, account_id: str, message: dict[str, Any]) -> None:
+    event = {
+        "event": "message.received",
+        "idempotencyKey": f"evt_test_{message['id']}",
+        "accountId": account_id,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": message,
+    }
+    body, headers = sign_delivery(event, sandbox.webhook_secret)
+    listener = app.services[0]
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(listener.url + DEFAULT_PATH, content=body, headers=headers)
+    assert answer.status_code < 300

@@ -34,6 +34,7 @@ from console.tui.commands import JumpToChat
 from console.tui.composer import Composer, ReplyTarget
 from console.tui.confirm import ConfirmUnsend
 from console.tui.features import ConsoleFeatures
+from console.tui.followup import FollowUpStrip
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE, HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL, LiveUpdates
 from console.tui.messages import (
@@ -60,6 +61,7 @@ NARROW_WIDTH = 100  # below this the profile pane folds away
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
 QUEUE_TICK = 15.0  # seconds between looks for due reminders and long waits
+FIRST_QUEUE_TICK = 3.0  # the first look: the outbox has held the missed follow-ups by then
 _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
 
 
@@ -184,6 +186,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             waiting_alert_minutes=waiting_alert_minutes,
         )
         self._queue_default = queue_default
+        self._missed_asked: set[str] = set()
         #: Bell, desktop notices and the hook (``[notify]``; all off by default).
         self.notifier = Notifier(
             notify or NotifySettings(),
@@ -216,6 +219,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             with Vertical(id="thread-pane"):
                 yield Static(id="thread-title")
                 yield PinnedStrip(id="pinned")
+                yield FollowUpStrip(id="follow-ups")
                 yield Thread(self.source, clock=self.clock, id="thread")
                 yield ReplyBar(id="reply-bar")
                 yield Composer(id="composer")
@@ -252,6 +256,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             self.notify(note, severity="warning", markup=False)
         self.query_one(ReplyBar).display = False
         self.query_one(PinnedStrip).display = False
+        self.query_one(FollowUpStrip).display = False
         self._render_filter_bar()
         # What the marks mean, on hover (the help screen says it for the keyboard).
         self.query_one(ChatList).tooltip = CHAT_LIST_MARKS.format(
@@ -299,11 +304,17 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
         gc.enable()  # paused for the start-up by the console command (pause_collections)
         self.set_interval(COLLECTOR_TICK, self.collector.tick)
         self.set_interval(QUEUE_TICK, self._queue_tick)
+        self.set_timer(FIRST_QUEUE_TICK, self._queue_tick)
 
     @work(group="queue-tick", exclusive=True, exit_on_error=False)
     async def _queue_tick(self) -> None:
-        # Due reminders and follow-ups come back to the queue; long waits alert (issue 16).
+        # Due reminders and follow-ups come back to the queue; long waits alert; follow-ups
+        # missed while no console ran are asked about (issue 16).
+        from console.tui.followup import ask_missed
+
         await self.queue_mode.tick()
+        if len(self.screen_stack) == 1:
+            await ask_missed(self, self._missed_asked)
 
     def write_to_terminal(self, data: str) -> None:
         """Bytes for the terminal itself (the bell, desktop notices), beside the screen."""
@@ -505,6 +516,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
             rows = await self.source.latest_messages(account_id, chat_id, THREAD_PAGE)
         card = await self.source.fan_card(account_id, chat_id)
         pins = await self.source.pinned_messages(account_id, chat_id)
+        follow_ups = await self.source.follow_ups(account_id, chat_id)
         if account_id != self.account_id:
             return
         thread = self.query_one(Thread)
@@ -522,6 +534,7 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
                 self._run(self.source.save_draft(left.account_id, left.chat_id, composer.text))
             self._bind_composer(row, draft)
             self.query_one(PinnedStrip).show(pins)
+            self.query_one(FollowUpStrip).show(follow_ups)
             self.query_one(FanProfile).show(card)
             if rows is None:
                 thread.open_chat(account_id, chat_id, name, row.unread, around=message_id)
@@ -771,6 +784,32 @@ class ConsoleApp(ConsoleFeatures, LiveUpdates):
 
     def action_queue(self) -> None:
         self.queue_mode.show()
+
+    def action_remind(self) -> None:
+        from console.tui.followup import ask_reminder
+
+        ask_reminder(self)
+
+    def action_follow_up(self) -> None:
+        from console.tui.followup import ask_follow_up
+
+        ask_follow_up(self)
+
+    def action_cancel_follow_ups(self) -> None:
+        from console.tui.followup import cancel_follow_ups
+
+        cancel_follow_ups(self)
+
+    @work(group="follow-ups", exclusive=True, exit_on_error=False)
+    async def refresh_follow_ups(self) -> None:
+        """The open chat's follow-ups under its title (after a change to the chat)."""
+        account_id, chat_id = self.account_id, self.chat_id
+        if account_id is None or chat_id is None:
+            return
+        rows = await self.source.follow_ups(account_id, chat_id)
+        strip = self.part(FollowUpStrip)
+        if strip is not None and (account_id, chat_id) == (self.account_id, self.chat_id):
+            strip.show(rows)
 
     def answer_chat(self, account_id: str, chat_id: str) -> None:
         """Open ``chat_id`` with the composer focused (from the queue)."""

@@ -155,11 +155,15 @@ class LiveUpdates(App[int]):
             chat_list.reload()
             if self.account_id and self.chat_id:
                 self._open_chat_state(self.account_id, self.chat_id)
+                self.refresh_follow_ups()
 
     @work(group="chat-state", exclusive=True, exit_on_error=False)
     async def _open_chat_state(self, account_id: str, chat_id: str) -> None:
         # The open chat's muted state as stored now (the gateway may have refused a mute).
         await self.show_chat_state(account_id, chat_id)
+
+    def refresh_follow_ups(self) -> Any:
+        """Overridden by the app (the open chat's follow-ups)."""
 
     async def show_chat_state(self, account_id: str, chat_id: str) -> None:
         """Overridden by the app (the title, the list row and the profile)."""

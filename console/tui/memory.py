@@ -36,6 +36,7 @@ from console.changes import (
 )
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
+from console.tui.followup import FollowUpRow
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -97,6 +98,7 @@ class MemorySource:
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
         self.reminders: dict[tuple[str, str], datetime] = {}
+        self.follow_up_rows: list[FollowUpRow] = []
         self._ids = itertools.count(10**17)
         self._accounts: list[Account] = []
         self._chats: dict[str, list[_Chat]] = {}
@@ -256,9 +258,8 @@ class MemorySource:
         return self._row(chat) if chat else None
 
     async def queue(
-        self, account_ids: Sequence[str], sort: str, offset: int, limit: int
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int, now: datetime
     ) -> list[QueueRow]:
-        now = self.now
         due = sorted(
             (at, key) for key, at in self.reminders.items() if at <= now and key[0] in account_ids
         )
@@ -279,8 +280,8 @@ class MemorySource:
         rows += [QueueRow(self._row(c)) for c in waiting]
         return rows[offset : offset + limit]
 
-    async def queue_count(self, account_ids: Sequence[str]) -> int:
-        return len(await self.queue(account_ids, "waiting", 0, 1_000_000))
+    async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
+        return len(await self.queue(account_ids, "waiting", 0, 1_000_000, now))
 
     async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
         self.reminders[(account_id, chat_id)] = due
@@ -291,6 +292,28 @@ class MemorySource:
 
     async def reminder(self, account_id: str, chat_id: str) -> datetime | None:
         return self.reminders.get((account_id, chat_id))
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        from console.tui.followup import FollowUpRow
+
+        client_id = f"f{next(self._ids)}"
+        self.follow_up_rows.append(FollowUpRow(account_id, chat_id, client_id, due, text))
+        self.bus.publish(ChatChanged(account_id, chat_id))
+        return client_id
+
+    async def follow_ups(self, account_id: str, chat_id: str) -> list[FollowUpRow]:
+        return [r for r in self.follow_up_rows if r.chat_id == chat_id]
+
+    async def cancel_follow_up(self, account_id: str, client_id: str) -> bool:
+        before = len(self.follow_up_rows)
+        self.follow_up_rows = [r for r in self.follow_up_rows if r.client_id != client_id]
+        return len(self.follow_up_rows) < before
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[FollowUpRow]:
+        return []  # the in-memory world has no outbox sender to miss one
+
+    async def settle_missed_follow_up(self, account_id: str, client_id: str, send: bool) -> None:
+        return None
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
         needle = name.casefold()

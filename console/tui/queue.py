@@ -128,15 +128,18 @@ class QueueList(ScrollView, can_focus=True):
     @work(group="queue", exclusive=True, exit_on_error=False)
     async def _load(self, generation: int) -> None:
         ids = list(self.account_ids())
-        total = await self.source.queue_count(ids)
+        now = self.clock()
+        total = await self.source.queue_count(ids, now)
         start, end = self._window()
-        rows = await self.source.queue(ids, self.sort, start, end - start)
+        rows = await self.source.queue(ids, self.sort, start, end - start, now)
         if generation != self._generation:
             return
         self.total = total
         self.rows = {start + i: row for i, row in enumerate(rows)}
         self.virtual_size = Size(self.size.width, total * ROW_LINES)
-        key = self.selected_key
+        # A cursor on the top stays on the top (whoever comes first now: Enter answers the
+        # top one); elsewhere it stays on its chat as rows move.
+        key = self.selected_key if self.cursor else None
         found = next((i for i, r in self.rows.items() if _key(r) == key), None)
         if found is not None:
             self.cursor = found
@@ -373,10 +376,10 @@ class QueueScreen(Screen[tuple[str, str] | None]):
         row = self.queue.selected
         if row is None:
             return
-        app = self.app
-        snooze = getattr(app, "snooze_chat", None)
-        if snooze is not None:
-            snooze(row.chat.account_id, row.chat.chat_id)
+        from console.tui.followup import remind
+
+        who = fan_label(row.chat.fan_name, row.chat.fan_username)
+        remind(self.app, row.chat.account_id, row.chat.chat_id, who)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -454,7 +457,7 @@ class QueueMode:
         await source.clear_reminder(account_id, chat_id)
         if not self.active:
             return
-        rows = await source.queue(self.account_ids(), self.sort, 0, 3)
+        rows = await source.queue(self.account_ids(), self.sort, 0, 3, self.app.clock())
         after = [r for r in rows if (r.chat.account_id, r.chat.chat_id) != (account_id, chat_id)]
         if not after:
             self.active = False
@@ -476,8 +479,8 @@ class QueueMode:
         app = self.app
         notifier = app.notifier
         watch_waits = bool(notifier.channels("waiting"))
-        rows = await app.source.queue(self.account_ids(), "waiting", 0, 20)
         now = app.clock()
+        rows = await app.source.queue(self.account_ids(), "waiting", 0, 20, now)
         due = [r for r in rows if r.reminder_due is not None]
         for row in due:
             key = (row.chat.chat_id, row.reminder_due)
