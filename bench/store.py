@@ -48,8 +48,13 @@ CONCURRENT_CALLERS = 16
 GOALS = {"open_chat_ms": 20.0, "search_ms": 50.0, "overhead_ratio": 2.0, "rss_mb": 150.0}
 
 
-def cache_file(messages: int) -> Path:
-    return Path(tempfile.gettempdir()) / "fansly-console-bench" / f"store-{messages}.sqlite3"
+def cache_file(messages: int, accounts: int = ACCOUNTS) -> Path:
+    name = (
+        f"store-{messages}.sqlite3"
+        if accounts == ACCOUNTS
+        else f"store-{messages}-{accounts}a.sqlite3"
+    )
+    return Path(tempfile.gettempdir()) / "fansly-console-bench" / name
 
 
 def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
@@ -71,8 +76,9 @@ def _texts(rng: random.Random, words: list[str], weights: list[float]) -> Iterat
             index += length
 
 
-def build(path: Path, messages: int) -> float:
-    """Create the cache at ``path`` with the real schema, rows inserted in bulk."""
+def build(path: Path, messages: int, accounts: int = ACCOUNTS) -> float:
+    """Create the cache at ``path`` with the real schema, rows inserted in bulk
+    (``accounts`` regular accounts of 2,000 chats: bench/tui.py's queue uses 25)."""
     from console.store._core import prepare_file
     from console.store.schema import POS_SHIFT
     from console.store.text import one_line
@@ -83,6 +89,7 @@ def build(path: Path, messages: int) -> float:
         leftover.unlink(missing_ok=True)
     prepare_file(partial)
     rng = random.Random(1)
+    spend_rng = random.Random(2)  # apart: the rest of the cache is what it was before spend
     words, weights = _vocabulary(rng)
     texts = _texts(rng, words, weights)
     conn = sqlite3.connect(partial, isolation_level=None)
@@ -93,11 +100,11 @@ def build(path: Path, messages: int) -> float:
     conn.executemany(
         "INSERT INTO accounts(account_id, name, fansly_account_id, position, updated_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        [(f"fansly_acc_{a}", f"Creator {a}", f"90{a}", a, now) for a in range(ACCOUNTS)]
-        + [(BIG_ACCOUNT, "Big", "999", ACCOUNTS, now)],
+        [(f"fansly_acc_{a}", f"Creator {a}", f"90{a}", a, now) for a in range(accounts)]
+        + [(BIG_ACCOUNT, "Big", "999", accounts, now)],
     )
     chats: list[tuple[str, str, str, int]] = []  # (account, chat, fan, size)
-    regular = ACCOUNTS * CHATS_PER_ACCOUNT
+    regular = accounts * CHATS_PER_ACCOUNT
     budget = messages - BIG_CHATS if messages > 2 * BIG_CHATS else messages
     shares = [rng.paretovariate(1.5) for _ in range(regular)]
     total = sum(shares)
@@ -110,7 +117,7 @@ def build(path: Path, messages: int) -> float:
     chats += [(BIG_ACCOUNT, str(9 * 10**12 + c), str(8 * 10**14 + c), 1) for c in range(BIG_CHATS)]
     seq = 0
     for account_id, chat_id, fan_id, size in chats:
-        creator = "999" if account_id == BIG_ACCOUNT else f"90{account_id[-1]}"
+        creator = "999" if account_id == BIG_ACCOUNT else f"90{account_id.rsplit('_', 1)[1]}"
         times = sorted(rng.randrange(T0, T0 + YEAR_MS) for _ in range(size))
         rows = []
         for when in times:
@@ -140,9 +147,17 @@ def build(path: Path, messages: int) -> float:
                 break
             waiting = row[7]
         conn.execute(
-            "INSERT INTO fans(account_id, fan_id, username, display_name, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (account_id, fan_id, f"user_{fan_id}", f"Fan {fan_id}", now),
+            "INSERT INTO fans(account_id, fan_id, username, display_name, "
+            "lifetime_spend_millis, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            # Spend for the queue's badges and its spend order (issue 16).
+            (
+                account_id,
+                fan_id,
+                f"user_{fan_id}",
+                f"Fan {fan_id}",
+                int(spend_rng.paretovariate(1.2) * 20_000),
+                now,
+            ),
         )
         conn.execute(
             """INSERT INTO chats(chat_id, account_id, fan_id, unread_count, last_message_id,

@@ -68,9 +68,13 @@ class SyncProgress:
     messages: int = 0
 
 
+#: How a connection stands (the gateway's, the events hub's).
+ConnectionState = Literal["live", "reconnecting", "offline"]
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:
-    state: Literal["live", "reconnecting", "offline"]
+    state: ConnectionState
     since: datetime
     detail: str = ""
 

@@ -29,11 +29,11 @@ class ProbedConsole(ConsoleApp):
 
     def _report(self) -> None:
         state = {
-            "account": self.account_id,
-            "chat": self.chat_id,
+            "account": self.chats_screen.account_id,
+            "chat": self.chats_screen.chat_id,
             "draft": self.query_one(Composer).text,
             "focused": type(self.focused).__name__,
-            "idle": not self._busy_workers() and not self._open_timer_pending(),
+            "idle": not self._busy_workers() and not self.chats_screen.timers_pending(),
         }
         Path(self.out + ".tmp").write_text(json.dumps(state))
         os.replace(self.out + ".tmp", self.out)

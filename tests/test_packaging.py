@@ -95,7 +95,7 @@ def test_the_installed_demo_starts_with_a_builtin_theme(installed: Path, tmp_pat
             try:
                 async with app.run_test(size=(120, 36)) as pilot:
                     async with asyncio.timeout(60):
-                        while app.chat_id is None:
+                        while app.chats_screen.chat_id is None:
                             await pilot.pause(0.05)
                     said = [n.message for n in app._notifications if n.severity != "information"]
                     print(app.theme, app.current_theme.dark, len(said), said)

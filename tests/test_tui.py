@@ -68,8 +68,8 @@ def calls(source: MemorySource, name: str) -> list[tuple[object, ...]]:
 
 async def test_opens_on_the_newest_chat_with_its_thread() -> None:
     async with running() as (app, _pilot, source):
-        first = (await source.chats(app.account_id or "", "all", "", 0, 1))[0]
-        assert app.chat_id == first.chat_id
+        first = (await source.chats(app.chats_screen.account_id or "", "all", "", 0, 1))[0]
+        assert app.chats_screen.chat_id == first.chat_id
         views = app.query_one(Thread).message_views
         assert views and views[-1].row.message.content == first.preview
         assert app.focused is app.query_one(ChatList)
@@ -79,12 +79,14 @@ async def test_reply_appears_pending_then_sent() -> None:
     async with running() as (app, pilot, source):
         await press(app, pilot, "down", "r", *"hi there", "enter")
         sent = calls(source, "send")
-        assert sent == [(app.account_id, app.chat_id, "hi there", None)]
+        assert sent == [(app.chats_screen.account_id, app.chats_screen.chat_id, "hi there", None)]
         last = app.query_one(Thread).message_views[-1]
         assert last.row.state is MessageState.PENDING
         assert "sending" in str(last.render())
         assert app.query_one(Composer).text == ""
-        source.settle(app.account_id or "", app.chat_id or "", last.message_id)
+        source.settle(
+            app.chats_screen.account_id or "", app.chats_screen.chat_id or "", last.message_id
+        )
         await app.settled()
         await pilot.pause()
         assert app.query_one(Thread).message_views[-1].row.state is MessageState.SENT
@@ -95,14 +97,17 @@ async def test_failed_message_shows_reason_and_retries() -> None:
         await press(app, pilot, "r", *"x", "enter")
         last = app.query_one(Thread).message_views[-1]
         source.settle(
-            app.account_id or "", app.chat_id or "", last.message_id, "Insufficient credits"
+            app.chats_screen.account_id or "",
+            app.chats_screen.chat_id or "",
+            last.message_id,
+            "Insufficient credits",
         )
         await app.settled()
         await pilot.pause()
         view = app.query_one(Thread).message_views[-1]
         assert view.has_class("-failed") and "Insufficient credits" in str(view.render())
         await press(app, pilot, "escape", "e")
-        assert calls(source, "retry") == [(app.account_id, view.message_id)]
+        assert calls(source, "retry") == [(app.chats_screen.account_id, view.message_id)]
 
 
 async def test_reply_to_the_selected_message() -> None:
@@ -126,7 +131,7 @@ async def test_escape_cancels_reply_to() -> None:
         await press(app, pilot, "tab", "R")
         assert app.query_one(ReplyBar).display
         await press(app, pilot, "escape")
-        assert not app.query_one(ReplyBar).display and app.reply_to is None
+        assert not app.query_one(ReplyBar).display and app.chats_screen.reply_to is None
 
 
 async def test_like_pin_and_mute_keys() -> None:
@@ -135,8 +140,8 @@ async def test_like_pin_and_mute_keys() -> None:
         selected = app.query_one(Thread).selected
         assert selected is not None
         await press(app, pilot, "l", "p")
-        assert calls(source, "like") == [(app.account_id, selected.message_id)]
-        assert calls(source, "pin") == [(app.account_id, selected.message_id)]
+        assert calls(source, "like") == [(app.chats_screen.account_id, selected.message_id)]
+        assert calls(source, "pin") == [(app.chats_screen.account_id, selected.message_id)]
         view = app.query_one(Thread).view_of(selected.message_id)
         assert view is not None and view.has_class("-pinned")
         assert "♥ 1 (you)" in str(view.render())
@@ -144,10 +149,10 @@ async def test_like_pin_and_mute_keys() -> None:
         await press(app, pilot, "l", "p")
         assert calls(source, "unlike") and calls(source, "unpin")
         await press(app, pilot, "m")
-        assert calls(source, "mute") == [(app.account_id, app.fan_id)]
+        assert calls(source, "mute") == [(app.chats_screen.account_id, app.chats_screen.fan_id)]
         assert "muted" in str(app.query_one("#thread-title").render())
         await press(app, pilot, "m")
-        assert calls(source, "unmute") == [(app.account_id, app.fan_id)]
+        assert calls(source, "unmute") == [(app.chats_screen.account_id, app.chats_screen.fan_id)]
 
 
 async def test_typing_indicator_is_throttled() -> None:
@@ -183,14 +188,14 @@ async def test_ctrl_j_makes_a_newline() -> None:
 
 async def test_draft_per_chat_survives_switching() -> None:
     async with running() as (app, pilot, source):
-        first = app.chat_id
+        first = app.chats_screen.chat_id
         await press(app, pilot, "r", *"half written")
         await press(app, pilot, "escape", "escape", "down")
-        assert app.chat_id != first
-        assert source.drafts[(app.account_id or "", first or "")] == "half written"
+        assert app.chats_screen.chat_id != first
+        assert source.drafts[(app.chats_screen.account_id or "", first or "")] == "half written"
         assert app.query_one(Composer).text == ""
         await press(app, pilot, "up")
-        assert app.chat_id == first and app.query_one(Composer).text == "half written"
+        assert app.chats_screen.chat_id == first and app.query_one(Composer).text == "half written"
 
 
 async def test_account_switching_keys_and_next_unread() -> None:
@@ -201,15 +206,15 @@ async def test_account_switching_keys_and_next_unread() -> None:
     ):
         accounts = [a.account_id for a in source.accounts()]
         await press(app, pilot, "alt+2")
-        assert app.account_id == accounts[1]
+        assert app.chats_screen.account_id == accounts[1]
         await press(app, pilot, "ctrl+pagedown")
-        assert app.account_id == accounts[0]
+        assert app.chats_screen.account_id == accounts[0]
         await press(app, pilot, "ctrl+pageup")
-        assert app.account_id == accounts[1]
+        assert app.chats_screen.account_id == accounts[1]
         seen = set()
         for _ in range(6):
             await press(app, pilot, "n")
-            seen.add(app.account_id)
+            seen.add(app.chats_screen.account_id)
         assert seen == set(accounts)
         assert (await source.unread_counts())[accounts[0]] == 0
 
@@ -219,10 +224,10 @@ async def test_filter_and_incremental_search() -> None:
         chat_list = app.query_one(ChatList)
         everyone = chat_list.total
         await press(app, pilot, "f")
-        assert app.views[app.account_id or ""].filter == "unread"
+        assert app.chats_screen.views[app.chats_screen.account_id or ""].filter == "unread"
         assert 0 < chat_list.total < everyone
         await press(app, pilot, "f")  # unanswered: the fans waiting for an answer
-        assert app.views[app.account_id or ""].filter == "unanswered"
+        assert app.chats_screen.views[app.chats_screen.account_id or ""].filter == "unanswered"
         assert 0 < chat_list.total < everyone
         assert all(r.waiting_since is not None for r in chat_list.rows.values())
         await press(app, pilot, "f", "f", "f")
@@ -237,7 +242,7 @@ async def test_filter_and_incremental_search() -> None:
 
 async def test_live_message_updates_list_thread_and_badge() -> None:
     async with running() as (app, pilot, source):
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         other = (await source.chats(account, "all", "", 5, 1))[0]
         source.receive(account, other.chat_id, "are you there?")
         await app.settled()
@@ -247,14 +252,14 @@ async def test_live_message_updates_list_thread_and_badge() -> None:
         assert any(n.message.endswith("are you there?") for n in app._notifications)
         # The open chat: shown in the thread, kept at the bottom, not notified, marked read.
         before = len(app._notifications)
-        source.receive(account, app.chat_id or "", "in the open chat")
+        source.receive(account, app.chats_screen.chat_id or "", "in the open chat")
         await app.settled()
         await pilot.pause()
         thread = app.query_one(Thread)
         assert thread.message_views[-1].row.message.content == "in the open chat"
         assert thread.at_bottom
         assert len(app._notifications) == before
-        row = await source.chat(account, app.chat_id or "")
+        row = await source.chat(account, app.chats_screen.chat_id or "")
         assert row is not None and row.unread == 0
 
 
@@ -263,19 +268,21 @@ async def test_live_message_reaches_the_thread_while_a_modal_screen_is_open() ->
     async with running() as (app, pilot, source):
         await press(app, pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
-        source.receive(app.account_id or "", app.chat_id or "", "while help was open")
+        source.receive(
+            app.chats_screen.account_id or "", app.chats_screen.chat_id or "", "while help was open"
+        )
         await app.settled()
         await pilot.pause()
         await press(app, pilot, "escape")
         thread = app.query_one(Thread)
         assert thread.message_views[-1].row.message.content == "while help was open"
-        assert app.query_one(ChatList).rows[0].chat_id == app.chat_id
+        assert app.query_one(ChatList).rows[0].chat_id == app.chats_screen.chat_id
 
 
 async def test_old_news_updates_the_list_without_a_toast() -> None:
     # A hub catching a console up after hours closed must not pour out a toast per event.
     async with running() as (app, pilot, source):
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         other = (await source.chats(account, "all", "", 5, 1))[0]
         before = len(app._notifications)
         source.receive(account, other.chat_id, "sent hours ago", at=FIXED_NOW - timedelta(hours=3))
@@ -296,7 +303,7 @@ async def test_new_message_does_not_scroll_a_reader_who_scrolled_up() -> None:
         thread.scroll_to(y=0, animate=False, immediate=True)
         await pilot.pause()
         y = thread.scroll_y
-        source.receive(app.account_id or "", app.chat_id or "", "later")
+        source.receive(app.chats_screen.account_id or "", app.chats_screen.chat_id or "", "later")
         await app.settled()
         await pilot.pause()
         assert thread.message_views[-1].row.message.content == "later"
@@ -307,7 +314,7 @@ async def test_big_tip_raises_a_toast_and_rings_the_bell(monkeypatch: pytest.Mon
     async with running(tip_alert_dollars=20) as (app, pilot, source):
         rings: list[bool] = []
         monkeypatch.setattr(app, "bell", lambda: rings.append(True))
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         other = (await source.chats(account, "all", "", 4, 1))[0]
         for millis in (5_000, 25_000):
             source.bus.publish(
@@ -380,10 +387,10 @@ async def test_palette_offers_actions_jump_to_chat_and_themes() -> None:
             assert wanted in titles
         second = source.accounts()[1].account_id
         target = (await source.chats(second, "all", "", 7, 1))[0]
-        app.jump_to(second, target.chat_id)
+        app.chats_screen.jump_to(second, target.chat_id)
         await app.settled()
         await pilot.pause()
-        assert (app.account_id, app.chat_id) == (second, target.chat_id)
+        assert (app.chats_screen.account_id, app.chats_screen.chat_id) == (second, target.chat_id)
 
 
 async def test_themes_switch_and_carry_the_app_variables() -> None:
@@ -421,7 +428,7 @@ async def test_a_tab_takes_the_name_the_gateway_lists_later() -> None:
     async with running() as (app, pilot, source):
         first = source._accounts[0]
         source._accounts[0] = Account(account_id=first.account_id, name="Renamed")
-        app.post_message(UnreadStale())
+        app.chats_screen.post_message(UnreadStale())
         await app.settled()
         await pilot.pause()
         assert "Renamed" in str(app.query_one("#account-0").label)  # type: ignore[attr-defined]

@@ -27,15 +27,15 @@ def test_fuzzy_match_and_tab_names() -> None:
 async def test_switcher_reaches_account_23_and_the_tab_bar_scrolls_to_it() -> None:
     source = MemorySource(accounts=25, chats_per_account=5, messages_per_chat=4)
     async with running(source, size=(100, 30)) as (app, pilot, _source):
-        assert len(app.accounts) == 25
-        target = app.accounts[22]
+        assert len(app.chats_screen.accounts) == 25
+        target = app.chats_screen.accounts[22]
         await press(app, pilot, "g")
         assert isinstance(app.screen, AccountSwitcher)
         # With nothing typed, the accounts with unread messages come first.
         unread = [c.unread for c in app.screen.shown]
         assert unread == sorted(unread, reverse=True)
         await press(app, pilot, *"creator 23", "enter")
-        assert app.account_id == target.account_id
+        assert app.chats_screen.account_id == target.account_id
         assert isinstance(app.focused, ChatList)
         assert app.query_one(ChatList).account_id == target.account_id
         # The active tab is scrolled into the tab bar's view, its name whole.
@@ -48,14 +48,14 @@ async def test_switcher_reaches_account_23_and_the_tab_bar_scrolls_to_it() -> No
         assert "Creator 23" in str(active.label)
         # Esc closes the switcher without moving.
         await press(app, pilot, "g", "escape")
-        assert app.account_id == target.account_id
+        assert app.chats_screen.account_id == target.account_id
 
 
 async def test_hidden_accounts_and_groups() -> None:
     source = MemorySource(accounts=5, chats_per_account=3, messages_per_chat=3)
     layout = AccountLayout(hidden=("Creator 2",), groups={"Team B": ["creator 4"]})
     async with running(source, account_layout=layout) as (app, pilot, _source):
-        assert [a.name for a in app.accounts] == [
+        assert [a.name for a in app.chats_screen.accounts] == [
             "Creator 4",
             "Creator 1",
             "Creator 3",
@@ -75,4 +75,6 @@ async def test_hidden_accounts_and_groups() -> None:
         assert group["Creator 4"] == "Team B" and group["Creator 1"] is None
         # The queue lists the shown accounts only.
         await press(app, pilot, "escape")
-        assert app.queue_mode.account_ids() == [a.account_id for a in app.accounts]
+        assert app.chats_screen.queue_mode.account_ids() == [
+            a.account_id for a in app.chats_screen.accounts
+        ]

@@ -53,7 +53,7 @@ async def _open(
         async with app.run_test(size=size) as pilot:
             await until(app, pilot, lambda: running.workspace.engines != {})
             await running.workspace.wait_backfilled()
-            await until(app, pilot, lambda: app.chat_id is not None)
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
             yield app, pilot, running, sandbox
     finally:
         await running.stop()
@@ -74,7 +74,7 @@ async def test_note_is_edited_in_place_and_survives_a_restart(tmp_path: Path) ->
     note = "Prefers evening replies [b]not bold[/b]"
     fan = None
     async for app, pilot, running, sandbox in _open(cache):
-        fan = (app.account_id, app.fan_id)
+        fan = (app.chats_screen.account_id, app.chats_screen.fan_id)
         await keys(app, pilot, "N", *note, "ctrl+s")
         stored = await running.workspace.store.get_note(*fan)  # type: ignore[arg-type]
         assert stored is not None and stored.text == note
@@ -82,14 +82,14 @@ async def test_note_is_edited_in_place_and_survives_a_restart(tmp_path: Path) ->
         # Notes never reach the gateway: no route of the sandbox saw them.
         assert not any("note" in name for name in sandbox.gateway.usage.requests)
     async for app, pilot, _running, _sandbox in _open(cache):
-        assert (app.account_id, app.fan_id) == fan
+        assert (app.chats_screen.account_id, app.chats_screen.fan_id) == fan
         await until(app, pilot, lambda: app.query_one(FanProfile).card is not None)  # noqa: B023
         assert note in str(app.query_one("#note-text", Static).render())
 
 
 async def test_welcome_message_created_in_the_screen_exists_in_the_sandbox(demo: Any) -> None:
     app, pilot, _running, sandbox = demo
-    creator = sandbox.world.accounts[app.account_id]
+    creator = sandbox.world.accounts[app.chats_screen.account_id]
     before = set(creator.automated)
     await keys(app, pilot, "a")
     assert isinstance(app.screen, AutomationsScreen)
@@ -147,7 +147,7 @@ async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     app, pilot, running, _sandbox = demo
     store = running.workspace.store
     # A word from an older message of another chat than the open one.
-    chats = await store.chats(app.account_id, limit=10)
+    chats = await store.chats(app.chats_screen.account_id, limit=10)
     other = chats[-1]
     history = await store.latest_messages(other.chat_id, 20)
     target = next(r for r in history[:8] if len(r.text.split()[0]) > 3 and r.message_id)
@@ -161,7 +161,7 @@ async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
     await until(app, pilot, lambda: bool(app.screen.results))  # type: ignore[attr-defined]
     await keys(app, pilot, "enter")
     thread = app.query_one(Thread)
-    await until(app, pilot, lambda: app.chat_id == expected.chat_id)
+    await until(app, pilot, lambda: app.chats_screen.chat_id == expected.chat_id)
     await until(app, pilot, lambda: thread.view_of(expected.message_id or "") is not None)
     selected = thread.selected
     assert selected is not None and selected.message_id == expected.message_id
@@ -171,7 +171,7 @@ async def test_search_opens_the_chat_at_the_message(demo: Any) -> None:
 async def test_outage_queues_actions_and_delivers_each_exactly_once(demo: Any) -> None:
     app, pilot, running, sandbox = demo
     workspace = running.workspace
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     creator = sandbox.world.accounts[account]
     chat = creator.chats[chat_id]
     port, key, secret = sandbox.server.port, sandbox.api_key, sandbox.webhook_secret

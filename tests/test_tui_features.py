@@ -76,9 +76,10 @@ async def test_lists_are_changed_from_the_profile() -> None:
         assert isinstance(app.screen, ListPicker)
         first = app.screen.choices[0]
         await press(app, pilot, "space", "enter")
-        assert ("list", (app.account_id, app.fan_id, first.list_id, not first.member)) in [
-            (k, a) for k, a in source.calls
-        ]
+        assert (
+            "list",
+            (app.chats_screen.account_id, app.chats_screen.fan_id, first.list_id, not first.member),
+        ) in [(k, a) for k, a in source.calls]
         await app.settled()
         lists = str(app.query_one("#profile-lists", Static).render())
         assert (first.label in lists) is (not first.member)
@@ -107,7 +108,7 @@ async def test_profile_shows_spend_chart_and_note_editor_saves_on_escape() -> No
         profile = app.query_one(FanProfile)
         assert profile.card is not None
         await press(app, pilot, "N", *"likes [b]cats[/b]", "escape")
-        assert source.notes[app.fan_id or ""] == "likes [b]cats[/b]"
+        assert source.notes[app.chats_screen.fan_id or ""] == "likes [b]cats[/b]"
         assert "likes [b]cats[/b]" in str(app.query_one("#note-text", Static).render())
     history = [(FIXED_NOW.replace(month=1), 10_000), (FIXED_NOW.replace(month=6), 5_000)]
     buckets = spend_buckets(history, FIXED_NOW, bars=4)
@@ -160,7 +161,7 @@ async def test_automation_form_checks_each_trigger_before_sending() -> None:
 
 async def test_replace_is_create_then_delete_after_confirming_a_delete() -> None:
     async with running() as (app, pilot, source):
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         old = source.rules[account][0]
         await press(app, pilot, "a", "e")
         form = app.screen
@@ -193,6 +194,6 @@ async def test_search_finds_history_and_opens_the_message_with_hostile_text_plai
             assert isinstance(prompt, Content)
             assert all("@click" not in str(span.style) for span in prompt.spans)
         await press(app, pilot, "enter")
-        assert app.chat_id == chat.chat_id
+        assert app.chats_screen.chat_id == chat.chat_id
         selected = app.query_one(Thread).selected
         assert selected is not None and selected.message_id == target

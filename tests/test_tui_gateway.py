@@ -58,8 +58,10 @@ async def test_a_gateway_killed_and_restarted_under_a_running_console(tmp_path: 
         async with app.run_test(size=(120, 36)) as pilot:
             await until(app, pilot, lambda: running.workspace.engines != {})
             await running.workspace.wait_backfilled()
-            await until(app, pilot, lambda: app.chat_id is not None and "● live" in status(app))
-            account_id, chat_id = app.account_id, app.chat_id
+            await until(
+                app, pilot, lambda: app.chats_screen.chat_id is not None and "● live" in status(app)
+            )
+            account_id, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
             assert account_id is not None and chat_id is not None
             chats = await running.workspace.store.count_chats(account_id)
 
@@ -115,8 +117,8 @@ async def test_offline_replies_wait_and_quitting_asks_then_they_go_at_the_next_s
     app.open_delay = 0
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(app, pilot, lambda: app.chat_id is not None)
-            chat_id = app.chat_id
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
+            chat_id = app.chats_screen.chat_id
             assert chat_id is not None
             await type_reply(app, pilot, "queued offline")
             assert "queued until online" in last_message(app)
@@ -160,7 +162,7 @@ async def test_quit_with_nothing_queued_does_not_ask(
     app, running = await build_console(settings_for(sandbox_async), offline=True, path=cache)
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(app, pilot, lambda: app.chat_id is not None)
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
             await pilot.press("q")
             await until(app, pilot, lambda: app.return_code is not None)
             assert not isinstance(app.screen, ConfirmQuit)
@@ -181,19 +183,19 @@ async def test_a_tab_whose_creator_changed_says_so_and_keeps_the_worlds_apart(
         app.open_delay = 0
         try:
             async with app.run_test(size=(120, 36)) as pilot:
-                await until(app, pilot, lambda: len(app.accounts) == 2)
+                await until(app, pilot, lambda: len(app.chats_screen.accounts) == 2)
                 await running.workspace.wait_backfilled()
                 notices = [n for n in app._notifications if n.title == "Account changed"]
                 assert len(notices) == 1 and notices[0].severity == "error"
                 assert "different Fansly account" in notices[0].message
-                old_name = app.accounts[1].name
+                old_name = app.chats_screen.accounts[1].name
                 assert old_name.endswith("(old)")
                 tabs = [str(tab.label) for tab in app.query("#accounts Tab")]
                 assert tabs[1].startswith(old_name)
                 # The tab shows the new creator's chats only (not 80: no doubled counts).
                 await until(app, pilot, lambda: app.query_one(ChatList).total == 40)
-                await until(app, pilot, lambda: app.chat_id is not None)
-                assert app.chat_id in other.world.first_account().chats
+                await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
+                assert app.chats_screen.chat_id in other.world.first_account().chats
                 # The old world's reply: failed (said in the status line), not waiting.
                 await until(app, pilot, lambda: "✗ 1 failed" in status(app))
                 assert "queued" not in status(app)

@@ -77,7 +77,7 @@ async def test_hostile_strings_render_literally_everywhere() -> None:
 
         # The first chat holds every hostile string as a message (and quotes of them).
         first = source._chats[source._accounts[0].account_id][0]
-        app.jump_to(source._accounts[0].account_id, first.chat_id)
+        app.chats_screen.jump_to(source._accounts[0].account_id, first.chat_id)
         await app.settled()
         await pilot.pause()
         thread_text = "\n".join(str(v.render()) for v in app.query_one(Thread).message_views)
@@ -128,7 +128,7 @@ async def test_an_unterminated_osc_does_not_hide_the_rest_of_the_message() -> No
         await app.settled()
         await pilot.pause()
         first = source._chats[source._accounts[0].account_id][0]
-        app.jump_to(source._accounts[0].account_id, first.chat_id)
+        app.chats_screen.jump_to(source._accounts[0].account_id, first.chat_id)
         await app.settled()
         await pilot.pause()
         shown = "\n".join(str(v.render()) for v in app.query_one(Thread).message_views)

@@ -73,7 +73,11 @@ async def _post_message(
 ) -> str:
     """A fan writes in the open chat (or in an (account, chat) given while no console runs);
     the gateway's signed webhook goes to the hub."""
-    account_id, chat_id = (app.account_id, app.chat_id) if isinstance(app, ConsoleApp) else app
+    account_id, chat_id = (
+        (app.chats_screen.account_id, app.chats_screen.chat_id)
+        if isinstance(app, ConsoleApp)
+        else app
+    )
     creator = sandbox.world.accounts[account_id]
     chat = creator.chats[chat_id]
     message = sandbox.world.add_message(
@@ -107,7 +111,7 @@ async def _console(
                 lambda: running.workspace is not None and running.workspace.engines != {},
             )
             await running.workspace.wait_backfilled()
-            await until(app, pilot, lambda: app.chat_id is not None)
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
             yield app, pilot, running
     finally:
         await running.stop()
@@ -175,7 +179,7 @@ async def test_a_console_closed_for_a_while_gets_what_the_hub_logged_meanwhile(
             await until(app, pilot, lambda: "⇄ hub live" in _status(app))
             first = await _post_message(hub, sandbox, app)
             await until(app, pilot, lambda: app.query_one(Thread).view_of(first) is not None)
-            where = (app.account_id or "", app.chat_id or "")
+            where = (app.chats_screen.account_id or "", app.chats_screen.chat_id or "")
         # The console is closed; the hub keeps logging.
         missed = await _post_message(hub, sandbox, where)
         saved = list(paths.data_dir().glob("hub-*.json"))

@@ -88,17 +88,17 @@ async def test_alt_digit_bytes_switch_tabs_from_the_list_and_the_composer() -> N
         accounts = [a.account_id for a in source.accounts()]
         await feed(app, "\x1b2")
         await pilot.pause()
-        assert app.account_id == accounts[1]
+        assert app.chats_screen.account_id == accounts[1]
 
         composer = app.query_one(Composer)
         composer.focus()
         await feed(app, "hi")
         await pilot.pause()
-        chat = app.chat_id
+        chat = app.chats_screen.chat_id
         assert composer.text == "hi"
         await feed(app, "\x1b3")
         await pilot.pause()
-        assert app.account_id == accounts[2]
+        assert app.chats_screen.account_id == accounts[2]
         assert "™" not in composer.text and "£" not in composer.text
         assert (await source.draft(accounts[1], chat or "")) == "hi"
 

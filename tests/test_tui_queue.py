@@ -36,7 +36,11 @@ async def _start(app: ConsoleApp, pilot: Pilot[int], running: Running, limit: fl
         while running.workspace.engines == {}:
             await pilot.pause(0.05)
         await running.workspace.wait_backfilled()
-    await until(app, pilot, lambda: len(app.accounts) == 25 and app.chat_id is not None)
+    await until(
+        app,
+        pilot,
+        lambda: len(app.chats_screen.accounts) == 25 and app.chats_screen.chat_id is not None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +115,7 @@ async def test_queue_lists_the_longest_waiting_first_across_accounts(agency: Any
         "".join(s.text for s in queue.render_line(y)) for y in range(queue.size.height)
     )
     first = queue.rows[0].chat
-    assert app.account_name(first.account_id)[:10] in screen_text
+    assert app.chats_screen.account_name(first.account_id)[:10] in screen_text
     assert "waiting for an answer across 25 accounts" in str(
         app.screen.query_one("#queue-title").render()
     )
@@ -123,12 +127,23 @@ async def test_answering_the_top_opens_the_next_by_itself(agency: Any) -> None:
     top, second = queue.rows[0].chat, queue.rows[1].chat
     total = queue.total
     await pilot.press("enter")
-    await until(app, pilot, lambda: (app.account_id, app.chat_id) == (top.account_id, top.chat_id))
+    await until(
+        app,
+        pilot,
+        lambda: (
+            (app.chats_screen.account_id, app.chats_screen.chat_id) == (top.account_id, top.chat_id)
+        ),
+    )
     await until(app, pilot, lambda: isinstance(app.focused, Composer))
     await pilot.press(*"sorry for the wait!", "enter")
     # The next one opens with the composer focused: no list in between.
     await until(
-        app, pilot, lambda: (app.account_id, app.chat_id) == (second.account_id, second.chat_id)
+        app,
+        pilot,
+        lambda: (
+            (app.chats_screen.account_id, app.chats_screen.chat_id)
+            == (second.account_id, second.chat_id)
+        ),
     )
     await until(app, pilot, lambda: isinstance(app.focused, Composer))
     await running.workspace.drain_outbox()
@@ -168,10 +183,10 @@ async def test_sort_by_spend_and_badges_on_screen(agency: Any) -> None:
 
 async def test_the_switcher_reaches_account_23(agency: Any) -> None:
     app, pilot, _running, _sandbox = agency
-    target = app.accounts[22]
+    target = app.chats_screen.accounts[22]
     assert target.name == "Gwen gaming"
     await pilot.press("g", *"gwen", "enter")
-    await until(app, pilot, lambda: app.account_id == target.account_id)
+    await until(app, pilot, lambda: app.chats_screen.account_id == target.account_id)
     chat_list = app.query_one(ChatList)
     await until(app, pilot, lambda: chat_list.total > 0)
     assert {r.account_id for r in chat_list.rows.values()} == {target.account_id}
@@ -190,7 +205,7 @@ async def test_a_snoozed_chat_leaves_the_queue_and_returns_on_top_when_due(agenc
     # Twenty minutes later (the console's clock) it is back, first, marked.
     real_clock = app.clock
     app.clock = queue.clock = lambda: real_clock() + timedelta(minutes=21)
-    await app.queue_mode.tick()
+    await app.chats_screen.queue_mode.tick()
     await until(app, pilot, lambda: queue.total == total and 0 in queue.rows)
     assert queue.rows[0].chat.chat_id == top.chat_id
     assert queue.rows[0].reminder_due is not None
@@ -198,10 +213,12 @@ async def test_a_snoozed_chat_leaves_the_queue_and_returns_on_top_when_due(agenc
     # Answering it clears the reminder.
     await pilot.press("enter")
     await until(
-        app, pilot, lambda: app.chat_id == top.chat_id and isinstance(app.focused, Composer)
+        app,
+        pilot,
+        lambda: app.chats_screen.chat_id == top.chat_id and isinstance(app.focused, Composer),
     )
     await pilot.press(*"back now", "enter")
-    await until(app, pilot, lambda: app.chat_id != top.chat_id)
+    await until(app, pilot, lambda: app.chats_screen.chat_id != top.chat_id)
     assert await app.source.reminder(top.account_id, top.chat_id) is None
 
 
@@ -209,7 +226,7 @@ async def test_a_follow_up_shows_in_the_thread_and_a_fan_message_cancels_it(
     agency: Any,
 ) -> None:
     app, pilot, running, sandbox = agency
-    account_id, chat_id = app.account_id, app.chat_id
+    account_id, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     await pilot.press("F")
     await until(app, pilot, lambda: isinstance(app.screen, FollowUpForm))
     await pilot.press(*"45", "enter", *"still up for tonight?", "enter")

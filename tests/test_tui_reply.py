@@ -31,14 +31,14 @@ async def test_fifty_events_reordering_the_list_never_misroute_a_reply(pause: fl
     async with running(source) as (app, pilot, _source):
         chat_list = app.query_one(ChatList)
         chat_list.reorder_pause = pause
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         await press(app, pilot, "down", "down", "down", "enter")
         sent_before = 0
         moved = 0
         for event in range(50):
             # A fan (never the one being written to) writes: their chat jumps to the top.
             chats = await source.chats(account, "all", "", 0, 60)
-            others = [c for c in chats if c.chat_id != app.chat_id]
+            others = [c for c in chats if c.chat_id != app.chats_screen.chat_id]
             before = [r.chat_id for r in chats]
             source.receive(account, rng.choice(others).chat_id, f"event {event}")
             after = [r.chat_id for r in await source.chats(account, "all", "", 0, 60)]
@@ -66,12 +66,12 @@ async def test_fifty_events_reordering_the_list_never_misroute_a_reply(pause: fl
                 await press(app, pilot, "escape")
                 assert app.focused is chat_list
                 assert chat_list.selected is not None
-                assert chat_list.selected.chat_id == app.chat_id
+                assert chat_list.selected.chat_id == app.chats_screen.chat_id
                 await press(app, pilot, "down")
                 below = chat_list.selected
                 assert below is not None
                 await press(app, pilot, "enter")
-                assert app.chat_id == below.chat_id
+                assert app.chats_screen.chat_id == below.chat_id
                 assert app.query_one(Composer).target.chat_id == below.chat_id  # type: ignore[union-attr]
                 assert below.fan_name in _header(app)
         await app.settled()
@@ -84,7 +84,7 @@ async def test_the_list_does_not_reorder_while_the_chatter_types() -> None:
     async with running(source) as (app, pilot, _source):
         chat_list = app.query_one(ChatList)
         chat_list.reorder_pause = 2.0  # longer than the keys below take, even on a busy machine
-        account = app.account_id or ""
+        account = app.chats_screen.account_id or ""
         await press(app, pilot, "r", *"hello")
         order = [chat_list.rows[i].chat_id for i in sorted(chat_list.rows)]
         last = order[-1]
@@ -105,7 +105,7 @@ async def test_the_list_does_not_reorder_while_the_chatter_types() -> None:
 async def test_header_names_fan_username_and_account() -> None:
     async with running() as (app, pilot, source):
         await press(app, pilot, "down", "enter")
-        row = await source.chat(app.account_id or "", app.chat_id or "")
+        row = await source.chat(app.chats_screen.account_id or "", app.chats_screen.chat_id or "")
         assert row is not None
         header = _header(app)
         account = source.accounts()[0].name
@@ -124,7 +124,7 @@ async def test_a_long_message_shows_folded_and_x_unfolds_it() -> None:
     huge = ("all work and no play " * 50_000)[:1_000_000]  # 1 MB, inside the webhook cap
     source.receive(account, first.chat_id, huge)
     async with running(source) as (app, pilot, _source):
-        assert app.chat_id == first.chat_id
+        assert app.chats_screen.chat_id == first.chat_id
         thread = app.query_one(Thread)
         view = thread.message_views[-1]
         assert view.row.message.content == huge

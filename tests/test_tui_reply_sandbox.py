@@ -51,7 +51,7 @@ async def _acted(
 
 def _creator(demo: Any) -> Any:
     app, _pilot, _running, sandbox = demo
-    return sandbox.world.accounts[app.account_id]
+    return sandbox.world.accounts[app.chats_screen.account_id]
 
 
 def _world_message(demo: Any, message_id: str) -> dict[str, Any]:
@@ -138,7 +138,7 @@ async def test_mute_and_unmute_show_at_once_everywhere_and_agree_with_the_gatewa
     demo: Any,
 ) -> None:
     app = demo[0]
-    chat_id, fan_id = app.chat_id, app.fan_id
+    chat_id, fan_id = app.chats_screen.chat_id, app.chats_screen.fan_id
     creator = _creator(demo)
 
     def muted_on_screen(muted: bool) -> bool:
@@ -164,7 +164,7 @@ async def test_mute_and_unmute_show_at_once_everywhere_and_agree_with_the_gatewa
 
 async def test_send_and_retry_show_at_once_and_agree_with_the_gateway(demo: Any) -> None:
     app, pilot, running, sandbox = demo
-    chat = _creator(demo).chats[app.chat_id]
+    chat = _creator(demo).chats[app.chats_screen.chat_id]
 
     def at_gateway(text: str) -> Callable[[], bool]:
         return lambda: sum(m["content"] == text for m in chat.messages) == 1
@@ -221,7 +221,7 @@ async def test_profile_of_the_chat_open_at_start_is_complete(tmp_path: Path) -> 
                 while not running.workspace.engines:
                     await pilot.pause(0.05)
                 await running.workspace.wait_backfilled()
-            assert app.chat_id is None
+            assert app.chats_screen.chat_id is None
     finally:
         await running.stop()
     # Second run: the first chat opens at once, from the cache.
@@ -231,8 +231,8 @@ async def test_profile_of_the_chat_open_at_start_is_complete(tmp_path: Path) -> 
     app.open_delay = 0
     try:
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(app, pilot, lambda: app.chat_id is not None)
-            fan_id = app.fan_id
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
+            fan_id = app.chats_screen.fan_id
             profile = app.query_one(FanProfile)
             await until(
                 app,
@@ -241,7 +241,7 @@ async def test_profile_of_the_chat_open_at_start_is_complete(tmp_path: Path) -> 
                     profile.card is not None
                     and profile.card.fan.id == fan_id
                     and profile.card.fan.lifetime_spend_millis is not None
-                    and app.fan_id == fan_id
+                    and app.chats_screen.fan_id == fan_id
                 ),
             )
             body = str(app.query_one("#profile-body").render())
@@ -279,7 +279,7 @@ async def test_webhooks_reordering_the_list_never_misroute_a_reply(demo: Any) ->
     await keys(app, pilot, "down", "down", "enter")
     sent: list[tuple[str, str]] = []
     for event in range(20):
-        others = [c for c in creator.chats.values() if c.id != app.chat_id]
+        others = [c for c in creator.chats.values() if c.id != app.chats_screen.chat_id]
         await _webhook(demo, others[(event * 7) % len(others)], f"fan message {event}")
         await pilot.press(*f"r{event}")
         if event % 4 == 3:

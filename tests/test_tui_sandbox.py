@@ -41,7 +41,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[ConsoleApp, Pilot[int], Ru
         async with app.run_test(size=(120, 36)) as pilot:
             await until(app, pilot, lambda: running.workspace.engines != {})
             await running.workspace.wait_backfilled()
-            await until(app, pilot, lambda: app.chat_id is not None)
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
             yield app, pilot, running, sandbox
     finally:
         await running.stop()
@@ -59,7 +59,7 @@ async def _stats(sandbox: Any) -> dict[str, Any]:
 
 async def test_reply_to_like_pin_and_mute_reach_the_gateway(demo: Any) -> None:
     app, pilot, running, sandbox = demo
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     await pilot.press("tab", "up")
     await app.settled()
     target = app.query_one(Thread).selected
@@ -115,7 +115,7 @@ async def test_typing_indicator_is_throttled_at_the_gateway(demo: Any) -> None:
 
 async def test_signed_webhook_appears_in_the_open_thread(demo: Any) -> None:
     app, pilot, _running, sandbox = demo
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     thread = app.query_one(Thread)
     # The chat's newest page is on screen and scrolled to its end before the fan writes.
     await until(app, pilot, lambda: bool(thread.message_views) and thread.at_bottom)
@@ -158,14 +158,14 @@ async def test_draft_survives_a_restart(tmp_path: Path) -> None:
         app.open_delay = 0
         try:
             async with app.run_test(size=(100, 30)) as pilot:
-                await until(app, pilot, lambda: app.chat_id is not None)  # noqa: B023
+                await until(app, pilot, lambda: app.chats_screen.chat_id is not None)  # noqa: B023
                 if attempt == 0:
-                    chat_id = app.chat_id
+                    chat_id = app.chats_screen.chat_id
                     await pilot.press("r", *"to be continued")
                     await app.settled()
                 else:
                     await until(app, pilot, lambda: app.query_one("#composer").text != "")  # noqa: B023
-                    assert app.chat_id == chat_id
+                    assert app.chats_screen.chat_id == chat_id
                     assert app.query_one("#composer").text == "to be continued"
         finally:
             await running.stop()
@@ -173,7 +173,7 @@ async def test_draft_survives_a_restart(tmp_path: Path) -> None:
 
 async def test_unsend_key_asks_first_then_the_thread_shows_the_message_unsent(demo: Any) -> None:
     app, pilot, running, sandbox = demo
-    account, chat_id = app.account_id, app.chat_id
+    account, chat_id = app.chats_screen.account_id, app.chats_screen.chat_id
     thread = app.query_one(Thread)
     await pilot.press("r", *"wrong chat", "enter")
     await running.workspace.drain_outbox()

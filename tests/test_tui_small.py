@@ -33,7 +33,7 @@ def rename(source: MemorySource, account_id: str, index: int, name: str) -> str:
 
 
 def account_name(app: ConsoleApp, account_id: str) -> str:
-    return next(a.name for a in app.accounts if a.account_id == account_id)
+    return next(a.name for a in app.chats_screen.accounts if a.account_id == account_id)
 
 
 # -- toasts ------------------------------------------------------------------------------------
@@ -65,21 +65,23 @@ async def test_a_blank_named_fan_is_their_username_in_the_list_title_and_thread(
     chat_id = blank_name(source, account_id, index)
     username = source._chats[account_id][index].fan.username
     async with running(source) as (app, _pilot, _source):
-        assert app.chat_id == chat_id
+        assert app.chats_screen.chat_id == chat_id
         chat_list = app.query_one(ChatList)
         first_row = "".join(s.text for s in chat_list.render_line(0))
         assert f"@{username}" in first_row
         title = app.query_one("#thread-title", Static).render()
         assert str(title).startswith(f"@{username}")
-        assert app.fan_name == f"@{username}"  # the thread's sender name, the mute toast
+        assert (
+            app.chats_screen.fan_name == f"@{username}"
+        )  # the thread's sender name, the mute toast
 
 
 async def test_mute_toast_names_the_account_and_the_fan() -> None:
     async with running() as (app, pilot, _source):
         await press(app, pilot, "m")
         toast = list(app._notifications)[-1]
-        assert toast.message.startswith("Muted ") and app.fan_name in toast.message
-        assert account_name(app, app.account_id or "") in toast.message
+        assert toast.message.startswith("Muted ") and app.chats_screen.fan_name in toast.message
+        assert account_name(app, app.chats_screen.account_id or "") in toast.message
 
 
 # -- what the marks mean -----------------------------------------------------------------------
@@ -142,7 +144,7 @@ async def test_escape_leaves_the_name_filter_and_clears_it() -> None:
         assert chat_list.total == everyone
         # The next keys are keys again, not letters in the filter.
         await press(app, pilot, "f")
-        assert app.views[app.account_id or ""].filter == "unread"
+        assert app.chats_screen.views[app.chats_screen.account_id or ""].filter == "unread"
         assert app.query_one("#search", Input).value == ""
 
 

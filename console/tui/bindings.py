@@ -6,10 +6,52 @@ from __future__ import annotations
 from textual.binding import Binding, BindingType
 
 from console.tui import terminal_keys
-from console.tui.features import FEATURE_BINDINGS
 
 # alt+1…9 below must arrive as alt+1…9 from tmux and Linux terminals (ESC then the digit).
 terminal_keys.install()
+
+
+#: The tools that open over the chats (console.tui.chats_screen).
+TOOL_BINDINGS: list[BindingType] = [
+    Binding(
+        "ctrl+f",
+        "find",
+        "Search",
+        priority=True,
+        id="search",
+        tooltip="Search every account's message history (works offline)",
+    ),
+    Binding(
+        "slash",
+        "find",
+        "Search",
+        show=False,
+        id="search_slash",
+        tooltip="Search every account's message history (works offline)",
+    ),
+    Binding(
+        "a",
+        "automations",
+        "Automations",
+        id="automations",
+        tooltip="The account's automated messages: welcome, renewals, tip thanks",
+    ),
+    Binding(
+        "N",
+        "edit_note",
+        "Note",
+        id="note",
+        tooltip="Edit the team's private note on the fan (ctrl+s or esc saves)",
+    ),
+    Binding(
+        "L",
+        "edit_lists",
+        "Lists",
+        show=False,
+        id="lists",
+        tooltip="Put the fan on lists, or take them off",
+    ),
+]
 
 
 def _account_bindings() -> list[BindingType]:
@@ -27,7 +69,8 @@ def _account_bindings() -> list[BindingType]:
     ]
 
 
-APP_BINDINGS: list[BindingType] = [
+#: The chats screen's keys: they act on the open account and chat, so only while it is shown.
+CHATS_BINDINGS: list[BindingType] = [
     Binding("r", "reply", "Reply", id="reply", tooltip="Write a reply in the open chat"),
     Binding(
         "R",
@@ -109,7 +152,7 @@ APP_BINDINGS: list[BindingType] = [
         id="names",
         tooltip="Filter the chat list by fan name (as you type)",
     ),
-    *FEATURE_BINDINGS,
+    *TOOL_BINDINGS,
     Binding(
         "f",
         "cycle_filter",
@@ -143,6 +186,10 @@ APP_BINDINGS: list[BindingType] = [
         tooltip="Show the previous account tab",
     ),
     *_account_bindings(),
+]
+
+#: The app's keys, on every screen (they come after the chats' in the help and the footer).
+APP_BINDINGS: list[BindingType] = [
     Binding("f1,question_mark", "help", "Help", id="help", tooltip="Show every key"),
     Binding("q", "quit", "Quit", id="quit", tooltip="Quit the console"),
 ]

@@ -6,6 +6,7 @@ Fan names are untrusted, so hits are built from ``Content`` here; the stock
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -58,8 +59,8 @@ class JumpToChat(Provider):
         )
 
 
-def _opener(app: ConsoleApp, account_id: str, chat_id: str):  # type: ignore[no-untyped-def]
+def _opener(app: ConsoleApp, account_id: str, chat_id: str) -> Callable[[], None]:
     def open_chat() -> None:
-        app.jump_to(account_id, chat_id)
+        app.chats_screen.jump_to(account_id, chat_id)
 
     return open_chat

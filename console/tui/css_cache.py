@@ -153,6 +153,7 @@ def _decode_rule(data: Any) -> RuleSet:
         selector_set=[_decode_selector_set(item) for item in _list(selector_sets)],
         styles=Styles(
             None,
+            # A RulesMap by construction (saved from one); mypy cannot follow the decoded keys.
             {name: _decode_value(value) for name, value in rules.items()},  # type: ignore[arg-type]
             _typed(updates, int),
             _names(important),
@@ -244,7 +245,7 @@ def _typed(value: Any, kind: type) -> Any:
 def _number(value: Any) -> float:
     if type(value) not in _NUMBER:
         raise Undecodable("not a number")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _names(value: Any) -> set[str]:

@@ -229,7 +229,7 @@ def remind(app: Any, account_id: str, chat_id: str, who: str) -> None:
                 )
             app.queue_mode.stale()
 
-        app.push_screen(RemindForm(who, current), chosen)
+        app.app.push_screen(RemindForm(who, current), chosen)
 
     app.run_worker(ask(), group="remind", exit_on_error=False)
 
@@ -255,7 +255,7 @@ def ask_follow_up(app: Any) -> None:
         )
         app.refresh_follow_ups()
 
-    app.push_screen(FollowUpForm(who), chosen)
+    app.app.push_screen(FollowUpForm(who), chosen)
 
 
 def cancel_follow_ups(app: Any) -> None:
@@ -303,4 +303,4 @@ async def ask_missed(app: Any, asked: set[str]) -> None:
             markup=False,
         )
 
-    app.push_screen(MissedFollowUps(rows, names), answered)
+    app.app.push_screen(MissedFollowUps(rows, names), answered)

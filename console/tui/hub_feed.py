@@ -26,6 +26,7 @@ from console import paths
 from console.changes import (
     ChatChanged,
     ConnectionChanged,
+    ConnectionState,
     EventApplied,
     FanChanged,
     MessageAdded,
@@ -181,11 +182,11 @@ class HubFeed:
         self._saved_seq = seq
         self._saved_at = time.monotonic()
 
-    def _changed(self, state: str, detail: str = "") -> None:
+    def _changed(self, state: ConnectionState, detail: str = "") -> None:
         if state == self.state.state and detail == self.state.detail:
             return
         since = self.state.since if state == self.state.state else self.clock()
-        self.state = ConnectionChanged(state, since, detail)  # type: ignore[arg-type]
+        self.state = ConnectionChanged(state, since, detail)
         if self.on_state is not None:
             self.on_state(self.state)
 

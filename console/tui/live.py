@@ -1,23 +1,22 @@
 """How the console follows the layers below: the sync layer's updates (new and changed
 messages, chats, fans, connection, sync progress, the outbox) and the events hub's state,
-turned into typed messages and handled here, with bursts coalesced.
+turned into typed messages and handled here, with bursts coalesced; and the offline banner
+they drive.
 
-A base of :class:`~console.tui.app.ConsoleApp` (a Textual class, so its ``@on`` handlers are
-collected); the state it reads (``source``, ``views``, the open chat, the widgets) is the app's.
+A layer of :class:`~console.tui.chats_screen.ChatsScreen` over the chats view
+(console.tui.chats_view), whose state (``source``, ``views``, the open chat, the widgets) and
+actions it reads. The screen handles these while another screen (help, search, automations) is
+shown over it: the widgets behind keep up.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from datetime import UTC
-from typing import Any, TypeVar
+from typing import Any
 
 from textual import on, work
-from textual.app import App
 from textual.content import Content
-from textual.css.query import NoMatches
-from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
 from console.changes import (
@@ -34,6 +33,8 @@ from console.changes import (
 )
 from console.tui.account_switcher import tab_name
 from console.tui.chat_list import ChatList
+from console.tui.chats_view import ChatsView
+from console.tui.followup import FollowUpStrip
 from console.tui.messages import (
     ChatsStale,
     EventArrived,
@@ -43,13 +44,10 @@ from console.tui.messages import (
     ThreadChanged,
     UnreadStale,
 )
-from console.tui.panes import StatusLine
+from console.tui.panes import OfflineBanner, StatusLine
 from console.tui.text import clean, fan_label
 from console.tui.thread import Thread
 
-W = TypeVar("W", bound=Widget)
-
-RELOAD_INTERVAL = 0.05
 #: Toasts are for news: an event older than this (a hub sending a console what it missed
 #: while closed, a gateway's late retry) updates the list and the badges without a toast.
 NEWS_SECONDS = 300
@@ -58,41 +56,8 @@ NEWS_SECONDS = 300
 BADGE_INTERVAL = 0.25
 
 
-class LiveUpdates(App[int]):
+class LiveUpdates(ChatsView):
     """The updates pump and its handlers (see the module's docstring)."""
-
-    # Set by ConsoleApp; declared for the readers of this module.
-    source: Any
-    views: dict[str, Any]
-    accounts: list[Any]
-    account_id: str | None
-    chat_id: str | None
-    fan_id: str | None
-    _throttle: dict[str, Any]
-    queue_mode: Any
-    notifier: Any
-    badge_rules: Any
-
-    _parts: dict[type[Widget], Widget]
-
-    def part(self, kind: type[W]) -> W | None:
-        """The main screen's one widget of ``kind``, or ``None`` while it is not mounted.
-
-        Live updates must reach the main screen's widgets while a modal screen (help, search,
-        automations) is on top, where ``self.query`` sees only the modal. And a query walks
-        every node (~2 ms with a full thread), once per update: the widget is looked up once.
-        """
-        widget = self._parts.get(kind)
-        if widget is not None and widget.is_attached:
-            return widget  # type: ignore[return-value]
-        if not self.screen_stack:
-            return None
-        try:
-            found = self.screen_stack[0].query_one(kind)
-        except NoMatches:
-            return None
-        self._parts[kind] = found
-        return found
 
     @work(group="updates", exit_on_error=False)
     async def _pump_updates(self) -> None:
@@ -101,7 +66,7 @@ class LiveUpdates(App[int]):
                 self._route(await queue.get())
 
     def _route(self, update: Update) -> None:
-        self.collector.activity()
+        self.console.collector.activity()
         post = self.post_message
         if isinstance(update, MessageAdded | MessageChanged):
             added = isinstance(update, MessageAdded)
@@ -157,37 +122,25 @@ class LiveUpdates(App[int]):
                 self._open_chat_state(self.account_id, self.chat_id)
                 self.refresh_follow_ups()
 
+    @work(group="follow-ups", exclusive=True, exit_on_error=False)
+    async def refresh_follow_ups(self) -> None:
+        """The open chat's follow-ups under its title (after a change to the chat)."""
+        account_id, chat_id = self.account_id, self.chat_id
+        if account_id is None or chat_id is None:
+            return
+        rows = await self.source.follow_ups(account_id, chat_id)
+        strip = self.part(FollowUpStrip)
+        if strip is not None and (account_id, chat_id) == (self.account_id, self.chat_id):
+            strip.show(rows)
+
     @work(group="chat-state", exclusive=True, exit_on_error=False)
     async def _open_chat_state(self, account_id: str, chat_id: str) -> None:
         # The open chat's muted state as stored now (the gateway may have refused a mute).
         await self.show_chat_state(account_id, chat_id)
 
-    def refresh_follow_ups(self) -> Any:
-        """Overridden by the app (the open chat's follow-ups)."""
-
-    async def show_chat_state(self, account_id: str, chat_id: str) -> None:
-        """Overridden by the app (the title, the list row and the profile)."""
-
-    def _throttled(
-        self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
-    ) -> None:
-        """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
-        publishes hundreds of "changed" updates a second, and each reload reads the store."""
-        if name in self._throttle:
-            return
-
-        def fire() -> None:
-            self._throttle.pop(name, None)
-            callback()
-            if not self._throttle:
-                self._throttle_idle.set()
-
-        self._throttle_idle.clear()
-        self._throttle[name] = self.set_timer(interval, fire)
-
     @on(UnreadStale)
     def _unread_stale(self) -> None:
-        self._throttled("unread", self._load_unread, self.badge_interval)
+        self._throttled("unread", self._load_unread, self.console.badge_interval)
 
     @work(group="unread", exclusive=True, exit_on_error=False)
     async def _load_unread(self) -> None:
@@ -278,6 +231,7 @@ class LiveUpdates(App[int]):
         if (self.clock() - occurred).total_seconds() > NEWS_SECONDS:
             return  # old news (a hub catching up a console that was closed): badges only
         name = "A fan"
+        row = None
         if event.chat_id:
             row = await self.source.chat(event.account_id, event.chat_id)
             if row is not None:
@@ -286,19 +240,19 @@ class LiveUpdates(App[int]):
                 name = fan_label(row.fan_name, row.fan_username)
         # Which creator the fan wrote to: the chatter works several at once.
         account = self.account_name(event.account_id)
-        self.alert_for(event, row if event.chat_id else None, name)
+        self._alert_for(event, row, name)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
-            self.tip_alert_millis
+            self.console.tip_alert_millis
         ):
             amount = (event.amount_millis or 0) / 1000
             self.notify(f"{name} tipped ${amount:,.2f}", title=f"Tip · {account}", markup=False)
-            self.bell()
+            self.app.bell()
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
 
-    def alert_for(self, event: Any, row: Any, name: str) -> None:
-        """The bell, desktop notice or hook a new event asks for (``[notify]``)."""
+    def _alert_for(self, event: Any, row: Any, name: str) -> None:
+        """The bell, desktop notice or hook a new event asks for (``[notify]``, issue 16)."""
         from console.events import EventType
         from console.tui.notify import Alert
 
@@ -312,15 +266,38 @@ class LiveUpdates(App[int]):
             getattr(row, "fan_id", None),
             name,
         )
+        notifier = self.console.notifier
         if event.type is EventType.TIP_RECEIVED:
-            self.notifier.tipped(base, event.amount_millis or 0)
+            notifier.tipped(base, event.amount_millis or 0)
         elif event.type is EventType.MESSAGE_RECEIVED and row is not None:
-            tier = self.badge_rules.tier(row.spend_millis or 0)
-            self.notifier.fan_wrote(base, tier=tier, vip=bool(row.vip))
+            tier = self.console.badge_rules.tier(row.spend_millis or 0)
+            notifier.fan_wrote(base, tier=tier, vip=bool(row.vip))
 
-    def account_name(self, account_id: str) -> str:
-        """The account's name for a toast (one line, plain), its id if it is not listed."""
-        for account in self.accounts:
-            if account.account_id == account_id:
-                return clean(account.name, one_line=True) or account_id
-        return account_id
+    # -- the offline banner ----------------------------------------------------------------
+
+    def _show_banner(self) -> None:
+        banner = self.part(OfflineBanner)
+        status = self.part(StatusLine)
+        if banner is None or status is None:
+            return
+        queued = sum(o.pending for o in status.outbox.values())
+        banner.show(status.connection, queued)
+        thread = self.part(Thread)
+        if thread is not None:
+            thread.set_online(status.connection.state == "live")
+
+    @work(group="outbox-counts", exclusive=True, exit_on_error=False)
+    async def _load_queued(self) -> None:
+        """Counts of actions already waiting at start (queued in an earlier session)."""
+        status = self.part(StatusLine)
+        if status is None:
+            return
+        for account_id, update in (await self.source.queued_counts()).items():
+            if account_id not in status.outbox:
+                status.apply(update)
+        self._show_banner()
+
+    def connection_changed(self, update: ConnectionChanged) -> None:
+        if update.state == "live":
+            self.notify("The gateway is back: queued actions are being delivered.", markup=False)
+        self._show_banner()

@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from console.api.errors import GatewayUnreachable
 from console.api.models import (
@@ -27,6 +28,7 @@ from console.api.models import (
 from console.changes import (
     ChatChanged,
     ConnectionChanged,
+    ConnectionState,
     EventApplied,
     FanChanged,
     MessageAdded,
@@ -93,7 +95,7 @@ class MemorySource:
         self.drafts: dict[tuple[str, str], str] = {}
         self.notes: dict[str, str] = {}
         #: Set to ``"offline"``/``"reconnecting"`` to play an outage (live calls then fail).
-        self.state: str = "live"
+        self.state: ConnectionState = "live"
         self.lists = {"l1": "VIP", "l2": "Whales", "l3": "Birthday this month"}
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
@@ -179,9 +181,9 @@ class MemorySource:
     def connection(self) -> ConnectionChanged:
         if self.state == "live":
             return ConnectionChanged("live", self.now)
-        return ConnectionChanged(self.state, self.now, "in-memory world")  # type: ignore[arg-type]
+        return ConnectionChanged(self.state, self.now, "in-memory world")
 
-    def go(self, state: str) -> None:
+    def go(self, state: ConnectionState) -> None:
         """Play a connection change (``live``, ``reconnecting``, ``offline``)."""
         self.state = state
         self.bus.publish(self.connection())
@@ -457,11 +459,11 @@ class MemorySource:
                 msg = row.message.model_copy(update={"in_reply_to": reply_to})
                 chat.messages[i] = replace(row, message=msg)
 
-    def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: object) -> None:
+    def _edit(self, account_id: str, chat_id: str, message_id: str, **changes: Any) -> None:
         chat = self._by_id[(account_id, chat_id)]
         for i, row in enumerate(chat.messages):
             if row.id == message_id:
-                chat.messages[i] = replace(row, **changes)  # type: ignore[arg-type]
+                chat.messages[i] = replace(row, **changes)
         self.bus.publish(MessageChanged(account_id, chat_id, message_id))
 
     async def set_like(self, account_id: str, chat_id: str, message_id: str, liked: bool) -> None:
@@ -613,9 +615,9 @@ class MemorySource:
         self.rules[account_id] = [r for r in self.rules.get(account_id, []) if r.id != rule_id]
 
 
-def hostile_source(strings: Sequence[str], **options: object) -> MemorySource:
+def hostile_source(strings: Sequence[str], **options: Any) -> MemorySource:
     """A world whose first chats carry ``strings`` as fan names, usernames, notes and messages."""
-    source = MemorySource(**options)  # type: ignore[arg-type]
+    source = MemorySource(**options)
     account = source.accounts()[0].account_id
     chats = source._chats[account]
     for i, text in enumerate(strings):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -26,7 +26,7 @@ from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -36,6 +36,10 @@ from textual.widgets import Static
 from console.store.queue import QUEUE_SORTS, BadgeRules, badges
 from console.tui.source import ConsoleSource, QueueRow
 from console.tui.text import ago, clean, fan_label, utcnow
+
+if TYPE_CHECKING:
+    from console.tui.app import ConsoleApp
+    from console.tui.chats_screen import ChatsScreen
 
 ROW_LINES = 2
 _MARGIN = 30
@@ -222,7 +226,7 @@ class QueueList(ScrollView, can_focus=True):
 
     # -- rendering -------------------------------------------------------------------------
 
-    def render_lines(self, crop):  # type: ignore[no-untyped-def]
+    def render_lines(self, crop: Region) -> list[Strip]:
         self._styles = {name: self.get_component_rich_style(name) for name in self._COMPONENTS}
         self._styles[""] = self.rich_style
         try:
@@ -307,6 +311,13 @@ class QueueScreen(Screen[tuple[str, str] | None]):
             tooltip="Remind me about this chat later (it leaves the queue until then)",
         ),
         Binding("escape,w", "back", "Chats", id="queue.back", tooltip="Back to the chat list"),
+        Binding(
+            "g",
+            "switch_account",
+            "Accounts",
+            id="queue.switch_account",
+            tooltip="Go to any account (leaves the queue)",
+        ),
     ]
 
     class Counted(Message):
@@ -379,10 +390,17 @@ class QueueScreen(Screen[tuple[str, str] | None]):
         from console.tui.followup import remind
 
         who = fan_label(row.chat.fan_name, row.chat.fan_username)
-        remind(self.app, row.chat.account_id, row.chat.chat_id, who)
+        remind(self._chats, row.chat.account_id, row.chat.chat_id, who)
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_switch_account(self) -> None:
+        self._chats.action_switch_account()
+
+    @property
+    def _chats(self) -> ChatsScreen:
+        return cast("ConsoleApp", self.app).chats_screen
 
 
 class QueueMode:
@@ -390,18 +408,18 @@ class QueueMode:
     the reply is sent the next chat of the queue opens by itself (the chatter never goes back
     to a list between two answers); ``Esc`` in the composer shows the queue again.
 
-    Held by the app (``app.queue_mode``); the app calls :meth:`sent` after a reply is queued
-    and :meth:`left` when the composer is left."""
+    Held by the chats screen (``queue_mode``), which calls :meth:`sent` after a reply is
+    queued and :meth:`left` when the composer is left."""
 
     def __init__(
         self,
-        app: ConsoleAppLike,
+        view: Any,  # the chats screen (console.tui.chats_screen.ChatsScreen)
         *,
         rules: BadgeRules,
         sort: str = "waiting",
         waiting_alert_minutes: int = 15,
     ) -> None:
-        self.app = app
+        self.view = view
         self.rules = rules
         self.sort = sort
         self.waiting_alert_minutes = waiting_alert_minutes
@@ -412,14 +430,14 @@ class QueueMode:
         self._reminded: set[tuple[str, object]] = set()
 
     def account_ids(self) -> list[str]:
-        return [a.account_id for a in self.app.accounts]
+        return [a.account_id for a in self.view.accounts]
 
     def show(self) -> None:
         """Show the queue (its cursor on the top chat)."""
-        app = self.app
+        app = self.view
         if self.screen is not None and self.screen.is_attached:
-            if app.screen is not self.screen:
-                app.push_screen(self.screen, self._chosen)
+            if app.app.screen is not self.screen:
+                app.app.push_screen(self.screen, self._chosen)
             return
         queue = QueueList(
             app.source,
@@ -432,11 +450,11 @@ class QueueMode:
             id="queue",
         )
         self.screen = QueueScreen(queue)
-        app.push_screen(self.screen, self._chosen)
+        app.app.push_screen(self.screen, self._chosen)
 
     @property
     def shown(self) -> bool:
-        return self.screen is not None and self.app.screen is self.screen
+        return self.screen is not None and self.view.app.screen is self.screen
 
     def stale(self) -> None:
         """Chats changed: re-read the queue if it is on screen."""
@@ -449,34 +467,34 @@ class QueueMode:
             self.active = False
             return
         self.active = True
-        self.app.answer_chat(*key)
+        self.view.answer_chat(*key)
 
     async def sent(self, account_id: str, chat_id: str) -> None:
         """A reply went to ``chat_id``: its reminder is done; open the next chat waiting."""
-        source = self.app.source
+        source = self.view.source
         await source.clear_reminder(account_id, chat_id)
         if not self.active:
             return
-        rows = await source.queue(self.account_ids(), self.sort, 0, 3, self.app.clock())
+        rows = await source.queue(self.account_ids(), self.sort, 0, 3, self.view.clock())
         after = [r for r in rows if (r.chat.account_id, r.chat.chat_id) != (account_id, chat_id)]
         if not after:
             self.active = False
-            self.app.notify("Nobody else is waiting for an answer.", markup=False)
+            self.view.notify("Nobody else is waiting for an answer.", markup=False)
             self.show()
             return
         chat = after[0].chat
         who = fan_label(chat.fan_name, chat.fan_username)
-        self.app.notify(
-            f"Next in the queue: {who} · {self.app.account_name(chat.account_id)}",
+        self.view.notify(
+            f"Next in the queue: {who} · {self.view.account_name(chat.account_id)}",
             timeout=3,
             markup=False,
         )
-        self.app.answer_chat(chat.account_id, chat.chat_id)
+        self.view.answer_chat(chat.account_id, chat.chat_id)
 
     async def tick(self) -> None:
         """Every few seconds: due reminders come back (the queue is re-read when shown, the
         ``follow_up`` alert), and chats waiting past ``[notify] waiting_minutes`` alert."""
-        app = self.app
+        app = self.view
         notifier = app.notifier
         watch_waits = bool(notifier.channels("waiting"))
         now = app.clock()
@@ -510,7 +528,7 @@ class QueueMode:
         return Alert(
             trigger,
             chat.account_id,
-            self.app.account_name(chat.account_id),
+            self.view.account_name(chat.account_id),
             chat.chat_id,
             chat.fan_id,
             fan_label(chat.fan_name, chat.fan_username),
@@ -524,23 +542,3 @@ class QueueMode:
         self.active = False
         self.show()
         return True
-
-
-class ConsoleAppLike(Protocol):
-    """What :class:`QueueMode` uses of the console app."""
-
-    source: ConsoleSource
-    accounts: list[Any]
-    clock: Callable[[], datetime]
-    notifier: Any
-
-    @property
-    def screen(self) -> Screen[Any]: ...
-
-    def account_name(self, account_id: str) -> str: ...
-
-    def answer_chat(self, account_id: str, chat_id: str) -> None: ...
-
-    def push_screen(self, screen: Any, callback: Any = None) -> Any: ...
-
-    def notify(self, message: str, **options: Any) -> None: ...

@@ -69,7 +69,7 @@ async def _walk(app: ConsoleApp, pilot: Pilot[Any], running: Running, sandbox: A
     workspace = running.workspace
     await workspace.wait_attached()
     await workspace.wait_backfilled()
-    await _until(app, pilot, lambda: app.chat_id is not None)
+    await _until(app, pilot, lambda: app.chats_screen.chat_id is not None)
     await asyncio.gather(*list(workspace._background), return_exceptions=True)
     await shoot.shot("main")
 
@@ -136,7 +136,7 @@ async def main() -> None:
         try:
             async with app.run_test(size=(80, 24)) as pilot:
                 await running.workspace.wait_backfilled()
-                await _until(app, pilot, lambda: app.chat_id is not None)
+                await _until(app, pilot, lambda: app.chats_screen.chat_id is not None)
                 shoot = Shooter(app, pilot, OUT)
                 await shoot.shot("main-80x24")
                 saved += shoot.saved

@@ -38,6 +38,7 @@ def _alt_sequences() -> dict[str, str]:
 # The parser reads ``key.value`` from each member of a tuple entry and gives the event no
 # character when the sequence is longer than one character: exactly the alt key, typing
 # nothing.
+# mypy wants an Enum's members spelled out; these are computed from Textual's table.
 AltKey = Enum("AltKey", {name: name for name in sorted(set(_alt_sequences().values()))}, type=str)  # type: ignore[misc]
 
 

@@ -97,7 +97,22 @@ def theme_from_toml(data: dict[str, Any], fallback_name: str) -> Theme:
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
         raise ValueError("`dark` must be true or false")
-    return Theme(name=name, dark=dark, variables=variables, **colours)
+    return Theme(
+        name=name,
+        primary=colours["primary"],
+        secondary=colours.get("secondary"),
+        warning=colours.get("warning"),
+        error=colours.get("error"),
+        success=colours.get("success"),
+        accent=colours.get("accent"),
+        foreground=colours.get("foreground"),
+        background=colours.get("background"),
+        surface=colours.get("surface"),
+        panel=colours.get("panel"),
+        boost=colours.get("boost"),
+        dark=dark,
+        variables=variables,
+    )
 
 
 def load_user_themes(folder: Path | Traversable) -> tuple[list[Theme], list[str]]:
