@@ -114,7 +114,10 @@ def build(path: Path, messages: int, accounts: int = ACCOUNTS) -> float:
         # Fansly ids are digit strings (the listener refuses others: bench/tui.py's webhooks
         # go into these chats).
         chats.append((f"fansly_acc_{a}", str(10**12 * (a + 1) + c), str(10**14 + n), size))
-    chats += [(BIG_ACCOUNT, str(9 * 10**12 + c), str(8 * 10**14 + c), 1) for c in range(BIG_CHATS)]
+    big = 9 if accounts < 9 else 99  # past the regular accounts' ids
+    chats += [
+        (BIG_ACCOUNT, str(big * 10**12 + c), str(8 * 10**14 + c), 1) for c in range(BIG_CHATS)
+    ]
     seq = 0
     for account_id, chat_id, fan_id, size in chats:
         creator = "999" if account_id == BIG_ACCOUNT else f"90{account_id.rsplit('_', 1)[1]}"

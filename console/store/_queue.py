@@ -15,16 +15,27 @@ from console.store.rows import OutboxItem
 
 # A chat is in the queue when its fan waits for an answer, it is not muted, and the chatter
 # set no reminder on it (a reminder hides it until due; a due one is listed first, below).
-_WAITING = f"""FROM {CHAT_FROM}
-WHERE c.waiting_since IS NOT NULL AND c.muted = 0
+_IN_QUEUE = """c.waiting_since IS NOT NULL AND c.muted = 0
     AND c.account_id IN (SELECT value FROM json_each(:accounts))
     AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.chat_id = c.chat_id)"""
 
-_ORDERS = {
-    # The partial index chats_waiting gives this order without a sort.
-    QueueSort.WAITING: "c.waiting_since, c.chat_id",
-    QueueSort.SPEND: "COALESCE(f.lifetime_spend_millis, 0) DESC, c.waiting_since, c.chat_id",
-    QueueSort.NEWEST: "c.last_message_at DESC, c.chat_id",
+# The page's chat ids in order from an index that holds every column the filter reads (the
+# offset skips index entries only), then their rows: a page deep in 30,000 waiting chats costs
+# ~20 ms instead of ~300 ms. The spend order needs the fans' spend: it sorts every waiting
+# chat (~0.1-0.2 s at 30,000; a sort the chatter asks for).
+_PAGE = {
+    QueueSort.WAITING: (
+        "chats c INDEXED BY chats_waiting",
+        "c.waiting_since, c.chat_id",
+    ),
+    QueueSort.NEWEST: (
+        "chats c INDEXED BY chats_waiting_newest",
+        "c.last_message_at DESC, c.chat_id",
+    ),
+    QueueSort.SPEND: (
+        "chats c LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id",
+        "COALESCE(f.lifetime_spend_millis, 0) DESC, c.waiting_since, c.chat_id",
+    ),
 }
 
 _DUE = f"""SELECT {CHAT_COLUMNS}, r.due_at FROM reminders r
@@ -54,26 +65,43 @@ class QueueQueries(StoreCore):
         room = limit - len(shown)
         if room <= 0:
             return shown
-        waiting = await self._read(
-            f"SELECT {CHAT_COLUMNS} {_WAITING} ORDER BY {_ORDERS[QueueSort(sort)]} "
-            "LIMIT :limit OFFSET :offset",
-            {"accounts": accounts, "limit": room, "offset": skip},
-        )
-        return [*shown, *(QueueRow(chat_row(row)) for row in waiting)]
+        source, order = _PAGE[QueueSort(sort)]
+        ids = [
+            row[0]
+            for row in await self._read(
+                f"SELECT c.chat_id FROM {source} WHERE {_IN_QUEUE} ORDER BY {order} "
+                "LIMIT :limit OFFSET :offset",
+                {"accounts": accounts, "limit": room, "offset": skip},
+            )
+        ]
+        if not ids:
+            return shown
+        found = {
+            row[1]: row
+            for row in await self._read(
+                f"SELECT {CHAT_COLUMNS} FROM {CHAT_FROM} "
+                "WHERE c.chat_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),),
+            )
+        }
+        return [*shown, *(QueueRow(chat_row(found[i])) for i in ids if i in found)]
 
     async def queue_count(self, account_ids: Sequence[str], *, now: datetime) -> int:
-        """How many chats the queue lists (waiting ones and due reminders)."""
+        """How many chats the queue lists (waiting ones and due reminders). The waiting ones
+        are counted from the covering index; the few with a reminder are taken off after."""
         accounts = json.dumps(list(account_ids))
         row = await self._read_one(
-            """SELECT (SELECT COUNT(*) FROM chats c
+            """SELECT (SELECT COUNT(*) FROM chats c INDEXED BY chats_waiting
                 WHERE c.waiting_since IS NOT NULL AND c.muted = 0
-                AND c.account_id IN (SELECT value FROM json_each(:accounts))
-                AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.chat_id = c.chat_id)),
+                AND c.account_id IN (SELECT value FROM json_each(:accounts))),
+            (SELECT COUNT(*) FROM reminders r JOIN chats c ON c.chat_id = r.chat_id
+                WHERE c.waiting_since IS NOT NULL AND c.muted = 0
+                AND c.account_id IN (SELECT value FROM json_each(:accounts))),
             (SELECT COUNT(*) FROM reminders r WHERE r.due_at <= :now
                 AND r.account_id IN (SELECT value FROM json_each(:accounts)))""",
             {"accounts": accounts, "now": ms(now)},
         )
-        return int(row[0]) + int(row[1])
+        return int(row[0]) - int(row[1]) + int(row[2])
 
     # -- reminders ("remind me in N minutes") ----------------------------------------------
 

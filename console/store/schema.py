@@ -266,8 +266,13 @@ CREATE INDEX messages_chat_side ON messages(chat_id, from_creator, created_at);
 # and the chatter's reminders ("remind me in N minutes": the chat is left out of the queue
 # until due, then comes back on top with a marker). A reminder is the console's alone: never
 # sent to the gateway.
+# Both indexes cover what the queue filters on (account, muted), so a page and the count read
+# the index alone; the rows' details are read for the page's chats only.
 _V8 = """
-CREATE INDEX chats_waiting ON chats(waiting_since, chat_id) WHERE waiting_since IS NOT NULL;
+CREATE INDEX chats_waiting ON chats(waiting_since, chat_id, account_id, muted)
+    WHERE waiting_since IS NOT NULL;
+CREATE INDEX chats_waiting_newest ON chats(last_message_at DESC, chat_id, account_id, muted)
+    WHERE waiting_since IS NOT NULL;
 CREATE TABLE reminders (
     chat_id TEXT PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
     account_id TEXT NOT NULL,

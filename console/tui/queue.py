@@ -117,6 +117,8 @@ class QueueList(ScrollView, can_focus=True):
         self.latency_probe: list[float] | None = None
         self._key_time: float | None = None
         self._asked: set[tuple[str, str]] = set()
+        #: Account names as shown (read once per load: a tab's name may change).
+        self._names: dict[str, str] = {}
 
     # -- loading -------------------------------------------------------------------------
 
@@ -127,17 +129,27 @@ class QueueList(ScrollView, can_focus=True):
             self.cursor = 0
             self.scroll_to(y=0, animate=False, immediate=True)
         self._generation += 1
+        self._names.clear()
         self._load(self._generation)
 
     @work(group="queue", exclusive=True, exit_on_error=False)
     async def _load(self, generation: int) -> None:
         ids = list(self.account_ids())
         now = self.clock()
-        total = await self.source.queue_count(ids, now)
         start, end = self._window()
         rows = await self.source.queue(ids, self.sort, start, end - start, now)
         if generation != self._generation:
             return
+        # The window is painted first; the count (~10-20 ms over 30,000 waiting chats) comes
+        # right after: until then the total is what the window shows.
+        self._apply(start, rows, max(self.total, start + len(rows)))
+        total = await self.source.queue_count(ids, now)
+        if generation != self._generation:
+            return
+        self._apply(start, rows, total)
+        self.post_message(QueueScreen.Counted(total))
+
+    def _apply(self, start: int, rows: list[QueueRow], total: int) -> None:
         self.total = total
         self.rows = {start + i: row for i, row in enumerate(rows)}
         self.virtual_size = Size(self.size.width, total * ROW_LINES)
@@ -151,11 +163,10 @@ class QueueList(ScrollView, can_focus=True):
         selected = self.rows.get(self.cursor)
         self.selected_key = _key(selected) if selected is not None else None
         self.loaded = True
-        self._fetch_unknown_fans(rows)
+        self._fetch_unknown_fans()
         self.refresh()
-        self.post_message(QueueScreen.Counted(total))
 
-    def _fetch_unknown_fans(self, rows: list[QueueRow]) -> None:
+    def _fetch_unknown_fans(self) -> None:
         """Fans on screen whose spend was never fetched: ask the gateway once each, so their
         badges show (three billed calls a fan; only the rows on screen, once per session)."""
         first = int(self.scroll_y) // ROW_LINES
@@ -271,8 +282,12 @@ class QueueList(ScrollView, can_focus=True):
         for word in words:
             name = "queue--whale" if word.startswith("$") and marks.tier >= 3 else "queue--badge"
             right.append(Segment(f" {word}", style + self._style(name)))
-        account = clean(self.account_names(chat.account_id), one_line=True)
-        right.append(Segment(f"  {account[:24]}", style + self._style("queue--account")))
+        account = self._names.get(chat.account_id)
+        if account is None:
+            account = self._names[chat.account_id] = clean(
+                self.account_names(chat.account_id), one_line=True
+            )[:24]
+        right.append(Segment(f"  {account}", style + self._style("queue--account")))
         used = sum(cell_len(s.text) for s in left) + sum(cell_len(s.text) for s in right)
         name = set_cell_size(fan_label(chat.fan_name, chat.fan_username), max(1, width - used))
         return [*left, Segment(name, style + self._style("queue--name")), *right]
@@ -435,8 +450,8 @@ class QueueMode:
     def show(self) -> None:
         """Show the queue (its cursor on the top chat)."""
         app = self.view
-        if self.screen is not None and self.screen.is_attached:
-            if app.app.screen is not self.screen:
+        if self.screen is not None:
+            if self.screen not in app.app.screen_stack:  # else shown (a modal may be over it)
                 app.app.push_screen(self.screen, self._chosen)
             return
         queue = QueueList(
@@ -449,7 +464,9 @@ class QueueMode:
             sort=self.sort,
             id="queue",
         )
+        # Installed: kept (composed, styled) between two visits, which then only re-read.
         self.screen = QueueScreen(queue)
+        app.app.install_screen(self.screen, name="queue")
         app.app.push_screen(self.screen, self._chosen)
 
     @property
