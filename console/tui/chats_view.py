@@ -475,7 +475,7 @@ class ChatsView(Screen[None]):
         names = {
             "all": "all",
             "unread": "unread",
-            "unanswered": "unanswered",
+            "unanswered": "waiting",  # unanswered: the fan waits for an answer
             "vip": "VIP",
             "subscribers": "subs",
         }
