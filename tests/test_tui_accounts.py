@@ -11,6 +11,7 @@ from textual.widgets import Tab, Tabs
 
 from console.tui.account_switcher import AccountLayout, AccountSwitcher, fuzzy_score, tab_name
 from console.tui.chat_list import ChatList
+from console.tui.composer import Composer
 from console.tui.memory import MemorySource
 
 
@@ -78,3 +79,18 @@ async def test_hidden_accounts_and_groups() -> None:
         assert app.chats_screen.queue_mode.account_ids() == [
             a.account_id for a in app.chats_screen.accounts
         ]
+
+
+async def test_leaving_the_queue_gives_the_keys_to_the_list_not_the_composer() -> None:
+    """After answering from the queue, Esc (back to the queue) then Esc (back to the chats):
+    a key typed next must not become a reply."""
+    source = MemorySource(accounts=3, chats_per_account=6, messages_per_chat=3)
+    async with running(source) as (app, pilot, _source):
+        await press(app, pilot, "w")
+        await press(app, pilot, "enter")
+        assert isinstance(app.focused, Composer)
+        await press(app, pilot, "escape")  # the composer, left: the queue again
+        await press(app, pilot, "escape")  # the queue, left: the chats
+        assert isinstance(app.focused, ChatList)
+        await press(app, pilot, "x")
+        assert app.chats_screen.query_one(Composer).text == ""

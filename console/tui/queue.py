@@ -481,7 +481,10 @@ class QueueMode:
     def _chosen(self, key: tuple[str, str] | None) -> None:
         self.sort = self.screen.queue.sort if self.screen is not None else self.sort
         if key is None:
+            # Back to the chats: the keys go to the list, never into a composer left focused
+            # behind the queue (a key typed next would become a reply).
             self.active = False
+            self.view.call_after_refresh(self.view.query_one("#chat-list").focus)
             return
         self.active = True
         self.view.answer_chat(*key)
