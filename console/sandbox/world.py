@@ -348,12 +348,26 @@ class _Builder:
             creator.lists[list_id] = {"id": list_id, "label": list_label, "type": number}
             creator.list_members[list_id] = set()
         self._chats()
+        if self.world.size == "agency":
+            self._whales()
         self._automated()
         creator.account["subscriberCount"] = sum(
             1 for s in creator.subscriptions.values() if s["status"] == ACTIVE
         )
         creator.account["followCount"] = len(creator.fans)
         self.world.accounts[creator.account_id] = creator
+
+    def _whales(self) -> None:
+        """An agency's accounts have a few big spenders (issue 16: the queue's $$$ badge):
+        about one fan in twenty tipped $300 to $2,500 over the last weeks. Drawn from an rng
+        of their own, so the rest of the world is the same as without them."""
+        rng = random.Random(f"{self.world.seed}:whales:{self.index}")
+        creator = self.creator
+        for fan_id in sorted(creator.fans):
+            if rng.random() < 0.05:
+                at_ms = self.ref_ms - rng.randint(1, 40) * DAY * 1000
+                amount = rng.randint(300, 2500) * 1000
+                self.world.add_tip(creator, fan_id, amount, rng.choice(text.TIP_MESSAGES), at_ms)
 
     def _chats(self) -> None:
         rng = self.rng
