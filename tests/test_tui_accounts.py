@@ -13,6 +13,7 @@ from console.tui.account_switcher import AccountLayout, AccountSwitcher, fuzzy_s
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.memory import MemorySource
+from console.tui.queue import QueueScreen
 
 
 def test_fuzzy_match_and_tab_names() -> None:
@@ -94,3 +95,12 @@ async def test_leaving_the_queue_gives_the_keys_to_the_list_not_the_composer() -
         assert isinstance(app.focused, ChatList)
         await press(app, pilot, "x")
         assert app.chats_screen.query_one(Composer).text == ""
+
+
+async def test_the_queue_can_be_the_default_view() -> None:
+    async with running(MemorySource(accounts=2, chats_per_account=5), queue_default=True) as (
+        app,
+        _pilot,
+        _source,
+    ):
+        assert isinstance(app.screen, QueueScreen)

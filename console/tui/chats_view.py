@@ -208,6 +208,8 @@ class ChatsView(Screen[None]):
             self._show_account(self.accounts[0].account_id)
             self.query_one("#thread-title", Static).update(Content(""))
             self.query_one(ChatList).focus()
+            if self.console.queue_default:  # a first start: the accounts came from the gateway
+                self.queue_mode.show()
         self.post_message(UnreadStale())
 
     # -- accounts and chats ------------------------------------------------------------------
