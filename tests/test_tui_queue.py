@@ -4,7 +4,9 @@ over HTTP, the real store, keys pressed as a chatter would."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from test_tui_sandbox import until
 from textual.pilot import Pilot
 
-from console.config import Settings, SyncSettings
+from console.config import NotifySettings, Settings, SyncSettings
 from console.sandbox.simulator import sign_delivery
 from console.store.queue import badges
 from console.tui.app import ConsoleApp
@@ -266,3 +268,35 @@ async def _deliver(app: ConsoleApp, sandbox: Any, account_id: str, message: dict
     async with httpx.AsyncClient() as client:
         answer = await client.post(listener.url + DEFAULT_PATH, content=body, headers=headers)
     assert answer.status_code < 300
+
+
+async def test_a_whale_writing_runs_the_alert_even_unfetched(agency: Any, tmp_path: Path) -> None:
+    """A fan of spend tier $$$ whose profile the console never fetched writes: the console
+    fetches it, then the whale alert runs (here the hook, given the alert as JSON)."""
+    app, pilot, running, sandbox = agency
+    out = tmp_path / "alert.json"
+    script = tmp_path / "hook.py"
+    script.write_text(f"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())\n")
+    app.notifier.settings = NotifySettings(whale=["hook"], hook=f"{sys.executable} {script}")
+    open_chat = app.chats_screen.chat_id
+    whale = None
+    for creator in sandbox.world.accounts.values():
+        for fan_id, txs in creator.transactions.items():
+            chat_id = creator.chat_by_fan.get(fan_id)
+            if chat_id and chat_id != open_chat and sum(t["totalGross"] for t in txs) >= 1_000_000:
+                whale = (creator, creator.chats[chat_id])
+                break
+        if whale:
+            break
+    assert whale is not None
+    creator, chat = whale
+    row = await running.workspace.store.chat(chat.id)
+    assert row is not None and row.spend_millis is None  # never fetched
+    message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content="hi 💎")
+    await _deliver(app, sandbox, creator.account_id, message)
+    async with asyncio.timeout(20):
+        while not out.exists() or not out.read_text():
+            await app.notifier.drain()
+            await pilot.pause(0.05)
+    alert = json.loads(out.read_text())
+    assert alert["trigger"] == "whale" and alert["tier"] == 3 and alert["chat_id"] == chat.id

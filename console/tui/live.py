@@ -11,6 +11,7 @@ shown over it: the widgets behind keep up.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC
 from typing import Any
@@ -54,6 +55,8 @@ NEWS_SECONDS = 300
 #: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
 #: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
 BADGE_INTERVAL = 0.25
+#: Seconds an alert waits for the profile of a fan whose spend was never fetched.
+SPEND_WAIT = 5.0
 
 
 class LiveUpdates(ChatsView):
@@ -240,6 +243,7 @@ class LiveUpdates(ChatsView):
                 name = fan_label(row.fan_name, row.fan_username)
         # Which creator the fan wrote to: the chatter works several at once.
         account = self.account_name(event.account_id)
+        row = await self._with_spend(event, row)
         self._alert_for(event, row, name)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
             self.console.tip_alert_millis
@@ -250,6 +254,24 @@ class LiveUpdates(ChatsView):
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
+
+    async def _with_spend(self, event: Any, row: Any) -> Any:
+        """A fan whose spend was never fetched writes while the whale alert is on: fetch their
+        profile first (three billed calls, once), so a whale rings even before anyone opened
+        their chat. Waits at most ``SPEND_WAIT`` seconds, in this background worker."""
+        if row is None or row.spend_millis is not None or not row.fan_id:
+            return row
+        if not self.console.notifier.channels("whale"):
+            return row
+        self.source.refresh_fan(event.account_id, row.fan_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SPEND_WAIT
+        while loop.time() < deadline:
+            await asyncio.sleep(0.2)  # the fetch publishes FanChanged; the row is re-read
+            fresh = await self.source.chat(event.account_id, event.chat_id)
+            if fresh is not None and fresh.spend_millis is not None:
+                return fresh
+        return row
 
     def _alert_for(self, event: Any, row: Any, name: str) -> None:
         """The bell, desktop notice or hook a new event asks for (``[notify]``, issue 16)."""
