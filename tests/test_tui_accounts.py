@@ -104,3 +104,11 @@ async def test_the_queue_can_be_the_default_view() -> None:
         _source,
     ):
         assert isinstance(app.screen, QueueScreen)
+
+
+async def test_help_lists_the_queue_and_switcher_keys() -> None:
+    async with running(MemorySource(accounts=2, chats_per_account=5)) as (app, pilot, _source):
+        await press(app, pilot, "f1")
+        body = str(app.screen.query_one("#help-body").render())
+        for words in ("Who to answer next", "Queue (w)", "Answer this chat", "Go to any account"):
+            assert words in body, words

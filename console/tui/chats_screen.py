@@ -239,7 +239,12 @@ class ChatsScreen(LiveUpdates):
         def own(owner: Any) -> list[Any]:
             return [b for b in owner.BINDINGS if isinstance(b, Binding)]
 
+        from console.tui.account_switcher import AccountSwitcher
+        from console.tui.queue import QueueList, QueueScreen
+
         return [
+            ("Queue (w)", own(QueueScreen) + own(QueueList)),
+            ("Account switcher (g)", own(AccountSwitcher)),
             ("Search", own(Search)),
             ("Automated messages", own(AutomationsScreen) + own(AutomationForm)),
             ("Fan note", own(NoteEditor)),
