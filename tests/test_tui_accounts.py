@@ -22,7 +22,7 @@ def test_fuzzy_match_and_tab_names() -> None:
     assert (fuzzy_score("riv", "Luna Rivers") or 0) > (fuzzy_score("lvr", "Luna Rivers") or 0)
     assert tab_name("Short") == "Short"
     long = tab_name("Sofia ✏️ Sketches and more sketches every day")
-    assert long.endswith("…") and len(long) <= 22 and " " not in long[-2:]
+    assert long.endswith("…") and len(long) <= 24 and " " not in long[-2:]
     assert tab_name("\x1b[31mRed\u202e name") == "Red name"
 
 

@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 from console.tui.text import clean
 
 #: Tab labels longer than this end in "…" (a whole word is kept when one fits).
-TAB_NAME_MAX = 22
+TAB_NAME_MAX = 24
 
 
 def _names(account: Any) -> set[str]:
