@@ -14,6 +14,7 @@ from console.store._identity import AccountIdentity
 from console.store._media import VaultData
 from console.store._outbox import LocalData
 from console.store._queries import CacheQueries
+from console.store._queue import QueueQueries
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
 from console.store._usage import CreditLedger
 
@@ -24,7 +25,7 @@ def store_path(profile: str) -> Path:
     return paths.data_dir() / f"{paths.check_profile_name(profile)}.sqlite3"
 
 
-class Store(LocalData, CacheQueries, AccountIdentity, CreditLedger, VaultData):
+class Store(LocalData, CacheQueries, QueueQueries, AccountIdentity, CreditLedger, VaultData):
     """The SQLite cache (WAL, foreign keys, migrated on open).
 
     ``store = await Store.open(path)`` … ``await store.close()``, or

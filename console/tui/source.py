@@ -19,9 +19,10 @@ from console.store.rows import MediaMarks, PurchaseRow, VaultAlbumRow, VaultItem
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
     from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, Message, RateBudget
+    from console.tui.followup import FollowUpRow
 
-ChatFilter = Literal["all", "unread", "vip", "subscribers"]
-CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "vip", "subscribers")
+ChatFilter = Literal["all", "unread", "unanswered", "vip", "subscribers"]
+CHAT_FILTERS: tuple[ChatFilter, ...] = ("all", "unread", "unanswered", "vip", "subscribers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,22 @@ class ChatRow:
     muted: bool = False
     vip: bool = False
     subscriber: bool = False
+    # The badges' facts (issue 16, ``console.store.queue.badges``).
+    spend_millis: int | None = None
+    last_purchase_at: datetime | None = None
+    sub_status: str | None = None
+    sub_started: datetime | None = None
+    sub_ends: datetime | None = None
+    auto_renew: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """One chat of the queue; ``reminder_due`` is set when the chatter's reminder on it is
+    due (it comes first, marked)."""
+
+    chat: ChatRow
+    reminder_due: datetime | None = None
 
 
 class MessageState(StrEnum):
@@ -152,6 +169,43 @@ class ConsoleSource(Protocol):
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None: ...
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]: ...
+
+    # -- issue 16: the queue across accounts, reminders ----------------------------------------
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int, now: datetime
+    ) -> list[QueueRow]:
+        """A window of the chats waiting for an answer across ``account_ids`` (due reminders
+        first), in ``sort`` order (``console.store.queue.QueueSort``)."""
+        ...
+
+    async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
+        """How many chats the queue lists (reminders due by ``now`` included)."""
+        ...
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        """Leave the chat out of the queue until ``due``, then list it first, marked."""
+        ...
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool: ...
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None: ...
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        """Queue a message for ``due`` unless the fan writes first; its client id."""
+        ...
+
+    async def follow_ups(self, account_id: str, chat_id: str) -> list[FollowUpRow]: ...
+
+    async def cancel_follow_up(self, account_id: str, client_id: str) -> bool: ...
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[FollowUpRow]:
+        """Follow-ups held because they came due while no console ran."""
+        ...
+
+    async def settle_missed_follow_up(self, account_id: str, client_id: str, send: bool) -> None:
+        """The chatter's word on a missed follow-up: send it now, or drop it."""
+        ...
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
         """The newest ``limit`` messages, oldest first."""
