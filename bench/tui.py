@@ -44,7 +44,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "tests"))  # the in-memory world is a test fake (baseline)
 
-GOALS = {"startup_ratio": 2.0, "key_p95_ms": 30.0, "webhook_p99_ms": 100.0, "rss_mb": 200.0}
+GOALS = {
+    "startup_ratio": 2.0,
+    "key_p95_ms": 30.0,
+    "webhook_p99_ms": 100.0,
+    "rss_mb": 200.0,
+    "queue_first_ms": 20.0,
+}
 BIG_ACCOUNT = "fansly_acc_big"
 SECRET = "whsec_bench"
 #: The webhook burst: this many deliveries sent within this many seconds.
@@ -459,6 +465,198 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
     return figures
 
 
+# -- the queue across 25 accounts (issue 16) ----------------------------------------------------
+
+QUEUE_ACCOUNTS = 25
+
+
+class _Frames:
+    """Times the first frame in which ``widget_class`` renders what ``painted(widget)`` looks
+    for, after :meth:`arm` (as ``_on_first_paint``, but armed again for every round)."""
+
+    def __init__(self, widget_class: Any) -> None:
+        from textual.screen import Screen
+
+        self.painted: Any = None
+        self.future: asyncio.Future[float] | None = None
+        self.rendered = False
+        original_render_line = widget_class.render_line
+        original_refresh = Screen._compositor_refresh
+        frames = self
+
+        def render_line(widget: Any, y: int) -> Any:
+            strip = original_render_line(widget, y)
+            if frames.painted is not None and not frames.rendered and frames.painted(widget):
+                frames.rendered = True
+            return strip
+
+        def compositor_refresh(screen: Any) -> None:
+            original_refresh(screen)
+            future = frames.future
+            if frames.rendered and future is not None and not future.done():
+                future.set_result(time.perf_counter())
+                frames.painted = None
+
+        widget_class.render_line = render_line
+        Screen._compositor_refresh = compositor_refresh  # type: ignore[method-assign]
+
+    def arm(self, painted: Any) -> asyncio.Future[float]:
+        self.rendered = False
+        self.painted = painted
+        self.future = asyncio.get_running_loop().create_future()
+        return self.future
+
+
+async def in_queue(cache: Path, keys: int, webhooks: int, rounds: int = 30) -> dict[str, float]:
+    """The queue over 25 accounts x 2,000 chats: its first screen (vs showing another
+    account's chat list, same run), key -> repaint in it, and a webhook that changes its
+    order -> the new order painted."""
+    import httpx
+
+    from console.config import Settings
+    from console.sandbox.simulator import sign_delivery
+    from console.serving import EmbeddedServer
+    from console.store import Store
+    from console.sync.engine import Workspace
+    from console.tui.app import make_app
+    from console.tui.chat_list import ChatList
+    from console.tui.launch import Running
+    from console.tui.queue import QueueList, QueueScreen
+    from console.tui.workspace_source import WorkspaceSource
+    from console.webhooks.app import DEFAULT_PATH, create_listener_app
+    from console.webhooks.sinks import as_sink
+
+    store = await Store.open(cache)
+    workspace = Workspace(Settings(), store, offline=True, owns_store=True)
+    listener = EmbeddedServer(
+        create_listener_app(as_sink(workspace.apply_event), secrets=[SECRET]), "127.0.0.1", 0
+    )
+    running = Running(workspace)
+    app = make_app(WorkspaceSource(workspace), services=[listener, running])
+    queue_frames, list_frames = _Frames(QueueList), _Frames(ChatList)
+    figures: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        chats = app.chats_screen
+        async with asyncio.timeout(60):
+            while not chats.accounts or chats.chat_id is None:
+                await pilot.pause(0.01)
+        await app.settled()
+        figures["queue_accounts"] = len([a for a in chats.accounts if a.account_id != BIG_ACCOUNT])
+        figures["queue_chats"] = sum(
+            [await store.count_chats(a.account_id) for a in chats.accounts]
+        )
+
+        # Baseline: another account's chat list shown (alt+1 / alt+2), first rows painted.
+        baseline: list[float] = []
+        for n in range(rounds):
+            target = f"fansly_acc_{(n + 1) % 2}"
+            shown = list_frames.arm(
+                lambda w, target=target: bool(w.rows) and w.account_id == target
+            )
+            started = time.perf_counter()
+            chats.action_account((n + 1) % 2)
+            async with asyncio.timeout(10):
+                baseline.append(await shown - started)
+            await app.settled()
+
+        # Baseline: keys through an account's chat list, in this run.
+        chat_list = chats.query_one(ChatList)
+        chat_list.focus()
+        probe: list[float] = []
+        chat_list.latency_probe = probe
+        for _ in range(keys):
+            await pilot.press("down")
+        await pilot.pause(0.05)
+        chat_list.latency_probe = None
+        figures["list_key_p50_ms"] = _quantile(probe, 0.5) * 1000
+        figures["list_key_p95_ms"] = _quantile(probe, 0.95) * 1000
+        await app.settled()
+
+        # The queue's first screen: `w` to its rows painted, then back (Esc).
+        first: list[float] = []
+        for _ in range(rounds):
+            shown = queue_frames.arm(lambda w: bool(w.rows))
+            started = time.perf_counter()
+            chats.action_queue()
+            async with asyncio.timeout(10):
+                first.append(await shown - started)
+            await app.settled()
+            await pilot.press("escape")
+            await app.settled()
+        figures["queue_first_p50_ms"] = statistics.median(first) * 1000
+        figures["queue_first_p95_ms"] = _quantile(first, 0.95) * 1000
+        figures["account_switch_p50_ms"] = statistics.median(baseline) * 1000
+        figures["account_switch_p95_ms"] = _quantile(baseline, 0.95) * 1000
+
+        # Keys through the queue.
+        shown = queue_frames.arm(lambda w: bool(w.rows))
+        chats.action_queue()
+        async with asyncio.timeout(10):
+            await shown
+        await app.settled()
+        assert isinstance(app.screen, QueueScreen)
+        queue = app.screen.query_one(QueueList)
+        figures["queue_total"] = queue.total
+        probe = []
+        queue.latency_probe = probe
+        for _ in range(keys):
+            await pilot.press("down")
+        await pilot.pause(0.05)
+        queue.latency_probe = None
+        figures["queue_key_p50_ms"] = _quantile(probe, 0.5) * 1000
+        figures["queue_key_p95_ms"] = _quantile(probe, 0.95) * 1000
+
+        # A webhook that changes the queue's order: sorted newest first, a fan of a chat
+        # that waits for nothing writes; timed until that chat is painted on top.
+        await pilot.press("home", "o", "o")  # waiting -> spend -> newest
+        await app.settled()
+        quiet = [
+            row
+            for a in range(QUEUE_ACCOUNTS)
+            for row in await store.chats(f"fansly_acc_{a}", limit=60)
+            if row.waiting_since is None and not row.muted
+        ][:webhooks]
+        latencies: list[float] = []
+        base_id = 6 * 10**17 + int(time.time() * 1000) * 1000
+        async with httpx.AsyncClient() as client:
+            for n, row in enumerate(quiet):
+                message_id = str(base_id + n)
+                body, headers = sign_delivery(
+                    {
+                        "event": "message.received",
+                        "idempotencyKey": f"bench_queue_{message_id}",
+                        "accountId": row.account_id,
+                        "timestamp": "2026-01-01T00:00:00Z",
+                        "data": {
+                            "id": message_id,
+                            "groupId": row.chat_id,
+                            "senderId": row.fan_id,
+                            "content": f"queue bench {n}",
+                            "createdAt": int(time.time()) + n,
+                            "attachments": [],
+                            "likes": [],
+                        },
+                    },
+                    SECRET,
+                )
+                chat_id = row.chat_id
+                on_top = queue_frames.arm(
+                    lambda w, chat_id=chat_id: 0 in w.rows and w.rows[0].chat.chat_id == chat_id
+                )
+                started = time.perf_counter()
+                answer = await client.post(
+                    listener.url + DEFAULT_PATH, content=body, headers=headers
+                )
+                answer.raise_for_status()
+                async with asyncio.timeout(5):
+                    latencies.append(await on_top - started)
+        figures["queue_webhooks"] = len(latencies)
+        figures["queue_webhook_p50_ms"] = _quantile(latencies, 0.5) * 1000
+        figures["queue_webhook_p99_ms"] = _quantile(latencies, 0.99) * 1000
+    await running.stop()
+    return figures
+
+
 def _print_startup(f: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print(json.dumps(f))
@@ -651,6 +849,11 @@ def main() -> int:
         action="store_true",
         help="only issue 15's pickers (vault, scripts) beside the chat list, in memory",
     )
+    parser.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="only the queue's figures (25 accounts x 2,000 chats, issue 16)",
+    )
     parser.add_argument("--child", choices=["baseline", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -694,6 +897,13 @@ def main() -> int:
         shared.parent.mkdir(parents=True, exist_ok=True)
         print(f"building a {args.messages:,}-message cache (once) …", file=sys.stderr)
         store_bench.build(shared, args.messages, args.list_chats)
+    agency = store_bench.cache_file(args.messages, QUEUE_ACCOUNTS)
+    if not agency.exists():
+        agency.parent.mkdir(parents=True, exist_ok=True)
+        print(f"building a {QUEUE_ACCOUNTS}-account cache (once) …", file=sys.stderr)
+        store_bench.build(agency, args.messages, QUEUE_ACCOUNTS)
+    if args.queue_only:
+        return _print_queue({"messages": args.messages, **_queue_figures(agency, args)}, args.json)
     # The shared build is never written: this run's webhooks, drafts and indexing go to a
     # copy of its own, deleted at the end.
     scratch = Path(tempfile.mkdtemp(prefix="fansly-bench-tui-", dir=shared.parent))
@@ -706,6 +916,7 @@ def main() -> int:
             return _print_startup(figures, args.json)
         figures.update(asyncio.run(in_app(cache, args.keys, args.webhooks, args.chats)))
         figures.update(asyncio.run(pickers(args.keys, args.rounds)))
+        figures.update(_queue_figures(agency, args))
         figures["load_after"] = os.getloadavg()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -715,6 +926,7 @@ def main() -> int:
         "key_p95_ms": figures["key_p95_ms"] <= GOALS["key_p95_ms"],
         "webhook_p99_ms": figures["webhook_p99_ms"] <= GOALS["webhook_p99_ms"],
         "rss_mb": figures["rss_mb"] <= GOALS["rss_mb"],
+        **_queue_met(figures),
     }
     if args.json:
         print(json.dumps(figures))  # one line
@@ -740,6 +952,59 @@ def main() -> int:
     )
     print(f"RSS after opening {f['chats_opened']} chats: {f['rss_mb']:.0f} MB (goal <= 200 MB)")
     _print_pickers(f)
+    _print_queue(f, False)
+    return 0
+
+
+def _queue_figures(agency: Path, args: argparse.Namespace) -> dict[str, float]:
+    figures = {
+        f"queue_{k}": v
+        for k, v in startup(agency, args.rounds).items()
+        if "ratio" in k or "ms" in k
+    }
+    figures.update(asyncio.run(in_queue(agency, args.keys, args.webhooks)))
+    return figures
+
+
+def _queue_met(f: dict[str, Any]) -> dict[str, bool]:
+    return {
+        "queue_first_ms": f["queue_first_p50_ms"] <= GOALS["queue_first_ms"],
+        "queue_key_p95_ms": f["queue_key_p95_ms"] <= GOALS["key_p95_ms"],
+        "queue_webhook_p99_ms": f["queue_webhook_p99_ms"] <= GOALS["webhook_p99_ms"],
+        "queue_startup_ratio": f["queue_startup_ratio"] <= GOALS["startup_ratio"],
+    }
+
+
+def _print_queue(f: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({**f, "met": _queue_met(f)}, indent=2))
+        return 0
+    print(
+        f"queue: {f['queue_accounts']:.0f} accounts, {f['queue_chats']:,.0f} chats, "
+        f"{f['queue_total']:,.0f} waiting"
+    )
+    print(
+        f"  start-up with {QUEUE_ACCOUNTS} accounts: {f['queue_startup_ours_ms']:.0f} ms vs "
+        "minimal "
+        f"Textual app {f['queue_startup_baseline_ms']:.0f} ms -> "
+        f"{f['queue_startup_ratio']:.2f}x (goal <= 2x)"
+    )
+    print(
+        f"  first screen (w -> rows painted): p50 {f['queue_first_p50_ms']:.1f} ms, "
+        f"p95 {f['queue_first_p95_ms']:.1f} ms (goal <= 20 ms) vs another account's chat "
+        f"list shown: p50 {f['account_switch_p50_ms']:.1f} ms, "
+        f"p95 {f['account_switch_p95_ms']:.1f} ms"
+    )
+    print(
+        f"  key -> repaint: p50 {f['queue_key_p50_ms']:.1f} ms, "
+        f"p95 {f['queue_key_p95_ms']:.1f} ms (goal <= 30 ms) vs an account's chat list: "
+        f"p50 {f['list_key_p50_ms']:.1f} ms, p95 {f['list_key_p95_ms']:.1f} ms"
+    )
+    print(
+        f"  webhook -> new order painted ({f['queue_webhooks']:.0f}): "
+        f"p50 {f['queue_webhook_p50_ms']:.1f} ms, p99 {f['queue_webhook_p99_ms']:.1f} ms "
+        "(goal <= 100 ms)"
+    )
     return 0
 
 

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = verbs.add_parser("demo", help="open the console on the embedded sandbox")
     demo.add_argument("--seed", type=int, default=7, help="sandbox world seed")
-    demo.add_argument("--size", choices=["small", "default", "large"], default="default")
+    demo.add_argument("--size", choices=["small", "default", "large", "agency"], default="default")
     demo.add_argument(
         "--simulate", type=float, default=12.0, metavar="EVENTS_PER_MIN", help="fan activity"
     )
@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=7,
         help="world seed: the same seed is the same world, ids and all",
     )
-    sandbox.add_argument("--size", choices=["small", "default", "large"], default="default")
+    sandbox.add_argument(
+        "--size", choices=["small", "default", "large", "agency"], default="default"
+    )
     sandbox.add_argument("--webhook-url", default=None, help="deliver signed webhooks here")
     sandbox.add_argument("--webhook-secret", default=None, help="signing secret (random if unset)")
     sandbox.add_argument(

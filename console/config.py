@@ -517,6 +517,105 @@ class TeamSettings(_Section):
     }
 
 
+def _choice(*allowed: str) -> Check:
+    def check(value: Any) -> str:
+        text = _str(value).strip().lower()
+        if text not in allowed:
+            raise _invalid(f"input should be one of: {', '.join(allowed)}")
+        return text
+
+    return check
+
+
+def _ascending_tiers(value: Any) -> list[float]:
+    tiers: list[float] = _list_of(_float(ge=0))(value)
+    if len(tiers) != 3 or tiers != sorted(tiers):
+        raise _invalid("input should be three amounts in dollars, ascending ($, $$, $$$)")
+    return tiers
+
+
+@dataclass
+class QueueSettings(_Section):
+    """The queue across accounts and its badges (issue 16)."""
+
+    #: Open the console on the queue instead of the first account's chat list.
+    default_view: bool = False
+    #: The queue's order at start: waiting (longest first), spend or newest.
+    sort: str = "waiting"
+    #: Lifetime spend in dollars from which a fan is $, $$, $$$.
+    spend_tiers: list[float] = field(default_factory=lambda: [50.0, 250.0, 1000.0])
+    new_subscriber_days: float = 7.0
+    expiring_days: float = 3.0
+    recent_purchase_hours: float = 24.0
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "default_view": _bool,
+        "sort": _choice("waiting", "spend", "newest"),
+        "spend_tiers": _ascending_tiers,
+        "new_subscriber_days": _float(ge=0, le=3650),
+        "expiring_days": _float(ge=0, le=3650),
+        "recent_purchase_hours": _float(ge=0, le=87600),
+    }
+
+
+@dataclass
+class AccountSettings(_Section):
+    """Which accounts a chatter's console shows, and how they are grouped (issue 16). Accounts
+    are named by their username, their name or their id."""
+
+    #: Accounts left out of this console (their tabs, the queue, the switcher, alerts).
+    hidden: list[str] = field(default_factory=list)
+    #: Group name → accounts; tabs are ordered group by group, the switcher shows the group.
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "hidden": _list_of(_str),
+        "groups": _table_of(_list_of(_str)),
+    }
+
+
+NOTIFY_CHANNELS = ("bell", "desktop", "hook")
+_channels = _list_of(_choice(*NOTIFY_CHANNELS))
+
+
+@dataclass
+class NotifySettings(_Section):
+    """Alerts beyond the console's toasts (issue 16): per trigger, the channels it uses
+    (``bell``: the terminal bell; ``desktop``: a system notice through the terminal, OSC 9 and
+    OSC 777; ``hook``: the ``hook`` command, given the event as JSON on stdin). Every trigger
+    is off by default."""
+
+    #: A fan in the queue whose spend tier is at least ``whale_tier`` writes.
+    whale: list[str] = field(default_factory=list)
+    whale_tier: int = 3
+    #: A tip of at least ``tip_dollars``.
+    tip: list[str] = field(default_factory=list)
+    tip_dollars: float = 50.0
+    #: A VIP fan writes.
+    vip: list[str] = field(default_factory=list)
+    #: A chat waits longer than ``waiting_minutes`` (said once per wait).
+    waiting: list[str] = field(default_factory=list)
+    waiting_minutes: int = 30
+    #: A reminder or a follow-up is due.
+    follow_up: list[str] = field(default_factory=list)
+    #: A command (split like a shell would, not run through one) given each alert as JSON.
+    hook: str = ""
+    hook_timeout_seconds: float = 5.0
+
+    CHECKS: ClassVar[dict[str, Check]] = {
+        "whale": _channels,
+        "whale_tier": _int(ge=1, le=3),
+        "tip": _channels,
+        "tip_dollars": _float(ge=0),
+        "vip": _channels,
+        "waiting": _channels,
+        "waiting_minutes": _int(ge=1, le=100_000),
+        "follow_up": _channels,
+        "hook": _str,
+        "hook_timeout_seconds": _float(gt=0, le=600),
+    }
+
+
 def _default_profiles() -> dict[str, Profile]:
     return {"default": Profile()}
 
@@ -535,6 +634,9 @@ class Settings(_Section):
     budget: BudgetSettings = field(default_factory=BudgetSettings)
     guard: GuardSettings = field(default_factory=GuardSettings)
     team: TeamSettings = field(default_factory=TeamSettings)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    accounts: AccountSettings = field(default_factory=AccountSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     CHECKS: ClassVar[dict[str, Check]] = {
         "default_profile": _profile_name,
@@ -545,6 +647,9 @@ class Settings(_Section):
         "budget": BudgetSettings.from_table,
         "guard": GuardSettings.from_table,
         "team": TeamSettings.from_table,
+        "queue": QueueSettings.from_table,
+        "accounts": AccountSettings.from_table,
+        "notify": NotifySettings.from_table,
     }
 
     def profile(self, name: str | None = None) -> Profile:

@@ -42,6 +42,7 @@ from console.changes import (
 )
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
+from console.store.queue import QueueRow
 from console.store.rows import (
     ChatFilter,
     ChatRow,
@@ -52,6 +53,7 @@ from console.store.rows import (
     VaultItem,
 )
 from console.store.text import one_line
+from console.tui.followup import FollowUpRow
 from console.tui.source import FanCard, ListChoice, SearchResult
 
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -108,6 +110,8 @@ class MemorySource(MemoryVault):
         self.lists = {"l1": "VIP", "l2": "Whales", "l3": "Birthday this month"}
         self.rules: dict[str, list[AutomatedMessage]] = {}
         self.spend: dict[str, list[tuple[datetime, int]]] = {}
+        self.reminders: dict[tuple[str, str], datetime] = {}
+        self.follow_up_rows: list[FollowUpRow] = []
         self._ids = itertools.count(10**17)
         self._positions = itertools.count(1)
         self._accounts: list[Account] = []
@@ -202,6 +206,12 @@ class MemorySource(MemoryVault):
     def credits(self) -> None:
         return None  # an in-memory world spends nothing
 
+    @staticmethod
+    def _waiting(chat: _Chat) -> datetime | None:
+        if chat.unread and chat.messages:
+            return chat.messages[-chat.unread].created_at
+        return None
+
     def _message(
         self,
         chat: _Chat,
@@ -233,9 +243,7 @@ class MemorySource(MemoryVault):
 
     def _row(self, chat: _Chat) -> ChatRow:
         last = chat.messages[-1] if chat.messages else None
-        waiting = None
-        if chat.unread and chat.messages:
-            waiting = chat.messages[-chat.unread].created_at
+        waiting = self._waiting(chat)
         return ChatRow(
             account_id=chat.account_id,
             chat_id=chat.chat_id,
@@ -263,6 +271,7 @@ class MemorySource(MemoryVault):
             and (
                 filter == "all"
                 or (filter == "unread" and c.unread)
+                or (filter == "unanswered" and self._waiting(c) is not None)
                 or (filter == "vip" and c.vip)
                 or (filter == "pinned" and c.pinned)
                 or (filter == "muted" and c.muted)
@@ -296,6 +305,64 @@ class MemorySource(MemoryVault):
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
         chat = self._by_id.get((account_id, chat_id))
         return self._row(chat) if chat else None
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int, now: datetime
+    ) -> list[QueueRow]:
+        due = sorted(
+            (at, key) for key, at in self.reminders.items() if at <= now and key[0] in account_ids
+        )
+        rows = [QueueRow(self._row(self._by_id[key]), at) for at, key in due]
+        waiting = [
+            c
+            for a in account_ids
+            for c in self._chats.get(a, [])
+            if self._waiting(c) is not None
+            and not c.muted
+            and (c.account_id, c.chat_id) not in self.reminders
+        ]
+        if sort == "newest":
+            waiting.sort(key=lambda c: (c.messages[-1].created_at, c.chat_id))
+            waiting.reverse()
+        else:
+            waiting.sort(key=lambda c: (self._waiting(c), c.chat_id))
+        rows += [QueueRow(self._row(c)) for c in waiting]
+        return rows[offset : offset + limit]
+
+    async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
+        return len(await self.queue(account_ids, "waiting", 0, 1_000_000, now))
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        self.reminders[(account_id, chat_id)] = due
+        self.bus.publish(ChatChanged(account_id, chat_id))
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool:
+        return self.reminders.pop((account_id, chat_id), None) is not None
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None:
+        return self.reminders.get((account_id, chat_id))
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        from console.tui.followup import FollowUpRow
+
+        client_id = f"f{next(self._ids)}"
+        self.follow_up_rows.append(FollowUpRow(account_id, chat_id, client_id, due, text))
+        self.bus.publish(ChatChanged(account_id, chat_id))
+        return client_id
+
+    async def follow_ups(self, account_id: str, chat_id: str) -> list[FollowUpRow]:
+        return [r for r in self.follow_up_rows if r.chat_id == chat_id]
+
+    async def cancel_follow_up(self, account_id: str, client_id: str) -> bool:
+        before = len(self.follow_up_rows)
+        self.follow_up_rows = [r for r in self.follow_up_rows if r.client_id != client_id]
+        return len(self.follow_up_rows) < before
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[FollowUpRow]:
+        return []  # the in-memory world has no outbox sender to miss one
+
+    async def settle_missed_follow_up(self, account_id: str, client_id: str, send: bool) -> None:
+        return None
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]:
         needle = name.casefold()

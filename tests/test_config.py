@@ -262,3 +262,30 @@ def test_team_section_is_validated_and_its_database_url_never_printed(tmp_path: 
     assert "hunter2" not in result.stderr + result.stdout
     settings = load_settings(write(tmp_path, '[team]\nurl = "https://t"\ntoken_file = "~/t"\n'))
     assert settings.team.url == "https://t" and settings.team.guard_seconds == 120
+
+
+def test_queue_accounts_and_notify_sections(tmp_path: Path) -> None:
+    """Issue 16's sections: defaults (every alert off), values from the file, bad ones named
+    with the file and the line."""
+    defaults = load_settings(write(tmp_path, ""))
+    assert defaults.queue.spend_tiers == [50, 250, 1000] and not defaults.queue.default_view
+    assert defaults.notify.whale == [] and defaults.notify.hook == ""
+    assert defaults.accounts.hidden == [] and defaults.accounts.groups == {}
+    settings = load_settings(
+        write(
+            tmp_path,
+            '[queue]\ndefault_view = true\nsort = "spend"\nspend_tiers = [10, 100, 500]\n'
+            '[accounts]\nhidden = ["miamoves"]\ngroups = { "Team A" = ["lunarivers"] }\n'
+            '[notify]\nwhale = ["bell", "desktop"]\nhook = "notify-send-json"\n',
+        )
+    )
+    assert settings.queue.default_view and settings.queue.sort == "spend"
+    assert settings.accounts.groups == {"Team A": ["lunarivers"]}
+    assert settings.notify.whale == ["bell", "desktop"]
+    for text, where in [
+        ("[queue]\n\nspend_tiers = [100, 10, 500]\n", "line 3: queue.spend_tiers"),
+        ('[notify]\nwhale = ["siren"]\n', "line 2: notify.whale.0: input should be one of"),
+        ('[queue]\nsort = "random"\n', "line 2: queue.sort"),
+    ]:
+        with pytest.raises(ConfigError, match=where):
+            load_settings(write(tmp_path, text))

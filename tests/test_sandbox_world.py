@@ -154,3 +154,22 @@ def test_a_restarted_sandbox_keeps_every_id_whatever_its_start_time() -> None:
     chat = creator.chat_order()[0]
     sent = later.add_message(creator, chat, sender_id=creator.native_id, content="hi")
     assert int(sent["id"]) > max(chat.message_ids[:-1])
+
+
+def test_agency_size_has_25_distinct_creators_and_some_whales() -> None:
+    """Issue 16: the queue across accounts is tried on an agency's 25 accounts, with a few
+    big spenders for its $$$ badge."""
+    started = time.perf_counter()
+    agency = build_world(7, "agency")
+    assert time.perf_counter() - started < 10  # ~0.7 s here
+    assert len(agency.accounts) == 25
+    assert len({a.label for a in agency.accounts.values()}) == 25
+    assert len({a.account["username"] for a in agency.accounts.values()}) == 25
+    spend = [
+        sum(t["totalGross"] for t in txs) / 1000
+        for a in agency.accounts.values()
+        for txs in a.transactions.values()
+    ]
+    assert sum(1 for s in spend if s >= 1000) >= 5
+    # The other sizes are unchanged by it: the same seed gives the same default world.
+    assert build_world(3, "small").chat_count == 40

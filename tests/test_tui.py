@@ -248,6 +248,10 @@ async def test_filter_and_incremental_search() -> None:
         await press(app, pilot, "f")
         assert app.chats_screen.views[app.chats_screen.account_id or ""].filter == "unread"
         assert 0 < chat_list.total < everyone
+        await press(app, pilot, "f")  # unanswered: the fans waiting for an answer
+        assert app.chats_screen.views[app.chats_screen.account_id or ""].filter == "unanswered"
+        assert 0 < chat_list.total < everyone
+        assert all(r.waiting_since is not None for r in chat_list.rows.values())
         await press(app, pilot, "f", "f", "f")
         assert chat_list.total == everyone
         name = chat_list.rows[5].fan_name

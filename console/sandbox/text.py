@@ -11,6 +11,51 @@ CREATORS: tuple[tuple[str, str, str, str], ...] = (
     ("Nora cooking", "noracooks", "Nora Cooks 🍝", "DE"),
 )
 
+# Creators past the first five (an agency's 25 accounts): a name and a niche each, so every
+# tab, and every line of the account switcher, names a different creator.
+_MORE_CREATORS = (
+    ("Ava", "US"),
+    ("Zoe", "GB"),
+    ("Lila", "FR"),
+    ("Emma", "NL"),
+    ("Chloe", "AU"),
+    ("Ruby", "IE"),
+    ("Jade", "US"),
+    ("Nina", "IT"),
+    ("Cleo", "SE"),
+    ("Tara", "NZ"),
+    ("Maya", "US"),
+    ("Elle", "CA"),
+    ("Iris", "DE"),
+    ("Skye", "US"),
+    ("Vera", "PL"),
+    ("Lexi", "US"),
+    ("Rosa", "ES"),
+    ("Gwen", "GB"),
+    ("Kira", "JP"),
+    ("Dana", "BR"),
+)
+_NICHES = ("yoga", "gaming", "travel", "music", "fashion", "dance", "beauty", "pets")
+
+
+def creator(index: int) -> tuple[str, str, str, str]:
+    """The ``index``-th creator of a world: (dashboard label, username, display name,
+    country). The first five are :data:`CREATORS`; the rest are made up, all different."""
+    if index < len(CREATORS):
+        return CREATORS[index]
+    rest = index - len(CREATORS)
+    name, country = _MORE_CREATORS[rest % len(_MORE_CREATORS)]
+    niche = _NICHES[rest % len(_NICHES)]
+    round_ = rest // len(_MORE_CREATORS)
+    tail = f"{round_ + 1}" if round_ else ""
+    return (
+        f"{name} {niche}{tail}",
+        f"{name.lower()}{niche}{tail}",
+        f"{name} {niche.title()}{tail}",
+        country,
+    )
+
+
 FIRST_NAMES: tuple[str, ...] = (
     "Alex",
     "Ben",

@@ -25,13 +25,16 @@ from typing import Any, Literal
 from console.sandbox import hostile, text
 from console.sandbox.vault import build_vault, photo_ids
 
-Size = Literal["small", "default", "large"]
+Size = Literal["small", "default", "large", "agency"]
 
 #: (accounts, chats per account, messages in all)
 SIZES: dict[str, tuple[int, int, int]] = {
     "small": (1, 40, 1_500),
     "default": (3, 300, 20_000),
     "large": (5, 2_000, 200_000),
+    # An agency's shift: 25 creator accounts (issue 16: the queue across accounts, the
+    # scrolling tab bar, the account switcher).
+    "agency": (25, 40, 6_000),
 }
 
 # Snowflakes: (ms since this epoch) << 20 | sequence. 18 digits from 2018 until ~2045, and
@@ -301,7 +304,7 @@ def build_world(
     ``reference_time`` (unix seconds) shifts the whole history to end then; content is unchanged.
     """
     if size not in SIZES:
-        raise ValueError(f"unknown world size {size!r} (small, default, large)")
+        raise ValueError(f"unknown world size {size!r} ({', '.join(SIZES)})")
     world = World(seed, size, reference_time)
     n_accounts, n_chats, n_messages = SIZES[size]
     # Ids as if the history ended at the seed's own time; live ids (sends, simulated fans) are
@@ -333,7 +336,7 @@ class _Builder:
 
     def build(self) -> None:
         rng = self.rng
-        label, username, display, country = text.CREATORS[self.index % len(text.CREATORS)]
+        label, username, display, country = text.creator(self.index)
         created_ms = self.ref_ms - rng.randint(400, 1200) * DAY * 1000
         native = self.id(created_ms)
         creator = CreatorState(
@@ -356,12 +359,26 @@ class _Builder:
             creator.lists[list_id] = {"id": list_id, "label": list_label, "type": number}
             creator.list_members[list_id] = set()
         self._chats()
+        if self.world.size == "agency":
+            self._whales()
         self._automated()
         creator.account["subscriberCount"] = sum(
             1 for s in creator.subscriptions.values() if s["status"] == ACTIVE
         )
         creator.account["followCount"] = len(creator.fans)
         self.world.accounts[creator.account_id] = creator
+
+    def _whales(self) -> None:
+        """An agency's accounts have a few big spenders (issue 16: the queue's $$$ badge):
+        about one fan in twenty tipped $300 to $2,500 over the last weeks. Drawn from an rng
+        of their own, so the rest of the world is the same as without them."""
+        rng = random.Random(f"{self.world.seed}:whales:{self.index}")
+        creator = self.creator
+        for fan_id in sorted(creator.fans):
+            if rng.random() < 0.05:
+                at_ms = self.ref_ms - rng.randint(1, 40) * DAY * 1000
+                amount = rng.randint(300, 2500) * 1000
+                self.world.add_tip(creator, fan_id, amount, rng.choice(text.TIP_MESSAGES), at_ms)
 
     def _chats(self) -> None:
         rng = self.rng

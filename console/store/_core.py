@@ -55,7 +55,11 @@ MESSAGE_FROM = "messages m LEFT JOIN messages r ON r.message_id = m.reply_to_id"
 CHAT_COLUMNS = """c.account_id, c.chat_id, c.fan_id,
     COALESCE(NULLIF(f.display_name, ''), NULLIF(f.username, ''), ''), COALESCE(f.username, ''),
     c.unread_count, c.last_preview, c.last_from_creator, c.last_message_at, c.waiting_since,
-    c.pinned, c.muted, c.vip, c.subscriber"""
+    c.pinned, c.muted, c.vip, c.subscriber, f.lifetime_spend_millis,
+    f.last_purchase_at, f.subscription_status, json_extract(f.subscription_json, '$.created_at'),
+    COALESCE(json_extract(f.subscription_json, '$.ends_at'),
+        json_extract(f.subscription_json, '$.renew_date')),
+    COALESCE(json_extract(f.subscription_json, '$.auto_renew'), 0)"""
 CHAT_FROM = "chats c LEFT JOIN fans f ON f.account_id = c.account_id AND f.fan_id = c.fan_id"
 
 # Allocates a message position in its millisecond slot (see schema.POS_SHIFT); :base is
@@ -178,7 +182,24 @@ def chat_row(row: Sequence[Any]) -> ChatRow:
         bool(row[11]),
         bool(row[12]),
         bool(row[13]),
+        row[14],
+        dt(row[15]),
+        row[16],
+        _iso(row[17]),
+        _iso(row[18]),
+        bool(row[19]),
     )
+
+
+def _iso(value: str | None) -> datetime | None:
+    """A time the subscription's JSON holds (ISO 8601, as pydantic writes it)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def preview(text: str | None, has_attachments: int | None) -> str:

@@ -378,6 +378,10 @@ def _apply_message(db: sqlite3.Connection, event: Event, known: KnownAccounts) -
     if change is None:
         return []
     created = ms(message.created_at) or 0
+    if not sent and isinstance(change, MessageAdded):
+        from console.store._queue import cancel_follow_ups  # (issue 16)
+
+        cancel_follow_ups(db, chat_id, created)
     if isinstance(change, MessageAdded) and created > newest_at:
         # The usual live case: a new message after everything cached (a message of the
         # same millisecond takes the exact path below). The summary follows

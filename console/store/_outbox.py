@@ -55,6 +55,7 @@ class Outbox(Part):
         kind: OutboxKind | str,
         payload: Mapping[str, Any],
         client_id: str | None = None,
+        not_before: datetime | None = None,
     ) -> OutboxItem:
         """Queue an action and show its effect at once, in the same transaction.
 
@@ -71,7 +72,16 @@ class Outbox(Part):
                 """INSERT INTO outbox(client_id, account_id, chat_id, kind, payload_json, state,
                     attempts, next_attempt_at, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)""",
-                (client_id, account_id, chat_id, kind.value, dumps(dict(payload)), now, now, now),
+                (
+                    client_id,
+                    account_id,
+                    chat_id,
+                    kind.value,
+                    dumps(dict(payload)),
+                    max(now, ms(not_before) or now),  # a follow-up waits for its due time
+                    now,
+                    now,
+                ),
             )
             item = self._get(db, client_id)
             effect = spec(kind).effect

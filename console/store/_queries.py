@@ -43,6 +43,7 @@ from console.store.text import (
 _FILTERS = {
     ChatFilter.ALL: "",
     ChatFilter.UNREAD: " AND c.unread_count > 0",
+    ChatFilter.UNANSWERED: " AND c.waiting_since IS NOT NULL",
     ChatFilter.VIP: " AND c.vip = 1",
     ChatFilter.SUBSCRIBERS: " AND c.subscriber = 1",
     ChatFilter.PINNED: " AND c.pinned = 1",

@@ -206,6 +206,17 @@ class PendingMessage(Effect):
         refresh_chat(db, item.chat_id)
 
 
+class FollowUpMessage(Effect):
+    """A follow-up (issue 16) shows nothing until it is sent: the fan still waits for an
+    answer, and the thread lists it apart ("follow-up at 14:30 unless they reply"). Once sent,
+    the server's message is stored like any send's."""
+
+    def settle(
+        self, known: KnownAccounts, db: sqlite3.Connection, item: OutboxItem, server: Message | None
+    ) -> None:
+        PendingMessage().settle(known, db, item, server)
+
+
 class Unsent(Effect):
     """The creator's message shows as unsent at once; a refusal shows it sent again. A message
     not yet sent (its send still queued, or failed) is never sent instead: its send is taken
@@ -389,6 +400,14 @@ ACTIONS: dict[OutboxKind, ActionSpec] = {
         ActionSpec(_K.MUTE, ("fan_id",), Flag("chats", "muted", 1), _mute, _S.CHAT),
         ActionSpec(_K.UNMUTE, ("fan_id",), Flag("chats", "muted", 0), _unmute, _S.CHAT),
         ActionSpec(_K.UNSEND, ("message_id",), Unsent(), _unsend, _S.MESSAGE),
+        ActionSpec(
+            _K.FOLLOW_UP,
+            ("content", "confirmed"),
+            FollowUpMessage(),
+            _send,
+            _S.NEW_MESSAGE,
+            idempotent=False,
+        ),
     )
 }
 
@@ -403,6 +422,7 @@ __all__ = [
     "Call",
     "Effect",
     "Flag",
+    "FollowUpMessage",
     "PendingMessage",
     "Settles",
     "Unsent",

@@ -24,6 +24,8 @@ class ChatFilter(StrEnum):
 
     ALL = "all"
     UNREAD = "unread"
+    #: The fan's last message has no answer yet (the fan is waiting).
+    UNANSWERED = "unanswered"
     VIP = "vip"
     SUBSCRIBERS = "subscribers"
     PINNED = "pinned"
@@ -49,6 +51,8 @@ class OutboxKind(StrEnum):
     UNSEND = "unsend"
     #: A paid message: vault media at a price (§10.2).
     PPV = "ppv"
+    #: A message sent at a due time unless the fan writes first (issue 16).
+    FOLLOW_UP = "follow_up"
 
 
 class OutboxState(StrEnum):
@@ -88,6 +92,17 @@ class ChatRow(NamedTuple):
     muted: bool
     vip: bool
     subscriber: bool
+    # What the badges are made of (issue 16; see ``console.store.queue.badges``): the fan's
+    # lifetime spend, their last tip or purchase, and their subscription.
+    #: ``None`` while the fan's profile was never fetched (the console fetches it for the
+    #: chats the queue shows).
+    spend_millis: int | None = None
+    last_purchase_at: datetime | None = None
+    sub_status: str | None = None
+    sub_started: datetime | None = None
+    #: When the subscription ends unless renewed (its end, else its renewal date).
+    sub_ends: datetime | None = None
+    auto_renew: bool = False
 
 
 class Maintenance(NamedTuple):

@@ -309,13 +309,34 @@ CREATE TABLE purchases (
 ) WITHOUT ROWID;
 """
 
+# Issue 16, the queue across accounts: chats whose fan waits for an answer, longest first
+# (a partial index: the queue's first page reads a few rows of it, whatever the cache's size),
+# and the chatter's reminders ("remind me in N minutes": the chat is left out of the queue
+# until due, then comes back on top with a marker). A reminder is the console's alone: never
+# sent to the gateway.
+# Both indexes cover what the queue filters on (account, muted), so a page and the count read
+# the index alone; the rows' details are read for the page's chats only.
+_V10 = """
+CREATE INDEX chats_waiting ON chats(waiting_since, chat_id, account_id, muted)
+    WHERE waiting_since IS NOT NULL;
+CREATE INDEX chats_waiting_newest ON chats(last_message_at DESC, chat_id, account_id, muted)
+    WHERE waiting_since IS NOT NULL;
+CREATE TABLE reminders (
+    chat_id TEXT PRIMARY KEY REFERENCES chats(chat_id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX reminders_due ON reminders(due_at);
+"""
+
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
 #: Its tokenizer (search checks candidate rows with the same one).
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,6 +14,8 @@ the write transaction, indexing, maintenance, what is known of accounts):
 - ``store.usage``: the credits the client's meter counted, per account, feature and day
   (``_usage``);
 - ``store.vault``: the creator's vault as last listed and the fans' purchases (``_media``);
+- ``store.queue``: the chats waiting for an answer across accounts, the chatter's reminders
+  and follow-ups (``_queue``);
 - ``store.identity``: setting aside the cache of an account whose creator changed.
 
 **Call sites.** New code calls a part: ``store.outbox.add(...)``. The read API and the two
@@ -51,6 +53,7 @@ from console.store._local import LocalData
 from console.store._media import VaultData
 from console.store._outbox import Outbox
 from console.store._queries import CacheQueries
+from console.store._queue import WaitingQueue
 from console.store._retention import EVENT_RETENTION_DAYS, retention_ms
 from console.store._sync_state import SyncState
 from console.store._usage import CreditLedger
@@ -108,6 +111,7 @@ class Store:
         self.identity = AccountIdentity(self.core)
         self.usage = CreditLedger(self.core)
         self.vault = VaultData(self.core)
+        self.queue = WaitingQueue(self.core)
 
     @classmethod
     async def open(

@@ -508,9 +508,16 @@ class Workspace:
     # -- actions: stored first, delivered by the outbox ------------------------------------------
 
     async def _enqueue(
-        self, account_id: str, chat_id: str, kind: OutboxKind, payload: dict[str, object]
+        self,
+        account_id: str,
+        chat_id: str,
+        kind: OutboxKind,
+        payload: dict[str, object],
+        not_before: datetime | None = None,
     ) -> OutboxItem:
-        item = await self.store.outbox.add(account_id, chat_id, kind, payload, uuid.uuid4().hex)
+        item = await self.store.outbox.add(
+            account_id, chat_id, kind, payload, uuid.uuid4().hex, not_before=not_before
+        )
         engine = self.engines.get(account_id)
         settles = spec(kind).settles
         if settles is Settles.NEW_MESSAGE:
@@ -597,6 +604,15 @@ class Workspace:
         albums, items = await self._live(account_id, fetch())
         await self.store.vault.save(account_id, albums, items)
         return len(items)
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        """Queue a message for ``due`` unless the fan writes first (issue 16); its client id.
+        It is sent by this process's outbox, so only while a console runs."""
+        if not text.strip():
+            raise ValueError("the follow-up is empty")
+        payload: dict[str, object] = {"content": text, "due_ms": int(due.timestamp() * 1000)}
+        item = await self._enqueue(account_id, chat_id, OutboxKind.FOLLOW_UP, payload, due)
+        return item.client_id
 
     async def like(self, account_id: str, chat_id: str, message_id: str, type: int = 1) -> str:
         payload: dict[str, object] = {"message_id": message_id, "type": type}

@@ -31,7 +31,8 @@ from console.api.models import Message
 from console.changes import ChatChanged, MessageChanged, OutboxChanged, Update
 from console.store import OutboxNotFound, Store
 from console.store.actions import Settles, spec
-from console.store.rows import OutboxItem, OutboxState
+from console.store.queue import MISSED
+from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.connection import Connection
 from console.sync.policy import Backoff, Outcome, classify
 from console.sync.reconcile import find_delivered
@@ -45,6 +46,9 @@ MAX_ATTEMPTS = 8
 RECONCILE_PAGES = 3
 #: A lost send is looked for after this pause, so a slow gateway has applied it by then.
 RECONCILE_DELAY = 0.5
+#: A follow-up this late when its sender first sees it came due while nothing ran (issue 16):
+#: held for the chatter instead of sent late. A running sender sees a due item within moments.
+FOLLOW_UP_GRACE = 120.0
 
 
 def _now() -> datetime:
@@ -138,6 +142,8 @@ class OutboxSender:
         for item in items:
             if item.chat_id in blocked:
                 continue
+            if item.kind is OutboxKind.FOLLOW_UP and self._due_at(item) > now:
+                continue  # a follow-up waits for its time without holding the chat's replies
             blocked.add(item.chat_id)
             if item.state is OutboxState.IN_FLIGHT:
                 # Only a previous run of this process leaves one (recover_outbox turns those
@@ -161,6 +167,9 @@ class OutboxSender:
     # -- one item ----------------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem) -> None:
+        if item.kind is OutboxKind.FOLLOW_UP and item.state is OutboxState.QUEUED:
+            if not await self._follow_up_wanted(item):
+                return
         if item.state is OutboxState.UNKNOWN:
             if await self._reconcile(item):
                 return
@@ -178,6 +187,26 @@ class OutboxSender:
         await self.store.outbox.mark_sent(item.client_id, server_message)
         self._published_settled(item, server_message)
         await self.publish_counts()
+
+    async def _follow_up_wanted(self, item: OutboxItem) -> bool:
+        """A follow-up is sent once, and only if the fan has not written since it was set;
+        one that came due while nothing ran (past ``FOLLOW_UP_GRACE``) is held for the
+        chatter (the console asks at its next start) rather than sent late."""
+        verdict = await self.store.queue.follow_up_verdict(
+            item, now=_now(), grace_seconds=FOLLOW_UP_GRACE
+        )
+        if verdict == "send":
+            return True
+        if verdict == "cancelled":
+            await self.store.queue.cancel_follow_up(item.client_id)
+        else:
+            due = item.next_attempt_at.astimezone().strftime("%H:%M")
+            await self.store.outbox.mark_failed(
+                item.client_id, f"{MISSED} it was due at {due} while no console ran"
+            )
+        self._publish(ChatChanged(self.account_id, item.chat_id))
+        await self.publish_counts()
+        return False
 
     async def _perform(self, item: OutboxItem) -> Message | None:
         return await spec(item.kind).call(self.client, self.account_id, item)

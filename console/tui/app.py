@@ -23,6 +23,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from console.changes import ConnectionChanged
+from console.config import NotifySettings
+from console.store.queue import BadgeRules
+from console.tui.account_switcher import AccountLayout
 from console.tui.bindings import APP_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.chats_screen import ChatsScreen
@@ -33,6 +36,7 @@ from console.tui.help_screen import HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL
 from console.tui.messages import HubChanged
 from console.tui.name_filter import NameFilter
+from console.tui.notify import Notifier
 from console.tui.source import ConsoleSource
 from console.tui.text import clean, utcnow
 from console.tui.themes import DEFAULT_THEME, builtin_themes, load_user_themes, theme_notice
@@ -45,6 +49,8 @@ if TYPE_CHECKING:
 
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
+QUEUE_TICK = 15.0  # seconds between looks for due reminders, long waits, missed follow-ups
+FIRST_QUEUE_TICK = 3.0  # the first look: the outbox has held the missed follow-ups by then
 
 
 class ConsoleApp(App[int]):
@@ -75,6 +81,11 @@ class ConsoleApp(App[int]):
         css_cache: Path | None = None,
         timezone: str | tzinfo | None = None,
         guard: GuardSettings | None = None,
+        badge_rules: BadgeRules | None = None,
+        queue_sort: str = "waiting",
+        queue_default: bool = False,
+        account_layout: AccountLayout | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         super().__init__()
         #: What the composer refuses to send, per account (``[guard]`` in the config).
@@ -113,9 +124,22 @@ class ConsoleApp(App[int]):
                 self.register_theme(item)
         self._wanted_theme = theme
         self._theme_before_start(theme if self.get_theme(theme) else DEFAULT_THEME)
+        # Issue 16: the queue's badges and order, the accounts shown (hidden ones left out,
+        # groups together), the alerts (bell, desktop notices, hook; all off by default).
+        self.badge_rules = badge_rules or BadgeRules()
+        self.queue_sort = queue_sort
+        self.queue_default = queue_default
+        self.account_layout = account_layout or AccountLayout()
+        self.notifier = Notifier(
+            notify or NotifySettings(),
+            write=self.write_to_terminal,
+            warn=lambda text: self.notify(text, severity="warning", markup=False, timeout=10),
+        )
 
     def get_default_screen(self) -> ChatsScreen:
-        self.chats_screen = ChatsScreen(self.source, id="_default")
+        self.chats_screen = ChatsScreen(
+            self.source, id="_default", account_layout=self.account_layout
+        )
         return self.chats_screen
 
     def _theme_before_start(self, name: str) -> None:
@@ -160,6 +184,14 @@ class ConsoleApp(App[int]):
         self.collector.start()  # freezes what start-up built: later collections skip it
         gc.enable()  # paused for the start-up by the console command (pause_collections)
         self.set_interval(COLLECTOR_TICK, self.collector.tick)
+        self.set_interval(QUEUE_TICK, self.chats_screen.queue_tick)
+        self.set_timer(FIRST_QUEUE_TICK, self.chats_screen.queue_tick)
+
+    def write_to_terminal(self, data: str) -> None:
+        """Bytes for the terminal itself (the bell, desktop notices), beside the screen."""
+        driver = self._driver
+        if driver is not None:
+            driver.write(data)
 
     def _save_css_cache(self) -> None:
         from console.tui.css_cache import CachedStylesheet
@@ -180,6 +212,7 @@ class ConsoleApp(App[int]):
 
     async def on_unmount(self) -> None:
         self.collector.stop()
+        await self.notifier.drain()
         self._save_css_cache()  # what was parsed since the first paint (the footer, screens…)
         await self.chats_screen.save_draft()
         with contextlib.suppress(Exception):

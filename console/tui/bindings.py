@@ -74,6 +74,45 @@ ACTIONS: dict[str, Action] = {
         "Next unread",
         "Open the next chat with unread messages, in any account",
     ),
+    "queue": Action(
+        "chats",
+        "w",
+        "queue",
+        "Queue",
+        "Who to answer next: every chat waiting for an answer, across every account",
+    ),
+    "remind": Action(
+        "chats",
+        "z",
+        "remind",
+        "Remind me",
+        "Remind me about this chat in N minutes (it leaves the queue until then)",
+        show=False,
+    ),
+    "follow_up": Action(
+        "chats",
+        "F",
+        "follow_up",
+        "Follow up",
+        "Follow up in N minutes unless they reply (sent while a console runs)",
+        show=False,
+    ),
+    "cancel_follow_ups": Action(
+        "chats",
+        "C",
+        "cancel_follow_ups",
+        "Cancel follow-up",
+        "Cancel the open chat's follow-ups",
+        show=False,
+    ),
+    "switch_account": Action(
+        "chats",
+        "g",
+        "switch_account",
+        "Accounts",
+        "Go to any account: type a few letters of its name, Enter",
+        show=False,
+    ),
     "retry": Action(
         "chats", "e", "retry", "Retry", "Send the selected failed message again", show=False
     ),
@@ -127,7 +166,7 @@ ACTIONS: dict[str, Action] = {
         "f",
         "cycle_filter",
         "Filter",
-        "Cycle the chat filter: all, unread, VIP, subscribers",
+        "Cycle the chat filter: all, unread, unanswered, VIP, subscribers",
     ),
     "profile": Action(
         "chats", "i", "toggle_profile", "Profile", "Show or hide the fan profile pane"

@@ -32,6 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from console.store.queue import BadgeRules, badges
 from console.tui.messages import ChatSelected
 from console.tui.source import ChatFilter, ChatRow, ConsoleSource
 from console.tui.text import ago, clean, fan_label, utcnow
@@ -58,6 +59,7 @@ class ChatList(ScrollView, can_focus=True):
         "chat-list--vip",
         "chat-list--muted",
         "chat-list--time",
+        "chat-list--badge",
     }
 
     BINDINGS = [
@@ -85,10 +87,12 @@ class ChatList(ScrollView, can_focus=True):
         *,
         clock: Callable[[], datetime] = utcnow,
         waiting_alert_minutes: int = 15,
+        badge_rules: BadgeRules | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.source = source
+        self.badge_rules = badge_rules or BadgeRules()
         self.clock = clock
         self.waiting_alert_seconds = waiting_alert_minutes * 60
         self.account_id: str | None = None
@@ -394,9 +398,13 @@ class ChatList(ScrollView, can_focus=True):
         elif row.vip:
             marker, marker_style = "★", style + self._style("chat-list--vip")
         right: list[Segment] = []
+        now = self.clock()
+        # The queue's badges (issue 16); VIP is the ★ mark already.
+        for word in badges(row, self.badge_rules, now).words():
+            if word != "VIP":
+                right.append(Segment(f" {word}", style + self._style("chat-list--badge")))
         if row.unread:
             right.append(Segment(f" {row.unread} ", style + self._style("chat-list--unread")))
-        now = self.clock()
         if row.waiting_since is not None:
             waited = (now - row.waiting_since).total_seconds()
             name = (

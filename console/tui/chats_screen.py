@@ -21,6 +21,7 @@ from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.confirm import ConfirmUnsend
+from console.tui.followup import FollowUpStrip
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE
 from console.tui.live import LiveUpdates
 from console.tui.messages import UnreadStale
@@ -49,6 +50,7 @@ class ChatsScreen(LiveUpdates):
     async def on_mount(self) -> None:
         self.query_one(ReplyBar).display = False
         self.query_one(PinnedStrip).display = False
+        self.query_one(FollowUpStrip).display = False
         self._render_filter_bar()
         # What the marks mean, on hover (the help screen says it for the keyboard).
         self.query_one(ChatList).tooltip = CHAT_LIST_MARKS.format(
@@ -78,6 +80,8 @@ class ChatsScreen(LiveUpdates):
             self.query_one("#thread-title", Static).update(Content(waiting))
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
+        if self.console.queue_default and self.accounts:
+            self.call_after_refresh(self.action_queue)  # [queue] default_view
 
     @on(ChatList.FirstPainted)
     def _after_first_paint(self) -> None:
@@ -172,6 +176,69 @@ class ChatsScreen(LiveUpdates):
         profile = self.query_one(FanProfile)
         self.show_profile = not profile.display
         self.update_layout()
+
+    # -- the queue, accounts, reminders and follow-ups (issue 16) ----------------------------
+
+    def action_queue(self) -> None:
+        self.queue_mode.show()
+
+    def answer_chat(self, account_id: str, chat_id: str) -> None:
+        """Open ``chat_id`` with the composer focused (from the queue)."""
+        self.jump_to(account_id, chat_id)
+        self.call_after_refresh(self.query_one(Composer).focus)
+
+    def action_switch_account(self) -> None:
+        """``g``: the account switcher (console/tui/account_switcher.py)."""
+        from console.tui.account_switcher import AccountChoice, AccountSwitcher
+
+        choices = [
+            AccountChoice(
+                a.account_id,
+                a.name,
+                getattr(a, "username", None) or "",
+                self._unread.get(a.account_id, 0),
+                self.account_layout.group_of(a),
+                i,
+            )
+            for i, a in enumerate(self.accounts)
+        ]
+
+        def chosen(account_id: str | None) -> None:
+            if account_id is None:
+                return
+            queue = self.queue_mode
+            if queue.shown and queue.screen is not None:
+                queue.screen.dismiss(None)
+            index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
+            self.action_account(index)
+            self.query_one(ChatList).focus()
+
+        self.app.push_screen(AccountSwitcher(choices), chosen)
+
+    def action_remind(self) -> None:
+        from console.tui.followup import ask_reminder
+
+        ask_reminder(self)
+
+    def action_follow_up(self) -> None:
+        from console.tui.followup import ask_follow_up
+
+        ask_follow_up(self)
+
+    def action_cancel_follow_ups(self) -> None:
+        from console.tui.followup import cancel_follow_ups
+
+        cancel_follow_ups(self)
+
+    @work(group="queue-tick", exclusive=True, exit_on_error=False)
+    async def queue_tick(self) -> None:
+        """Due reminders come back to the queue, long waits alert, follow-ups missed while no
+        console ran are asked about (the app runs this every few seconds)."""
+        from console.tui.followup import ask_missed
+
+        await self.queue_mode.tick()
+        if self.is_active:
+            await ask_missed(self, self._missed_asked)
 
     # -- search ------------------------------------------------------------------------------
 
@@ -272,7 +339,12 @@ class ChatsScreen(LiveUpdates):
         def own(owner: Any) -> list[Any]:
             return [b for b in owner.BINDINGS if isinstance(b, Binding)]
 
+        from console.tui.account_switcher import AccountSwitcher
+        from console.tui.queue import QueueList, QueueScreen
+
         return [
+            ("Queue (w)", own(QueueScreen) + own(QueueList)),
+            ("Account switcher (g)", own(AccountSwitcher)),
             ("Search", own(Search)),
             ("Automated messages", own(AutomationsScreen) + own(AutomationForm)),
             ("Fan note", own(NoteEditor)),

@@ -24,12 +24,16 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Static, Tab, Tabs
 
+from console.tui.account_switcher import AccountLayout, tab_name
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer, ReplyTarget
+from console.tui.followup import FollowUpStrip
 from console.tui.messages import ChatSelected, UnreadStale
 from console.tui.name_filter import NameFilter
+from console.tui.notify import Notifier
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
 from console.tui.profile import FanProfile
+from console.tui.queue import QueueMode
 from console.tui.selling import guard_for
 from console.tui.source import (
     CHAT_FILTERS,
@@ -68,10 +72,18 @@ class ChatsView(Screen[None]):
 
     _resumed = False
 
-    def __init__(self, source: ConsoleSource, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        source: ConsoleSource,
+        *,
+        id: str | None = None,
+        account_layout: AccountLayout | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.source = source
-        self.accounts = list(source.accounts())
+        #: Hidden accounts left out, groups together (``[accounts]``, issue 16).
+        self.account_layout = account_layout or AccountLayout()
+        self.accounts = self.account_layout.shown(source.accounts())
         self.views = {a.account_id: _AccountView() for a in self.accounts}
         self.account_id: str | None = self.accounts[0].account_id if self.accounts else None
         self.chat_id: str | None = None
@@ -88,6 +100,8 @@ class ChatsView(Screen[None]):
         self._throttle_idle = asyncio.Event()
         self._throttle_idle.set()
         self._unread: dict[str, int] = {}
+        self._queue_mode: QueueMode | None = None
+        self._missed_asked: set[str] = set()
 
     @property
     def console(self) -> ConsoleApp:
@@ -97,6 +111,23 @@ class ChatsView(Screen[None]):
     @property
     def clock(self) -> Callable[[], datetime]:
         return self.console.clock
+
+    @property
+    def notifier(self) -> Notifier:
+        return self.console.notifier
+
+    @property
+    def queue_mode(self) -> QueueMode:
+        """The queue across accounts and working from it (console.tui.queue, issue 16)."""
+        if self._queue_mode is None:
+            console = self.console
+            self._queue_mode = QueueMode(
+                self,
+                rules=console.badge_rules,
+                sort=console.queue_sort,
+                waiting_alert_minutes=console.waiting_alert_minutes,
+            )
+        return self._queue_mode
 
     def part(self, kind: type[W]) -> W | None:
         """The screen's one widget of ``kind``, or ``None`` while it is not mounted (updates
@@ -127,10 +158,7 @@ class ChatsView(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Tabs(
-            *[
-                Tab(plain(a.name, one_line=True), id=f"account-{i}")
-                for i, a in enumerate(self.accounts)
-            ],
+            *[Tab(tab_name(a.name), id=f"account-{i}") for i, a in enumerate(self.accounts)],
             id="accounts",
         )
         yield OfflineBanner(id="offline-banner")
@@ -142,11 +170,13 @@ class ChatsView(Screen[None]):
                     self.source,
                     clock=self.clock,
                     waiting_alert_minutes=self.console.waiting_alert_minutes,
+                    badge_rules=self.console.badge_rules,
                     id="chat-list",
                 )
             with Vertical(id="thread-pane"):
                 yield Static(id="thread-title")
                 yield PinnedStrip(id="pinned")
+                yield FollowUpStrip(id="follow-ups")
                 yield Thread(self.source, clock=self.clock, id="thread")
                 yield ReplyBar(id="reply-bar")
                 yield Composer(id="composer")
@@ -166,16 +196,18 @@ class ChatsView(Screen[None]):
         """Add tabs for accounts that appeared (the gateway listed them after start)."""
         tabs = self.query_one(Tabs)
         for account in self.source.accounts():
-            if account.account_id in self.views:
+            if account.account_id in self.views or not self.account_layout.visible(account):
                 continue
             index = len(self.accounts)
             self.accounts.append(account)
             self.views[account.account_id] = _AccountView()
-            await tabs.add_tab(Tab(plain(account.name, one_line=True), id=f"account-{index}"))
+            await tabs.add_tab(Tab(tab_name(account.name), id=f"account-{index}"))
         if self.account_id is None and self.accounts:
             self._show_account(self.accounts[0].account_id)
             self.query_one("#thread-title", Static).update(Content(""))
             self.query_one(ChatList).focus()
+            if self.console.queue_default:  # a first start: the accounts came from the gateway
+                self.queue_mode.show()
         self.post_message(UnreadStale())
 
     # -- accounts and chats ------------------------------------------------------------------
@@ -294,6 +326,7 @@ class ChatsView(Screen[None]):
             rows = await self.source.latest_messages(account_id, chat_id, THREAD_PAGE)
         card = await self.source.fan_card(account_id, chat_id)
         pins = await self.source.pinned_messages(account_id, chat_id)
+        follow_ups = await self.source.follow_ups(account_id, chat_id)
         if account_id != self.account_id:
             return
         thread = self.query_one(Thread)
@@ -311,6 +344,7 @@ class ChatsView(Screen[None]):
                 self._run(self.source.save_draft(left.account_id, left.chat_id, composer.text))
             self._bind_composer(row, draft)
             self.query_one(PinnedStrip).show(pins)
+            self.query_one(FollowUpStrip).show(follow_ups)
             self.query_one(FanProfile).show(card)
             if rows is None:
                 thread.open_chat(account_id, chat_id, name, row.unread, around=message_id)
@@ -383,6 +417,7 @@ class ChatsView(Screen[None]):
         else:
             await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
+        await self._act(self.queue_mode.sent(account_id, chat_id))
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:
@@ -410,7 +445,7 @@ class ChatsView(Screen[None]):
     def _left(self) -> None:
         if self.reply_to is not None:
             self._set_reply_to(None)
-        else:
+        elif not self.queue_mode.left():
             self.query_one(ChatList).focus()
 
     def _set_reply_to(self, message: MessageRow | None) -> None:
@@ -448,7 +483,13 @@ class ChatsView(Screen[None]):
 
     def _render_filter_bar(self) -> None:
         current = self.views[self.account_id].filter if self.account_id else "all"
-        names = {"all": "all", "unread": "unread", "vip": "VIP", "subscribers": "subs"}
+        names = {
+            "all": "all",
+            "unread": "unread",
+            "unanswered": "waiting",  # unanswered: the fan waits for an answer
+            "vip": "VIP",
+            "subscribers": "subs",
+        }
         parts: list[Content] = []
         for name in CHAT_FILTERS:
             style = "bold reverse" if name == current else "$text-muted"

@@ -122,9 +122,24 @@ def _app(
     theme: str | None,
     title: str,
 ) -> ConsoleApp:
-    ui = settings.ui
+    from console.store.queue import BadgeRules
+    from console.tui.account_switcher import AccountLayout
+
+    ui, queue = settings.ui, settings.queue
     return make_app(
         source,
+        badge_rules=BadgeRules(
+            spend_tiers=(queue.spend_tiers[0], queue.spend_tiers[1], queue.spend_tiers[2]),
+            new_subscriber_days=queue.new_subscriber_days,
+            expiring_days=queue.expiring_days,
+            recent_purchase_hours=queue.recent_purchase_hours,
+        ),
+        queue_sort=queue.sort,
+        queue_default=queue.default_view,
+        notify=settings.notify,
+        account_layout=AccountLayout(
+            hidden=tuple(settings.accounts.hidden), groups=settings.accounts.groups
+        ),
         theme=theme or ui.theme,
         keymap=ui.keymap,
         timezone=ui.timezone,

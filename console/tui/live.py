@@ -11,8 +11,10 @@ shown over it: the widgets behind keep up.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC
+from typing import Any
 
 from textual import on, work
 from textual.content import Content
@@ -32,8 +34,10 @@ from console.changes import (
     SyncProgress,
     Update,
 )
+from console.tui.account_switcher import tab_name
 from console.tui.chat_list import ChatList
 from console.tui.chats_view import ChatsView
+from console.tui.followup import FollowUpStrip
 from console.tui.messages import (
     ChatsStale,
     EventArrived,
@@ -44,7 +48,7 @@ from console.tui.messages import (
     UnreadStale,
 )
 from console.tui.panes import OfflineBanner, StatusLine
-from console.tui.text import clean, fan_label, plain
+from console.tui.text import clean, fan_label
 from console.tui.thread import Thread
 
 #: Toasts are for news: an event older than this (a hub sending a console what it missed
@@ -53,6 +57,8 @@ NEWS_SECONDS = 300
 #: Unread badges: counting them reads every chat of the cache (~10 ms on a million messages),
 #: on the reader the open thread waits for; a quarter second is fresh enough for a badge.
 BADGE_INTERVAL = 0.25
+#: Seconds an alert waits for the profile of a fan whose spend was never fetched.
+SPEND_WAIT = 5.0
 
 
 class LiveUpdates(ChatsView):
@@ -128,6 +134,7 @@ class LiveUpdates(ChatsView):
             await self._refresh_accounts()
         if message.account_id == self.account_id:
             self._throttled("chats", self._reload_chats)
+        self._throttled("queue", self.queue_mode.stale)
 
     def _reload_chats(self) -> None:
         # Updates can still be queued while the app shuts down and its widgets are gone.
@@ -136,6 +143,18 @@ class LiveUpdates(ChatsView):
             chat_list.reload()
             if self.account_id and self.chat_id:
                 self._open_chat_state(self.account_id, self.chat_id)
+                self.refresh_follow_ups()
+
+    @work(group="follow-ups", exclusive=True, exit_on_error=False)
+    async def refresh_follow_ups(self) -> None:
+        """The open chat's follow-ups under its title (after a change to the chat)."""
+        account_id, chat_id = self.account_id, self.chat_id
+        if account_id is None or chat_id is None:
+            return
+        rows = await self.source.follow_ups(account_id, chat_id)
+        strip = self.part(FollowUpStrip)
+        if strip is not None and (account_id, chat_id) == (self.account_id, self.chat_id):
+            strip.show(rows)
 
     @work(group="chat-state", exclusive=True, exit_on_error=False)
     async def _open_chat_state(self, account_id: str, chat_id: str) -> None:
@@ -160,7 +179,7 @@ class LiveUpdates(ChatsView):
             if newer is not None and newer.name != account.name:
                 self.accounts[i] = account = newer
             count = self._unread.get(account.account_id, 0)
-            label = plain(account.name, one_line=True)
+            label = Content(tab_name(account.name))
             if count:
                 label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
             with contextlib.suppress(Exception):
@@ -187,6 +206,7 @@ class LiveUpdates(ChatsView):
 
     @on(FanStale)
     def _fan_stale(self, message: FanStale) -> None:
+        self._throttled("queue", self.queue_mode.stale)  # the fan's badges
         if message.account_id == self.account_id and message.fan_id == self.fan_id:
             self._load_fan(message.account_id, self.chat_id or "")
 
@@ -231,6 +251,7 @@ class LiveUpdates(ChatsView):
         if (self.clock() - occurred).total_seconds() > NEWS_SECONDS:
             return  # old news (a hub catching up a console that was closed): badges only
         name = "A fan"
+        row = None
         if event.chat_id:
             row = await self.source.chat(event.account_id, event.chat_id)
             if row is not None:
@@ -239,6 +260,8 @@ class LiveUpdates(ChatsView):
                 name = fan_label(row.fan_name, row.fan_username)
         # Which creator the fan wrote to: the chatter works several at once.
         account = self.account_name(event.account_id)
+        row = await self._with_spend(event, row)
+        self._alert_for(event, row, name)
         if event.type is EventType.TIP_RECEIVED and (event.amount_millis or 0) >= (
             self.console.tip_alert_millis
         ):
@@ -248,6 +271,46 @@ class LiveUpdates(ChatsView):
         elif event.type is EventType.MESSAGE_RECEIVED and event.message is not None:
             preview = clean(event.message.content[:400], one_line=True)[:80]
             self.notify(f"{name}: {preview}", title=account, timeout=4, markup=False)
+
+    async def _with_spend(self, event: Any, row: Any) -> Any:
+        """A fan whose spend was never fetched writes while the whale alert is on: fetch their
+        profile first (three billed calls, once), so a whale rings even before anyone opened
+        their chat. Waits at most ``SPEND_WAIT`` seconds, in this background worker."""
+        if row is None or row.spend_millis is not None or not row.fan_id:
+            return row
+        if not self.console.notifier.channels("whale"):
+            return row
+        self.source.refresh_fan(event.account_id, row.fan_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SPEND_WAIT
+        while loop.time() < deadline:
+            await asyncio.sleep(0.2)  # the fetch publishes FanChanged; the row is re-read
+            fresh = await self.source.chat(event.account_id, event.chat_id)
+            if fresh is not None and fresh.spend_millis is not None:
+                return fresh
+        return row
+
+    def _alert_for(self, event: Any, row: Any, name: str) -> None:
+        """The bell, desktop notice or hook a new event asks for (``[notify]``, issue 16)."""
+        from console.events import EventType
+        from console.tui.notify import Alert
+
+        if not any(a.account_id == event.account_id for a in self.accounts):
+            return  # a hidden account
+        base = Alert(
+            "",
+            event.account_id,
+            self.account_name(event.account_id),
+            event.chat_id,
+            getattr(row, "fan_id", None),
+            name,
+        )
+        notifier = self.console.notifier
+        if event.type is EventType.TIP_RECEIVED:
+            notifier.tipped(base, event.amount_millis or 0)
+        elif event.type is EventType.MESSAGE_RECEIVED and row is not None:
+            tier = self.console.badge_rules.tier(row.spend_millis or 0)
+            notifier.fan_wrote(base, tier=tier, vip=bool(row.vip))
 
     # -- the offline banner ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
+from console.store.queue import QueueRow
 
 # The rows are the store's own (one set of row types): a chat list line, a thread's message.
 from console.store.rows import (
@@ -32,12 +33,14 @@ from console.store.rows import (
 if TYPE_CHECKING:  # pydantic models: the first paint needs none
     from console.api.credits import CreditStatus
     from console.api.models import Account, AutomatedMessage, Fan, RateBudget
+    from console.tui.followup import FollowUpRow
 
 #: The filters the chat list's key cycles through, in order (pinned and muted chats show by
 #: their markers instead).
 CHAT_FILTERS: tuple[ChatFilter, ...] = (
     ChatFilter.ALL,
     ChatFilter.UNREAD,
+    ChatFilter.UNANSWERED,
     ChatFilter.VIP,
     ChatFilter.SUBSCRIBERS,
 )
@@ -117,6 +120,43 @@ class ConsoleSource(Protocol):
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None: ...
 
     async def find_chats(self, name: str, limit: int) -> list[ChatRow]: ...
+
+    # -- issue 16: the queue across accounts, reminders ----------------------------------------
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int, now: datetime
+    ) -> list[QueueRow]:
+        """A window of the chats waiting for an answer across ``account_ids`` (due reminders
+        first), in ``sort`` order (``console.store.queue.QueueSort``)."""
+        ...
+
+    async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
+        """How many chats the queue lists (reminders due by ``now`` included)."""
+        ...
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        """Leave the chat out of the queue until ``due``, then list it first, marked."""
+        ...
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool: ...
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None: ...
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        """Queue a message for ``due`` unless the fan writes first; its client id."""
+        ...
+
+    async def follow_ups(self, account_id: str, chat_id: str) -> list[FollowUpRow]: ...
+
+    async def cancel_follow_up(self, account_id: str, client_id: str) -> bool: ...
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[FollowUpRow]:
+        """Follow-ups held because they came due while no console ran."""
+        ...
+
+    async def settle_missed_follow_up(self, account_id: str, client_id: str, send: bool) -> None:
+        """The chatter's word on a missed follow-up: send it now, or drop it."""
+        ...
 
     async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
         """The newest ``limit`` messages, oldest first."""
@@ -263,5 +303,6 @@ __all__ = [
     "ListChoice",
     "MessageRow",
     "MessageState",
+    "QueueRow",
     "SearchResult",
 ]

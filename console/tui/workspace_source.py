@@ -23,6 +23,7 @@ from console.tui.source import (
     FanCard,
     ListChoice,
     MessageRow,
+    QueueRow,
     SearchResult,
     SearchResults,
 )
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     # Imported when the workspace is opened, after the first paint: it brings the API client
     # and httpx, which the cached screen does not need.
     from console.sync.engine import Workspace
+    from console.tui.followup import FollowUpRow
 
 #: Chats read for the first frame: a screen up to ~80 lines tall, and the list's margin.
 PRELOADED_ROWS = 80
@@ -84,6 +86,16 @@ def to_row(row: MessageRow, queued: tuple[str, ...] = (), me: str | None = None)
 #: A chat opened with fewer messages cached than this reads one gateway page (10 messages, the
 #: most a page holds: one credit) before it shows.
 OPEN_FETCH = 10
+
+
+def _follow_up_row(item: Any) -> FollowUpRow:
+    from console.tui.followup import FollowUpRow
+
+    due = item.payload.get("due_ms")
+    when = datetime.fromtimestamp(due / 1000, UTC) if isinstance(due, int) else item.next_attempt_at
+    return FollowUpRow(
+        item.account_id, item.chat_id, item.client_id, when, str(item.payload.get("content", ""))
+    )
 
 
 class WorkspaceSource:
@@ -215,6 +227,53 @@ class WorkspaceSource:
         for account in self.accounts():
             found.extend(await self.store.chats(account.account_id, search=name, limit=limit))
         return found[:limit]
+
+    async def queue(
+        self, account_ids: Sequence[str], sort: str, offset: int, limit: int, now: datetime
+    ) -> list[QueueRow]:
+        return await self.store.queue.window(
+            account_ids, sort=sort, now=now, offset=offset, limit=limit
+        )
+
+    async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
+        return await self.store.queue.count(account_ids, now=now)
+
+    async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
+        await self.store.queue.set_reminder(account_id, chat_id, due)
+
+    async def clear_reminder(self, account_id: str, chat_id: str) -> bool:
+        return await self.store.queue.clear_reminder(chat_id)
+
+    async def reminder(self, account_id: str, chat_id: str) -> datetime | None:
+        return await self.store.queue.reminder(chat_id)
+
+    async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
+        return await (await self._opened()).follow_up(account_id, chat_id, text, due)
+
+    async def follow_ups(self, account_id: str, chat_id: str) -> list[FollowUpRow]:
+        return [_follow_up_row(item) for item in await self.store.queue.follow_ups(chat_id)]
+
+    async def cancel_follow_up(self, account_id: str, client_id: str) -> bool:
+        done = await self.store.queue.cancel_follow_up(client_id)
+        if done:
+            pending, failed = await self.store.outbox.counts(account_id)
+            self.bus.publish(OutboxChanged(account_id, pending, failed))
+        return done
+
+    async def missed_follow_ups(self, account_ids: Sequence[str]) -> list[FollowUpRow]:
+        return [_follow_up_row(i) for i in await self.store.queue.missed_follow_ups(account_ids)]
+
+    async def settle_missed_follow_up(self, account_id: str, client_id: str, send: bool) -> None:
+        if send:
+            await self.store.queue.confirm_follow_up(client_id)
+            workspace = self._workspace
+            engine = workspace.engines.get(account_id) if workspace is not None else None
+            if engine is not None and engine.sender is not None:
+                engine.sender.wake()
+        else:
+            await self.store.queue.cancel_follow_up(client_id)
+        pending, failed = await self.store.outbox.counts(account_id)
+        self.bus.publish(OutboxChanged(account_id, pending, failed))
 
     async def _queued(self, account_id: str, chat_id: str) -> dict[str, tuple[str, ...]]:
         """Actions still in the outbox that show as queued (likes, pins), per message."""
