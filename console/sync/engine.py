@@ -604,6 +604,7 @@ class Workspace:
         albums, items = await self._live(account_id, fetch())
         await self.store.save_vault(account_id, albums, items)
         return len(items)
+
     async def follow_up(self, account_id: str, chat_id: str, text: str, due: datetime) -> str:
         """Queue a message for ``due`` unless the fan writes first (issue 16); its client id.
         It is sent by this process's outbox, so only while a console runs."""

@@ -176,6 +176,7 @@ class ChatsScreen(LiveUpdates):
         profile = self.query_one(FanProfile)
         self.show_profile = not profile.display
         self.update_layout()
+
     # -- the queue, accounts, reminders and follow-ups (issue 16) ----------------------------
 
     def action_queue(self) -> None:

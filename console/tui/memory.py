@@ -39,8 +39,8 @@ from console.changes import (
 from console.events import Event, EventType, Provider
 from console.store.actions import Settles, spec
 from console.store.rows import PurchaseRow, VaultAlbumRow, VaultItem
-from console.tui.memory_vault import MemoryVault
 from console.tui.followup import FollowUpRow
+from console.tui.memory_vault import MemoryVault
 from console.tui.source import (
     ChatFilter,
     ChatRow,
@@ -200,6 +200,7 @@ class MemorySource(MemoryVault):
 
     def credits(self) -> None:
         return None  # an in-memory world spends nothing
+
     @staticmethod
     def _waiting(chat: _Chat) -> datetime | None:
         if chat.unread and chat.messages:

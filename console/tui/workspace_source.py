@@ -133,6 +133,8 @@ def to_row(row: StoreMessage, queued: tuple[str, ...] = (), me: str | None = Non
 #: A chat opened with fewer messages cached than this reads one gateway page (10 messages, the
 #: most a page holds: one credit) before it shows.
 OPEN_FETCH = 10
+
+
 def _follow_up_row(item: Any) -> FollowUpRow:
     from console.tui.followup import FollowUpRow
 
