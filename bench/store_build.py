@@ -30,12 +30,13 @@ COMMON = (
     "custom request price outfit pink red black gym beach weekend birthday"
 ).split()
 #: Bumped when the generated data changes, so an older cached file is not reused.
-BUILD_VERSION = 2
+BUILD_VERSION = 3  # 3: fans have a lifetime spend (the queue's badges, issue 16)
 _BATCH = 20_000
 
 
-def cache_file(messages: int, chats: int = BIG_CHATS) -> Path:
-    name = f"store-v{BUILD_VERSION}-{messages}-{chats}.sqlite3"
+def cache_file(messages: int, chats: int = BIG_CHATS, accounts: int = ACCOUNTS) -> Path:
+    extra = "" if accounts == ACCOUNTS else f"-{accounts}a"
+    name = f"store-v{BUILD_VERSION}-{messages}-{chats}{extra}.sqlite3"
     return Path(tempfile.gettempdir()) / "fansly-console-bench" / name
 
 
@@ -49,8 +50,9 @@ def fan_id(n: int) -> str:
     return str(10**14 + n)
 
 
-def big_chat_id(chat: int) -> str:
-    return str(9 * 10**12 + chat)
+def big_chat_id(chat: int, accounts: int = ACCOUNTS) -> str:
+    # Past the regular accounts' ids (chat_id's prefix is the account's number + 1).
+    return str((9 if accounts < 9 else 99) * 10**12 + chat)
 
 
 def big_fan_id(chat: int) -> str:
@@ -58,7 +60,7 @@ def big_fan_id(chat: int) -> str:
 
 
 def creator_id(account_id: str) -> str:
-    return "999" if account_id == BIG_ACCOUNT else f"90{account_id[-1]}"
+    return "999" if account_id == BIG_ACCOUNT else f"90{account_id.rsplit('_', 1)[1]}"
 
 
 def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
@@ -82,8 +84,16 @@ def _texts(rng: random.Random, words: list[str], weights: list[float], count: in
     return out
 
 
-def build(path: Path, messages: int, chats: int = BIG_CHATS, *, log: bool = False) -> float:
-    """Create the cache at ``path``; returns the seconds it took."""
+def build(
+    path: Path,
+    messages: int,
+    chats: int = BIG_CHATS,
+    *,
+    accounts: int = ACCOUNTS,
+    log: bool = False,
+) -> float:
+    """Create the cache at ``path`` (``accounts`` regular accounts of 2,000 chats each, and
+    the big one of ``chats``: bench/tui.py's queue uses 25); returns the seconds it took."""
     from console.store._core import prepare_file
     from console.store.schema import POS_SHIFT
     from console.store.text import one_line
@@ -94,6 +104,7 @@ def build(path: Path, messages: int, chats: int = BIG_CHATS, *, log: bool = Fals
         leftover.unlink(missing_ok=True)
     prepare_file(partial)
     rng = random.Random(1)
+    spend_rng = random.Random(2)  # apart: the rest of the cache is what it was before spend
     words, weights = _vocabulary(rng)
     conn = sqlite3.connect(partial, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a partial file is thrown away on any failure
@@ -111,15 +122,15 @@ def build(path: Path, messages: int, chats: int = BIG_CHATS, *, log: bool = Fals
     conn.executemany(
         "INSERT INTO accounts(account_id, name, fansly_account_id, position, updated_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        [(f"fansly_acc_{a}", f"Creator {a}", f"90{a}", a, now) for a in range(ACCOUNTS)]
-        + [(BIG_ACCOUNT, "Big", "999", ACCOUNTS, now)],
+        [(f"fansly_acc_{a}", f"Creator {a}", f"90{a}", a, now) for a in range(accounts)]
+        + [(BIG_ACCOUNT, "Big", "999", accounts, now)],
     )
     # (account, chat, fan) of every chat: the regular ones first, then the big account's.
-    regular = ACCOUNTS * CHATS_PER_ACCOUNT
+    regular = accounts * CHATS_PER_ACCOUNT
     owners = [
         (f"fansly_acc_{n // CHATS_PER_ACCOUNT}", chat_id(*divmod(n, CHATS_PER_ACCOUNT)), fan_id(n))
         for n in range(regular)
-    ] + [(BIG_ACCOUNT, big_chat_id(c), big_fan_id(c)) for c in range(chats)]
+    ] + [(BIG_ACCOUNT, big_chat_id(c, accounts), big_fan_id(c)) for c in range(chats)]
     total = max(messages, len(owners))
     # Every chat's first message at a random place in the stream, the rest by Pareto shares.
     forced = dict(zip(rng.sample(range(total), len(owners)), range(len(owners)), strict=True))
@@ -172,9 +183,13 @@ def build(path: Path, messages: int, chats: int = BIG_CHATS, *, log: bool = Fals
         if log and first // _BATCH % 50 == 0:
             print(f"  {first + size:,} messages, {time.perf_counter() - started:.0f} s", flush=True)
     conn.executemany(
-        "INSERT INTO fans(account_id, fan_id, username, display_name, updated_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        [(a, f, f"user_{f}", f"Fan {f}", now) for a, _, f in owners],
+        "INSERT INTO fans(account_id, fan_id, username, display_name, lifetime_spend_millis, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+        # Spend for the queue's badges and its spend order (issue 16).
+        [
+            (a, f, f"user_{f}", f"Fan {f}", int(spend_rng.paretovariate(1.2) * 20_000), now)
+            for a, _, f in owners
+        ],
     )
     conn.executemany(
         """INSERT INTO chats(chat_id, account_id, fan_id, unread_count, last_message_id,

@@ -897,11 +897,11 @@ def main() -> int:
         shared.parent.mkdir(parents=True, exist_ok=True)
         print(f"building a {args.messages:,}-message cache (once) …", file=sys.stderr)
         store_bench.build(shared, args.messages, args.list_chats)
-    agency = store_bench.cache_file(args.messages, QUEUE_ACCOUNTS)
+    agency = store_bench.cache_file(args.messages, accounts=QUEUE_ACCOUNTS)
     if not agency.exists():
         agency.parent.mkdir(parents=True, exist_ok=True)
         print(f"building a {QUEUE_ACCOUNTS}-account cache (once) …", file=sys.stderr)
-        store_bench.build(agency, args.messages, QUEUE_ACCOUNTS)
+        store_bench.build(agency, args.messages, accounts=QUEUE_ACCOUNTS)
     if args.queue_only:
         return _print_queue({"messages": args.messages, **_queue_figures(agency, args)}, args.json)
     # The shared build is never written: this run's webhooks, drafts and indexing go to a
