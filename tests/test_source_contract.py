@@ -144,6 +144,7 @@ async def test_every_filter_of_the_store_is_honoured(
     keep = {
         ChatFilter.ALL: lambda row: True,
         ChatFilter.UNREAD: lambda row: row.unread > 0,
+        ChatFilter.UNANSWERED: lambda row: row.waiting_since is not None,
         ChatFilter.VIP: lambda row: row.vip,
         ChatFilter.SUBSCRIBERS: lambda row: row.subscriber,
         ChatFilter.PINNED: lambda row: row.pinned,
