@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy console
 
 unit: $(STAMP)
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 test: lint typecheck unit
 

@@ -495,6 +495,7 @@ class GuardSettings(_Section):
         return guard
 
 
+@dataclass
 class TeamSettings(_Section):
     """Team mode: the server's database (``serve``) and a console's team server (``--team``)."""
 

@@ -182,7 +182,7 @@ async def test_a_ppv_sale_is_credited_to_the_chatter_who_sent_it(team_db: str) -
                 async with clients(one, *tokens) as (anna, ben):
                     listed = await anna.chats(creator.account_id)  # fetched from the gateway
                     assert chat.id in {c["chat_id"] for c in listed}
-                    media = "778000000000000001"
+                    media = next(iter(creator.vault))  # the sandbox sells from the vault
                     sent = await anna.send(chat.id, "just for you", media_ids=[media])
                     assert sent.queued
                     await _until_sent(anna, chat.id, sent.client_id)
