@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from typing import TextIO
+
+from console.commands import stop_on_signals
 
 EXIT_CONFIG = 2
 EXIT_BIND = 1
@@ -147,11 +147,7 @@ async def _serve(*, profile: str, host: str, port: int, secrets: list[str], inse
                 f"fansly-console listen: cannot listen on {host}:{port}: {exc.strerror}", sys.stderr
             )
             return EXIT_BIND
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, stop.set)
+        stop = stop_on_signals()
         async with server:
             base = server.url
             _say(f"fansly-console listen: profile {profile!r}, cache {path}")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import shlex
-import signal
 import sys
 import time
+
+from console.commands import stop_on_signals
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,11 +42,7 @@ async def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"fansly-console sandbox: cannot listen on {args.host}:{args.port}: {exc.strerror}")
         return 1
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop_on_signals()
     async with sandbox:
         _announce(sandbox, args)
         await stop.wait()

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 
+from console.commands import stop_on_signals
 from console.commands.listen import (
     INSECURE,
     NO_SECRET,
@@ -116,11 +115,7 @@ async def _serve(
                     sys.stderr,
                 )
                 return EXIT_BIND
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(signum, stop.set)
+            stop = stop_on_signals()
             async with server:
                 base = server.url
                 _say(f"fansly-console serve: team database {safe_url(url)}")
