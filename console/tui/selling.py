@@ -25,15 +25,21 @@ def guard_for(settings: GuardSettings | None, target: ReplyTarget | None) -> Gua
     return settings.for_account(target.account_id)
 
 
+def _composer_and_target(screen: Screen[Any]) -> tuple[Composer, ReplyTarget | None]:
+    """The composer and the chat it writes to; with no chat open, says so (target None)."""
+    composer = screen.query_one(Composer)
+    if composer.target is None:
+        screen.app.notify("Open a chat first.", severity="warning", markup=False)
+    return composer, composer.target
+
+
 def open_vault(screen: Screen[Any], source: ConsoleSource) -> None:
     """The vault picker over the composer's chat; its choice is attached to the composer."""
     from console.tui.vault_picker import VaultPicker
 
     app = screen.app
-    composer = screen.query_one(Composer)
-    target = composer.target
+    composer, target = _composer_and_target(screen)
     if target is None:
-        app.notify("Open a chat first.", severity="warning", markup=False)
         return
 
     def chosen(choice: MediaChoice | None) -> None:
@@ -52,10 +58,8 @@ def open_scripts(screen: Screen[Any], source: ConsoleSource, account_name: str) 
     from console.tui.script_picker import ScriptChoice, ScriptPicker
 
     app = screen.app
-    composer = screen.query_one(Composer)
-    target = composer.target
+    composer, target = _composer_and_target(screen)
     if target is None:
-        app.notify("Open a chat first.", severity="warning", markup=False)
         return
 
     def chosen(choice: ScriptChoice | None) -> None:
