@@ -201,3 +201,54 @@ async def test_a_tab_whose_creator_changed_says_so_and_keeps_the_worlds_apart(
                 assert "queued" not in status(app)
         finally:
             await running.stop()
+
+
+async def test_a_chat_opened_before_the_gateway_is_reached_fills_when_it_is(
+    tmp_path: Path,
+) -> None:
+    """A lean sync leaves most chats with the chat list's last message only; the gateway fills
+    one on open. Opened while the gateway is down, the thread shows that one message; when the
+    gateway comes back, the newest page arrives in the open thread without a key."""
+    cache = tmp_path / "cache.sqlite3"
+    sandbox = SandboxServer(seed=7, size="small", requests_per_minute=100_000)
+    await sandbox.__aenter__()
+    workspace = await open_workspace(sandbox, cache, full=False)
+    async with workspace:
+        await workspace.start()
+        await workspace.wait_backfilled()
+        account_id = next(iter(workspace.engines))
+        chats = await workspace.store.chats(account_id, limit=200)
+        counts = [len(await workspace.store.latest_messages(c.chat_id, 30)) for c in chats]
+    index = next(i for i, n in enumerate(counts) if n == 1)
+    thin = chats[index].chat_id
+    assert len(sandbox.world.accounts[account_id].chats[thin].messages) > 10
+    await sandbox.__aexit__(None, None, None)
+
+    app, running = await build_console(
+        settings_for(sandbox), workspace=await open_workspace(sandbox, cache, full=False)
+    )
+    app.open_delay = 0
+    again: SandboxServer | None = None
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(app, pilot, lambda: app.chats_screen.chat_id is not None)
+            await until(app, pilot, lambda: "cannot reach the gateway" in status(app))
+            await pilot.press(*["down"] * index)
+            thread = app.query_one(Thread)
+            await until(
+                app, pilot, lambda: thread.chat_id == thin and len(thread.message_views) == 1
+            )
+            again = SandboxServer(
+                world=sandbox.world,
+                port=sandbox.server.port,
+                api_key=sandbox.api_key,
+                webhook_secret=sandbox.webhook_secret,
+                requests_per_minute=100_000,
+            )
+            await again.__aenter__()
+            await until(app, pilot, lambda: len(thread.message_views) >= 10)
+            assert thread.chat_id == thin and thread.at_bottom
+    finally:
+        await running.stop()
+        if again is not None:
+            await again.__aexit__(None, None, None)

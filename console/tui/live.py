@@ -218,10 +218,18 @@ class LiveUpdates(ChatsView):
         status.budget = self.source.budget()
         status.credits = self.source.credits()
         status.apply(message.update)
-        if isinstance(message.update, ConnectionChanged):
-            self.connection_changed(message.update)
+        update = message.update
+        if isinstance(update, ConnectionChanged):
+            self.connection_changed(update)
         else:
             self._show_banner()
+        reached = isinstance(update, ConnectionChanged) and update.state == "live"
+        if reached or (isinstance(update, SyncProgress) and update.account_id == self.account_id):
+            # A chat opened before its account reached the gateway shows what the cache had
+            # (maybe only the chat list's last message); now the gateway can fill it.
+            thread = self.part(Thread)
+            if thread is not None:
+                thread.reread_if_thin()
 
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:

@@ -617,7 +617,37 @@ class Thread(VerticalScroll, can_focus=True):
 
     @property
     def at_bottom(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
+        # Fewer messages than the thread's height: an anchored thread's scroll is negative
+        # (Textual holds the end of the content at the bottom), and nothing is below it.
+        return self.max_scroll_y == 0 or self.scroll_y >= self.max_scroll_y - 1
+
+    @property
+    def thin(self) -> bool:
+        """The newest page shows fewer than a first screen of messages, and the chatter has
+        not moved in it: it may be all the cache had when the chat opened, before its account
+        reached the gateway (which fills a thin chat on open)."""
+        return (
+            self.chat_id is not None
+            and self.at_latest
+            and self.selected_index is None
+            and not self._deferred
+            and len(self.message_views) < FIRST_PAINT_MIN
+        )
+
+    def reread_if_thin(self) -> None:
+        """Read the newest page again if the thread is thin (its account just reached the
+        gateway); shown again only if it changed."""
+        if self.thin:
+            self._reread(self._generation)
+
+    @work(group="thread", exclusive=True, exit_on_error=False)
+    async def _reread(self, generation: int) -> None:
+        assert self.account_id and self.chat_id
+        rows = await self.source.latest_messages(self.account_id, self.chat_id, PAGE)
+        shown = [view.message_id for view in self.message_views]
+        if generation != self._generation or not self.thin or [r.key for r in rows] == shown:
+            return
+        await self._show_rows(rows, 0)
 
     async def message_added(self, row: MessageRow) -> None:
         views = self.message_views
