@@ -590,6 +590,17 @@ class Thread(VerticalScroll, can_focus=True):
             rows = await self.source.messages_before(self.account_id, self.chat_id, before_id, PAGE)
             if generation != self._generation:
                 return
+            team = getattr(self.app, "team", None)
+            if len(rows) < PAGE and team is not None:
+                # Team mode: past the cache, the team server has older pages (written into
+                # the cache, so they show offline from then on).
+                oldest = rows[0] if rows else self.message_views[0].row
+                if await team.fetch_older(self.account_id, self.chat_id, oldest.created_at):
+                    rows = await self.source.messages_before(
+                        self.account_id, self.chat_id, before_id, PAGE
+                    )
+                if generation != self._generation:
+                    return
             if len(rows) < PAGE:
                 self._exhausted = True
             if not rows:
