@@ -9,14 +9,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from test_team_server import Instance, chatter, instance
 from test_tui_team import toasts
 from test_tui_team import until as until_settled
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from console.api.client import FanslyClient
+from console.api.models import Message
 from console.config import Settings
 from console.sandbox.server import SandboxServer
 from console.team.client import TeamClient, TeamNotice
@@ -26,8 +28,10 @@ from console.tui.composer import Composer
 from console.tui.hub_feed import HubFeed
 from console.tui.launch import Running, build_console
 from console.tui.profile import FanProfile
+from console.tui.search import SearchScreen
 from console.tui.team_screens import GuardQuestion, TeamStatsScreen, stats_rows
 from console.tui.team_ui import TeamUI, guard_words
+from console.tui.thread import Thread
 
 
 async def until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
@@ -278,3 +282,61 @@ def test_presence_labels_and_the_question_are_plain_bounded_text() -> None:
     assert team.label("c1") == ""
     words = guard_words([{"name": "ben", "sent_seconds_ago": 12}, {"name": "cy", "typing": True}])
     assert words == "ben replied 12 s ago and cy is typing here"
+
+
+async def test_older_history_and_search_come_from_the_server_past_the_cache(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    # The biggest chat's oldest message says a word found nowhere else.
+    account_id = next(iter(sandbox_async.world.accounts))
+    creator = sandbox_async.world.accounts[account_id]
+    chat_id = max(creator.chats, key=lambda c: len(creator.chats[c].messages))
+    oldest = min(creator.chats[chat_id].messages, key=lambda m: m["createdAt"])
+    oldest["content"] = "the zebrafinch photo set"
+    async with team_console(team_db, sandbox_async) as t:
+        app, pilot = t.app, t.pilot
+        app.chats_screen.jump_to(account_id, chat_id)
+        thread = app.query_one(Thread)
+        await until(pilot, lambda: thread.chat_id == chat_id and bool(thread.message_views))
+
+        async def cached() -> int:
+            return len(await app.source.latest_messages(account_id, chat_id, 1000))
+
+        before = await cached()
+        assert before < len(creator.chats[chat_id].messages)
+        shown = len(thread.message_views)
+        thread.load_older()
+        await until(pilot, lambda: len(thread.message_views) > shown)
+        assert await cached() > before  # written into the cache: shown offline from now on
+        # Search: the cache does not know the oldest message; the team server does.
+        async for _page in _pages(t.ben, chat_id):  # the server pages in the whole history
+            pass
+        assert not await app.source.search("zebrafinch", 50)
+        app.chats_screen.action_find()
+        await until(pilot, lambda: bool(app.screen.query("#search-query")))
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        screen.query_one("#search-query", Input).value = "zebrafinch"
+        await until(pilot, lambda: "0 found" in str(screen.query_one("#search-count").render()))
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: bool(screen.results))
+        assert [r.message_id for r in screen.results] == [oldest["id"]]
+        assert "the team server had 1" in str(screen.query_one("#search-count").render())
+        # The server gone: the search and the history answer from the cache, and say so.
+        t.team.client = TeamClient("http://127.0.0.1:9", "fct_0_gone")
+        await pilot.press("ctrl+t")
+        await until(
+            pilot,
+            lambda: "cannot be reached" in str(screen.query_one("#search-count").render()),
+        )
+        assert [r.message_id for r in screen.results] == [oldest["id"]]
+        first = thread.message_views[0].row.created_at
+        assert await t.team.fetch_older(account_id, chat_id, first) == 0
+
+
+async def _pages(ben: TeamClient, chat_id: str) -> AsyncIterator[list[dict[str, Any]]]:
+    before = None
+    while page := await ben.messages(chat_id, before=before, limit=100):
+        yield page
+        times = [Message.model_validate(item["message"]).created_at for item in page]
+        before = min(t for t in times if t is not None).isoformat()

@@ -374,7 +374,8 @@ class Thread(VerticalScroll, can_focus=True):
         await self._show_rows(rows, unread)
 
     async def _show_rows(self, rows: list[MessageRow], unread: int) -> None:
-        self._exhausted = len(rows) < PAGE
+        # Team mode: a short cached page may have more on the team server (see _load_older).
+        self._exhausted = len(rows) < PAGE and getattr(self.app, "team", None) is None
         self._deferred = []
         first_unread = self._first_unread(rows, unread)
         # Only the newest messages, enough to fill the thread, are mounted; the rest of the
