@@ -311,6 +311,21 @@ async def build_console(
     if feed is not None:
         feed.on_state = app.hub_changed
     if feed is not None and team is not None:
+        from console.changes import ConnectionChanged
+        from console.tui.panes import TEAM_SERVER
+
+        shown = ["live"]  # the cache was just filled from the server: it answered
+
+        def on_state(state: ConnectionChanged) -> None:
+            # Team mode: the team server's stream is the console's connection (the status
+            # line, the banner); the gateway is the server's business.
+            app.hub_changed(state)
+            if state.state != shown[0]:
+                shown[0] = state.state
+                source.bus.publish(ConnectionChanged(state.state, state.since, TEAM_SERVER))
+
+        feed.on_state = on_state
+    if feed is not None and team is not None:
         from console.tui.team_notices import notice_text
 
         app.team = team_ui

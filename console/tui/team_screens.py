@@ -162,8 +162,8 @@ class TeamStatsScreen(ModalScreen[None]):
         state = self.query_one("#stats-state", Static)
         state.update(f"{label}: asking the team server…")
         rows = await self.team.stats(since)
-        if rows is None:
-            state.update(f"{label}: the team server cannot be reached")
+        if isinstance(rows, str):
+            state.update(f"{label}: {rows}")
             self._fill(self.shown.get(key, []))
             return
         self.shown[key] = stats_rows(rows)

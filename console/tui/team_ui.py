@@ -28,6 +28,7 @@ Names are the team's, shown as plain text (never markup), cut to :data:`MAX_NAME
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from console.tui.text import clean
 if TYPE_CHECKING:
     from console.store import Store
     from console.team.client import TeamClient
+
+log = logging.getLogger("console.tui.team")
 
 #: A teammate's name on screen (the server bounds it too; this bounds what a row can take).
 MAX_NAME = 24
@@ -294,14 +297,21 @@ class TeamUI:
 
     # -- stats ----------------------------------------------------------------------------------
 
-    async def stats(self, since: str) -> list[dict[str, Any]] | None:
+    async def stats(self, since: str) -> list[dict[str, Any]] | str:
         """``team stats`` per chatter since ``since`` (``8h``, ``1d``, ``7d``), computed by the
-        server (console/team/stats.py); ``None`` when it cannot be reached."""
+        server (console/team/stats.py); else why not, in words."""
+        from console.team.client import TeamAuthError, TeamRefused
+
         try:
             async with asyncio.timeout(FETCH_TIMEOUT):
                 return await self.client.stats(since)
-        except Exception:  # unreachable, refused, timed out: the cache answers
-            return None
+        except TeamRefused as exc:
+            return clean(f"the team server refused: {exc.reason}", one_line=True)[:120]
+        except TeamAuthError:
+            return "the team server refused your token"
+        except Exception as exc:  # unreachable, timed out
+            log.info("team stats: %s", type(exc).__name__)
+            return "the team server cannot be reached"
 
 
 async def _nothing(client_id: str) -> None:

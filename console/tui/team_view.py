@@ -6,12 +6,15 @@ view; in solo mode ``app.team`` is ``None`` and none of them runs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
 
+from console.changes import ConnectionChanged
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
+from console.tui.panes import TEAM_SERVER, StatusLine
 from console.tui.profile import FanProfile
 from console.tui.team_screens import GuardQuestion
 from console.tui.team_ui import HEARTBEAT, TeamUI
@@ -40,6 +43,11 @@ def attach(screen: ChatsScreen, team: TeamUI) -> None:
             screen.call_later(load_notes, screen, team)
 
     team.on_change, team.on_ask, team.on_note = changed, asked, note
+    # The workspace is offline by design in team mode: the status line and the banner follow
+    # the team server instead (launch.py publishes its stream's state).
+    status = screen.query_one(StatusLine)
+    status.apply(ConnectionChanged("live", datetime.now(UTC), TEAM_SERVER))
+    screen._show_banner()
     screen.set_interval(PRESENCE_TICK, team.tick)
     screen.set_interval(HEARTBEAT, lambda: screen.run_worker(team.heartbeat(), group="team"))
 
