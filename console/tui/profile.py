@@ -123,6 +123,7 @@ class FanProfile(VerticalScroll, can_focus=False):
         #: A note the team server did not take: (fan, text), offered at the next edit.
         self.unsent_note: tuple[str, str] | None = None
         self._shared_fan: str | None = None
+        self._unreached = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="profile-body")
@@ -157,8 +158,10 @@ class FanProfile(VerticalScroll, can_focus=False):
         return True
 
     def show_shared(self, notes: list[SharedNote] | None) -> None:
-        """Team mode: the fan's shared notes (None: the server not reached yet)."""
-        self._shared = notes
+        """Team mode: the fan's shared notes (None: the server could not be reached and none
+        were fetched before)."""
+        self._shared = notes if notes is not None else []
+        self._unreached = notes is None
         if self.card is not None:
             self._show_note(self.card)
 
@@ -183,6 +186,7 @@ class FanProfile(VerticalScroll, can_focus=False):
         )
         if self._shared is not None and self._shared_fan != fan.id:
             self._shared = None  # another fan's: theirs come from the server in a moment
+            self._unreached = False
         self._shared_fan = fan.id
         self._show_note(card)
 
@@ -215,6 +219,8 @@ class FanProfile(VerticalScroll, can_focus=False):
         note = self.query_one("#note-text", Static)
         if notes is None:
             note.update(Content.styled("— asking the team server…", "$text-muted"))
+        elif self._unreached:
+            note.update(Content.styled("— the team server cannot be reached", "$text-muted"))
         elif not notes:
             note.update(
                 Content.styled("— none yet; shared with the team, never sent", "$text-muted")
