@@ -33,6 +33,9 @@ from console.tui.team_screens import GuardQuestion, TeamStatsScreen, stats_rows
 from console.tui.team_ui import TeamUI, guard_words
 from console.tui.thread import Thread
 
+#: A real client of a server that is not there (port 9 refuses): these tests never call it.
+NOWHERE = TeamClient("http://127.0.0.1:9", "fct_0_nowhere")
+
 
 async def until(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
     await until_settled(pilot.app, pilot, condition)  # type: ignore[arg-type]
@@ -260,11 +263,7 @@ async def test_the_stats_screen_shows_the_servers_numbers_per_period(
 def test_presence_labels_and_the_question_are_plain_bounded_text() -> None:
     now = [100.0]
 
-    class NoClient:
-        async def aclose(self) -> None:
-            return None
-
-    team = TeamUI(NoClient(), None, me="anna", accounts=[], clock=lambda: now[0])  # type: ignore[arg-type]
+    team = TeamUI(NOWHERE, None, me="anna", accounts=[], clock=lambda: now[0])  # type: ignore[arg-type]
 
     def notice(who: str, chat: str | None, typing: bool) -> TeamNotice:
         return TeamNotice(1, "presence", "acc", chat, {"chatter": who, "typing": typing})
@@ -340,3 +339,23 @@ async def _pages(ben: TeamClient, chat_id: str) -> AsyncIterator[list[dict[str, 
         yield page
         times = [Message.model_validate(item["message"]).created_at for item in page]
         before = min(t for t in times if t is not None).isoformat()
+
+
+def test_a_teammates_heartbeat_is_no_news_typing_again_is() -> None:
+    now = [0.0]
+
+    team = TeamUI(NOWHERE, None, me="you", accounts=[], clock=lambda: now[0])  # type: ignore[arg-type]
+
+    def seen(chat: str | None, typing: bool = False) -> bool:
+        return team.notice(
+            TeamNotice(1, "presence", "a", chat, {"chatter": "anna", "typing": typing})
+        )
+
+    assert seen("c1")  # she opened the chat: news
+    now[0] += 10
+    assert not seen("c1")  # her console's heartbeat: no news
+    assert seen("c1", typing=True)  # she types: news
+    assert not seen("c1", typing=True)  # still typing
+    now[0] += 7
+    assert seen("c1", typing=True)  # typing again after a pause
+    assert seen("c2")  # another chat

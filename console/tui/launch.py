@@ -320,6 +320,7 @@ async def build_console(
             # Team mode: the team server's stream is the console's connection (the status
             # line, the banner); the gateway is the server's business.
             app.hub_changed(state)
+            team_ui.online = state.state == "live"
             if state.state != shown[0]:
                 shown[0] = state.state
                 source.bus.publish(ConnectionChanged(state.state, state.since, TEAM_SERVER))
@@ -329,10 +330,11 @@ async def build_console(
         from console.tui.team_notices import notice_text
 
         app.team = team_ui
-        services.append(_closing(team_ui))
+        app.services.append(_closing(team_ui))  # the app copied its list
 
         def on_notice(notice: Any) -> None:
-            team_ui.notice(notice)  # presence in the list and the header; notes re-read
+            if not team_ui.notice(notice):  # presence in the list and the header; notes
+                return  # a heartbeat: shown already, not toasted again
             text = notice_text(notice, me=filled.me, open_chat=app.chats_screen.chat_id)
             if text is not None:
                 app.notify(text, markup=False, timeout=4)
@@ -343,10 +345,12 @@ async def build_console(
 
 @contextlib.asynccontextmanager
 async def _closing(team_ui: Any) -> Any:
-    """The team UI's client, closed with the app's services."""
+    """The team UI's client, closed with the app's services (after telling the team this
+    chatter left: their name leaves the others' chat lists at once, not in 30 s)."""
     try:
         yield team_ui
     finally:
+        await team_ui.tell(None)
         await team_ui.aclose()
 
 

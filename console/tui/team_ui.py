@@ -126,6 +126,10 @@ class TeamUI:
         self.discard: Callable[[str], Awaitable[None]] = _nothing
         self._open: str | None = None
         self._labels: dict[str, str] = {}
+        #: The team server's stream is up (set by the launcher): while it is not, the guard's
+        #: question is not asked at the keyboard (a black-holed server would hold every Enter
+        #: for ASK_TIMEOUT); the server asks when the queued send reaches it.
+        self.online = True
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -140,16 +144,26 @@ class TeamUI:
             now + TYPING_SECONDS if typing and chat_id else 0.0,
         )
 
-    def notice(self, notice: Any) -> None:
-        """A team notice from the stream (presence, a note, a teammate's send)."""
+    def notice(self, notice: Any) -> bool:
+        """A team notice from the stream (presence, a note, a teammate's send). ``False`` for
+        a presence that is no news (a heartbeat: same chat, not newly typing), which the
+        console does not toast again."""
         data = getattr(notice, "data", {}) or {}
         who = str(data.get("chatter") or "")
         if not who or who == self.me:
-            return
+            return False
         kind = getattr(notice, "type", "")
         chat_id = getattr(notice, "chat_id", None)
+        news = True
         if kind == "presence":
-            self._saw(who, chat_id, bool(data.get("typing")))
+            before = self.seen.get(who)
+            typing = bool(data.get("typing"))
+            news = (
+                before is None
+                or before.chat_id != chat_id
+                or (typing and before.typing_until <= self.clock())
+            )
+            self._saw(who, chat_id, typing)
         elif kind == "send.queued" and chat_id:
             self._saw(who, chat_id, False)  # a send stops the typing
         elif kind == "note.added":
@@ -157,10 +171,11 @@ class TeamUI:
             self.notes_cache.pop((account, fan), None)
             if self.on_note is not None:
                 self.on_note(account, fan)
-            return
+            return True
         else:
-            return
+            return True
         self.tick()
+        return news
 
     def tick(self) -> bool:
         """Age presence out; tell ``on_change`` when what the screen shows changed."""
@@ -218,6 +233,8 @@ class TeamUI:
     async def ask_first(self, chat_id: str) -> list[dict[str, Any]]:
         """Who the server's guard names for a send into ``chat_id`` now ([] : send; the server
         unreachable: [] too, and the server asks when the queued send reaches it)."""
+        if not self.online:
+            return []
         try:
             async with asyncio.timeout(ASK_TIMEOUT):
                 answer = await self.client.chat_presence(chat_id)
