@@ -164,3 +164,24 @@ def test_each_contract_catches_an_upward_import(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert _verdicts(result.stdout) == dict.fromkeys(_CONTRACTS, "BROKEN")
     assert "console.store is not allowed to import console.sync" in result.stdout
+
+
+def test_tests_share_helpers_through_support_only() -> None:
+    """A test module imports no other test module (nor ``tests.…``): what two of them share
+    is in tests/support/, and every test sits in its layer's folder."""
+    import ast
+
+    tests = Path(__file__).resolve().parents[1]
+    assert not list(tests.glob("test_*.py")), "a test outside the layer folders"
+    offenders = []
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                if name.split(".")[0] == "tests" or name.split(".")[-1].startswith("test_"):
+                    offenders.append(f"{path.relative_to(tests)}: {name}")
+    assert offenders == []
