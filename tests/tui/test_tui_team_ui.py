@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from test_team_server import Instance, chatter, instance
-from test_tui_team import toasts
-from test_tui_team import until as until_settled
+from support.team import Instance, chatter, instance
+from support.tui import until as until_settled
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -230,7 +229,7 @@ async def test_shared_notes_in_the_profile_pane_both_ways(
             ("ben", "prefers [b]mornings[/b]"),
             ("anna", "asked about a custom video"),
         ]
-        assert "Note added for the team." in toasts(app)
+        assert any("Note added for the team." in str(n.message) for n in app._notifications)
 
 
 async def test_the_stats_screen_shows_the_servers_numbers_per_period(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_tui_snapshots import _app, _settle
+from support.snapshots import settle, snapshot_app
 from textual.pilot import Pilot
 
 from console.team.client import TeamClient, TeamNotice
@@ -15,7 +15,7 @@ from console.tui.team_ui import TeamUI
 
 
 def test_presence_in_the_chat_list_and_the_header(snap_compare: Any) -> None:
-    app = _app()
+    app = snapshot_app()
     # Port 9 (discard) refuses: every call to the server fails fast, as with a server gone.
     # A still clock: "is typing" never ages out on a slow machine before the shot.
     team = TeamUI(
@@ -24,7 +24,7 @@ def test_presence_in_the_chat_list_and_the_header(snap_compare: Any) -> None:
     app.team = team
 
     async def act(pilot: Pilot[Any]) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         rows = app.query_one(ChatList).rows
         open_chat, other = app.chats_screen.chat_id, rows[2].chat_id
 
@@ -33,6 +33,6 @@ def test_presence_in_the_chat_list_and_the_header(snap_compare: Any) -> None:
 
         team.notice(seen("anna", open_chat, True))
         team.notice(seen("[b]ben[/b]", other, False))
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=act)
