@@ -68,6 +68,12 @@ async def ask_before_send(
 ) -> bool:
     """Ask first when the server's guard names a teammate; ``True`` when the question is
     asked (the send then happens, or not, on the answer; the composer keeps the text)."""
+    if isinstance(screen.app.screen, GuardQuestion) or (
+        message.composer.text.strip("\n") != message.text
+    ):
+        # A second Enter of a burst, posted before the first was handled: its text is asked
+        # about already (or was sent and cleared). Dropped: never a second question or send.
+        return True
     chat_id = message.target.chat_id
     others = await team.ask_first(chat_id)
     if not others:

@@ -119,14 +119,18 @@ async def test_a_teammates_reply_makes_the_send_a_question_n_keeps_the_text_y_se
         await until(pilot, lambda: question(app) is None)
         assert app.query_one(Composer).text == "hello from anna"
         assert await t.running.workspace.store.outbox.counts(t.chat[0]) == (0, 0)
-        # Enter again, y: it goes once, with the confirmation.
-        await pilot.press("enter")
+        # Enter twice in one burst (both posted before either is handled), then y: one
+        # question, and it goes once, with the confirmation.
+        composer = app.query_one(Composer)
+        composer.action_send()
+        composer.action_send()
         await until(pilot, lambda: question(app) is not None)
         await pilot.press("y")
         await until(pilot, lambda: t.sent("hello from anna") == 1)
         assert app.query_one(Composer).text == ""
         await asyncio.sleep(0.5)  # a second send would have been picked up by now
         assert t.sent("hello from anna") == 1
+        assert question(app) is None
 
 
 async def test_two_chatters_racing_a_reply_one_is_asked(
