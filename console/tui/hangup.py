@@ -16,7 +16,7 @@ import contextlib
 import errno
 import signal
 import termios
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -34,7 +34,7 @@ def terminal_gone(fileno: int) -> bool:
     return False
 
 
-def quit_when_the_terminal_goes(app: App[object]) -> None:
+def quit_when_the_terminal_goes(app: App[Any]) -> None:
     """Watch the app's terminal (not in tests' headless runs, nor without a terminal)."""
     fileno = getattr(app._driver, "fileno", None)
     if app.is_headless or not isinstance(fileno, int):
