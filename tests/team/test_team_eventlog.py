@@ -12,7 +12,7 @@ from support.webhooks import ACCOUNT, message_object, snowflake
 
 from console.events import Event
 from console.team.eventlog import LogWriter
-from console.team.pg import open_database
+from console.team.pg import create_pool, open_database
 from console.webhooks.intake import parse_delivery
 
 
@@ -58,6 +58,28 @@ async def test_a_batch_of_deliveries_is_four_statements_whatever_its_size(team_d
         assert json.loads(row[0])["seq"] == seqs[5]  # each entry's JSON carries its seq
         await writer.append(event(chats[1]))
         assert writer.commits == 3
+    finally:
+        await writer.close()
+        await pool.close()
+
+
+async def test_the_writer_plans_each_batch_afresh_as_the_log_grows(team_db: str) -> None:
+    """A plan PostgreSQL settled on while the log was empty (a scan of it) must not be kept:
+    a long-running ``serve`` on a new database got slower as its log grew."""
+    await open_database(team_db)
+    pool = await create_pool(team_db, min_size=1, max_size=2)
+    writer = LogWriter(pool)
+    try:
+        chat = "100000000000000001"
+        for _ in range(12):  # past the 5 custom plans after which PostgreSQL may go generic
+            await writer.append(event(chat))
+        assert writer._conn is not None
+        plans = await writer._conn.fetch(
+            "SELECT left(statement, 40), generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE (statement LIKE '%INTO events%' OR statement LIKE '%FROM events e%') "
+            "AND statement NOT LIKE '%pg_prepared_statements%'"
+        )
+        assert len(plans) == 2 and all(row[1] == 0 and row[2] >= 12 for row in plans), plans
     finally:
         await writer.close()
         await pool.close()
