@@ -251,6 +251,41 @@ class CacheWrites(Part):
         return await self._write(work)
 
 
+#: A server copy that contradicts a pin or a like the chatter made is taken for a page read
+#: before the action landed at the gateway (fetched while it was on its way) while the action
+#: waits in the outbox and for this long after the gateway took it: the chatter's state stands,
+#: and a later copy (the next sync) decides. Before, such a page unpinned a message the chatter
+#: had just pinned, and the next p pinned it a second time.
+FLAG_STALE_MS = 60_000
+_FLAG_ACTIONS = {"pinned": ("pin", "unpin"), "liked_by_creator": ("like", "unlike")}
+_LAST_FLAG_ACTION = """
+SELECT kind FROM outbox
+WHERE account_id = ? AND kind IN (?, ?) AND json_extract(payload_json, '$.message_id') = ?
+    AND (state IN ('queued', 'in_flight', 'unknown') OR (state = 'sent' AND updated_at >= ?))
+ORDER BY id DESC LIMIT 1
+"""
+
+
+def _keep_local_flags(
+    db: sqlite3.Connection, account_id: str, message_id: str, params: dict[str, Any]
+) -> None:
+    """Keep the flags of the chatter's recent pin and like actions over a server copy (the
+    outbox is read only when the copy differs from the cache: a re-synced page costs one
+    lookup by key)."""
+    stored = one(
+        db, "SELECT pinned, liked_by_creator FROM messages WHERE message_id = ?", (message_id,)
+    )
+    if stored is None:
+        return
+    since = now_ms() - FLAG_STALE_MS
+    for index, (column, (on, off)) in enumerate(_FLAG_ACTIONS.items()):
+        if bool(stored[index]) == bool(params[column]):
+            continue
+        last = one(db, _LAST_FLAG_ACTION, (account_id, on, off, message_id, since))
+        if last is not None:
+            params[column] = last[0] == on
+
+
 def write_message(
     db: sqlite3.Connection,
     account_id: str,
@@ -286,6 +321,8 @@ def write_message(
     }
     if exists is None:
         exists = one(db, "SELECT 1 FROM messages WHERE message_id = ?", (message.id,)) is not None
+    if exists:
+        _keep_local_flags(db, account_id, message.id, params)
     if exists and message.attachments:
         stored = one(
             db, "SELECT attachments_json FROM messages WHERE message_id = ?", (message.id,)

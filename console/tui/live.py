@@ -233,7 +233,7 @@ class LiveUpdates(ChatsView):
             # (maybe only the chat list's last message); now the gateway can fill it.
             thread = self.part(Thread)
             if thread is not None:
-                thread.reread_if_thin()
+                thread.reread_if_thin(again=reached)
 
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:

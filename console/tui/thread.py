@@ -37,6 +37,9 @@ MAX_MESSAGES = 90
 #: terminal: enough to fill it, a message taking 3 lines or more); the rest of the page is held
 #: in memory and mounted when the chatter goes up to it.
 FIRST_PAINT_MIN = 14
+#: Fewer messages than this on the newest page: the workspace fetches a page from the gateway
+#: when a chat opens (``OPEN_FETCH`` in console/tui/workspace_source.py).
+THIN = 10
 #: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
 #: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
 #: its chat opened; folded, it costs what a short one does.
@@ -275,6 +278,7 @@ class Thread(VerticalScroll, can_focus=True):
         self.at_latest = True
         self._loading_newer = False
         self._generation = 0
+        self._reread_generation = -1  # the opening last read again when it was thin
         #: Whether the gateway can be reached (pending messages say "sending" or wait).
         self.online = True
         #: The older part of the open page, not mounted until the chatter goes up to it (as a
@@ -635,21 +639,24 @@ class Thread(VerticalScroll, can_focus=True):
 
     @property
     def thin(self) -> bool:
-        """The newest page shows fewer than a first screen of messages, and the chatter has
-        not moved in it: it may be all the cache had when the chat opened, before its account
-        reached the gateway (which fills a thin chat on open)."""
+        """The newest page shows fewer messages than the gateway's fill on open, and the
+        chatter has not moved in it: it may be all the cache had when the chat opened, before
+        its account reached the gateway."""
         return (
             self.chat_id is not None
             and self.at_latest
             and self.selected_index is None
             and not self._deferred
-            and len(self.message_views) < FIRST_PAINT_MIN
+            and len(self.message_views) < THIN
         )
 
-    def reread_if_thin(self) -> None:
-        """Read the newest page again if the thread is thin (its account just reached the
-        gateway); shown again only if it changed."""
-        if self.thin:
+    def reread_if_thin(self, *, again: bool = False) -> None:
+        """Read the newest page again if the thread is thin: once per opening when its account
+        reaches the gateway, ``again`` when the gateway comes back. Shown again only if it
+        changed. (On every sync progress it raced the chatter's own pins and likes: a page
+        read before one was shown over it.)"""
+        if self.thin and (again or self._reread_generation != self._generation):
+            self._reread_generation = self._generation
             self._reread(self._generation)
 
     # Its own group: an exclusive "thread" worker would cancel an opening under way (a jump to

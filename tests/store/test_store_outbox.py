@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,3 +188,29 @@ async def test_a_late_copy_of_an_unsent_message_leaves_it_unsent(store: Store) -
     await store.upsert_messages(ACCOUNT, "c1", [edited], creator_id=CREATOR)
     assert await _ids(store) == [("m1", None, "sent"), ("m9", None, "unsent")]
     assert (await store.message("m9")).text == "oops!"  # type: ignore[union-attr]
+
+
+async def test_a_server_copy_read_before_a_pin_landed_does_not_undo_it(store: Store) -> None:
+    """A page fetched while the chatter's pin and like were on their way says "not pinned,
+    not liked": while they wait and for a minute after the gateway took them, the chatter's
+    state stands; an older action does not hold back what the gateway says now."""
+    from console.store._writes import FLAG_STALE_MS
+
+    stale = message("m1")  # the server's copy as it was before the actions: neither
+    pin = await store.outbox.add(ACCOUNT, "c1", "pin", {"message_id": "m1", "chat_id": "c1"})
+    await store.outbox.add(ACCOUNT, "c1", "like", {"message_id": "m1", "type": 1})
+    await store.upsert_messages(ACCOUNT, "c1", [stale])
+    (row,) = await store.latest_messages("c1")
+    assert row.pinned and row.liked_by_creator  # queued: kept
+    await store.outbox.mark_sent(pin.client_id)
+    await store.upsert_messages(ACCOUNT, "c1", [stale])
+    (row,) = await store.latest_messages("c1")
+    assert row.pinned  # taken by the gateway a moment ago: the copy is older than that
+
+    with sqlite3.connect(store.path) as db:  # the pin was taken more than a minute ago
+        db.execute(
+            "UPDATE outbox SET updated_at = updated_at - ? WHERE kind = 'pin'", (FLAG_STALE_MS + 1,)
+        )
+    await store.upsert_messages(ACCOUNT, "c1", [stale])
+    (row,) = await store.latest_messages("c1")
+    assert not row.pinned and row.liked_by_creator  # the gateway's word now; the like waits
