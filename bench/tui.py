@@ -957,12 +957,20 @@ def main() -> int:
 
 
 def _queue_figures(agency: Path, args: argparse.Namespace) -> dict[str, float]:
-    figures = {
-        f"queue_{k}": v
-        for k, v in startup(agency, args.rounds).items()
-        if "ratio" in k or "ms" in k
-    }
-    figures.update(asyncio.run(in_queue(agency, args.keys, args.webhooks)))
+    # On a copy of its own, as the main run: the webhooks write to it, and opening it brings
+    # its schema to this branch's version (the shared build may be read by other checkouts).
+    scratch = Path(tempfile.mkdtemp(prefix="fansly-bench-queue-", dir=agency.parent))
+    cache = scratch / "cache.sqlite3"
+    shutil.copyfile(agency, cache)
+    try:
+        figures = {
+            f"queue_{k}": v
+            for k, v in startup(cache, args.rounds).items()
+            if "ratio" in k or "ms" in k
+        }
+        figures.update(asyncio.run(in_queue(cache, args.keys, args.webhooks)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return figures
 
 
