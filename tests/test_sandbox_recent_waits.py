@@ -53,3 +53,21 @@ def test_the_same_seed_gives_the_same_waits() -> None:
     assert [m["id"] for c in first.first_account().chat_order() for m in c.messages] == [
         m["id"] for c in again.first_account().chat_order() for m in c.messages
     ]
+
+
+def test_a_waiting_chats_messages_since_the_answer_are_unread() -> None:
+    """So the lean sync fetches the history of a chat with several, and the console's wait
+    starts at the first of them, as the sandbox's does."""
+    world = build_world(7, "agency", reference_time=1_800_000_000)
+    waiting = 0
+    for creator in world.accounts.values():
+        for chat in creator.chats.values():
+            tail = 0
+            for message in reversed(chat.messages):
+                if message["senderId"] != chat.fan_id:
+                    break
+                tail += 1
+            if tail:
+                waiting += 1
+                assert chat.unread_count == tail
+    assert waiting > 25

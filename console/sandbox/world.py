@@ -448,6 +448,8 @@ class _Builder:
         # The world's hostile chat (``World.hostile_chat``) keeps a hostile last message.
         if self.ref - last_at > ANSWERED_AFTER and not (self.index == 0 and i == 2):
             self._answered(chat, fan_id, newer_at)
+        else:
+            _unread_since_answer(chat, fan_id)
         chat.unread_count = sum(
             1
             for m in chat.messages
@@ -655,6 +657,17 @@ class _Builder:
             creator.automated[rule_id] = automated_rule(
                 rule_id, {"triggerType": trigger, "content": content, **extra}, created_ms
             )
+
+
+def _unread_since_answer(chat: ChatState, fan_id: str) -> None:
+    """A recent chat waiting for an answer: the fan's messages since the creator's last one
+    are unread (nobody on the shift has opened it yet). So the chat's unread count says how
+    many wait, and a console's lean sync fetches the history of a chat with several (its
+    wait is then known from the first of them, not the last)."""
+    for message in reversed(chat.messages):
+        if message["senderId"] != fan_id:
+            break
+        message["interactions"][0]["readAt"] = 0
 
 
 def automated_rule(rule_id: str, body: dict[str, Any], created_ms: int) -> dict[str, Any]:
