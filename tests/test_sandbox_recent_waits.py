@@ -18,7 +18,7 @@ def _waiting(world: object) -> list[tuple[int, int]]:
     ]
 
 
-@pytest.mark.parametrize("size", ["small", "default", "agency"])
+@pytest.mark.parametrize("size", ["default", "agency"])
 def test_waiting_chats_are_hours_old_at_most(size: str) -> None:
     world = build_world(7, size, reference_time=1_800_000_000)
     waiting = _waiting(world)
