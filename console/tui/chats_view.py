@@ -565,18 +565,14 @@ class ChatsView(Screen[None]):
         """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
         publishes hundreds of "changed" updates a second, and each reload reads the store.
 
-        The first call after a quiet interval runs at once (a lone webhook is shown without
-        waiting out the interval: it was half of the queue's webhook-to-screen time); calls
-        within the interval after a run make one more run at its end, so the last change is
-        always shown."""
+        The first call after a quiet interval runs as soon as the messages already queued are
+        handled (a webhook posts several "changed" messages at once: one run for them all),
+        without waiting out the interval (that wait was half of the queue's webhook-to-screen
+        time); calls within the interval after a run make one more run at its end, so the
+        last change is always shown."""
         if name in self._throttle:
             return
-        now = time.monotonic()
-        wait = self._throttle_ran.get(name, float("-inf")) + interval - now
-        if wait <= 0:
-            self._throttle_ran[name] = now
-            callback()
-            return
+        wait = self._throttle_ran.get(name, float("-inf")) + interval - time.monotonic()
 
         def fire() -> None:
             self._throttle.pop(name, None)
@@ -586,7 +582,11 @@ class ChatsView(Screen[None]):
                 self._throttle_idle.set()
 
         self._throttle_idle.clear()
-        self._throttle[name] = self.set_timer(wait, fire)
+        if wait <= 0:
+            self._throttle[name] = True
+            self.call_later(fire)
+        else:
+            self._throttle[name] = self.set_timer(wait, fire)
 
     def account_name(self, account_id: str) -> str:
         """The account's name for a toast (one line, plain), its id if it is not listed."""
