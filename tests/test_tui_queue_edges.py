@@ -162,3 +162,27 @@ async def test_a_lone_change_is_shown_at_once_and_a_burst_once_more_at_the_end()
         view._throttled("probe", lambda: ran.append(3), 0.3)  # quiet since: at once again
         await pilot.pause()
         assert ran == [1, 2, 3]
+
+
+async def test_the_queue_is_restyled_on_a_visit_only_when_the_theme_changed() -> None:
+    async with running(MemorySource(accounts=2, chats_per_account=6)) as (app, pilot, _source):
+        await press(app, pilot, "w", "escape")
+        screen = app.chats_screen.queue_mode.screen
+        assert screen is not None
+        restyled: list[object] = []
+        original = screen.update_node_styles
+
+        def counted(animate: bool = True) -> None:
+            restyled.append(app.theme)
+            original(animate)
+
+        screen.update_node_styles = counted  # type: ignore[method-assign]
+        await press(app, pilot, "w", "escape", "w")
+        assert restyled == []  # styled on its first visit, nothing changed since
+        title = screen.query_one("#queue-title")
+        dark = title.rich_style.bgcolor
+        await press(app, pilot, "escape")
+        app.theme = "fansly-light"  # while the queue is not shown
+        await press(app, pilot, "w")
+        assert restyled and set(restyled) == {"fansly-light"}
+        assert screen.query_one("#queue-title").rich_style.bgcolor != dark
