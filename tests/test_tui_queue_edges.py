@@ -43,7 +43,7 @@ async def test_unread_accounts_out_of_view_are_counted_at_the_tab_bars_edges() -
         # On the first account: three accounts with unread messages past the right edge.
         await until(app, pilot, lambda: tabs.out_of_view == (0, 3))
         assert tabs.has_class("-overflow")
-        assert _edges(app) == ("◂", "3 ▸")
+        assert _edges(app) == ("", "3 ▸")  # nothing hidden on the left
         # A fan of account 16 (out of view) writes: counted at once.
         chat = source._chats[source.accounts()[15].account_id][0]
         source.receive(chat.account_id, chat.chat_id, "hello?")
@@ -51,12 +51,12 @@ async def test_unread_accounts_out_of_view_are_counted_at_the_tab_bars_edges() -
         # The last account: the bar scrolls to its end; accounts 1 and 16 are past the left.
         await press(app, pilot, "g", *"creator 25", "enter")
         await until(app, pilot, lambda: tabs.out_of_view == (2, 0))
-        assert _edges(app) == ("◂ 2", "▸")
-        # Read everywhere: the arrows stay (the bar still scrolls), without a count.
+        assert _edges(app) == ("◂ 2", "")
+        # Read everywhere: the arrow stays (tabs are hidden on the left), without a count.
         _quiet(source)
         app.chats_screen.post_message(UnreadStale())
         await until(app, pilot, lambda: tabs.out_of_view == (0, 0))
-        assert _edges(app) == ("◂", "▸")
+        assert _edges(app) == ("◂", "")
 
 
 async def test_a_tab_bar_that_fits_shows_no_edges() -> None:

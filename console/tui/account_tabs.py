@@ -2,8 +2,9 @@
 
 Twenty-five accounts do not fit a terminal's width: the bar scrolls to the active tab, and the
 tabs past either edge would hide that their accounts hold unread messages. When the tabs
-overflow, each edge shows an arrow and how many accounts out of view on that side have unread
-messages ("◂ 3" on the left, "5 ▸" on the right; the arrow alone when none): the chatter sees
+overflow, each edge past which tabs are hidden shows an arrow and how many accounts out of
+view on that side have unread messages ("◂ 3" on the left, "5 ▸" on the right; the arrow alone
+when none; blank when no tab is hidden on that side): the chatter sees
 at a glance that work waits beyond the bar, and ``g`` (the switcher) or ``alt+←/→`` reaches it.
 A tab cut by the edge counts as out of view (its count may be the part cut off).
 
@@ -84,20 +85,22 @@ class AccountTabs(Tabs):
         self.set_class(width > self.size.width, "-overflow")
         first, last = bar.scroll_x, bar.scroll_x + bar.size.width
         left = right = 0
+        hidden_left = hidden_right = False
         for tab in tabs:
-            if not self.unread.get(tab.id or ""):
-                continue
             start = tab.region.x - origin
             end = start + tab.outer_size.width
+            unread = 1 if self.unread.get(tab.id or "") else 0
             if start < first:
-                left += 1
+                hidden_left, left = True, left + unread
             elif end > last:
-                right += 1
+                hidden_right, right = True, right + unread
         self.out_of_view = (left, right)
-        self._edge("#tabs-edge-left", Content(f"{LEFT} {left}" if left else LEFT), left)
-        self._edge("#tabs-edge-right", Content(f"{right} {RIGHT}" if right else RIGHT), right)
+        self._edge("#tabs-edge-left", f"{LEFT} {left}" if left else LEFT, hidden_left, left)
+        self._edge("#tabs-edge-right", f"{right} {RIGHT}" if right else RIGHT, hidden_right, right)
 
-    def _edge(self, selector: str, text: Content, count: int) -> None:
+    def _edge(self, selector: str, text: str, hidden: bool, count: int) -> None:
+        """An edge: the arrow when tabs are hidden past it, with the unread accounts among
+        them; blank when the bar shows everything on that side."""
         edge = self.query_one(selector, Static)
-        edge.update(text)
+        edge.update(Content(text if hidden else ""))
         edge.set_class(count > 0, "-unread")
