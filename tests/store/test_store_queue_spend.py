@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from test_store_support import ACCOUNT, account, at, chat, message
+from support.store import ACCOUNT, account, at, chat, message
 
 from console.api.models import Earnings
 from console.store import Store

@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fakes_tui import FIXED_NOW, MemorySource
-from test_tui import press, running
-from test_tui_sandbox import until
+from support.fakes_tui import FIXED_NOW, MemorySource
+from support.tui import press, running, until
 from textual.pilot import Pilot
 
 from console.tui.account_tabs import AccountTabs
