@@ -377,14 +377,13 @@ class QueueScreen(Screen[tuple[str, str] | None]):
         # Textual restyles every node of a screen each time it is shown (~10 ms of the
         # queue's first screen). Kept installed, this one was styled on its last visit: again
         # only if the app's stylesheet changed since (a new theme), which Textual's own
-        # refresh of the stylesheet does not bring to a screen out of the stack.
+        # refresh of the stylesheet does not bring to a screen out of the stack. (Textual
+        # calls Screen's own handler after this one, with the event as left here; a class
+        # has either ``_on_screen_resume`` or ``on_screen_resume`` dispatched, not both.)
         current = self.app._css_update_count
         if self._css_update_count == current:
             event.refresh_styles = False
         self._css_update_count = current
-        super()._on_screen_resume(event)
-
-    def on_screen_resume(self) -> None:
         # Shown (first or again, after answering): read afresh, the top one under the cursor.
         self.queue.reload(to_top=True)
 

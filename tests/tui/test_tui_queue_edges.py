@@ -164,7 +164,8 @@ async def test_a_lone_change_is_shown_at_once_and_a_burst_once_more_at_the_end()
 
 
 async def test_the_queue_is_restyled_on_a_visit_only_when_the_theme_changed() -> None:
-    async with running(MemorySource(accounts=2, chats_per_account=6)) as (app, pilot, _source):
+    source = MemorySource(accounts=2, chats_per_account=6)
+    async with running(source) as (app, pilot, _source):
         await press(app, pilot, "w", "escape")
         screen = app.chats_screen.queue_mode.screen
         assert screen is not None
@@ -176,8 +177,23 @@ async def test_the_queue_is_restyled_on_a_visit_only_when_the_theme_changed() ->
             original(animate)
 
         screen.update_node_styles = counted  # type: ignore[method-assign]
-        await press(app, pilot, "w", "escape", "w")
+        # A fan writes while the queue is not shown: the next visit reads it afresh.
+        quiet = next(
+            c
+            for a in source.accounts()
+            for c in source._chats[a.account_id]
+            if c.messages[-1].from_creator and not c.muted
+        )
+        await press(app, pilot, "w", "escape")
+        source.receive(quiet.account_id, quiet.chat_id, "still there?")
+        await press(app, pilot, "w")
         assert restyled == []  # styled on its first visit, nothing changed since
+        queue = screen.queue
+        await until(
+            app,
+            pilot,
+            lambda: any(r.chat.chat_id == quiet.chat_id for r in queue.rows.values()),
+        )
         title = screen.query_one("#queue-title")
         dark = title.rich_style.bgcolor
         await press(app, pilot, "escape")
