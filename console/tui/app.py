@@ -32,6 +32,7 @@ from console.tui.chats_screen import ChatsScreen
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
+from console.tui.hangup import quit_when_the_terminal_goes
 from console.tui.help_screen import HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL
 from console.tui.messages import HubChanged
@@ -46,6 +47,7 @@ from console.tui.zone import set_zone, zone_description, zone_named
 _LONG_LIVED = {"updates", "services"}
 if TYPE_CHECKING:
     from console.config import GuardSettings
+    from console.tui.team_ui import TeamUI
 
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
@@ -65,6 +67,8 @@ class ConsoleApp(App[int]):
 
     #: The default screen (made when the app starts).
     chats_screen: ChatsScreen
+    #: Team mode's presence, guard, notes and stats (console/tui/team_ui.py); None: solo.
+    team: TeamUI | None = None
 
     def __init__(
         self,
@@ -160,6 +164,7 @@ class ConsoleApp(App[int]):
         return dict(APP_VARIABLES)
 
     async def on_mount(self) -> None:
+        quit_when_the_terminal_goes(self)
         if self.keymap:
             self.set_keymap(self.keymap)
         wanted = self._wanted_theme

@@ -30,6 +30,12 @@ class ProbedConsole(ConsoleApp):
     def on_mount(self) -> None:
         self.set_interval(0.05, self._report)
 
+    async def on_unmount(self) -> None:
+        # After the console's own unmount (the draft saved): what a restart would find.
+        chats = self.chats_screen
+        saved = await self.source.draft(chats.account_id or "", chats.chat_id or "")
+        Path(self.out + ".exit").write_text(json.dumps({"saved_draft": saved}))  # noqa: ASYNC240
+
     def _report(self) -> None:
         state = {
             "account": self.chats_screen.account_id,

@@ -8,23 +8,14 @@ landed in the chatter's draft.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
-import pty
-import select
-import struct
-import subprocess
+import signal
 import sys
-import termios
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from support.fakes_tui import MemorySource
+from support.terminal import pty_console
 from support.tui import running
 from textual._xterm_parser import XTermParser
 from textual.events import Key
@@ -117,50 +108,40 @@ async def test_alt_digit_without_a_tab_types_nothing_into_the_draft() -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pty")
 def test_alt_digit_from_a_real_terminal(tmp_path: Path) -> None:
     """The whole path: bytes into a pty, Textual's Linux driver and parser, the console."""
-    out = tmp_path / "state.json"
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
-    child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).parents[1] / "support" / "pty_console.py"), str(out)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, "TERM": "xterm-256color"},
-        start_new_session=True,
-    )
-    os.close(slave)
-
-    def state_when(check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        deadline = time.monotonic() + 30
-        state: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            while select.select([master], [], [], 0.02)[0]:  # keep the screen output flowing
-                try:
-                    os.read(master, 1 << 16)
-                except OSError:
-                    break
-            with contextlib.suppress(OSError, ValueError):
-                state = json.loads(out.read_text())
-                if check(state) and state["idle"]:
-                    return state
-        raise AssertionError(f"the console never got there: {state}")
-
-    try:
-        first = state_when(lambda s: s["chat"] is not None)
+    with pty_console(tmp_path) as console:
+        first = console.state_when(lambda s: s["chat"] is not None)
         assert first["account"].endswith("1")
-        os.write(master, b"\x1b2")
-        state_when(lambda s: s["account"].endswith("2"))
-        os.write(master, b"r")
-        state_when(lambda s: s["focused"] == "Composer")
-        os.write(master, b"hi")
-        state_when(lambda s: s["draft"] == "hi")
-        os.write(master, b"\x1b9\x1b0")  # no such tabs: nothing happens, nothing is typed
-        os.write(master, b"!")
-        assert state_when(lambda s: s["draft"] != "hi")["draft"] == "hi!"
-        os.write(master, b"\x1b3")
-        switched = state_when(lambda s: s["account"].endswith("3"))
+        console.write(b"\x1b2")
+        console.state_when(lambda s: s["account"].endswith("2"))
+        console.write(b"r")
+        console.state_when(lambda s: s["focused"] == "Composer")
+        console.write(b"hi")
+        console.state_when(lambda s: s["draft"] == "hi")
+        console.write(b"\x1b9\x1b0")  # no such tabs: nothing happens, nothing is typed
+        console.write(b"!")
+        assert console.state_when(lambda s: s["draft"] != "hi")["draft"] == "hi!"
+        console.write(b"\x1b3")
+        switched = console.state_when(lambda s: s["account"].endswith("3"))
         assert "™" not in switched["draft"] and "£" not in switched["draft"]
-    finally:
-        child.kill()
-        child.wait()
-        os.close(master)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pty")
+@pytest.mark.parametrize("how", ["the terminal closes", "SIGHUP"])
+def test_a_console_whose_terminal_goes_away_quits_and_keeps_the_draft(
+    tmp_path: Path, how: str
+) -> None:
+    """An SSH session dropped or a tmux pane closed: the console quits as a chatter's quit
+    would, with the draft saved. Started under another process (``make demo``) it gets no
+    SIGHUP, only a terminal that hung up; before, it spun on empty reads at half a core."""
+    with pty_console(tmp_path) as console:
+        console.state_when(lambda s: s["chat"] is not None)
+        console.write(b"r")
+        console.state_when(lambda s: s["focused"] == "Composer")
+        console.write(b"hi")
+        console.state_when(lambda s: s["draft"] == "hi")
+        if how == "SIGHUP":
+            console.child.send_signal(signal.SIGHUP)
+        else:
+            console.close_terminal()
+        assert console.child.wait(timeout=20) == 0
+        assert json.loads(Path(f"{console.out}.exit").read_text()) == {"saved_draft": "hi"}
