@@ -42,6 +42,10 @@ SIZES: dict[str, tuple[int, int, int]] = {
 _EPOCH_MS = 1_420_070_400_000
 _REFERENCE_BASE = 1_795_197_600  # 2026-11-20T18:00:00Z
 DAY = 86_400
+#: A generated chat whose fan wrote last longer ago than this was answered (``_answered``):
+#: the chats waiting for an answer are the recent ones, minutes to hours old (a day's shift).
+#: All sizes but "small" (the tests' world, unchanged).
+ANSWERED_AFTER = 24 * 3600
 
 ACTIVE, EXPIRED = 3, 4
 TX_SUBSCRIPTION, TX_MEDIA, TX_TIP = 1100, 2110, 3100
@@ -333,6 +337,8 @@ class _Builder:
         self.ref = world.reference_time
         self.ref_ms = self.ref * 1000
         self.id = world.new_id
+        #: Draws the replies to older chats (``_answered``) apart from the world's own rng.
+        self.answer_rng = random.Random(f"{world.seed}:answered:{index}")
 
     def build(self) -> None:
         rng = self.rng
@@ -391,9 +397,11 @@ class _Builder:
         scale = self.n_messages / sum(weights)
         for i in range(n):
             count = max(2, round(weights[i] * scale))
-            self._chat(i, self.ref - ages[i], count)
+            self._chat(i, self.ref - ages[i], count, self.ref - ages[i - 1] if i else self.ref)
 
-    def _chat(self, i: int, last_at: int, count: int) -> None:
+    def _chat(self, i: int, last_at: int, count: int, newer_at: int) -> None:
+        """Chat ``i`` (0 is the newest), its last message at ``last_at``; the next newer
+        chat's is at ``newer_at``."""
         rng, creator = self.rng, self.creator
         span = min(int(rng.uniform(0.2, 1.0) * 55 * DAY), max(count * 600, 3600))
         start = last_at - span
@@ -438,11 +446,38 @@ class _Builder:
             if pins < 2 and rng.random() < 0.02:
                 message["pinned"] = True
                 pins += 1
+        # The world's hostile chat (``World.hostile_chat``) keeps a hostile last message. The
+        # small world (the tests' own, 40 chats) keeps its months of unanswered chats: tests
+        # rely on its many unread ones.
+        if self.world.size == "small":
+            pass
+        elif self.ref - last_at > ANSWERED_AFTER and not (self.index == 0 and i == 2):
+            self._answered(chat, fan_id, newer_at)
+        else:
+            _unread_since_answer(chat, fan_id)
         chat.unread_count = sum(
             1
             for m in chat.messages
             if m["senderId"] == fan_id and not m["interactions"][0]["readAt"]
         )
+
+    def _answered(self, chat: ChatState, fan_id: str, newer_at: int) -> None:
+        """An older chat the fan had the last word in was answered then: the creator read the
+        fan's messages and replied within minutes to hours. So only recent chats wait, as in a
+        live inbox worked by a shift (the queue's top reads "40m", not "8w"). The reply's time
+        and words come from an rng of their own, so the rest of the world is drawn as before
+        (its ids move by one per reply: still the same world for a given seed). The reply comes
+        before the next newer chat's last message (``newer_at``), so the chats keep their order
+        by last activity (the hostile rows sit at fixed places in it)."""
+        last = chat.messages[-1]
+        rng = self.answer_rng
+        at = min(last["createdAt"] + rng.randint(120, 4 * 3600), newer_at - 1)
+        if last["senderId"] != fan_id or at <= last["createdAt"]:
+            return
+        for message in chat.messages:
+            if message["senderId"] == fan_id and not message["interactions"][0]["readAt"]:
+                message["interactions"][0]["readAt"] = at
+        self._message(chat, fan_id, rng.choice(text.CREATOR_LINES), at, from_fan=False, rng=rng)
 
     def _message(
         self,
@@ -455,9 +490,10 @@ class _Builder:
         attachments: list[dict[str, Any]] | None = None,
         in_reply_to: str | None = None,
         tip: int = 0,
+        rng: random.Random | None = None,
     ) -> dict[str, Any]:
         creator = self.creator
-        at_ms = at * 1000 + self.rng.randint(0, 999)
+        at_ms = at * 1000 + (rng or self.rng).randint(0, 999)
         message_id = self.id(at_ms)
         sender = fan_id if from_fan else creator.native_id
         recipient = creator.native_id if from_fan else fan_id
@@ -626,6 +662,17 @@ class _Builder:
             creator.automated[rule_id] = automated_rule(
                 rule_id, {"triggerType": trigger, "content": content, **extra}, created_ms
             )
+
+
+def _unread_since_answer(chat: ChatState, fan_id: str) -> None:
+    """A recent chat waiting for an answer: the fan's messages since the creator's last one
+    are unread (nobody on the shift has opened it yet). So the chat's unread count says how
+    many wait, and a console's lean sync fetches the history of a chat with several (its
+    wait is then known from the first of them, not the last)."""
+    for message in reversed(chat.messages):
+        if message["senderId"] != fan_id:
+            break
+        message["interactions"][0]["readAt"] = 0
 
 
 def automated_rule(rule_id: str, body: dict[str, Any], created_ms: int) -> dict[str, Any]:

@@ -330,13 +330,53 @@ CREATE TABLE reminders (
 CREATE INDEX reminders_due ON reminders(due_at);
 """
 
+# Issue 16, the queue's spend order: the fan's lifetime spend lives in ``fans``, so sorting the
+# waiting chats by it read and sorted every one of them (0.1-0.2 s at 33,000). The chat keeps a
+# copy (``fan_spend_millis``; NULL: never fetched), kept equal by triggers whoever writes
+# either table, and a partial index over waiting chats in spend order covers a page and the
+# "spend known for N of M" count. The chat's row still reads the spend from ``fans``.
+_V11 = """
+ALTER TABLE chats ADD COLUMN fan_spend_millis INTEGER;
+UPDATE chats SET fan_spend_millis = (SELECT f.lifetime_spend_millis FROM fans f
+    WHERE f.account_id = chats.account_id AND f.fan_id = chats.fan_id)
+    WHERE fan_id IS NOT NULL;
+CREATE INDEX chats_waiting_spend
+    ON chats(fan_spend_millis DESC, waiting_since, chat_id, account_id, muted)
+    WHERE waiting_since IS NOT NULL;
+CREATE TRIGGER fans_spend_inserted AFTER INSERT ON fans
+    WHEN NEW.lifetime_spend_millis IS NOT NULL BEGIN
+    UPDATE chats SET fan_spend_millis = NEW.lifetime_spend_millis
+        WHERE account_id = NEW.account_id AND fan_id = NEW.fan_id;
+END;
+CREATE TRIGGER fans_spend_updated AFTER UPDATE OF lifetime_spend_millis ON fans
+    WHEN NEW.lifetime_spend_millis IS NOT OLD.lifetime_spend_millis BEGIN
+    UPDATE chats SET fan_spend_millis = NEW.lifetime_spend_millis
+        WHERE account_id = NEW.account_id AND fan_id = NEW.fan_id;
+END;
+CREATE TRIGGER fans_spend_deleted AFTER DELETE ON fans BEGIN
+    UPDATE chats SET fan_spend_millis = NULL
+        WHERE account_id = OLD.account_id AND fan_id = OLD.fan_id;
+END;
+CREATE TRIGGER chats_spend_inserted AFTER INSERT ON chats WHEN NEW.fan_id IS NOT NULL BEGIN
+    UPDATE chats SET fan_spend_millis = (SELECT f.lifetime_spend_millis FROM fans f
+        WHERE f.account_id = NEW.account_id AND f.fan_id = NEW.fan_id)
+        WHERE chat_id = NEW.chat_id;
+END;
+CREATE TRIGGER chats_spend_fan_changed AFTER UPDATE OF fan_id, account_id ON chats
+    WHEN NEW.fan_id IS NOT OLD.fan_id OR NEW.account_id IS NOT OLD.account_id BEGIN
+    UPDATE chats SET fan_spend_millis = (SELECT f.lifetime_spend_millis FROM fans f
+        WHERE f.account_id = NEW.account_id AND f.fan_id = NEW.fan_id)
+        WHERE chat_id = NEW.chat_id;
+END;
+"""
+
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
 #: Its tokenizer (search checks candidate rows with the same one).
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
 
 #: The migration steps, oldest first. ``len(MIGRATIONS)`` is the current schema version.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

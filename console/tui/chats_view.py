@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Static, Tab, Tabs
 
 from console.tui.account_switcher import AccountLayout, tab_name
+from console.tui.account_tabs import AccountTabs
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer, ReplyTarget
 from console.tui.followup import FollowUpStrip
@@ -157,7 +158,7 @@ class ChatsView(Screen[None]):
         super()._on_screen_resume(event)
 
     def compose(self) -> ComposeResult:
-        yield Tabs(
+        yield AccountTabs(
             *[Tab(tab_name(a.name), id=f"account-{i}") for i, a in enumerate(self.accounts)],
             id="accounts",
         )

@@ -48,6 +48,11 @@ class ConsoleFooter(Footer):
     def on_mount(self) -> None:
         # Mounted after the first paint, it may see no further change: show the keys now.
         self.bindings_changed(self.screen)
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        if screen is self.screen:
+            self.bindings_changed(screen)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True
@@ -59,7 +64,10 @@ class ConsoleFooter(Footer):
 
     async def _recompose_if_changed(self) -> None:
         self._pending = False
-        if not self.is_attached:
+        # Under another screen (the queue, a modal) the keys are not seen, and the bindings
+        # read there are those of a screen without focus: recomposing then cost two rebuilds
+        # per visit to the queue (~15 ms each). The screen's return signals again.
+        if not self.is_attached or self.screen is not self.app.screen:
             return
         signature = self._signature()
         if signature == self._shown:

@@ -35,6 +35,7 @@ from console.changes import (
     Update,
 )
 from console.tui.account_switcher import tab_name
+from console.tui.account_tabs import AccountTabs
 from console.tui.chat_list import ChatList
 from console.tui.chats_view import ChatsView
 from console.tui.followup import FollowUpStrip
@@ -186,6 +187,13 @@ class LiveUpdates(ChatsView):
                 tab = tabs.query_one(f"#account-{i}", Tab)
                 if tab.label != label:
                     tab.label = label
+        if isinstance(tabs, AccountTabs):  # the unread accounts scrolled out of the bar
+            tabs.show_unread(
+                {
+                    f"account-{i}": self._unread.get(a.account_id, 0)
+                    for i, a in enumerate(self.accounts)
+                }
+            )
 
     @on(ThreadChanged)
     async def _thread_changed(self, message: ThreadChanged) -> None:

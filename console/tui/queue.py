@@ -147,7 +147,12 @@ class QueueList(ScrollView, can_focus=True):
         if generation != self._generation:
             return
         self._apply(start, rows, total)
-        self.post_message(QueueScreen.Counted(total))
+        # The spend order ranks only the fans whose spend was fetched (it is not in the
+        # gateway's chat list): the title says for how many, rather than pretend.
+        known = await self.source.queue_spend_known(ids) if self.sort == "spend" else None
+        if generation != self._generation:
+            return
+        self.post_message(QueueScreen.Counted(total, known))
 
     def _apply(self, start: int, rows: list[QueueRow], total: int) -> None:
         self.total = total
@@ -338,9 +343,11 @@ class QueueScreen(Screen[tuple[str, str] | None]):
     class Counted(Message):
         """The queue's size, as last read."""
 
-        def __init__(self, total: int) -> None:
+        def __init__(self, total: int, spend_known: tuple[int, int] | None = None) -> None:
             super().__init__()
             self.total = total
+            #: With the spend order: (waiting fans whose spend is known, all waiting fans).
+            self.spend_known = spend_known
 
     DEFAULT_CSS = """
     #queue-title { height: 1; background: $panel; }
@@ -366,21 +373,41 @@ class QueueScreen(Screen[tuple[str, str] | None]):
         self._title(None)
         self.queue.focus()
 
-    def on_screen_resume(self) -> None:
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every node of a screen each time it is shown (~10 ms of the
+        # queue's first screen). Kept installed, this one was styled on its last visit: again
+        # only if the app's stylesheet changed since (a new theme), which Textual's own
+        # refresh of the stylesheet does not bring to a screen out of the stack. (Textual
+        # calls Screen's own handler after this one, with the event as left here; a class
+        # has either ``_on_screen_resume`` or ``on_screen_resume`` dispatched, not both.)
+        current = self.app._css_update_count
+        if self._css_update_count == current:
+            event.refresh_styles = False
+        self._css_update_count = current
         # Shown (first or again, after answering): read afresh, the top one under the cursor.
         self.queue.reload(to_top=True)
 
     def on_queue_screen_counted(self, message: QueueScreen.Counted) -> None:
-        self._title(message.total)
+        self._title(message.total, message.spend_known)
 
-    def _title(self, total: int | None) -> None:
+    def _title(self, total: int | None, spend_known: tuple[int, int] | None = None) -> None:
         accounts = len(self.queue.account_ids())
         count = "…" if total is None else f"{total:,}"
+        waiting, hint = "waiting for an answer", Content("")
+        if spend_known is not None and spend_known[0] < spend_known[1]:
+            # Spend comes with a fan's profile, fetched as fans are shown (three billed calls
+            # each): the others rank after the known ones, longest waiting first. Said in
+            # the title (shortened to fit 80 columns), rather than pretend.
+            waiting = "waiting"
+            hint = Content.styled(
+                f", known for {spend_known[0]:,}/{spend_known[1]:,} fans", "$text-warning"
+            )
         self.query_one("#queue-title", Static).update(
             Content.assemble(
                 Content.styled(" Queue ", "bold reverse"),
-                f"  {count} waiting for an answer across {accounts} accounts · sorted by ",
+                f"  {count} {waiting} across {accounts} accounts · sorted by ",
                 Content.styled(_SORT_NAMES.get(self.queue.sort, self.queue.sort), "bold"),
+                hint,
             )
         )
 

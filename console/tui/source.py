@@ -134,6 +134,11 @@ class ConsoleSource(Protocol):
         """How many chats the queue lists (reminders due by ``now`` included)."""
         ...
 
+    async def queue_spend_known(self, account_ids: Sequence[str]) -> tuple[int, int]:
+        """(waiting fans whose lifetime spend is known, all waiting fans): the spend order
+        ranks only the known ones (the gateway's chat list carries no spend)."""
+        ...
+
     async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
         """Leave the chat out of the queue until ``due``, then list it first, marked."""
         ...

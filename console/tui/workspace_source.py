@@ -238,6 +238,9 @@ class WorkspaceSource:
     async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
         return await self.store.queue.count(account_ids, now=now)
 
+    async def queue_spend_known(self, account_ids: Sequence[str]) -> tuple[int, int]:
+        return await self.store.queue.spend_known(account_ids)
+
     async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
         await self.store.queue.set_reminder(account_id, chat_id, due)
 

@@ -331,6 +331,15 @@ class MemorySource(MemoryVault):
     async def queue_count(self, account_ids: Sequence[str], now: datetime) -> int:
         return len(await self.queue(account_ids, "waiting", 0, 1_000_000, now))
 
+    async def queue_spend_known(self, account_ids: Sequence[str]) -> tuple[int, int]:
+        waiting = [
+            c
+            for a in account_ids
+            for c in self._chats.get(a, [])
+            if self._waiting(c) is not None and not c.muted
+        ]
+        return sum(1 for c in waiting if c.fan.lifetime_spend_millis is not None), len(waiting)
+
     async def set_reminder(self, account_id: str, chat_id: str, due: datetime) -> None:
         self.reminders[(account_id, chat_id)] = due
         self.bus.publish(ChatChanged(account_id, chat_id))
