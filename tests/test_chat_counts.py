@@ -1,9 +1,10 @@
 """The chat list's sizes are kept, not counted (issue 14): ``chat_counts`` holds, per account,
-how many chats each filter shows, updated by triggers in the same transaction as the write.
-Fuzzed against ``COUNT(*)`` on the same file, through every path that writes chats: the
-store's own (a page of the chat list, messages arriving and sent, read, pin, mute and its undo,
-VIP lists, subscriptions) and any other connection's SQL (inserts, updates of every filtered
-column, a chat moved to another account, deletes, an account deleted with its chats)."""
+how many chats each filter shows and the unread messages (the tab's badge), updated by
+triggers in the same transaction as the write. Fuzzed against ``COUNT(*)`` and ``SUM`` on the
+same file, through every path that writes chats: the store's own (a page of the chat list,
+messages arriving and sent, read, pin, mute and its undo, VIP lists, subscriptions) and any
+other connection's SQL (inserts, updates of every filtered column, a chat moved to another
+account, deletes, an account deleted with its chats, a rolled-back delete)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,18 @@ CHATS = 40
 STEPS = 1500
 
 
-def _exact(conn: sqlite3.Connection) -> dict[tuple[str, ChatFilter], int]:
-    """Every (account, filter) size by ``COUNT(*)`` with the list's own conditions."""
-    sizes = {}
+Sizes = dict[tuple[str, str], int]
+UNREAD = "unread messages"  # the tab's badge, beside the filters' sizes
+
+
+def _exact(conn: sqlite3.Connection) -> Sizes:
+    """Every (account, filter) size by ``COUNT(*)`` with the list's own conditions, and the
+    account's unread messages by ``SUM``."""
+    sizes: Sizes = {}
     for account_id in ACCOUNTS:
+        (sizes[account_id, UNREAD],) = conn.execute(
+            "SELECT COALESCE(SUM(unread_count), 0) FROM chats WHERE account_id = ?", (account_id,)
+        ).fetchone()
         for kind in ChatFilter:
             where, params = queries._chat_where(account_id, kind, None)
             (sizes[account_id, kind],) = conn.execute(
@@ -46,22 +55,26 @@ def _exact(conn: sqlite3.Connection) -> dict[tuple[str, ChatFilter], int]:
     return sizes
 
 
-def _table(conn: sqlite3.Connection) -> dict[tuple[str, ChatFilter], int]:
+def _table(conn: sqlite3.Connection) -> Sizes:
     """The kept sizes as the table holds them (an account with no row has none)."""
-    sizes = dict.fromkeys(((a, kind) for a in ACCOUNTS for kind in ChatFilter), 0)
+    kinds = [*ChatFilter, UNREAD]
+    sizes: Sizes = dict.fromkeys(((a, kind) for a in ACCOUNTS for kind in kinds), 0)
     names = ", ".join(f"n_{kind.value}" for kind in ChatFilter)
-    for account_id, *counts in conn.execute(f"SELECT account_id, {names} FROM chat_counts"):
-        sizes.update(((account_id, kind), n) for kind, n in zip(ChatFilter, counts, strict=True))
+    sql = f"SELECT account_id, {names}, unread_messages FROM chat_counts"
+    for account_id, *counts in conn.execute(sql):
+        sizes.update(((account_id, kind), n) for kind, n in zip(kinds, counts, strict=True))
     return sizes
 
 
-async def _kept(store: Store) -> dict[tuple[str, ChatFilter], int]:
-    """The sizes the list reads."""
-    return {
+async def _kept(store: Store) -> Sizes:
+    """The sizes the list and the tabs read."""
+    sizes: Sizes = {
         (account_id, kind): await store.count_chats(account_id, kind)
         for account_id in ACCOUNTS
         for kind in ChatFilter
     }
+    unread = await store.unread_counts()
+    return sizes | {(account_id, UNREAD): unread.get(account_id, 0) for account_id in ACCOUNTS}
 
 
 def _sql_write(conn: sqlite3.Connection, rng: random.Random) -> None:

@@ -165,9 +165,10 @@ class CacheQueries(Part):
 
     async def unread_counts(self) -> dict[str, int]:
         """Unread messages per account (every cached account, zeros included)."""
+        # Kept by the schema's triggers (``chat_counts``, v11): no scan of every chat.
         rows = await self._read(
-            """SELECT a.account_id, COALESCE(SUM(c.unread_count), 0) FROM accounts a
-            LEFT JOIN chats c ON c.account_id = a.account_id GROUP BY a.account_id"""
+            """SELECT a.account_id, COALESCE(k.unread_messages, 0) FROM accounts a
+            LEFT JOIN chat_counts k ON k.account_id = a.account_id"""
         )
         return {row[0]: int(row[1]) for row in rows}
 

@@ -334,23 +334,26 @@ CREATE INDEX reminders_due ON reminders(due_at);
 # COUNT(*) of a 50,000-chat account took 5-10 ms (more under load) after every commit, for the
 # list's size and its filters' tabs. ``chat_counts`` holds, per account, how many chats each
 # filter of the list shows (the columns are ``ChatFilter``'s values; each trigger's predicates
-# are the list's own conditions in ``_queries._FILTERS``). Triggers, not the store's writes:
+# are the list's own conditions in ``_queries._FILTERS``), and its unread messages (the tabs'
+# badges: a SUM over every chat, read after every event). Triggers, not the store's writes:
 # every path that writes chats (the store, the ingest worker, another process's SQL, a cascade
 # from a deleted account) keeps them in the same transaction. An update subtracts the old row
-# and adds the new one (a chat may change account); its WHEN skips the updates that change no
-# filter (a message arriving in a chat already unread and waiting: the common write). No
+# and adds the new one (a chat may change account); its WHEN skips the updates that change
+# nothing kept (a chat's new last message, the creator's answer to a chat already read). No
 # statement writes chats with INSERT OR REPLACE, whose implicit delete fires no trigger (unless
 # recursive_triggers is on): ``tests/test_chat_counts.py`` fuzzes every path against COUNT(*).
 _V11_ADD = """INSERT INTO chat_counts(account_id, n_all, n_unread, n_unanswered, n_vip,
-        n_subscribers, n_pinned, n_muted)
+        n_subscribers, n_pinned, n_muted, unread_messages)
     VALUES (NEW.account_id, 1, NEW.unread_count > 0, NEW.waiting_since IS NOT NULL,
-        NEW.vip = 1, NEW.subscriber = 1, NEW.pinned = 1, NEW.muted = 1)
+        NEW.vip = 1, NEW.subscriber = 1, NEW.pinned = 1, NEW.muted = 1, NEW.unread_count)
     ON CONFLICT(account_id) DO UPDATE SET n_all = n_all + 1,
+        unread_messages = unread_messages + excluded.unread_messages,
         n_unread = n_unread + excluded.n_unread,
         n_unanswered = n_unanswered + excluded.n_unanswered,
         n_vip = n_vip + excluded.n_vip, n_subscribers = n_subscribers + excluded.n_subscribers,
         n_pinned = n_pinned + excluded.n_pinned, n_muted = n_muted + excluded.n_muted;"""
 _V11_SUBTRACT = """UPDATE chat_counts SET n_all = n_all - 1,
+        unread_messages = unread_messages - OLD.unread_count,
         n_unread = n_unread - (OLD.unread_count > 0),
         n_unanswered = n_unanswered - (OLD.waiting_since IS NOT NULL),
         n_vip = n_vip - (OLD.vip = 1), n_subscribers = n_subscribers - (OLD.subscriber = 1),
@@ -365,11 +368,13 @@ CREATE TABLE chat_counts (
     n_vip INTEGER NOT NULL,
     n_subscribers INTEGER NOT NULL,
     n_pinned INTEGER NOT NULL,
-    n_muted INTEGER NOT NULL
+    n_muted INTEGER NOT NULL,
+    unread_messages INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO chat_counts
     SELECT account_id, COUNT(*), SUM(unread_count > 0), SUM(waiting_since IS NOT NULL),
-        SUM(vip = 1), SUM(subscriber = 1), SUM(pinned = 1), SUM(muted = 1)
+        SUM(vip = 1), SUM(subscriber = 1), SUM(pinned = 1), SUM(muted = 1),
+        SUM(unread_count)
     FROM chats GROUP BY account_id;
 CREATE TRIGGER chat_counts_insert AFTER INSERT ON chats BEGIN
     {_V11_ADD}
@@ -381,7 +386,7 @@ CREATE TRIGGER chat_counts_update
     AFTER UPDATE OF account_id, unread_count, waiting_since, vip, subscriber, pinned, muted
     ON chats
     WHEN OLD.account_id IS NOT NEW.account_id
-        OR (OLD.unread_count > 0) IS NOT (NEW.unread_count > 0)
+        OR OLD.unread_count IS NOT NEW.unread_count
         OR (OLD.waiting_since IS NULL) IS NOT (NEW.waiting_since IS NULL)
         OR (OLD.vip = 1) IS NOT (NEW.vip = 1)
         OR (OLD.subscriber = 1) IS NOT (NEW.subscriber = 1)
