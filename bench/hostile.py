@@ -43,11 +43,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# The hostile clients and the delivery samples are the tests' own (tests/test_*.py).
+# The hostile clients and the delivery samples are the tests' own (tests/support/).
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import httpx
-from test_hostile_support import (
+from support.hostile import (
     close_all,
     held_bodies,
     raise_fd_limit,
@@ -55,7 +55,7 @@ from test_hostile_support import (
     slowloris,
     wait_until_read,
 )
-from test_webhooks_samples import contract, message_object
+from support.webhooks import contract, message_object
 
 from console.webhooks.signature import sign
 

@@ -77,7 +77,7 @@ async def _open(app: Any, frames: _Frames, account: str, chat_id: str) -> tuple[
 
 
 async def run(rounds: int) -> dict[str, Any]:
-    from fakes_tui import MemorySource
+    from support.fakes_tui import MemorySource
 
     from console.tui import thread as thread_module
     from console.tui.app import make_app

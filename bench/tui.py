@@ -249,7 +249,7 @@ def stylesheet(rounds: int) -> dict[str, float]:
     decoded), and unpickled (what the cache used to keep, for comparison). Medians."""
     import pickle
 
-    from fakes_tui import FIXED_NOW, MemorySource
+    from support.fakes_tui import FIXED_NOW, MemorySource
     from textual.css.stylesheet import Stylesheet
 
     from console.tui.app import make_app
@@ -691,7 +691,7 @@ async def pickers(keys: int, rounds: int) -> dict[str, float]:
     1,000 scripts, each opened ``rounds`` times (key -> list painted; the app's own CPU time and
     the wall time) and filtered as typed (``Input.Changed`` -> the list repainted; p50/p95);
     the baseline is the chat list's key -> repaint over 10,000 chats in the same app."""
-    from fakes_tui import MemorySource
+    from support.fakes_tui import MemorySource
 
     from console.scripts import Script, global_file, save_script
     from console.tui.app import make_app

@@ -52,12 +52,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 # The in-memory event log (the baseline sink) is a test fake.
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fakes_webhooks import MemoryEventLog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
+from support.fakes_webhooks import MemoryEventLog
 
 from console.events import Event
 from console.serving import EmbeddedServer

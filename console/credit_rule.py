@@ -5,7 +5,7 @@ The rule is §5.2's newest row (the 2026-07-30 audit of the live docs, [A2]); ol
 said "1 credit per request, 3 per media transfer, 1 per webhook event". Every figure below is
 ASSUMED until the provider confirms it: the gateway sends no credit field or header (§3.3), so
 the console counts by this rule (the meter, console/api/credits.py) and the sandbox bills by
-the very same functions, so the two can be compared (tests/test_credits.py). This module
+the very same functions, so the two can be compared (tests/api/test_credits.py). This module
 imports nothing of the console: the client and the sandbox, which must not know each other,
 both read it.
 

@@ -80,7 +80,7 @@ def pg_cluster() -> Iterator[Cluster]:
 @pytest.fixture
 async def team_db(pg_cluster: Cluster) -> AsyncIterator[str]:
     """The URL of a fresh, empty database on the session's cluster."""
-    from test_team_support import fresh_database
+    from support.team import fresh_database
 
     async with fresh_database(pg_cluster) as url:
         yield url

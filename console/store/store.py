@@ -30,7 +30,7 @@ delegate line is added here only for a method the UI and sync call everywhere).
 Event application is plain functions over a connection (``_events.apply_batch``), which the
 store's event log and the ingest worker's :class:`~console.store.ingest.EventWriter` both
 call. Nothing in the product outside ``console.store`` imports its private modules or reaches
-a private name of the store (an import-linter contract and ``tests/test_store_parts.py``
+a private name of the store (an import-linter contract and ``tests/store/test_store_parts.py``
 check); the store's own white-box tests and the benches do, on purpose.
 """
 

@@ -3,7 +3,7 @@
 ``schema_version`` holds one row: the last step applied. :func:`migrate` takes an advisory lock
 first, so several ``serve`` instances starting at once apply each step exactly once; each step
 runs in its own transaction (a failed step leaves the previous version intact). Never edit a
-step once released: append one (tests/test_team_schema.py migrates from empty and from the
+step once released: append one (tests/team/test_team_schema.py migrates from empty and from the
 previous version).
 """
 

@@ -32,6 +32,7 @@ from console.tui.chats_screen import ChatsScreen
 from console.tui.collector import Collector
 from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
+from console.tui.hangup import quit_when_the_terminal_goes
 from console.tui.help_screen import HelpScreen, legend
 from console.tui.live import BADGE_INTERVAL
 from console.tui.messages import HubChanged
@@ -160,6 +161,7 @@ class ConsoleApp(App[int]):
         return dict(APP_VARIABLES)
 
     async def on_mount(self) -> None:
+        quit_when_the_terminal_goes(self)
         if self.keymap:
             self.set_keymap(self.keymap)
         wanted = self._wanted_theme

@@ -4,8 +4,8 @@ The TUI never touches HTTP or SQLite: it reads rows and calls actions through a
 :class:`ConsoleSource`. The chat and message rows are the store's (``console.store.rows``);
 the fan card, search results and list choices are the console's own. ``console.tui.
 workspace_source`` adapts the sync engine's Workspace and the store to it; the tests' in-memory
-world (``tests/fakes_tui.py``) is another, and one contract suite runs against both
-(``tests/test_source_contract.py``).
+world (``tests/support/fakes_tui.py``) is another, and one contract suite runs against both
+(``tests/tui/test_source_contract.py``).
 """
 
 from __future__ import annotations

@@ -640,7 +640,9 @@ class Thread(VerticalScroll, can_focus=True):
         if self.thin:
             self._reread(self._generation)
 
-    @work(group="thread", exclusive=True, exit_on_error=False)
+    # Its own group: an exclusive "thread" worker would cancel an opening under way (a jump to
+    # a search hit), and the checks after the read keep a newer opening's page.
+    @work(group="thread-reread", exclusive=True, exit_on_error=False)
     async def _reread(self, generation: int) -> None:
         assert self.account_id and self.chat_id
         rows = await self.source.latest_messages(self.account_id, self.chat_id, PAGE)
