@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from test_store_support import (
+from support.store import (
     ACCOUNT,
     CREATOR,
     account,
