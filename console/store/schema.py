@@ -337,9 +337,10 @@ CREATE INDEX reminders_due ON reminders(due_at);
 # are the list's own conditions in ``_queries._FILTERS``), and its unread messages (the tabs'
 # badges: a SUM over every chat, read after every event). Triggers, not the store's writes:
 # every path that writes chats (the store, the ingest worker, another process's SQL, a cascade
-# from a deleted account) keeps them in the same transaction. An update subtracts the old row
-# and adds the new one (a chat may change account); its WHEN skips the updates that change
-# nothing kept (a chat's new last message, the creator's answer to a chat already read). No
+# from a deleted account) keeps them in the same transaction. An update adds its differences
+# in one statement (a chat moved to another account is subtracted from one, added to the
+# other); its WHEN skips the updates that change nothing kept (a chat's new last message, the
+# creator's answer to a chat already read). A message's arrival (unread + 1) costs ~30 µs. No
 # statement writes chats with INSERT OR REPLACE, whose implicit delete fires no trigger (unless
 # recursive_triggers is on): ``tests/test_chat_counts.py`` fuzzes every path against COUNT(*).
 _V11_ADD = """INSERT INTO chat_counts(account_id, n_all, n_unread, n_unanswered, n_vip,
@@ -383,20 +384,31 @@ CREATE TRIGGER chat_counts_delete AFTER DELETE ON chats BEGIN
     {_V11_SUBTRACT}
 END;
 CREATE TRIGGER chat_counts_update
-    AFTER UPDATE OF account_id, unread_count, waiting_since, vip, subscriber, pinned, muted
-    ON chats
-    WHEN OLD.account_id IS NOT NEW.account_id
-        OR OLD.unread_count IS NOT NEW.unread_count
+    AFTER UPDATE OF unread_count, waiting_since, vip, subscriber, pinned, muted ON chats
+    WHEN OLD.account_id IS NEW.account_id AND (OLD.unread_count IS NOT NEW.unread_count
         OR (OLD.waiting_since IS NULL) IS NOT (NEW.waiting_since IS NULL)
         OR (OLD.vip = 1) IS NOT (NEW.vip = 1)
         OR (OLD.subscriber = 1) IS NOT (NEW.subscriber = 1)
         OR (OLD.pinned = 1) IS NOT (NEW.pinned = 1)
-        OR (OLD.muted = 1) IS NOT (NEW.muted = 1)
+        OR (OLD.muted = 1) IS NOT (NEW.muted = 1))
+BEGIN
+    UPDATE chat_counts SET
+        unread_messages = unread_messages + NEW.unread_count - OLD.unread_count,
+        n_unread = n_unread + (NEW.unread_count > 0) - (OLD.unread_count > 0),
+        n_unanswered = n_unanswered + (NEW.waiting_since IS NOT NULL)
+            - (OLD.waiting_since IS NOT NULL),
+        n_vip = n_vip + (NEW.vip = 1) - (OLD.vip = 1),
+        n_subscribers = n_subscribers + (NEW.subscriber = 1) - (OLD.subscriber = 1),
+        n_pinned = n_pinned + (NEW.pinned = 1) - (OLD.pinned = 1),
+        n_muted = n_muted + (NEW.muted = 1) - (OLD.muted = 1)
+    WHERE account_id = NEW.account_id;
+END;
+CREATE TRIGGER chat_counts_move AFTER UPDATE OF account_id ON chats
+    WHEN OLD.account_id IS NOT NEW.account_id
 BEGIN
     {_V11_SUBTRACT}
     {_V11_ADD}
-END;
-"""
+END;"""
 
 #: The FTS5 prefix index lengths of the current schema (v4: ``prefix='2 3 4'``).
 FTS_PREFIXES = (2, 3, 4)
