@@ -965,12 +965,21 @@ def main() -> int:
 
 
 def _queue_figures(agency: Path, args: argparse.Namespace) -> dict[str, float]:
-    figures = {
-        f"queue_{k}": v
-        for k, v in startup(agency, args.rounds).items()
-        if "ratio" in k or "ms" in k
-    }
-    figures.update(asyncio.run(in_queue(agency, args.keys, args.webhooks)))
+    # A copy, as the big list's cache: the shared build is never written (this run's
+    # webhooks, and a newer schema's migration, which left the build unreadable to an older
+    # checkout's runs).
+    scratch = Path(tempfile.mkdtemp(prefix="fansly-bench-queue-", dir=agency.parent))
+    cache = scratch / "cache.sqlite3"
+    shutil.copyfile(agency, cache)
+    try:
+        figures = {
+            f"queue_{k}": v
+            for k, v in startup(cache, args.rounds).items()
+            if "ratio" in k or "ms" in k
+        }
+        figures.update(asyncio.run(in_queue(cache, args.keys, args.webhooks)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return figures
 
 
