@@ -28,7 +28,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy console
 
+# First stop any throwaway PostgreSQL cluster left by a killed run (console/team/cluster.py).
 unit: $(STAMP)
+	$(BIN)/python -m console.team.cluster_watch --sweep
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 test: lint typecheck unit

@@ -18,7 +18,7 @@ production), two ``fansly-console serve`` instances on it, and one ``fansly-cons
   them connected, divided by their number.
 
     .venv/bin/python bench/team.py [--seconds 4] [--rounds 3] [--consoles 50] [--rate 200]
-        [--events 2000]
+        [--events 2000] [--ingest-only]
 """
 
 from __future__ import annotations
@@ -288,6 +288,8 @@ async def main_async(args: argparse.Namespace) -> int:
             print(f"  listen (SQLite, ingest worker)   {m_solo:8.0f}/s   baseline")
             print(f"  serve, one instance (PostgreSQL) {m_one:8.0f}/s   {m_one / m_solo:.2f}x")
             print(f"  serve, two instances together    {m_two:8.0f}/s   {m_two / m_solo:.2f}x")
+            if args.ingest_only:
+                return 0
 
             base, _ = await fan_out(
                 [listen_url],
@@ -337,6 +339,7 @@ def main() -> int:
     parser.add_argument("--consoles", type=int, default=50)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--ingest-only", action="store_true", help="skip the fan-out part")
     parser.add_argument(
         "--synchronous-commit",
         choices=["on", "off"],

@@ -113,6 +113,22 @@ def webhook_credits(events: int) -> float:
     return events / WEBHOOK_EVENTS_PER_CREDIT
 
 
+#: The Credits-table feature webhook deliveries are counted under.
+WEBHOOKS = "webhooks"
+
+
+def webhook_usage(
+    account_ids: list[str], now: float
+) -> list[tuple[str, str, str, int, int, float]]:
+    """What deliveries for ``account_ids`` (one entry per delivery) cost, as usage rows per
+    account: (account, "webhooks", day, deliveries, 0 bytes, credits)."""
+    counts: dict[str, int] = {}
+    for account in account_ids:
+        counts[account] = counts.get(account, 0) + 1
+    day = day_of(now)
+    return [(a, WEBHOOKS, day, n, 0, webhook_credits(n)) for a, n in counts.items()]
+
+
 def cycle_of(now: float) -> str:
     """The billing cycle a moment falls in: the UTC calendar month, ``"2026-12"`` (ASSUMED:
     the provider resets "each billing cycle" without saying when; a calendar month is the

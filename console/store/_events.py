@@ -14,6 +14,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from console.changes import (
@@ -39,6 +40,7 @@ from console.store._core import (
 from console.store._fts import pending_count
 from console.store._media import record_purchase
 from console.store._retention import first_event_seq
+from console.store._usage import UsageRow, add_usage
 from console.store._writes import ensure_fan, refresh_chat, set_subscription, write_message
 from console.store.rows import AppliedEvent
 from console.store.text import clean_stored
@@ -255,7 +257,11 @@ class EventLog(Part):
 
 
 def apply_batch(
-    db: sqlite3.Connection, events: list[Event], known: KnownAccounts, conflicts: KeyConflicts
+    db: sqlite3.Connection,
+    events: list[Event],
+    known: KnownAccounts,
+    conflicts: KeyConflicts,
+    usage: Sequence[UsageRow] = (),
 ) -> tuple[list[AppliedEvent | Exception | None], int]:
     """Every event of a batch, then one COMMIT; the outcomes and how many messages are left
     to index. ``known`` is the writer's knowledge of accounts (it learns the stored ones only
@@ -263,7 +269,8 @@ def apply_batch(
 
     Optimistic: the events run one after the other without savepoints. If one raises,
     the transaction is rolled back and the batch runs again with a savepoint per event,
-    so the failing event is undone alone (and its caller gets the exception).
+    so the failing event is undone alone (and its caller gets the exception). ``usage``: the
+    credits the batch's deliveries cost (``listen``'s ingest worker), added in its transaction.
     """
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -276,6 +283,8 @@ def apply_batch(
                 db.execute("ROLLBACK")
             db.execute("BEGIN IMMEDIATE")
             outcomes = _apply_each(db, events, known, conflicts)
+        if usage:
+            add_usage(db, usage)
         backlog = pending_count(db)
         db.execute("COMMIT")
     except BaseException:

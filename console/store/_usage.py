@@ -29,6 +29,19 @@ class CreditUsage:
     credits: float
 
 
+def add_usage(db: sqlite3.Connection, rows: Sequence[UsageRow]) -> None:
+    """Add ``rows`` in the caller's transaction (each adds to that account/feature/day)."""
+    db.executemany(
+        """INSERT INTO credit_usage(account_id, feature, day, requests, bytes, credits)
+        VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT(account_id, feature, day) DO UPDATE SET
+            requests = requests + excluded.requests,
+            bytes = bytes + excluded.bytes,
+            credits = credits + excluded.credits""",
+        rows,
+    )
+
+
 class CreditLedger(Part):
     """The credits the meter counted, per account, feature and UTC day (``store.usage``)."""
 
@@ -37,18 +50,7 @@ class CreditLedger(Part):
         if not rows:
             return
 
-        def work(db: sqlite3.Connection) -> None:
-            db.executemany(
-                """INSERT INTO credit_usage(account_id, feature, day, requests, bytes, credits)
-                VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(account_id, feature, day) DO UPDATE SET
-                    requests = requests + excluded.requests,
-                    bytes = bytes + excluded.bytes,
-                    credits = credits + excluded.credits""",
-                rows,
-            )
-
-        await self._write(work)
+        await self._write(lambda db: add_usage(db, rows))
 
     async def totals(self, first_day: str, last_day: str) -> list[CreditUsage]:
         """Totals per account and feature over ``first_day``..``last_day`` (inclusive)."""

@@ -19,6 +19,7 @@ import contextlib
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ from console.store._retention import (
     retention_ms,
     truncate_wal,
 )
+from console.store._usage import UsageRow
 from console.store.rows import AppliedEvent, Maintenance
 
 if TYPE_CHECKING:
@@ -91,13 +93,16 @@ class EventWriter:
         finally:
             db.close()
 
-    def apply(self, events: list[Event]) -> list[AppliedEvent | Exception | None]:
-        """Record and apply ``events`` in one transaction (the caller keeps batches small).
+    def apply(
+        self, events: list[Event], usage: Sequence[UsageRow] = ()
+    ) -> list[AppliedEvent | Exception | None]:
+        """Record and apply ``events`` in one transaction (the caller keeps batches small),
+        with the credits their deliveries cost (``usage``, see ``_usage.py``).
 
         One outcome per event: its ``AppliedEvent``, ``None`` for a duplicate, or the
         exception that undid it alone. Raises (nothing kept) if the transaction itself fails.
         """
-        outcomes, self.backlog = apply_batch(self._db, events, self._known, self._conflicts)
+        outcomes, self.backlog = apply_batch(self._db, events, self._known, self._conflicts, usage)
         for event, outcome in zip(events, outcomes, strict=True):
             if isinstance(outcome, AppliedEvent):  # its account row is committed (see _events)
                 self._known.stored.add(event.account_id)

@@ -61,6 +61,8 @@ class Filled:
     me: str | None = None
     #: The accounts the chatter works (the cache's tabs).
     account_ids: list[str] = field(default_factory=list)
+    #: Who is in which chat now: (chat_id, name, typing), from the server's chat lists.
+    presence: list[tuple[str, str, bool]] = field(default_factory=list)
 
 
 async def fill_from_team(store: Store, client: TeamClient) -> Filled:
@@ -76,6 +78,13 @@ async def fill_from_team(store: Store, client: TeamClient) -> Filled:
     filled.account_ids = [a.account_id for a in details]
     for account in details:
         rows = await client.chats(account.account_id)
+        for row in rows:
+            for seen in row.get("presence") or []:
+                if isinstance(seen, dict) and seen.get("name") != filled.me:
+                    chat_id = str(row.get("chat_id"))
+                    filled.presence.append(
+                        (chat_id, str(seen.get("name")), bool(seen.get("typing")))
+                    )
         chats = [Chat.model_validate(row["chat"]) for row in rows if row.get("chat")]
         if chats:
             await store.upsert_chats(account.account_id, chats)

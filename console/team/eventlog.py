@@ -22,6 +22,7 @@ import bisect
 import contextlib
 import json
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -209,6 +210,8 @@ class LogWriter:
         self._queue: list[tuple[_Item, asyncio.Future[int | None]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: The connection the writes go through (taken from the pool at the first write).
+        self._conn: asyncpg.pool.PoolConnectionProxy | None = None
         #: Transactions committed (a batch each), for the bench and tests.
         self.commits = 0
 
@@ -227,6 +230,9 @@ class LogWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await self.pool.release(conn)
 
     async def _run(self) -> None:
         while True:
@@ -272,42 +278,97 @@ class LogWriter:
             self._on_commit()
 
     async def _write(self, items: list[_Item]) -> list[int | None]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-            keys = [_key(item) for item in items]
-            known = {
-                row[0]
-                for row in await conn.fetch(
-                    "SELECT idempotency_key FROM events WHERE idempotency_key = ANY($1::text[])",
-                    keys,
-                )
-            }
-            fresh: list[int] = []
-            for index, key in enumerate(keys):
-                if key not in known:
-                    known.add(key)
-                    fresh.append(index)
-            seqs: list[int | None] = [None] * len(items)
-            if not fresh:
-                return seqs
-            drawn = await conn.fetch(
-                "SELECT nextval('events_seq') FROM generate_series(1, $1)", len(fresh)
-            )
-            rows = []
-            for index, row in zip(fresh, drawn, strict=True):
-                seq = int(row[0])
-                seqs[index] = seq
-                rows.append(_row(items[index], seq))
-            await conn.executemany(
-                "INSERT INTO events (seq, idempotency_key, kind, type, account_id, chat_id, "
-                "body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                rows,
-            )
-            from console.team.state import apply_logged
-
-            await apply_logged(conn, [(items[index], seqs[index]) for index in fresh])
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(rows[-1][0]))
+        # The writer keeps one connection: the pool's reset on each release is a round trip,
+        # and round trips are what a batch waits on (bench/team.py).
+        if self._conn is None:
+            self._conn = await self.pool.acquire()
+        conn = self._conn
+        try:
+            await conn.execute(_BEGIN_LOCKED)
+            seqs = await self._log(conn, items)
+            await conn.execute("COMMIT")
             return seqs
+        except asyncio.CancelledError:
+            self._conn = None
+            conn.terminate()  # mid-statement: its state is unknown
+            await self.pool.release(conn)
+            raise
+        except Exception:
+            try:
+                await conn.execute("ROLLBACK")
+            except Exception:
+                self._conn = None
+                conn.terminate()
+                await self.pool.release(conn)
+            raise
+
+    async def _log(self, conn: asyncpg.Connection, items: list[_Item]) -> list[int | None]:
+        """Log and apply ``items`` in the open transaction (the write lock held): three round
+        trips whatever the batch holds (the seqs of the new keys; the events, chats and
+        messages in one statement, with the NOTIFY), plus one per team entry or sale."""
+        first: dict[str, int] = {}  # a key twice in one batch: the second is a duplicate
+        for index, item in enumerate(items):
+            first.setdefault(_key(item), index)
+        keys = list(first)
+        drawn = await conn.fetch(_FRESH_SEQS, keys)
+        seqs: list[int | None] = [None] * len(items)
+        if not drawn:
+            return seqs
+        fresh: list[tuple[_Item, int]] = []
+        for row in drawn:
+            index = first[keys[row[0] - 1]]
+            seqs[index] = int(row[1])
+            fresh.append((items[index], int(row[1])))
+        fresh.sort(key=lambda pair: pair[1])
+        from console.team.state import apply_later, table_rows
+
+        events = [_row(item, seq) for item, seq in fresh]
+        tables = table_rows(fresh)
+        await conn.execute(
+            _LOG_BATCH,
+            *_columns(events, 7),
+            *_columns(tables.chats, 4),
+            *_columns(tables.messages, 6),
+            CHANNEL,
+            str(fresh[-1][1]),
+        )
+        await apply_later(conn, tables.later)
+        return seqs
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (the arrays unnest() takes back apart)."""
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def _renumber(sql: str, offset: int) -> str:
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
+#: Opens a write: one round trip (a simple query may hold two statements; no parameters).
+_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+#: The seq of each key not logged yet ($1: the batch's keys, each once), by position.
+_FRESH_SEQS = (
+    "SELECT k.ord, nextval('events_seq') FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) "
+    "WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.idempotency_key = k.key) ORDER BY k.ord"
+)
+
+
+def _log_batch() -> str:
+    from console.team.state import CHATS_UPSERT, MESSAGES_INSERT
+
+    return (
+        "WITH logged AS (INSERT INTO events (seq, idempotency_key, kind, type, account_id, "
+        "chat_id, body) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[])), "
+        f"chats_written AS ({_renumber(CHATS_UPSERT, 7)}), "
+        f"messages_written AS ({_renumber(MESSAGES_INSERT, 11)}) "
+        "SELECT pg_notify($18, $19)"
+    )
+
+
+#: One batch's events, the chats and messages they bring, and the NOTIFY, in one statement.
+_LOG_BATCH = _log_batch()
 
 
 def _key(item: _Item) -> str:

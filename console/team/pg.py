@@ -51,7 +51,17 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
     import asyncpg
 
     try:
-        pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+        # Custom plans only: a statement prepared while the team's tables were small (a new
+        # database) would otherwise keep the generic plan PostgreSQL settled on then (a scan
+        # of the event log), and a long-running instance got slower as the log grew: ingest
+        # fell from 1,660 to 930 deliveries/s in 12 s of bench/team.py, a fresh process was
+        # back at 1,900/s. Planning these short statements costs little.
+        pool = await asyncpg.create_pool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            server_settings={"plan_cache_mode": "force_custom_plan"},
+        )
     except (OSError, asyncpg.PostgresError) as exc:
         raise Problem(f"cannot reach the team database {safe_url(url)}: {exc}") from None
     assert pool is not None

@@ -8,6 +8,7 @@ changed commit together, once, whichever instance received it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -17,21 +18,33 @@ from console.events import Event, EventType
 _MESSAGES = (EventType.MESSAGE_RECEIVED, EventType.MESSAGE_SENT)
 
 
-async def apply_logged(conn: asyncpg.Connection, entries: Sequence[tuple[Any, int | None]]) -> None:
-    """Apply freshly logged entries (``(Event | TeamEntry, seq)``)."""
+@dataclass(slots=True)
+class TableRows:
+    """What a batch of freshly logged entries writes to the team's tables: ``chats`` and
+    ``messages`` as rows for one statement each (the log writer folds them into the statement
+    that logs the batch), and ``later``, the entries whose writes need statements of their own
+    (a team entry's ``apply``, a credited sale)."""
+
+    chats: list[tuple[Any, ...]] = field(default_factory=list)
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+    later: list[tuple[Any, int]] = field(default_factory=list)
+
+
+def table_rows(entries: Sequence[tuple[Any, int]]) -> TableRows:
+    """The table writes of freshly logged entries (``(Event | TeamEntry, seq)``)."""
     chats: dict[str, tuple[Any, ...]] = {}
-    messages: list[tuple[Any, ...]] = []
+    rows = TableRows()
     for item, seq in entries:
         if not isinstance(item, Event):
-            if item.apply is not None and seq is not None:
-                await item.apply(conn, seq)
+            if item.apply is not None:
+                rows.later.append((item, seq))
             continue
         if item.type in _MESSAGES and item.message is not None:
             message = item.message
             chat_id = message.chat_id or item.chat_id
             if not chat_id:
                 continue
-            messages.append(
+            rows.messages.append(
                 (
                     message.id,
                     chat_id,
@@ -41,23 +54,37 @@ async def apply_logged(conn: asyncpg.Connection, entries: Sequence[tuple[Any, in
                     message.model_dump_json(),
                 )
             )
+            # One row per chat: an upsert may not touch a row twice in one statement.
             chats[chat_id] = (chat_id, item.account_id, item.fan_id, message.created_at)
-        elif item.type is EventType.SALE_COMPLETED and seq is not None:
+        elif item.type is EventType.SALE_COMPLETED:
+            rows.later.append((item, seq))
+    rows.chats = list(chats.values())
+    return rows
+
+
+#: The chats and messages of a batch, as the unnest() of one array per column (appended to
+#: the log writer's statement as data-modifying WITH clauses: no round trip of their own).
+CHATS_UPSERT = (
+    "INSERT INTO chats (chat_id, account_id, fan_id, last_message_at) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) "
+    "ON CONFLICT (chat_id) DO UPDATE SET "
+    "fan_id = coalesce(EXCLUDED.fan_id, chats.fan_id), last_message_at = "
+    "greatest(chats.last_message_at, EXCLUDED.last_message_at)"
+)
+MESSAGES_INSERT = (
+    "INSERT INTO messages (message_id, chat_id, account_id, from_creator, created_at, body) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], "
+    "$5::timestamptz[], $6::text[]) ON CONFLICT (message_id) DO NOTHING"
+)
+
+
+async def apply_later(conn: asyncpg.Connection, later: Sequence[tuple[Any, int]]) -> None:
+    """The writes of :attr:`TableRows.later`, in the log's transaction."""
+    for item, seq in later:
+        if isinstance(item, Event):
             await credit_sale(conn, item, seq)
-    if chats:
-        await conn.executemany(
-            "INSERT INTO chats (chat_id, account_id, fan_id, last_message_at) "
-            "VALUES ($1, $2, $3, $4) ON CONFLICT (chat_id) DO UPDATE SET "
-            "fan_id = coalesce(EXCLUDED.fan_id, chats.fan_id), last_message_at = "
-            "greatest(chats.last_message_at, EXCLUDED.last_message_at)",
-            list(chats.values()),
-        )
-    if messages:
-        await conn.executemany(
-            "INSERT INTO messages (message_id, chat_id, account_id, from_creator, created_at, "
-            "body) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (message_id) DO NOTHING",
-            messages,
-        )
+        elif item.apply is not None:
+            await item.apply(conn, seq)
 
 
 def media_id_of(raw: Mapping[str, Any]) -> str | None:

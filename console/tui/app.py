@@ -47,6 +47,7 @@ from console.tui.zone import set_zone, zone_description, zone_named
 _LONG_LIVED = {"updates", "services"}
 if TYPE_CHECKING:
     from console.config import GuardSettings
+    from console.tui.team_ui import TeamUI
 
 _OPEN_DELAY = 0.12  # debounce: moving through the list opens a chat only when the cursor rests
 COLLECTOR_TICK = 0.5
@@ -66,6 +67,8 @@ class ConsoleApp(App[int]):
 
     #: The default screen (made when the app starts).
     chats_screen: ChatsScreen
+    #: Team mode's presence, guard, notes and stats (console/tui/team_ui.py); None: solo.
+    team: TeamUI | None = None
 
     def __init__(
         self,

@@ -141,6 +141,14 @@ ACTIONS: dict[str, Action] = {
         "Note",
         "Edit the team's private note on the fan (ctrl+s or esc saves)",
     ),
+    "team_stats": Action(
+        "chats",
+        "T",
+        "team_stats",
+        "Team stats",
+        "Team mode: replies, response time, PPVs and revenue per chatter (shift, day, week)",
+        show=False,
+    ),
     "lists": Action(
         "chats", "L", "edit_lists", "Lists", "Put the fan on lists, or take them off", show=False
     ),

@@ -115,6 +115,9 @@ class ChatList(ScrollView, can_focus=True):
         #: Set while no reload is held back (tests wait on it, as on the app's timers).
         self.hold_idle = asyncio.Event()
         self.hold_idle.set()
+        #: Team mode: who else is in a chat ("anna", "anna is typing…"), shown before the
+        #: preview; None in solo mode.
+        self.presence: Callable[[str], str] | None = None
 
     # -- loading -------------------------------------------------------------------------
 
@@ -435,10 +438,18 @@ class ChatList(ScrollView, can_focus=True):
         preview_style = style + self._style("chat-list--preview")
         # Muted fans are marked in words, not only dimmed: a colour alone is easy to miss.
         tag = "muted · " if row.muted else ""
-        room = max(0, width - 2 - len(tag))
+        here = self.presence(row.chat_id) if self.presence is not None else ""
+        if here:  # a teammate's name: plain text, bounded (console/tui/team_ui.py)
+            here, most = clean(here, one_line=True), max(1, min(32, width // 2))
+            if cell_len(here) > most:
+                here = set_cell_size(here, most - 1) + "…"
+            here += " · "
+        room = max(0, width - 2 - len(tag) - cell_len(here))
         # Cut before cleaning: a preview may be a whole long message (bounded work per line).
         text = set_cell_size(clean(row.preview[: room * 4 + 64], one_line=True), room)
         segments = [Segment("  ", style)]
         if tag:
             segments.append(Segment(tag, style + self._style("chat-list--muted")))
+        if here:
+            segments.append(Segment(here, style + self._style("chat-list--badge")))
         return [*segments, Segment(text, preview_style)]

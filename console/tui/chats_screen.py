@@ -80,6 +80,11 @@ class ChatsScreen(LiveUpdates):
             self.query_one("#thread-title", Static).update(Content(waiting))
         self.post_message(UnreadStale())
         self.query_one(ChatList).focus()
+        if self.console.team is not None:  # team mode: presence, the guard's question, notes
+            from console.tui.team_view import attach
+
+            attach(self, self.console.team)
+            self.query_one(FanProfile).shared_notes = True
         if self.console.queue_default and self.accounts:
             self.call_after_refresh(self.action_queue)  # [queue] default_view
 
@@ -287,14 +292,46 @@ class ChatsScreen(LiveUpdates):
 
     @on(NoteEditor.Saved)
     async def _note_saved(self, message: NoteEditor.Saved) -> None:
-        await self._act(self.source.save_note(message.account_id, message.fan_id, message.text))
-        self.notify("Note saved (on this machine only).", markup=False)
-        if message.fan_id == self.fan_id and self.chat_id is not None:
-            self._load_fan(message.account_id, self.chat_id)
+        team = self.console.team
+        if team is not None:  # team mode: a note is added to the team's, with its author
+            await self._team_note_saved(message, team)
+        else:
+            await self._act(self.source.save_note(message.account_id, message.fan_id, message.text))
+            self.notify("Note saved (on this machine only).", markup=False)
+            if message.fan_id == self.fan_id and self.chat_id is not None:
+                self._load_fan(message.account_id, self.chat_id)
         # Back where the chatter was (a key typed next must not land in another box).
         before = getattr(self, "_before_note", None)
         if before is not None and before.is_attached and before is not self.focused:
             before.focus()
+
+    async def _team_note_saved(self, message: NoteEditor.Saved, team: Any) -> None:
+        from console.tui.team_view import load_notes
+
+        if not message.text:
+            return
+        try:
+            await team.add_note(message.account_id, message.fan_id, message.text)
+        except Exception:
+            # Nothing is lost: the next N opens the editor with the text.
+            self.query_one(FanProfile).unsent_note = (message.fan_id, message.text)
+            self.notify(
+                "Note not added: the team server cannot be reached. N opens it again.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.notify("Note added for the team.", markup=False)
+        await load_notes(self, team)
+
+    def action_team_stats(self) -> None:
+        team = self.console.team
+        if team is None:
+            self.notify("Team stats need team mode (fansly-console --team URL).", markup=False)
+            return
+        from console.tui.team_screens import TeamStatsScreen
+
+        self.app.push_screen(TeamStatsScreen(team))
 
     @work(group="lists", exclusive=True, exit_on_error=False)
     async def action_edit_lists(self) -> None:

@@ -353,6 +353,11 @@ class ChatsView(Screen[None]):
                 await thread.show_latest(account_id, chat_id, name, row.unread, rows)
         if row.fan_id is not None:  # a chat known only from an event may have no fan yet
             self.source.refresh_fan(account_id, row.fan_id)
+        if self.console.team is not None:  # team mode: say where this chatter is; the notes
+            from console.tui.team_view import load_notes
+
+            self._run(self.console.team.tell(chat_id))
+            self._run(load_notes(self, self.console.team))  # type: ignore[arg-type]
         if row.unread:
             self._mark_read(account_id, chat_id)
 
@@ -399,6 +404,15 @@ class ChatsView(Screen[None]):
 
     @on(Composer.Submitted)
     async def _submitted(self, message: Composer.Submitted) -> None:
+        team = self.console.team
+        if team is not None:  # team mode: a teammate just replied here? ask first
+            from console.tui.team_view import ask_before_send
+
+            if await ask_before_send(self, team, message, self._queue_submitted):  # type: ignore[arg-type]
+                return
+        await self._queue_submitted(message)
+
+    async def _queue_submitted(self, message: Composer.Submitted) -> None:
         # The chat named in the composer's header when Enter was pressed, whatever the list
         # did since.
         target = message.target
@@ -436,6 +450,8 @@ class ChatsView(Screen[None]):
         target = self.query_one(Composer).target
         if target is not None:
             self._run(self.source.typing(target.account_id, target.chat_id))
+            if self.console.team is not None:
+                self._run(self.console.team.tell(target.chat_id, typing=True))
 
     @on(Composer.Refused)
     def _refused(self, message: Composer.Refused) -> None:
@@ -500,12 +516,21 @@ class ChatsView(Screen[None]):
 
     def _show_title(self, row: Any) -> None:
         self._title_muted = bool(row.muted)
+        self._title_row = row
+        team = self.console.team
         self.query_one("#thread-title", Static).update(
             Content.assemble(
                 plain(fan_label(row.fan_name, getattr(row, "fan_username", "")), style="bold"),
                 Content.styled("  muted" if row.muted else "", "$text-warning"),
+                *([_team_title(team, self.chat_id)] if team is not None else []),
             )
         )
+
+    def show_team_title(self) -> None:
+        """Presence changed (team mode): the header says who else is here."""
+        row = getattr(self, "_title_row", None)
+        if row is not None and row.chat_id == self.chat_id:
+            self._show_title(row)
 
     async def show_chat_state(self, account_id: str, chat_id: str) -> None:
         """Show the open chat's stored state (muted) in the title, the list and the profile:
@@ -578,3 +603,9 @@ class ChatsView(Screen[None]):
             if account.account_id == account_id:
                 return clean(account.name, one_line=True) or account_id
         return account_id
+
+
+def _team_title(team: Any, chat_id: str | None) -> Content:
+    from console.tui.team_view import title_label
+
+    return title_label(team, chat_id)

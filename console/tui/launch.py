@@ -264,11 +264,36 @@ async def build_console(
         )
         services.append(feed)  # after the workspace: events are applied to a started one
         if team is not None:
+            from console.team.client import TeamClient
             from console.team.relay import TeamRelay
+            from console.tui.team_ui import TeamUI
 
+            team_ui = TeamUI(
+                TeamClient(team[0], team[1]),
+                source.store,
+                me=filled.me,
+                accounts=filled.account_ids,
+                presence=filled.presence,
+            )
+
+            async def retry(client_id: str) -> None:
+                await (await source._opened()).retry(client_id)
+
+            async def discard(client_id: str) -> None:
+                await (await source._opened()).discard(client_id)
+
+            team_ui.retry, team_ui.discard = retry, discard
             # Replies and actions go to the team server (its outbox sends them, once).
             services.append(
-                TeamRelay(source.store, team[0], team[1], filled.account_ids, source.bus.publish)
+                TeamRelay(
+                    source.store,
+                    team[0],
+                    team[1],
+                    filled.account_ids,
+                    source.bus.publish,
+                    send_anyway=team_ui.send_anyway,
+                    on_ask=team_ui.asked,
+                )
             )
     elif not offline and hook.embedded:
         if hook.secrets:
@@ -286,15 +311,47 @@ async def build_console(
     if feed is not None:
         feed.on_state = app.hub_changed
     if feed is not None and team is not None:
+        from console.changes import ConnectionChanged
+        from console.tui.panes import TEAM_SERVER
+
+        shown = ["live"]  # the cache was just filled from the server: it answered
+
+        def on_state(state: ConnectionChanged) -> None:
+            # Team mode: the team server's stream is the console's connection (the status
+            # line, the banner); the gateway is the server's business.
+            app.hub_changed(state)
+            team_ui.online = state.state == "live"
+            if state.state != shown[0]:
+                shown[0] = state.state
+                source.bus.publish(ConnectionChanged(state.state, state.since, TEAM_SERVER))
+
+        feed.on_state = on_state
+    if feed is not None and team is not None:
         from console.tui.team_notices import notice_text
 
+        app.team = team_ui
+        app.services.append(_closing(team_ui))  # the app copied its list
+
         def on_notice(notice: Any) -> None:
+            if not team_ui.notice(notice):  # presence in the list and the header; notes
+                return  # a heartbeat: shown already, not toasted again
             text = notice_text(notice, me=filled.me, open_chat=app.chats_screen.chat_id)
             if text is not None:
                 app.notify(text, markup=False, timeout=4)
 
         feed.on_notice = on_notice
     return app, running
+
+
+@contextlib.asynccontextmanager
+async def _closing(team_ui: Any) -> Any:
+    """The team UI's client, closed with the app's services (after telling the team this
+    chatter left: their name leaves the others' chat lists at once, not in 30 s)."""
+    try:
+        yield team_ui
+    finally:
+        await team_ui.tell(None)
+        await team_ui.aclose()
 
 
 def _team_profile(url: str) -> str:

@@ -215,6 +215,10 @@ class LiveUpdates(ChatsView):
         status = self.part(StatusLine)
         if status is None:
             return
+        if self.console.team is not None and getattr(message.update, "detail", "") == (
+            "offline mode"
+        ):
+            return  # team mode: the workspace is offline by design; the team server's is shown
         status.budget = self.source.budget()
         status.credits = self.source.credits()
         status.apply(message.update)
@@ -346,5 +350,6 @@ class LiveUpdates(ChatsView):
 
     def connection_changed(self, update: ConnectionChanged) -> None:
         if update.state == "live":
-            self.notify("The gateway is back: queued actions are being delivered.", markup=False)
+            where = "team server" if self.console.team is not None else "gateway"
+            self.notify(f"The {where} is back: queued actions are being delivered.", markup=False)
         self._show_banner()

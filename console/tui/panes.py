@@ -138,6 +138,10 @@ class StatusLine(Static):
         return ago(self.connection.since, self.clock())
 
 
+#: The connection's detail in team mode (the console's server is the team server).
+TEAM_SERVER = "team server"
+
+
 class OfflineBanner(Static):
     """Shown while the gateway cannot be reached (or with ``--offline``): since when, and how
     many actions wait in the outbox to be delivered once it is back."""
@@ -154,5 +158,6 @@ class OfflineBanner(Static):
         else:
             word = "Reconnecting" if connection.state == "reconnecting" else "Offline"
             head = f"{word} since {since} — {actions}"
-            tail = "; delivered once the gateway is back. Cached chats and search work."
+            where = "the team server" if connection.detail == TEAM_SERVER else "the gateway"
+            tail = f"; delivered once {where} is back. Cached chats and search work."
         self.update(Content.assemble(Content.styled("⚠ " + head, "bold"), Content(tail)))

@@ -29,6 +29,8 @@ from console.tui.zone import local
 if TYPE_CHECKING:
     from textual.widgets import Sparkline
 
+    from console.tui.team_ui import SharedNote
+
 
 def _ago(since: datetime, now: datetime) -> str:
     """``3h ago``; ``just now`` (not "now ago") within the minute."""
@@ -41,6 +43,8 @@ PURCHASES_SHOWN = 5
 #: Bars of the spend chart (one per equal slice of time from the first purchase to now).
 SPEND_BARS = 24
 MAX_NOTE_LENGTH = 4000
+#: Shared notes shown in the pane (the newest; team mode).
+SHARED_NOTES_SHOWN = 20
 
 
 def spend_buckets(
@@ -112,6 +116,14 @@ class FanProfile(VerticalScroll, can_focus=False):
         # are ~5 ms of its first frame, and the chart's module is imported then).
         self._chart: Sparkline | None = None
         self._editor: NoteEditor | None = None
+        #: Team mode: the notes are the team's shared ones (author and time each), and the
+        #: editor adds one; solo mode keeps the local note.
+        self.shared_notes = False
+        self._shared: list[SharedNote] | None = None
+        #: A note the team server did not take: (fan, text), offered at the next edit.
+        self.unsent_note: tuple[str, str] | None = None
+        self._shared_fan: str | None = None
+        self._unreached = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="profile-body")
@@ -137,9 +149,21 @@ class FanProfile(VerticalScroll, can_focus=False):
         if self._editor is None:
             self._editor = NoteEditor(id="note-editor")
             self.mount(self._editor)
-        self._editor.start(card.account_id, card.fan.id, card.note)
+        text = card.note
+        if self.shared_notes:  # a new note for the team: the editor starts empty
+            unsent, self.unsent_note = self.unsent_note, None
+            text = unsent[1] if unsent is not None and unsent[0] == card.fan.id else ""
+        self._editor.start(card.account_id, card.fan.id, text)
         self.scroll_end(animate=False)
         return True
+
+    def show_shared(self, notes: list[SharedNote] | None) -> None:
+        """Team mode: the fan's shared notes (None: the server could not be reached and none
+        were fetched before)."""
+        self._shared = notes if notes is not None else []
+        self._unreached = notes is None
+        if self.card is not None:
+            self._show_note(self.card)
 
     def show(self, card: FanCard | None) -> None:
         editor = self._editor
@@ -160,6 +184,16 @@ class FanProfile(VerticalScroll, can_focus=False):
         self.query_one("#profile-lists", Static).update(
             Content.assemble(Content.styled("Lists ", "bold"), lists)
         )
+        if self._shared is not None and self._shared_fan != fan.id:
+            self._shared = None  # another fan's: theirs come from the server in a moment
+            self._unreached = False
+        self._shared_fan = fan.id
+        self._show_note(card)
+
+    def _show_note(self, card: FanCard) -> None:
+        if self.shared_notes:
+            self._show_shared(self._shared)
+            return
         title = [Content.styled("Team note", "bold"), Content.styled(" (N)", "$text-muted")]
         if card.note_updated is not None:
             when = ago(card.note_updated, self.clock())
@@ -172,6 +206,32 @@ class FanProfile(VerticalScroll, can_focus=False):
         note = self.query_one("#note-text", Static)
         empty = Content.styled("— private to the team, never sent", "$text-muted")
         note.update(plain(card.note) if card.note else empty)
+        note.display = not self.editing
+
+    def _show_shared(self, notes: list[SharedNote] | None) -> None:
+        count = f" ({len(notes)})" if notes else ""
+        self.query_one("#note-title", Static).update(
+            Content.assemble(
+                Content.styled(f"Team notes{count}", "bold"),
+                Content.styled(" (N adds one)", "$text-muted"),
+            )
+        )
+        note = self.query_one("#note-text", Static)
+        if notes is None:
+            note.update(Content.styled("— asking the team server…", "$text-muted"))
+        elif self._unreached:
+            note.update(Content.styled("— the team server cannot be reached", "$text-muted"))
+        elif not notes:
+            note.update(
+                Content.styled("— none yet; shared with the team, never sent", "$text-muted")
+            )
+        else:
+            now, lines = self.clock(), []
+            for item in notes[-SHARED_NOTES_SHOWN:]:
+                when = f" · {_ago(item.at, now)}" if item.at is not None else ""
+                lines.append(plain(f"{item.author}{when}", one_line=True, style="$text-muted"))
+                lines.append(plain(item.text[:MAX_NOTE_LENGTH]))
+            note.update(Content("\n").join(lines))
         note.display = not self.editing
 
     def _body(self, card: FanCard) -> Content:

@@ -56,6 +56,14 @@ class SearchScreen(ModalScreen[SearchResult | None]):
             id="search.results",
             tooltip="Move from the query to the results",
         ),
+        Binding(
+            "ctrl+t",
+            "search_team",
+            "Search the team server",
+            show=False,
+            id="search.team",
+            tooltip="Team mode: search the team server for hits beyond this machine's cache",
+        ),
     ]
 
     def __init__(
@@ -86,10 +94,10 @@ class SearchScreen(ModalScreen[SearchResult | None]):
             )
             yield Static(id="search-count")
             yield OptionList(id="search-results")
-            yield Static(
-                Content.styled("enter opens the chat at the message · esc closes", "$text-muted"),
-                id="search-help",
-            )
+            help_text = "enter opens the chat at the message · esc closes"
+            if getattr(self.app, "team", None) is not None:
+                help_text += " · ctrl+t searches the team server"
+            yield Static(Content.styled(help_text, "$text-muted"), id="search-help")
 
     def on_mount(self) -> None:
         self.query_one("#search-query", Input).focus()
@@ -158,3 +166,23 @@ class SearchScreen(ModalScreen[SearchResult | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    @work(group="search-team", exclusive=True, exit_on_error=False)
+    async def action_search_team(self) -> None:
+        """Team mode: the server's hits are copied into the cache (so they stay found offline),
+        then the cache is searched again; the server gone, the cache's results stay."""
+        team = getattr(self.app, "team", None)
+        query = self.query_one("#search-query", Input).value.strip()
+        count = self.query_one("#search-count", Static)
+        if team is None or not query:
+            return
+        count.update(Content.styled("asking the team server…", "$text-muted"))
+        found = await team.search_server(query)
+        results = await self.source.search(query, LIMIT)
+        self._show(results, query)
+        said = (
+            "the team server cannot be reached: this machine's cache is shown"
+            if found is None
+            else f"{len(results)} found · the team server had {found}"
+        )
+        count.update(Content.styled(said, "$text-muted"))

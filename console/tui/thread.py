@@ -374,7 +374,8 @@ class Thread(VerticalScroll, can_focus=True):
         await self._show_rows(rows, unread)
 
     async def _show_rows(self, rows: list[MessageRow], unread: int) -> None:
-        self._exhausted = len(rows) < PAGE
+        # Team mode: a short cached page may have more on the team server (see _load_older).
+        self._exhausted = len(rows) < PAGE and getattr(self.app, "team", None) is None
         self._deferred = []
         first_unread = self._first_unread(rows, unread)
         # Only the newest messages, enough to fill the thread, are mounted; the rest of the
@@ -590,6 +591,17 @@ class Thread(VerticalScroll, can_focus=True):
             rows = await self.source.messages_before(self.account_id, self.chat_id, before_id, PAGE)
             if generation != self._generation:
                 return
+            team = getattr(self.app, "team", None)
+            if len(rows) < PAGE and team is not None:
+                # Team mode: past the cache, the team server has older pages (written into
+                # the cache, so they show offline from then on).
+                oldest = rows[0] if rows else self.message_views[0].row
+                if await team.fetch_older(self.account_id, self.chat_id, oldest.created_at):
+                    rows = await self.source.messages_before(
+                        self.account_id, self.chat_id, before_id, PAGE
+                    )
+                if generation != self._generation:
+                    return
             if len(rows) < PAGE:
                 self._exhausted = True
             if not rows:

@@ -35,10 +35,12 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.credit_rule import webhook_usage
 from console.webhooks.intake import STORE_FAILED, Outcome, applied, not_stored, parse_delivery
 
 if TYPE_CHECKING:
@@ -376,8 +378,11 @@ def _batch_answers(
             events.append(parsed)
     results: list[AppliedEvent | BaseException | None] = []
     if events:
+        # Every delivery the gateway made and we could read is billed, a duplicate too: the
+        # embedded listener's meter counts the same (Workspace.apply_event).
+        usage = webhook_usage([event.account_id or "" for event in events], time.time())
         try:
-            results = list(writer.apply(events))
+            results = list(writer.apply(events, usage))
         except Exception as exc:  # the transaction failed: none of the batch is stored
             results = [exc] * len(events)
     for (request, want_event), event, result in zip(requests, events, results, strict=True):

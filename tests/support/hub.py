@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-import httpx
 
 from console.events import Event
 from console.sandbox.server import SandboxServer
-from console.sandbox.simulator import sign_delivery
 from console.serving import EmbeddedServer
 from console.tui.app import ConsoleApp
-from console.webhooks.app import DEFAULT_PATH
+from support.webhooks import fan_writes
 
 TOKEN = "hub-token-0123456789"
 
@@ -49,20 +45,5 @@ async def post_message(
         if isinstance(app, ConsoleApp)
         else app
     )
-    creator = sandbox.world.accounts[account_id]
-    chat = creator.chats[chat_id]
-    message = sandbox.world.add_message(
-        creator, chat, sender_id=chat.fan_id, content="via the [b]hub[/b]"
-    )
-    event = {
-        "event": "message.received",
-        "idempotencyKey": f"evt_hub_{message['id']}",
-        "accountId": account_id,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": message,
-    }
-    body, headers = sign_delivery(event, sandbox.webhook_secret)
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(hub.url + DEFAULT_PATH, content=body, headers=headers)
-    assert answer.status_code == 200, answer.text
+    message = await fan_writes(hub.url, sandbox, account_id, chat_id, "via the [b]hub[/b]")
     return str(message["id"])

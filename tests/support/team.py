@@ -22,6 +22,7 @@ import httpx
 
 from console.serving import EmbeddedServer
 from console.team.auth import add_chatter
+from console.team.client import TeamClient
 from console.team.cluster import Cluster
 from console.team.pg import open_database
 from console.team.server import TeamServer
@@ -112,3 +113,14 @@ async def chatter(url: str, name: str, accounts: list[str], *, admin: bool = Fal
         return await add_chatter(conn, name, accounts, admin=admin)
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def clients(one: Instance, *tokens: str) -> AsyncIterator[list[TeamClient]]:
+    """A team client (a console's link to the server) per chatter token, on ``one``."""
+    made = [TeamClient(one.server.url, token) for token in tokens]
+    try:
+        yield made
+    finally:
+        for client in made:
+            await client.aclose()

@@ -11,6 +11,7 @@ import itertools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -300,3 +301,35 @@ def body_digest(body: bytes) -> str:
 
     canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def deliver_message(url: str, sandbox: Any, account_id: str, message: dict[str, Any]) -> None:
+    """The gateway's signed ``message.received`` for a message of the sandbox's world, posted
+    to a listener or a hub at ``url`` (its base URL)."""
+    from console.sandbox.simulator import sign_delivery
+
+    event = {
+        "event": "message.received",
+        "idempotencyKey": f"evt_test_{message['id']}",
+        "accountId": account_id,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "data": message,
+    }
+    body, headers = sign_delivery(event, sandbox.webhook_secret)
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(url + PATH, content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+async def fan_writes(
+    url: str, sandbox: Any, account_id: str, chat_id: str, content: str
+) -> dict[str, Any]:
+    """A fan writes in a chat: the sandbox's world stores the message and its signed webhook
+    goes to ``url``. Returns the message."""
+    creator = sandbox.world.accounts[account_id]
+    chat = creator.chats[chat_id]
+    message: dict[str, Any] = sandbox.world.add_message(
+        creator, chat, sender_id=chat.fan_id, content=content
+    )
+    await deliver_message(url, sandbox, account_id, message)
+    return message

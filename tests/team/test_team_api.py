@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 from support.hub import Console
-from support.team import OTHER_ACCOUNT, Instance, chatter, delivery, instance
+from support.team import OTHER_ACCOUNT, Instance, chatter, clients, delivery, instance
 from support.webhooks import ACCOUNT, CHAT, FAN, message_object
 
 from console.api.client import FanslyClient
@@ -91,16 +91,6 @@ async def test_every_route_refuses_another_chatters_account(team_db: str, one: I
     # And the same chatter reaches their own account.
     own = await one.call("GET", f"/team/accounts/{ACCOUNT}/chats", anna)
     assert own.status_code == 200 and own.json()["chats"][0]["chat_id"] == CHAT
-
-
-@contextlib.asynccontextmanager
-async def clients(one: Instance, *tokens: str) -> AsyncIterator[list[TeamClient]]:
-    made = [TeamClient(one.server.url, token) for token in tokens]
-    try:
-        yield made
-    finally:
-        for client in made:
-            await client.aclose()
 
 
 async def test_two_consoles_racing_a_reply_one_is_asked_first(team_db: str, one: Instance) -> None:

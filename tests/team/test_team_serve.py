@@ -12,9 +12,9 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
-import httpx
 import pytest
 from support.hub import Console
 from support.team import delivery
@@ -164,9 +164,9 @@ async def test_team_stats_json(team_db: str, monkeypatch: pytest.MonkeyPatch) ->
     ]
 
 
-#: The burst of the kill test. The issue asks for 5,000; on this shared 2-core machine 2,000
-#: keeps the test under a minute with the same coverage (the kill lands mid-burst either way).
-BURST = int(os.environ.get("TEAM_KILL_BURST", "2000"))
+#: The burst of the kill test: the issue's 5,000 (about 20 s on this shared 2-core machine
+#: under load; TEAM_KILL_BURST=2000 for a quicker run with the same coverage).
+BURST = int(os.environ.get("TEAM_KILL_BURST", "5000"))
 
 
 async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
@@ -180,7 +180,6 @@ async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
     async with (
         serving(team_db, tmp_path / "a.err") as first,
         serving(team_db, tmp_path / "b.err") as second,
-        httpx.AsyncClient(timeout=10) as client,
     ):
         consoles = [Console() for _ in tokens]
         instances = [first, first, second, second]
@@ -200,20 +199,13 @@ async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
 
         async def sender() -> None:
             nonlocal retried
+            poster = KeepAlive()
             while queue:
                 index, body = queue.pop()
                 for attempt in itertools.count():
                     # The load balancer: alternate, and try the other instance on a failure.
                     target = alive[(index + attempt) % len(alive)]
-                    try:
-                        answer = await client.post(
-                            target.webhook,
-                            content=body,
-                            headers={"X-Fansly-Signature": sign(SECRET, body)},
-                        )
-                    except httpx.HTTPError:
-                        answer = None
-                    if answer is not None and answer.status_code == 200:
+                    if await poster.post(target, body) == 200:
                         acked.add(json.loads(body)["idempotencyKey"])
                         if len(acked) >= BURST // 4:
                             quarter.set()
@@ -269,6 +261,47 @@ async def test_sigkill_one_instance_mid_burst_loses_and_repeats_nothing(
         seen = [event.idempotency_key for event in console.events if isinstance(event, Event)]
         assert len(seen) == BURST and set(seen) == keys  # every event, once
         assert console.seqs == sorted(console.seqs)
+
+
+class KeepAlive:
+    """One sender's keep-alive HTTP/1.1 connections, one per instance: a load balancer's
+    pool. Raw bytes, as the gateway's sender does; httpx cost this test process more CPU than
+    the two servers together."""
+
+    def __init__(self) -> None:
+        self.connections: dict[str, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+
+    async def post(self, serve: ServeProcess, body: bytes) -> int | None:
+        """The status of a signed POST of ``body`` to ``serve``'s webhook; None when the
+        connection failed (the instance died: the next post opens another)."""
+        parts = urlsplit(serve.webhook)
+        try:
+            async with asyncio.timeout(10):
+                if serve.base not in self.connections:
+                    self.connections[serve.base] = await asyncio.open_connection(
+                        parts.hostname, parts.port
+                    )
+                reader, writer = self.connections[serve.base]
+                writer.write(
+                    f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                    f"X-Fansly-Signature: {sign(SECRET, body)}\r\n\r\n".encode()
+                    + body
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                length = next(
+                    int(line.split(":", 1)[1])
+                    for line in lines
+                    if line.lower().startswith("content-length:")
+                )
+                await reader.readexactly(length)
+                return int(lines[0].split(" ", 2)[1])
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError, StopIteration):
+            gone = self.connections.pop(serve.base, None)
+            if gone is not None:
+                gone[1].close()
+            return None
 
 
 async def _until(console: Console, count: int) -> None:

@@ -8,17 +8,16 @@ import json
 import shutil
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from support.tui import until
+from support.webhooks import deliver_message
 from textual.pilot import Pilot
 
 from console.config import NotifySettings, Settings, SyncSettings
-from console.sandbox.simulator import sign_delivery
 from console.store.queue import badges
 from console.tui.app import ConsoleApp
 from console.tui.chat_list import ChatList
@@ -26,7 +25,6 @@ from console.tui.composer import Composer
 from console.tui.followup import FollowUpForm, FollowUpStrip, RemindForm
 from console.tui.launch import Running, build_demo
 from console.tui.queue import QueueList, QueueScreen
-from console.webhooks.app import DEFAULT_PATH
 
 #: Backfilling 1,000 chats takes ~25 s on a loaded machine: done once per module into a cache
 #: file, copied for each test (the sandbox is rebuilt from the same seed: the same ids).
@@ -241,7 +239,7 @@ async def test_a_follow_up_shows_in_the_thread_and_a_fan_message_cancels_it(
     creator = sandbox.world.accounts[account_id]
     chat = creator.chats[chat_id]
     message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content="hey!")
-    await _deliver(app, sandbox, account_id, message)
+    await deliver_message(app.services[0].url, sandbox, account_id, message)
     await until(app, pilot, lambda: not strip.display)
     assert await running.workspace.store.queue.follow_ups(chat_id) == []
     assert all(m["content"] != "still up for tonight?" for m in chat.messages)
@@ -253,21 +251,6 @@ async def test_a_follow_up_shows_in_the_thread_and_a_fan_message_cancels_it(
     await pilot.press("C")
     await until(app, pilot, lambda: not strip.display)
     assert await running.workspace.store.queue.follow_ups(chat_id) == []
-
-
-async def _deliver(app: ConsoleApp, sandbox: Any, account_id: str, message: dict[str, Any]) -> None:
-    event = {
-        "event": "message.received",
-        "idempotencyKey": f"evt_test_{message['id']}",
-        "accountId": account_id,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": message,
-    }
-    body, headers = sign_delivery(event, sandbox.webhook_secret)
-    listener = app.services[0]
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(listener.url + DEFAULT_PATH, content=body, headers=headers)
-    assert answer.status_code < 300
 
 
 async def test_a_whale_writing_runs_the_alert_even_unfetched(agency: Any, tmp_path: Path) -> None:
@@ -293,7 +276,7 @@ async def test_a_whale_writing_runs_the_alert_even_unfetched(agency: Any, tmp_pa
     row = await running.workspace.store.chat(chat.id)
     assert row is not None and row.spend_millis is None  # never fetched
     message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content="hi 💎")
-    await _deliver(app, sandbox, creator.account_id, message)
+    await deliver_message(app.services[0].url, sandbox, creator.account_id, message)
     async with asyncio.timeout(20):
         while not out.exists() or not out.read_text():
             await app.notifier.drain()

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 from support.sync import set_faults
 from support.tui import OPTIONS, keys, until
+from support.webhooks import fan_writes
 
-from console.sandbox.simulator import sign_delivery
 from console.tui.chat_list import ROW_LINES, ChatList
 from console.tui.launch import build_demo
 from console.tui.profile import FanProfile
 from console.tui.thread import MessageView, Thread
-from console.webhooks.app import DEFAULT_PATH
 
 #: The gateway sits on each action this long: the screen must show it before.
 HOLD = 3.0
@@ -253,20 +250,7 @@ async def _webhook(demo: Any, chat: Any, text: str) -> None:
     """A fan of ``chat`` writes: the gateway stores it and posts the signed webhook."""
     app, _pilot, _running, sandbox = demo
     creator = _creator(demo)
-    message = sandbox.world.add_message(creator, chat, sender_id=chat.fan_id, content=text)
-    event = {
-        "event": "message.received",
-        "idempotencyKey": f"evt_reply_{message['id']}",
-        "accountId": creator.account_id,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": message,
-    }
-    body, headers = sign_delivery(event, sandbox.webhook_secret)
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(
-            app.services[0].url + DEFAULT_PATH, content=body, headers=headers
-        )
-    assert answer.status_code < 300
+    await fan_writes(app.services[0].url, sandbox, creator.account_id, chat.id, text)
 
 
 async def test_webhooks_reordering_the_list_never_misroute_a_reply(demo: Any) -> None:

@@ -4,12 +4,12 @@ sandbox's own state."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 from support.tui import until
+from support.webhooks import fan_writes
 
 from console.sandbox.simulator import sign_delivery
 from console.tui.composer import Composer
@@ -91,29 +91,18 @@ async def test_signed_webhook_appears_in_the_open_thread(demo: Any) -> None:
     thread = app.query_one(Thread)
     # The chat's newest page is on screen and scrolled to its end before the fan writes.
     await until(app, pilot, lambda: bool(thread.message_views) and thread.at_bottom)
-    creator = sandbox.world.accounts[account]
-    chat = _chat(sandbox, account, chat_id)
-    message = sandbox.world.add_message(
-        creator, chat, sender_id=chat.fan_id, content="hello [b]from[/b] the webhook"
-    )
-    event = {
-        "event": "message.received",
-        "idempotencyKey": f"evt_test_{message['id']}",
-        "accountId": account,
-        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "data": message,
-    }
-    body, headers = sign_delivery(event, sandbox.webhook_secret)
     listener = app.services[0]
-    async with httpx.AsyncClient() as client:
-        answer = await client.post(listener.url + DEFAULT_PATH, content=body, headers=headers)
-    assert answer.status_code < 300
+    message = await fan_writes(
+        listener.url, sandbox, account, chat_id, "hello [b]from[/b] the webhook"
+    )
     await until(app, pilot, lambda: thread.view_of(message["id"]) is not None)
     view = thread.view_of(message["id"])
     assert view is not None and "hello [b]from[/b] the webhook" in str(view.render())
     # Scrolling to the new end happens after the next refresh: wait for it, not for a time.
     await until(app, pilot, lambda: thread.at_bottom)
     # A forged one is refused and shows nothing.
+    forged = {"event": "message.received", "idempotencyKey": "evt_forged", "accountId": account}
+    body, headers = sign_delivery({**forged, "data": {**message, "content": "forged"}}, "x")
     headers["X-Fansly-Signature"] = "0" * 64
     async with httpx.AsyncClient() as client:
         answer = await client.post(listener.url + DEFAULT_PATH, content=body, headers=headers)
