@@ -396,8 +396,16 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
 
         def on_shown(message_id: str) -> None:
             future = shown.get(message_id)
-            if future is not None and not future.done() and thread.view_of(message_id):
-                future.set_result(time.perf_counter())
+            if future is None or future.done() or not thread.view_of(message_id):
+                return
+            now = time.perf_counter()
+            future.set_result(now)
+            # A burst's earlier messages are in this frame's thread too, above the newest: the
+            # thread follows the bottom, so they may be scrolled past without a line of theirs
+            # ever painted (the frame shows the 20 newest of 50). Shown with the newest.
+            for other, waiting in shown.items():
+                if not waiting.done() and thread.view_of(other):
+                    waiting.set_result(now)
 
         # Shown = the new message's lines rendered in a frame (not an after-refresh callback,
         # which runs only once the screen has settled, and may run before the thread has
@@ -969,8 +977,9 @@ def main() -> int:
 
 
 def _queue_figures(agency: Path, args: argparse.Namespace) -> dict[str, float]:
-    # On a copy of its own, as the main run: the webhooks write to it, and opening it brings
-    # its schema to this branch's version (the shared build may be read by other checkouts).
+    # A copy, as the big list's cache: the shared build is never written (this run's
+    # webhooks, and a newer schema's migration, which left the build unreadable to an older
+    # checkout's runs).
     scratch = Path(tempfile.mkdtemp(prefix="fansly-bench-queue-", dir=agency.parent))
     cache = scratch / "cache.sqlite3"
     shutil.copyfile(agency, cache)

@@ -1,4 +1,4 @@
-"""The queue's spend order from an index (issue 16, schema v11): the chats keep a copy of their
+"""The queue's spend order from an index (issue 16, schema step 11): the chats keep a copy of their
 fan's lifetime spend, equal whoever writes it; a page is read in order from the index (no sort
 of every waiting chat); and the queue can say for how many waiting fans the spend is known."""
 
@@ -79,7 +79,7 @@ async def test_a_page_in_spend_order_is_read_from_the_index_without_a_sort(tmp_p
         pass
     plan = _plan(path)
     assert "COVERING INDEX chats_waiting_spend" in plan
-    assert "TEMP B-TREE" not in plan  # before v11: every waiting chat was sorted
+    assert "TEMP B-TREE" not in plan  # before step 11: every waiting chat was sorted
 
 
 def test_migration_copies_the_spend_of_cached_fans(tmp_path: Path) -> None:
