@@ -235,13 +235,14 @@ class LiveUpdates(ChatsView):
             self.connection_changed(update)
         else:
             self._show_banner()
-        reached = isinstance(update, ConnectionChanged) and update.state == "live"
-        if reached or (isinstance(update, SyncProgress) and update.account_id == self.account_id):
-            # A chat opened before its account reached the gateway shows what the cache had
-            # (maybe only the chat list's last message); now the gateway can fill it.
-            thread = self.part(Thread)
-            if thread is not None:
-                thread.reread_if_thin(again=reached)
+        # A chat opened before its account reached the gateway shows what the cache had (maybe
+        # only the chat list's last message): the gateway can fill it once the account syncs,
+        # or once the gateway is back.
+        back = isinstance(update, ConnectionChanged) and update.state == "live"
+        syncing = isinstance(update, SyncProgress) and update.account_id == self.account_id
+        thread = self.part(Thread) if back or syncing else None
+        if thread is not None:
+            thread.reread_if_thin(again=back)
 
     @on(HubChanged)
     def _hub_changed(self, message: HubChanged) -> None:

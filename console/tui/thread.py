@@ -651,24 +651,27 @@ class Thread(VerticalScroll, can_focus=True):
         )
 
     def reread_if_thin(self, *, again: bool = False) -> None:
-        """Read the newest page again if the thread is thin: once per opening when its account
-        reaches the gateway, ``again`` when the gateway comes back. Shown again only if it
-        changed. (On every sync progress it raced the chatter's own pins and likes: a page
-        read before one was shown over it.)"""
+        """Read the newest page again if the thread is thin (its account reached the gateway,
+        which fills a thin chat), and add what it did not show: once per opening, ``again``
+        when the gateway is back."""
         if self.thin and (again or self._reread_generation != self._generation):
             self._reread_generation = self._generation
             self._reread(self._generation)
 
     # Its own group: an exclusive "thread" worker would cancel an opening under way (a jump to
-    # a search hit), and the checks after the read keep a newer opening's page.
+    # a search hit).
     @work(group="thread-reread", exclusive=True, exit_on_error=False)
     async def _reread(self, generation: int) -> None:
         assert self.account_id and self.chat_id
         rows = await self.source.latest_messages(self.account_id, self.chat_id, PAGE)
-        shown = [view.message_id for view in self.message_views]
-        if generation != self._generation or not self.thin or [r.key for r in rows] == shown:
-            return
-        await self._show_rows(rows, 0)
+        # Only the messages it lacks join, each as a late message would: the shown ones keep
+        # what changed while the page was read (a pin, a like, a reply pressed meanwhile;
+        # shown again from the older read, they were undone on screen).
+        for row in rows:
+            if generation != self._generation:
+                return
+            if self._view_in(self.message_views, row.key) is None:
+                await self.message_added(row)
 
     async def message_added(self, row: MessageRow) -> None:
         views = self.message_views
