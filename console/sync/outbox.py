@@ -35,7 +35,7 @@ from console.store.queue import MISSED
 from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.connection import Connection
 from console.sync.policy import Backoff, Outcome, classify
-from console.sync.reconcile import find_delivered
+from console.sync.reconcile import find_send
 
 log = logging.getLogger(__name__)
 
@@ -272,15 +272,12 @@ class OutboxSender:
             return True
         self.connection.ok()
         taken = await self._taken(candidates, item.client_id)
-        found = find_delivered(
+        found = find_send(
             candidates,
-            content=str(item.payload.get("content", "")),
+            item.payload,
             creator_id=creator_id,
-            fan_id=None,
             enqueued_at=item.created_at,
             taken=taken,
-            reply_to=item.payload.get("in_reply_to") or None,
-            media_ids=[str(m) for m in item.payload.get("media_ids") or []],
         )
         self._not_before.pop(item.client_id, None)
         if found is None:

@@ -7,8 +7,9 @@ must never reach a fan twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from datetime import datetime, timedelta
+from typing import Any
 
 from console.api.models import Message
 
@@ -63,3 +64,25 @@ def find_delivered(
     if not matches:
         return None
     return min(matches, key=lambda m: (m.created_at, len(m.id), m.id))
+
+
+def find_send(
+    candidates: Iterable[Message],
+    payload: Mapping[str, Any],
+    *,
+    creator_id: str | None,
+    enqueued_at: datetime,
+    taken: Set[str],
+) -> Message | None:
+    """:func:`find_delivered` for a queued send's payload (its text, reply and media): the
+    solo outbox and the team outbox look for their lost sends the same way."""
+    return find_delivered(
+        candidates,
+        content=str(payload.get("content", "")),
+        creator_id=creator_id,
+        fan_id=None,
+        enqueued_at=enqueued_at,
+        taken=taken,
+        reply_to=payload.get("in_reply_to") or None,
+        media_ids=[str(m) for m in payload.get("media_ids") or []],
+    )

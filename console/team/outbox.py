@@ -35,7 +35,7 @@ from console.api.errors import ApiError
 from console.store.actions import spec
 from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.policy import Backoff, Outcome, classify
-from console.sync.reconcile import find_delivered
+from console.sync.reconcile import find_send
 from console.team.eventlog import TeamEntry
 from console.team.gateway import store_messages
 
@@ -247,15 +247,12 @@ class TeamOutbox:
                 [m.id for m in candidates],
             )
         }
-        found = find_delivered(
+        found = find_send(
             candidates,
-            content=str(item.payload.get("content", "")),
+            item.payload,
             creator_id=creator_id,
-            fan_id=None,
             enqueued_at=item.created_at,
             taken=taken,
-            reply_to=item.payload.get("in_reply_to") or None,
-            media_ids=[str(m) for m in item.payload.get("media_ids") or []],
         )
         if found is None:
             log.info("team outbox: %s is not at the gateway: failed", item.client_id)
