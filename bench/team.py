@@ -45,41 +45,12 @@ import asyncpg
 from webhooks import SECRET, _loader, _post, _request, delivery, percentile
 from websockets.asyncio.client import connect
 
+from console.commands.team_demo import start_verb
 from console.team.auth import add_chatter
 from console.team.cluster import Cluster
 from console.team.pg import open_database
 
 HOOK = "/webhooks/fansly"
-
-
-async def _start(
-    verb: str, env: dict[str, str], log: Path
-) -> tuple[asyncio.subprocess.Process, str]:
-    with log.open("ab") as err:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "console",
-            verb,
-            "--port",
-            "0",
-            "--secret",
-            SECRET,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=err,
-            env=env,
-        )
-    assert process.stdout is not None
-    base = ""
-    async with asyncio.timeout(60):
-        while True:
-            line = (await process.stdout.readline()).decode()
-            if not line:
-                raise RuntimeError(f"{verb} exited early: see {log}")
-            if "webhook URL" in line:
-                base = line.split(": ", 1)[1].strip().rsplit("/webhooks/", 1)[0]
-            if "Ctrl-C stops" in line:
-                return process, base
 
 
 def _rss_kb(pid: int) -> int:
@@ -265,9 +236,15 @@ async def main_async(args: argparse.Namespace) -> int:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "FANSLY_CONSOLE_DATABASE_URL": url}
         listen_env = {**env, "FANSLY_CONSOLE_HOME": str(tmp / "listen-home")}
         serve_env = {**env, "FANSLY_CONSOLE_HOME": str(tmp / "serve-home")}
-        listen, listen_url = await _start("listen", listen_env, tmp / "listen.log")
-        first, first_url = await _start("serve", serve_env, tmp / "serve1.log")
-        second, second_url = await _start("serve", serve_env, tmp / "serve2.log")
+        listen, listen_url = await start_verb(
+            "listen", "--secret", SECRET, env=listen_env, log_path=tmp / "listen.log"
+        )
+        first, first_url = await start_verb(
+            "serve", "--secret", SECRET, env=serve_env, log_path=tmp / "serve1.log"
+        )
+        second, second_url = await start_verb(
+            "serve", "--secret", SECRET, env=serve_env, log_path=tmp / "serve2.log"
+        )
         try:
             hub_token = (tmp / "listen-home" / "data" / "hub-token").read_text().strip()
             solo, one, two = [], [], []

@@ -20,17 +20,21 @@ import tempfile
 from pathlib import Path
 
 
-async def _start_serve(
-    env: dict[str, str], log_path: Path
+async def start_verb(
+    verb: str, *args: str, env: dict[str, str], log_path: Path
 ) -> tuple[asyncio.subprocess.Process, str]:
+    """``fansly-console VERB --port 0 ARGS…`` (``serve`` or ``listen``) as a process, its
+    stderr to ``log_path``; returns once its banner said it serves, with its base URL (the
+    webhook URL without its path). Also the bench's way to start them (bench/team.py)."""
     with log_path.open("ab") as log:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "console",
-            "serve",
+            verb,
             "--port",
             "0",
+            *args,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
             env=env,
@@ -41,7 +45,7 @@ async def _start_serve(
         while True:
             line = (await process.stdout.readline()).decode()
             if not line:
-                raise RuntimeError(f"serve exited early: see {log_path}")
+                raise RuntimeError(f"{verb} exited early: see {log_path}")
             if "webhook URL" in line:
                 base = line.split(": ", 1)[1].strip().rsplit("/webhooks/", 1)[0]
             if "Ctrl-C stops" in line:
@@ -85,8 +89,8 @@ async def _demo(args: argparse.Namespace, tmp: Path) -> int:
                 "FANSLY_WEBHOOK_SECRET": sandbox.webhook_secret,
             }
             print("team demo: starting two serve instances…", flush=True)
-            first, first_url = await _start_serve(env, tmp / "serve-1.log")
-            second, second_url = await _start_serve(env, tmp / "serve-2.log")
+            first, first_url = await start_verb("serve", env=env, log_path=tmp / "serve-1.log")
+            second, second_url = await start_verb("serve", env=env, log_path=tmp / "serve-2.log")
             processes = [first, second]
             bot: asyncio.Task[None] | None = None
             try:
