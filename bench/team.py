@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import multiprocessing
 import os
 import signal
@@ -36,13 +35,12 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import asyncpg
-from webhooks import SECRET, _loader, _post, _request, delivery, percentile
+from webhooks import SECRET, _loader, _pacer, percentile
 from websockets.asyncio.client import connect
 
 from console.commands.team_demo import start_verb
@@ -74,45 +72,6 @@ def ingest(urls: list[str], seconds: float, tag: str) -> float:
     for process in processes:
         process.join()
     return sum(count for count, _ in results) / seconds
-
-
-async def _paced(url: str, rate: float, count: int, tag: str) -> dict[str, float]:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    prepared = []
-    for n in range(count):
-        body, headers = delivery(n, tag)
-        key = json.loads(body)["idempotencyKey"]
-        prepared.append((key, _request(f"{host}:{port}", HOOK, body, headers)))
-    sent: dict[str, float] = {}
-    queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
-
-    async def sender() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while (item := await queue.get()) is not None:
-                key, request = item
-                sent[key] = time.perf_counter()
-                if await _post(reader, writer, request) != 200:
-                    raise RuntimeError("a delivery was refused")
-        finally:
-            writer.close()
-
-    senders = [asyncio.create_task(sender()) for _ in range(8)]
-    start = time.perf_counter()
-    for n, item in enumerate(prepared):
-        delay = start + n / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        queue.put_nowait(item)
-    for _ in senders:
-        queue.put_nowait(None)
-    await asyncio.gather(*senders)
-    return sent
-
-
-def _pacer(url: str, rate: float, count: int, tag: str, out: Any) -> None:
-    out.put(asyncio.run(_paced(url, rate, count, tag)))
 
 
 async def _consoles(
@@ -194,7 +153,8 @@ async def fan_out(
     per_console = (_rss_kb(watch_pid) - before) / max(1, watched) if watch_pid else 0.0
     pacers = [
         context.Process(
-            target=_pacer, args=(url, rate / len(urls), events // len(urls), f"{tag}{i}", out)
+            target=_pacer,
+            args=(url + HOOK, rate / len(urls), events // len(urls), out, f"{tag}{i}"),
         )
         for i, url in enumerate(urls)
     ]

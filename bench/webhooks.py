@@ -408,12 +408,13 @@ class Bench:
         )
 
 
-async def _paced(url: str, rate: float, count: int) -> dict[str, float]:
-    """POST ``count`` deliveries at ``rate`` per second; when each POST started."""
+async def _paced(url: str, rate: float, count: int, tag: str = "lat") -> dict[str, float]:
+    """POST ``count`` deliveries at ``rate`` per second; when each POST started, by
+    idempotency key (``evt_<tag>_<n>``). Also bench/team.py's pacer."""
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     prepared = [
-        (f"evt_lat_{n}", _request(f"{host}:{port}", parts.path, *delivery(n, "lat")))
+        (f"evt_{tag}_{n}", _request(f"{host}:{port}", parts.path, *delivery(n, tag)))
         for n in range(count)
     ]
     sent: dict[str, float] = {}
@@ -446,8 +447,8 @@ async def _paced(url: str, rate: float, count: int) -> dict[str, float]:
     return sent
 
 
-def _pacer(url: str, rate: float, count: int, out: Any) -> None:
-    out.put(asyncio.run(_paced(url, rate, count)))
+def _pacer(url: str, rate: float, count: int, out: Any, tag: str = "lat") -> None:
+    out.put(asyncio.run(_paced(url, rate, count, tag)))
 
 
 def paced(url: str, bench: Bench, rate: float, count: int) -> list[float]:
