@@ -35,7 +35,7 @@ from console.store.queue import MISSED
 from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.connection import Connection
 from console.sync.policy import Backoff, Outcome, classify
-from console.sync.reconcile import find_send
+from console.sync.reconcile import find_send, messages_since
 
 log = logging.getLogger(__name__)
 
@@ -252,17 +252,9 @@ class OutboxSender:
             return False
         try:
             creator_id = await self.client.creator_id(self.account_id)
-            candidates: list[Message] = []
-            cursor: str | None = None
-            for _ in range(RECONCILE_PAGES):
-                page = await self.client.messages_page(
-                    self.account_id, item.chat_id, cursor=cursor, limit=10
-                )
-                candidates.extend(page.items)
-                cursor = page.next_cursor
-                oldest = min((m.created_at for m in page.items), default=None)
-                if cursor is None or oldest is None or oldest < item.created_at:
-                    break
+            candidates = await messages_since(
+                self.client, self.account_id, item.chat_id, item.created_at, RECONCILE_PAGES
+            )
         except ApiError as exc:
             # Cannot look: keep it unknown (never resend blind) and try again later.
             if isinstance(exc, GatewayUnreachable):

@@ -7,11 +7,14 @@ must never reach a fan twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.api.models import Message
+
+if TYPE_CHECKING:
+    from console.api.client import FanslyClient
 
 #: How much earlier than the enqueue time a server time stamp may be and still match: the
 #: gateway's clock and ours are not the same clock.
@@ -86,3 +89,28 @@ def find_send(
         reply_to=payload.get("in_reply_to") or None,
         media_ids=[str(m) for m in payload.get("media_ids") or []],
     )
+
+
+async def messages_since(
+    client: FanslyClient,
+    account_id: str,
+    chat_id: str,
+    since: datetime,
+    pages: int,
+    on_call: Callable[[], None] | None = None,
+) -> list[Message]:
+    """The chat's newest messages, a page at a time back past ``since`` (at most ``pages``
+    pages): where a send queued at ``since`` would be. ``on_call`` counts each request.
+    Gateway errors are raised."""
+    found: list[Message] = []
+    cursor: str | None = None
+    for _ in range(pages):
+        if on_call is not None:
+            on_call()
+        page = await client.messages_page(account_id, chat_id, cursor=cursor, limit=10)
+        found.extend(page.items)
+        cursor = page.next_cursor
+        oldest = min((m.created_at for m in page.items), default=None)
+        if cursor is None or oldest is None or oldest < since:
+            break
+    return found

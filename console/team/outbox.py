@@ -35,7 +35,7 @@ from console.api.errors import ApiError
 from console.store.actions import spec
 from console.store.rows import OutboxItem, OutboxKind, OutboxState
 from console.sync.policy import Backoff, Outcome, classify
-from console.sync.reconcile import find_send
+from console.sync.reconcile import find_send, messages_since
 from console.team.eventlog import TeamEntry
 from console.team.gateway import store_messages
 
@@ -222,18 +222,9 @@ class TeamOutbox:
         assert client is not None
         try:
             creator_id = await client.creator_id(item.account_id)
-            candidates: list[Message] = []
-            cursor: str | None = None
-            for _ in range(CHECK_PAGES):
-                self.calls += 1
-                page = await client.messages_page(
-                    item.account_id, item.chat_id, cursor=cursor, limit=10
-                )
-                candidates.extend(page.items)
-                cursor = page.next_cursor
-                oldest = min((m.created_at for m in page.items), default=None)
-                if cursor is None or oldest is None or oldest < item.created_at:
-                    break
+            candidates = await messages_since(
+                client, item.account_id, item.chat_id, item.created_at, CHECK_PAGES, self._called
+            )
         except ApiError as exc:
             log.info("team outbox: cannot check %s yet (%s)", item.client_id, type(exc).__name__)
             return True  # still unknown: looked at again after CHECK_AGAIN
@@ -261,6 +252,9 @@ class TeamOutbox:
             log.info("team outbox: %s found at the gateway: sent", item.client_id)
             await self._sent(item, chatter_id, found)
         return True
+
+    def _called(self) -> None:
+        self.calls += 1
 
     async def _deliver(self, item: OutboxItem, chatter_id: int) -> None:
         client = self.server.client
