@@ -70,6 +70,9 @@ class SyncProgress:
 
 #: How a connection stands (the gateway's, the events hub's).
 ConnectionState = Literal["live", "reconnecting", "offline"]
+#: The detail of a connection kept offline on purpose (``--offline``; team mode's workspace,
+#: whose gateway is the team server): the status line and the banner say so, not "not reachable".
+OFFLINE_MODE = "offline mode"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from console.changes import ConnectionChanged
+from console.changes import OFFLINE_MODE, ConnectionChanged
 from console.sync.policy import Backoff
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Connection:
         self.forced_offline = offline or probe is None
         self.state: State = "offline" if self.forced_offline else "live"
         self.since = datetime.now(UTC)
-        self.detail = "offline mode" if self.forced_offline else ""
+        self.detail = OFFLINE_MODE if self.forced_offline else ""
         self._live = asyncio.Event()
         self._lost = asyncio.Event()
         if not self.forced_offline:

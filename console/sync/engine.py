@@ -39,6 +39,7 @@ from console.api.models import (
     ppv_price_problem,
 )
 from console.changes import (
+    OFFLINE_MODE,
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,
@@ -127,7 +128,7 @@ class Workspace:
         self._state = ConnectionChanged(
             "offline" if offline or not self.clients else "live",
             datetime.now(UTC),
-            "offline mode" if offline else "",
+            OFFLINE_MODE if offline else "",
         )
         self._accounts: dict[str, Account] = {}
         self._profile_accounts: dict[str, list[Account]] = {}
@@ -435,7 +436,7 @@ class Workspace:
 
     def _connection_changed(self, _change: ConnectionChanged) -> None:
         if self.offline or not self.connections:
-            state = ConnectionChanged("offline", self._state.since, "offline mode")
+            state = ConnectionChanged("offline", self._state.since, OFFLINE_MODE)
         else:
             order = {"live": 0, "reconnecting": 1, "offline": 2}
             worst = max(self.connections.values(), key=lambda c: order[c.state])

@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import Static, Tabs
 
 from console.api.errors import ApiError
+from console.changes import OFFLINE_MODE
 from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
@@ -74,7 +75,7 @@ class ChatsScreen(LiveUpdates):
             self._after_first_paint()
             waiting = (
                 "No cached accounts yet: run the console online (or `fansly-console sync`) once."
-                if self.source.connection().detail == "offline mode"
+                if self.source.connection().detail == OFFLINE_MODE
                 else "Waiting for the gateway to list the connected accounts…"
             )
             self.query_one("#thread-title", Static).update(Content(waiting))

@@ -22,6 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Tab, Tabs
 
 from console.changes import (
+    OFFLINE_MODE,
     AccountSetAside,
     ChatChanged,
     ConnectionChanged,
@@ -223,9 +224,7 @@ class LiveUpdates(ChatsView):
         status = self.part(StatusLine)
         if status is None:
             return
-        if self.console.team is not None and getattr(message.update, "detail", "") == (
-            "offline mode"
-        ):
+        if self.console.team is not None and getattr(message.update, "detail", "") == OFFLINE_MODE:
             return  # team mode: the workspace is offline by design; the team server's is shown
         status.budget = self.source.budget()
         status.credits = self.source.credits()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.content import Content
 from textual.widgets import Static
 
-from console.changes import ConnectionChanged, OutboxChanged, SyncProgress
+from console.changes import OFFLINE_MODE, ConnectionChanged, OutboxChanged, SyncProgress
 from console.tui.source import MessageRow
 from console.tui.text import ago, clean, plain, utcnow
 from console.tui.zone import hhmm, zone_abbreviation
@@ -152,7 +152,7 @@ class OfflineBanner(Static):
             return
         since = hhmm(connection.since)
         actions = f"{queued} action{'s' if queued != 1 else ''} queued"
-        if connection.detail == "offline mode":
+        if connection.detail == OFFLINE_MODE:
             head = f"Offline mode since {since} — {actions}"
             tail = "; sent the next time the console runs online. Cached chats and search work."
         else:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from console.changes import ConnectionChanged, OutboxChanged, UpdateBus
+from console.changes import OFFLINE_MODE, ConnectionChanged, OutboxChanged, UpdateBus
 from console.store import OutboxState, Store
 from console.store.actions import ACTIONS
 from console.store.rows import MediaMarks, VaultAlbumRow, VaultItem
@@ -125,7 +125,7 @@ class WorkspaceSource:
         self._before = ConnectionChanged(
             "offline" if offline else "live",
             datetime.now(UTC),
-            "offline mode" if offline else "",
+            OFFLINE_MODE if offline else "",
         )
         #: The store's account rows (same fields as ``Account``) until the workspace lists its own.
         self._cached_accounts: list[Any] = []
