@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,6 +98,8 @@ class ChatsView(Screen[None]):
         self._timer_idle = asyncio.Event()
         self._timer_idle.set()
         self._throttle: dict[str, Any] = {}
+        #: When each throttled callback last ran (``time.monotonic``).
+        self._throttle_ran: dict[str, float] = {}
         self._parts: dict[type[Widget], Widget] = {}
         self._throttle_idle = asyncio.Event()
         self._throttle_idle.set()
@@ -585,18 +588,33 @@ class ChatsView(Screen[None]):
         self, name: str, callback: Callable[[], object], interval: float = RELOAD_INTERVAL
     ) -> None:
         """Run ``callback`` at most once per ``interval``: a backfill or a webhook burst
-        publishes hundreds of "changed" updates a second, and each reload reads the store."""
+        publishes hundreds of "changed" updates a second, and each reload reads the store.
+
+        The first call after a quiet interval runs as soon as the messages already queued are
+        handled (a webhook posts several "changed" messages at once: one run for them all),
+        without waiting out the interval (that wait was half of the queue's webhook-to-screen
+        time); calls within the interval after a run make one more run at its end, so the
+        last change is always shown."""
         if name in self._throttle:
             return
+        wait = self._throttle_ran.get(name, float("-inf")) + interval - time.monotonic()
 
         def fire() -> None:
             self._throttle.pop(name, None)
+            self._throttle_ran[name] = time.monotonic()
             callback()
             if not self._throttle:
                 self._throttle_idle.set()
 
         self._throttle_idle.clear()
-        self._throttle[name] = self.set_timer(interval, fire)
+        if wait <= 0:
+            self._throttle[name] = True
+            if not self.call_later(fire):  # the screen is closing: nothing left to refresh
+                self._throttle.pop(name, None)
+                if not self._throttle:
+                    self._throttle_idle.set()
+        else:
+            self._throttle[name] = self.set_timer(wait, fire)
 
     def account_name(self, account_id: str) -> str:
         """The account's name for a toast (one line, plain), its id if it is not listed."""

@@ -4,6 +4,7 @@ order knows the spend, and the chats screen's footer left alone while the queue 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from support.fakes_tui import FIXED_NOW, MemorySource
@@ -134,6 +135,32 @@ async def _edges_counted(pilot: Pilot[Any]) -> None:
 
 def test_tab_bar_edges_snapshot(snap_compare: Any) -> None:
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=_edges_counted)
+
+
+async def test_a_lone_change_is_shown_at_once_and_a_burst_once_more_at_the_end() -> None:
+    """The reloads after a change are throttled: the first runs at once (a lone webhook was
+    shown only after the interval, half of its time to the screen), the calls within the
+    interval make one more run at its end, so the last change is shown."""
+    async with running(MemorySource(accounts=2, chats_per_account=4)) as (app, pilot, _source):
+        view = app.chats_screen
+        ran: list[int] = []
+        # Several calls in one go (a webhook's "changed" messages): one run, at once.
+        for _ in range(3):
+            view._throttled("probe", lambda: ran.append(1), 0.3)
+        await pilot.pause()
+        assert ran == [1]
+        started = time.monotonic()
+        for _ in range(5):
+            view._throttled("probe", lambda: ran.append(2), 0.3)
+        await pilot.pause()
+        assert ran == [1]
+        await until(app, pilot, lambda: ran == [1, 2])  # once, at the interval's end
+        await pilot.pause(0.4)
+        assert ran == [1, 2]
+        assert time.monotonic() - started >= 0.2
+        view._throttled("probe", lambda: ran.append(3), 0.3)  # quiet since: at once again
+        await pilot.pause()
+        assert ran == [1, 2, 3]
 
 
 async def test_the_queue_is_restyled_on_a_visit_only_when_the_theme_changed() -> None:
