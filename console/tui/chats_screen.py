@@ -14,10 +14,11 @@ from typing import Any, ClassVar
 from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Static, Tabs
+from textual.widgets import Static
 
 from console.api.errors import ApiError
 from console.changes import OFFLINE_MODE
+from console.tui.account_tabs import AccountTabs
 from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
@@ -57,7 +58,7 @@ class ChatsScreen(LiveUpdates):
         self.query_one(ChatList).tooltip = CHAT_LIST_MARKS.format(
             waiting=self.console.waiting_alert_minutes
         )
-        self.query_one(Tabs).tooltip = TAB_BADGE
+        self.query_one(AccountTabs).tooltip = TAB_BADGE
         status = self.query_one(StatusLine)
         status.budget = self.source.budget()
         status.credits = self.source.credits()

@@ -23,7 +23,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Static, Tab, Tabs
+from textual.widgets import Input, Static
 
 from console.tui.account_switcher import AccountLayout, tab_name
 from console.tui.account_tabs import AccountTabs
@@ -161,10 +161,7 @@ class ChatsView(Screen[None]):
         super()._on_screen_resume(event)
 
     def compose(self) -> ComposeResult:
-        yield AccountTabs(
-            *[Tab(tab_name(a.name), id=f"account-{i}") for i, a in enumerate(self.accounts)],
-            id="accounts",
-        )
+        yield AccountTabs([tab_name(a.name) for a in self.accounts], id="accounts")
         yield OfflineBanner(id="offline-banner")
         with Horizontal(id="main"):
             with Vertical(id="chats-pane"):
@@ -198,14 +195,13 @@ class ChatsView(Screen[None]):
 
     async def _refresh_accounts(self) -> None:
         """Add tabs for accounts that appeared (the gateway listed them after start)."""
-        tabs = self.query_one(Tabs)
+        tabs = self.query_one(AccountTabs)
         for account in self.source.accounts():
             if account.account_id in self.views or not self.account_layout.visible(account):
                 continue
-            index = len(self.accounts)
             self.accounts.append(account)
             self.views[account.account_id] = _AccountView()
-            await tabs.add_tab(Tab(tab_name(account.name), id=f"account-{index}"))
+            tabs.add(tab_name(account.name))
         if self.account_id is None and self.accounts:
             self._show_account(self.accounts[0].account_id)
             self.query_one("#thread-title", Static).update(Content(""))
@@ -216,12 +212,11 @@ class ChatsView(Screen[None]):
 
     # -- accounts and chats ------------------------------------------------------------------
 
-    @on(Tabs.TabActivated, "#accounts")
-    async def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab is None or event.tab.id is None:
+    @on(AccountTabs.Activated, "#accounts")
+    async def _tab_activated(self, event: AccountTabs.Activated) -> None:
+        if not 0 <= event.index < len(self.accounts):
             return
-        index = int(event.tab.id.rsplit("-", 1)[1])
-        account_id = self.accounts[index].account_id
+        account_id = self.accounts[event.index].account_id
         if account_id != self.account_id:
             await self.save_draft()
             self._show_account(account_id)
@@ -244,13 +239,11 @@ class ChatsView(Screen[None]):
         else:  # the callers saved the draft: write to no one until a chat of this account opens
             self.query_one(Composer).bind(None, "")
         index = next(i for i, a in enumerate(self.accounts) if a.account_id == account_id)
-        tabs = self.query_one(Tabs)
-        if tabs.active != f"account-{index}":
-            tabs.active = f"account-{index}"
+        self.query_one(AccountTabs).active = index
 
     def action_account(self, index: int) -> None:
         if 0 <= index < len(self.accounts):
-            self.query_one(Tabs).active = f"account-{index}"
+            self.query_one(AccountTabs).active = index
 
     def action_account_step(self, step: int) -> None:
         if not self.accounts or self.account_id is None:

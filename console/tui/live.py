@@ -12,14 +12,11 @@ shown over it: the widgets behind keep up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC
 from typing import Any
 
 from textual import on, work
-from textual.content import Content
 from textual.notifications import SeverityLevel
-from textual.widgets import Tab, Tabs
 
 from console.changes import (
     OFFLINE_MODE,
@@ -170,7 +167,7 @@ class LiveUpdates(ChatsView):
     @work(group="unread", exclusive=True, exit_on_error=False)
     async def _load_unread(self) -> None:
         self._unread = await self.source.unread_counts()
-        tabs = self.part(Tabs)
+        tabs = self.part(AccountTabs)
         if tabs is None:
             return
         # A tab made from the cache may carry a placeholder name (an account first seen in a
@@ -179,22 +176,11 @@ class LiveUpdates(ChatsView):
         for i, account in enumerate(self.accounts):
             newer = listed.get(account.account_id)
             if newer is not None and newer.name != account.name:
-                self.accounts[i] = account = newer
-            count = self._unread.get(account.account_id, 0)
-            label = Content(tab_name(account.name))
-            if count:
-                label = Content.assemble(label, Content.styled(f" {count}", "bold $text-accent"))
-            with contextlib.suppress(Exception):
-                tab = tabs.query_one(f"#account-{i}", Tab)
-                if tab.label != label:
-                    tab.label = label
-        if isinstance(tabs, AccountTabs):  # the unread accounts scrolled out of the bar
-            tabs.show_unread(
-                {
-                    f"account-{i}": self._unread.get(a.account_id, 0)
-                    for i, a in enumerate(self.accounts)
-                }
-            )
+                self.accounts[i] = newer
+        tabs.set_names(tab_name(a.name) for a in self.accounts)
+        tabs.show_unread(
+            {i: self._unread.get(a.account_id, 0) for i, a in enumerate(self.accounts)}
+        )
 
     @on(ThreadChanged)
     async def _thread_changed(self, message: ThreadChanged) -> None:

@@ -16,6 +16,7 @@ from textual.command import CommandList, CommandPalette
 
 from console.changes import EventApplied
 from console.events import Event, EventType, Provider
+from console.tui.account_tabs import AccountTabs
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.help_screen import HelpScreen
@@ -599,4 +600,4 @@ async def test_a_tab_takes_the_name_the_gateway_lists_later() -> None:
         app.chats_screen.post_message(UnreadStale())
         await app.settled()
         await pilot.pause()
-        assert "Renamed" in str(app.query_one("#account-0").label)  # type: ignore[attr-defined]
+        assert app.query_one(AccountTabs).names[0] == "Renamed"

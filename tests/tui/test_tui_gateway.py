@@ -20,6 +20,7 @@ from support.tui import until
 from textual.pilot import Pilot
 
 from console.sandbox.server import SandboxServer
+from console.tui.account_tabs import AccountTabs
 from console.tui.app import ConsoleApp
 from console.tui.chat_list import ChatList
 from console.tui.confirm import ConfirmQuit
@@ -187,7 +188,7 @@ async def test_a_tab_whose_creator_changed_says_so_and_keeps_the_worlds_apart(
                 assert "different Fansly account" in notices[0].message
                 old_name = app.chats_screen.accounts[1].name
                 assert old_name.endswith("(old)")
-                tabs = [str(tab.label) for tab in app.query("#accounts Tab")]
+                tabs = app.query_one(AccountTabs).names
                 assert tabs[1].startswith(old_name)
                 # The tab shows the new creator's chats only (not 80: no doubled counts).
                 await until(app, pilot, lambda: app.query_one(ChatList).total == 40)

@@ -9,10 +9,11 @@ from rich.segment import Segment
 from support.fakes_tui import FIXED_NOW, hostile_source
 from support.tui import keep_notices
 from textual.content import Content
-from textual.widgets import Static, Tab
+from textual.widgets import Static
 
 from console.api.models import Account
 from console.sandbox.hostile import HOSTILE_STRINGS
+from console.tui.account_tabs import AccountTabs
 from console.tui.app import make_app
 from console.tui.chat_list import ROW_LINES, ChatList
 from console.tui.profile import FanProfile
@@ -85,12 +86,13 @@ async def test_hostile_strings_render_literally_everywhere() -> None:
             assert shown in thread_text, shown
 
         # Tab labels are plain; clicking around hostile text does not run actions.
-        tab_labels = [str(tab.label) for tab in app.query(Tab)]
-        assert "[@click=app.quit]tab[/]" in "".join(tab_labels)
-        for tab in app.query(Tab):
-            _content_is_plain(tab.label)
+        tabs = app.query_one(AccountTabs)
+        assert "[@click=app.quit]tab[/]" in "".join(tabs.names)
+        assert "[@click=app.quit]tab[/]" in tabs.render_line(0).text  # drawn as typed
         await pilot.click(ChatList, offset=(4, 4 * ROW_LINES))
-        await pilot.click(Tab, offset=(2, 0))
+        for x in range(0, tabs.size.width, 3):
+            await pilot.click(AccountTabs, offset=(x, 0))
+        await pilot.click(AccountTabs, offset=(2, 0))  # back to the first account
         await app.settled()
         assert app.is_running
 

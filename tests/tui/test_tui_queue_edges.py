@@ -11,7 +11,7 @@ from support.fakes_tui import FIXED_NOW, MemorySource
 from support.tui import press, running, until
 from textual.pilot import Pilot
 
-from console.tui.account_tabs import AccountTabs
+from console.tui.account_tabs import EDGE, LEFT, AccountTabs
 from console.tui.app import ConsoleApp, make_app
 from console.tui.footer import ConsoleFooter
 from console.tui.messages import UnreadStale
@@ -26,11 +26,8 @@ def _quiet(source: MemorySource, *keep: int) -> None:
 
 
 def _edges(app: ConsoleApp) -> tuple[str, str]:
-    tabs = app.query_one(AccountTabs)
-    return (
-        str(tabs.query_one("#tabs-edge-left").render()),
-        str(tabs.query_one("#tabs-edge-right").render()),
-    )
+    line = app.query_one(AccountTabs).render_line(0).text
+    return line[:EDGE].strip(), line[-EDGE:].strip()
 
 
 async def test_unread_accounts_out_of_view_are_counted_at_the_tab_bars_edges() -> None:
@@ -41,7 +38,7 @@ async def test_unread_accounts_out_of_view_are_counted_at_the_tab_bars_edges() -
         app.chats_screen.post_message(UnreadStale())
         # On the first account: three accounts with unread messages past the right edge.
         await until(app, pilot, lambda: tabs.out_of_view == (0, 3))
-        assert tabs.has_class("-overflow")
+        assert tabs.overflow
         assert _edges(app) == ("", "3 ▸")  # nothing hidden on the left
         # A fan of account 16 (out of view) writes: counted at once.
         chat = source._chats[source.accounts()[15].account_id][0]
@@ -61,9 +58,38 @@ async def test_unread_accounts_out_of_view_are_counted_at_the_tab_bars_edges() -
 async def test_a_tab_bar_that_fits_shows_no_edges() -> None:
     async with running(MemorySource(accounts=3, chats_per_account=4)) as (app, _pilot, _source):
         tabs = app.query_one(AccountTabs)
-        tabs.update_edges()
-        assert not tabs.has_class("-overflow")
-        assert not tabs.query_one("#tabs-edge-left").display
+        assert not tabs.overflow
+        assert tabs.render_line(0).text.startswith(" Creator 1")  # no edge before the tabs
+
+
+async def test_the_tab_bar_is_one_widget_that_clicks_scrolls_and_steps() -> None:
+    """The bar draws every tab itself (no widget per account: ~1 ms of start-up each); a
+    click on a tab opens its account, a click on an edge scrolls that way, and the focused
+    bar steps through the accounts with the arrows."""
+    source = MemorySource(accounts=25, chats_per_account=3, messages_per_chat=2)
+    async with running(source, size=(80, 24)) as (app, pilot, _source):
+        tabs = app.query_one(AccountTabs)
+        assert not list(tabs.children)
+        assert tabs.active == 0 and tabs.overflow
+        # A click on the second tab's name.
+        second = tabs.render_line(0).text.index("Creator 2")
+        await pilot.click(AccountTabs, offset=(second + 1, 0))
+        await until(
+            app, pilot, lambda: app.chats_screen.account_id == source._accounts[1].account_id
+        )
+        assert tabs.active == 1
+        # The right edge scrolls the bar without changing the account.
+        assert tabs.render_line(0).text.startswith(" ")  # nothing hidden on the left
+        await pilot.click(AccountTabs, offset=(tabs.size.width - 2, 0))
+        assert tabs.render_line(0).text.startswith(LEFT)
+        assert tabs.active == 1
+        # Focused, the arrows step (and wrap).
+        tabs.focus()
+        await press(app, pilot, "left", "left")
+        await until(
+            app, pilot, lambda: app.chats_screen.account_id == source._accounts[24].account_id
+        )
+        assert "Creator 25" in tabs.render_line(0).text  # scrolled to the active tab
 
 
 async def test_the_spend_order_says_for_how_many_fans_the_spend_is_known() -> None:

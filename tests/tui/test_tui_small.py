@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from support.fakes_tui import MemorySource
 from support.tui import press, running
-from textual.widgets import Input, OptionList, SelectionList, Static, Tabs
+from textual.widgets import Input, OptionList, SelectionList, Static
 from textual.widgets._footer import FooterKey
 
 from console.api.models import TriggerType
+from console.tui.account_tabs import AccountTabs
 from console.tui.app import ConsoleApp
 from console.tui.automation_form import AutomationForm
 from console.tui.chat_list import ChatList
@@ -91,7 +92,7 @@ async def test_waiting_time_and_tab_badge_are_explained_in_help_and_tooltips() -
     async with running(waiting_alert_minutes=25) as (app, pilot, _source):
         chat_list = app.query_one(ChatList)
         assert chat_list.tooltip and "waits" in str(chat_list.tooltip)
-        tabs = app.query_one("#accounts", Tabs)
+        tabs = app.query_one("#accounts", AccountTabs)
         assert tabs.tooltip and "unread" in str(tabs.tooltip)
         await press(app, pilot, "f1")
         assert isinstance(app.screen, HelpScreen)
