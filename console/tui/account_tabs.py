@@ -14,7 +14,7 @@ messages: when the tabs overflow, each edge past which tabs are hidden shows an 
 many accounts out of view on that side have unread messages ("◂ 3" on the left, "5 ▸" on the
 right; the arrow alone when none; blank when no tab is hidden on that side). A tab cut by the
 edge counts as out of view (its count may be the part cut off). ``g`` (the switcher) or
-``alt+←/→`` reaches them; a click on an edge scrolls that way.
+``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way.
 
 **Keys and mouse.** A click on a tab activates it; focused, ``←``/``→`` step through the tabs.
 Activating a tab (a click, a key, or setting :attr:`AccountTabs.active`) posts
