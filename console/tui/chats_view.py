@@ -49,6 +49,7 @@ from console.tui.thread import PinnedStrip, Thread
 
 if TYPE_CHECKING:
     from console.tui.app import ConsoleApp
+    from console.tui.vault_picker import MediaChoice
 
 W = TypeVar("W", bound=Widget)
 
@@ -402,23 +403,31 @@ class ChatsView(Screen[None]):
     @on(Composer.Submitted)
     async def _submitted(self, message: Composer.Submitted) -> None:
         team = self.console.team
-        if team is not None:  # team mode: a teammate just replied here? ask first
-            from console.tui.team_view import ask_before_send
+        if team is not None:
+            from console.tui.team_view import ask_before_send, second_enter
 
-            if await ask_before_send(self, team, message, self._queue_submitted):  # type: ignore[arg-type]
+            if second_enter(self, message):
                 return
-        await self._queue_submitted(message)
+        # What Enter sent leaves the composer now, before any wait (team mode asks its server
+        # first): what the chatter types from here on is the next message, never cleared with
+        # this one. A guard question answered "no" puts this one back.
+        quoted = self.reply_to
+        if quoted is not None and quoted.chat_id != message.target.chat_id:
+            quoted = None
+        message.composer.clear_sent()
+        self._set_reply_to(None)
+        if team is not None:  # a teammate just replied here? ask first
+            if await ask_before_send(self, team, message, quoted, self._send_submitted):
+                return
+        await self._send_submitted(message, quoted)
 
-    async def _queue_submitted(self, message: Composer.Submitted) -> None:
+    async def _send_submitted(self, message: Composer.Submitted, quoted: MessageRow | None) -> None:
         # The chat named in the composer's header when Enter was pressed, whatever the list
         # did since.
         target = message.target
         account_id, chat_id, text = target.account_id, target.chat_id, message.text
-        quoted = self.reply_to
-        reply_to = quoted.key if quoted is not None and quoted.chat_id == chat_id else None
+        reply_to = quoted.key if quoted is not None else None
         media = message.media
-        message.composer.clear_sent()
-        self._set_reply_to(None)
         if media is not None:
             sending = self.source.send_media(
                 account_id, chat_id, text, media.media_ids, media.price_dollars,
@@ -429,6 +438,33 @@ class ChatsView(Screen[None]):
             await self._act(self.source.send(account_id, chat_id, text, reply_to))
         await self._act(self.source.save_draft(account_id, chat_id, ""))
         await self._act(self.queue_mode.sent(account_id, chat_id))
+
+    async def put_back(
+        self,
+        account_id: str,
+        chat_id: str,
+        text: str,
+        media: MediaChoice | None = None,
+        quoted: MessageRow | None = None,
+    ) -> bool:
+        """A reply that was not sent back in the composer, before what was typed since, with
+        its media and the message it quoted (``True``); in its chat's draft if the composer has
+        moved to another chat meanwhile (``False``, and a toast says so)."""
+        composer = self.query_one(Composer)
+        target = composer.target
+        if target is None or (target.account_id, target.chat_id) != (account_id, chat_id):
+            draft = await self.source.draft(account_id, chat_id)
+            joined = "\n".join(part for part in (text, draft) if part.strip())
+            await self._act(self.source.save_draft(account_id, chat_id, joined))
+            self.notify("Not sent: the text is kept in that chat's draft.", markup=False)
+            return False
+        composer.load_draft("\n".join(part for part in (text, composer.text) if part.strip()))
+        if composer.media is None:
+            composer.attach(media)
+        if quoted is not None and self.reply_to is None:
+            self._set_reply_to(quoted)
+        composer.focus()
+        return True
 
     @on(Composer.Changed)
     def _composer_changed(self) -> None:

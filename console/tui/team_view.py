@@ -20,7 +20,9 @@ from console.tui.team_screens import GuardQuestion
 from console.tui.team_ui import HEARTBEAT, TeamUI
 
 if TYPE_CHECKING:
+    from console.store.rows import MessageRow
     from console.tui.chats_screen import ChatsScreen
+    from console.tui.chats_view import ChatsView
 
 #: Seconds between two looks at who stopped typing or left (the server's rows age the same).
 PRESENCE_TICK = 1.0
@@ -60,31 +62,38 @@ def title_label(team: TeamUI | None, chat_id: str | None) -> Content:
     return Content.styled(f"  · {label}", "$text-accent") if label else Content("")
 
 
+def second_enter(screen: ChatsView, message: Composer.Submitted) -> bool:
+    """A second Enter of a burst, posted before the first was handled: its text is asked about
+    already (or was sent and left the composer). Dropped: never a second question or send."""
+    return isinstance(screen.app.screen, GuardQuestion) or (
+        message.composer.text.strip("\n") != message.text
+    )
+
+
 async def ask_before_send(
-    screen: ChatsScreen,
+    screen: ChatsView,
     team: TeamUI,
     message: Composer.Submitted,
-    send: Callable[[Composer.Submitted], Awaitable[None]],
+    quoted: MessageRow | None,
+    send: Callable[[Composer.Submitted, MessageRow | None], Awaitable[None]],
 ) -> bool:
     """Ask first when the server's guard names a teammate; ``True`` when the question is
-    asked (the send then happens, or not, on the answer; the composer keeps the text)."""
-    if isinstance(screen.app.screen, GuardQuestion) or (
-        message.composer.text.strip("\n") != message.text
-    ):
-        # A second Enter of a burst, posted before the first was handled: its text is asked
-        # about already (or was sent and cleared). Dropped: never a second question or send.
-        return True
+    asked (the send then happens, or not, on the answer: "no" puts the text back in the
+    composer)."""
     chat_id = message.target.chat_id
     others = await team.ask_first(chat_id)
     if not others:
         return False
 
-    def answered(yes: bool | None) -> None:
+    async def answered(yes: bool | None) -> None:
         if yes:
             team.send_anyway.allow(chat_id)
-            screen.run_worker(send(message), group="actions", exit_on_error=False)
-        else:
-            message.composer.focus()  # nothing was queued: the text is still there
+            await send(message, quoted)
+        else:  # nothing was queued
+            sent_to = message.target
+            await screen.put_back(
+                sent_to.account_id, sent_to.chat_id, message.text, message.media, quoted
+            )
 
     screen.app.push_screen(GuardQuestion(others, message.text), answered)
     return True
@@ -103,15 +112,8 @@ async def ask_about_queued(
             await screen._act(team.retry(item.client_id))
             return
         await screen._act(team.discard(item.client_id))
-        composer = screen.query_one(Composer)
-        target = composer.target
-        if target is not None and target.chat_id == item.chat_id:
-            joined = "\n".join(part for part in (text, composer.text) if part.strip())
-            composer.load_draft(joined)
-            composer.focus()
-        else:
-            await screen._act(screen.source.save_draft(item.account_id, item.chat_id, text))
-        screen.notify("Not sent: your text is back in the composer.", markup=False)
+        if await screen.put_back(item.account_id, item.chat_id, text):
+            screen.notify("Not sent: your text is back in the composer.", markup=False)
 
     screen.app.push_screen(GuardQuestion(others, text), answer)
 

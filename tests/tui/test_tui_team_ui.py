@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from support.team import Instance, chatter, instance
 from support.tui import until as until_settled
 from textual.pilot import Pilot
@@ -131,6 +132,55 @@ async def test_a_teammates_reply_makes_the_send_a_question_n_keeps_the_text_y_se
         await asyncio.sleep(0.5)  # a second send would have been picked up by now
         assert t.sent("hello from anna") == 1
         assert question(app) is None
+
+
+async def test_text_typed_while_the_server_is_asked_is_kept_and_n_puts_the_reply_before_it(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    """Enter asks the team server first; a slow server (here: its presence table locked by
+    another session) let the chatter type on, and that text was cleared with the sent reply.
+    It stays; a "no" to the question puts the reply back before it."""
+    async with team_console(team_db, sandbox_async) as t:
+        app, pilot = t.app, t.pilot
+        composer = app.query_one(Composer)
+        locker = await asyncpg.connect(t.db)
+        try:
+            held = locker.transaction()
+            await held.start()
+            await locker.execute("LOCK TABLE presence IN ACCESS EXCLUSIVE MODE")
+            composer.focus()
+            composer.load_text("first reply")
+            composer.action_send()  # Enter (Pilot would wait for the screen, which waits)
+            # The server is being asked (the guard's read of who is here waits for the lock):
+            # the chatter types on, into the composer, which takes keys while the chats screen
+            # waits for the answer.
+            asked = (
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE '%JOIN chatters c ON c.id = p.chatter_id%'"
+            )
+            async with asyncio.timeout(10):
+                while True:  # (Pilot's pause would wait for the screen, which waits)
+                    # A transaction reads the activity once unless told to look again.
+                    await locker.execute("SELECT pg_stat_clear_snapshot()")
+                    if await locker.fetchval(asked):
+                        break
+                    await asyncio.sleep(0.02)
+            composer.insert("next one")
+            await held.rollback()
+            await until(pilot, lambda: t.sent("first reply") == 1)
+            assert composer.text == "next one"
+            # A teammate replied: the question, "n", and the reply is back before the new text.
+            _account, chat = t.chat
+            assert (await t.ben.send(chat, "ben was here", confirm=True)).queued
+            composer.load_text("second reply")
+            await pilot.press("enter")
+            await until(pilot, lambda: question(app) is not None)
+            await pilot.press("n")
+            await until(pilot, lambda: question(app) is None)
+            assert composer.text == "second reply"
+            assert t.sent("second reply") == 0
+        finally:
+            await locker.close()
 
 
 async def test_two_chatters_racing_a_reply_one_is_asked(
