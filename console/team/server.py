@@ -57,6 +57,8 @@ class TeamServer:
     #: chatters' actions: the caps of the client's meter, across every instance.
     monthly_credits: int | None = None
     reserve_credits: int = 0
+    #: The client's meter, written to the team's database (None: no gateway client).
+    credits: TeamCredits | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -127,7 +129,9 @@ class TeamServer:
                     client.meter = CreditMeter(
                         budget=monthly_credits, reserve=server.reserve_credits
                     )
-                    await metering.enter_async_context(TeamCredits(pool, client.meter))
+                    server.credits = await metering.enter_async_context(
+                        TeamCredits(pool, client.meter)
+                    )
                 if client is not None and drain_outbox:
                     outbox = TeamOutbox(server, requests_per_minute=requests_per_minute)
                     woken.append(outbox.wake)  # a send queued on any instance wakes this one
