@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from console.api.client import MESSAGES_PAGE_MAX
 from console.api.credits import background_work
-from console.api.errors import ApiError
+from console.api.errors import ApiError, CreditBudgetReached
 from console.api.models import Message
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ async def fetch_accounts(server: TeamServer) -> None:
     try:
         with background_work():  # the team's sync: stops at the budget minus the reserve
             accounts = await server.client.list_accounts()
+    except CreditBudgetReached:
+        return  # the meter said so once in serve's log (console/team/credits.py)
     except ApiError as exc:
         log.warning("team: accounts: %s", type(exc).__name__)
         return
@@ -90,6 +92,8 @@ async def fetch_chats(server: TeamServer, account: str) -> None:
     try:
         with background_work():  # the team's sync: stops at the budget minus the reserve
             page = await server.client.chats_page(account)
+    except CreditBudgetReached:
+        return  # the meter said so once in serve's log
     except ApiError as exc:
         log.warning("team: chats of %s: %s", account, type(exc).__name__)
         return
@@ -120,6 +124,8 @@ async def fetch_older(server: TeamServer, account: str, chat_id: str) -> bool:
         page = await server.client.messages_page(
             account, chat_id, cursor=state.get("cursor"), limit=MESSAGES_PAGE_MAX
         )
+    except CreditBudgetReached:
+        return False  # the meter said so once in serve's log
     except ApiError as exc:
         log.warning("team: history of %s: %s", chat_id, type(exc).__name__)
         return False

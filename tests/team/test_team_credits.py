@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -262,8 +263,12 @@ async def test_usage_json_against_the_team_matches_the_database(
 
 
 async def test_the_cap_stops_the_servers_sync_and_not_a_chatters_send(
-    team_db: str, sandbox: SandboxServer, gateway: FanslyClient
+    team_db: str,
+    sandbox: SandboxServer,
+    gateway: FanslyClient,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="console.team")
     creator = next(iter(sandbox.world.accounts.values()))
     chat = next(iter(creator.chats.values()))
     now = time.time()
@@ -281,6 +286,7 @@ async def test_the_cap_stops_the_servers_sync_and_not_a_chatters_send(
         async with clients(one, token) as (anna,):
             # The team's sync (the chat list the database does not hold yet) stops: nothing
             # is sent to the gateway, the chatter's list is what webhooks brought.
+            assert await anna.chats(creator.account_id) == []
             assert await anna.chats(creator.account_id) == []
             assert sandbox.gateway.usage.requests.get("list_chats", 0) == 0
             # A fan writes (a real signed delivery): the chat is in the team's tables.
@@ -302,4 +308,8 @@ async def test_the_cap_stops_the_servers_sync_and_not_a_chatters_send(
             state, error = await _settled(one, refused.client_id)
     assert (state, sandbox.gateway.usage.requests["send_message"]) == ("failed", 1)
     assert error is not None and "budget is spent" in error
-    assert one.team.credits.meter.refused >= 2
+    assert one.team.credits.meter.refused >= 3
+    # serve's log says each cap once, however often it refused.
+    said = [r.getMessage() for r in caplog.records if r.name == "console.team"]
+    assert sum("Background sync stopped" in text for text in said) == 1, said
+    assert sum("This month's credit budget is spent" in text for text in said) == 1, said
