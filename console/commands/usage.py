@@ -67,6 +67,7 @@ async def _team_report(settings: Any, team: str | None, database: str | None) ->
 
     from console.team.cache import team_token
     from console.team.client import TeamAuthError, TeamClient, TeamRefused
+    from console.team.pg import safe_url
 
     url = team or settings.team.url
     if not url:
@@ -82,7 +83,7 @@ async def _team_report(settings: Any, team: str | None, database: str | None) ->
             raise Problem(
                 f"usage --team: cannot read the team's usage from {url} ({type(exc).__name__})"
             ) from None
-    report["team"] = url
+    report["team"] = safe_url(url)  # never a password in a URL
     return report
 
 
