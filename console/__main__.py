@@ -133,6 +133,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     usage = verbs.add_parser("usage", help="credits spent with the gateway, by feature and account")
     usage.add_argument("--json", action="store_true", help="machine-readable output")
+    usage.add_argument(
+        "--team",
+        metavar="URL",
+        nargs="?",
+        const="",
+        default=argparse.SUPPRESS,  # `fansly-console --team URL usage` works too
+        help="the team's credits, from the team server (your chatter token; URL: [team] url)",
+    )
+    usage.add_argument(
+        "--database",
+        metavar="URL",
+        help="the team's credits, straight from the team database (an operator on its host)",
+    )
     _add_profile(usage)
 
     search = verbs.add_parser("search", help="search the offline cache (no network)")

@@ -148,6 +148,21 @@ class CreditMeter:
                 self._loaded = credits
         self._check_thresholds()
 
+    def observe_total(self, cycle: str, stored: float) -> None:
+        """A shared store's total for ``cycle``, this meter's written rows included (a team
+        server instance reads what every instance wrote, console/team/credits.py): from now on
+        ``used`` is that total plus what this meter counted and has not handed over yet
+        (:meth:`take_pending`), so the caps hold for the whole team's spending."""
+        with self._lock:
+            self._roll()
+            if cycle != self._cycle:
+                return
+            unwritten = sum(
+                row[2] for (_, _, day), row in self._pending.items() if day.startswith(cycle)
+            )
+            self._loaded = stored + unwritten - self._counted
+        self._check_thresholds()
+
     def _roll(self) -> bool:
         """Start a new cycle if the clock is past this one; True when it did."""
         cycle = cycle_of(self.clock())

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                 base_url=profile.base_url,
                 requests_per_minute=profile.requests_per_minute,
                 guard_seconds=settings.team.guard_seconds,
+                monthly_credits=settings.budget.monthly_credits,
+                reserve_credits=settings.budget.reserve,
             )
         )
     except KeyboardInterrupt:
@@ -74,6 +76,8 @@ async def _serve(
     base_url: str,
     requests_per_minute: int,
     guard_seconds: int,
+    monthly_credits: int | None = None,
+    reserve_credits: int = 0,
 ) -> int:
     from console.api.client import FanslyClient
     from console.config import load_settings
@@ -100,6 +104,8 @@ async def _serve(
             client=client,
             requests_per_minute=requests_per_minute,
             event_retention_days=hook.event_retention_days,
+            monthly_credits=monthly_credits,
+            reserve_credits=reserve_credits,
         ) as team:
             try:
                 server = EmbeddedServer(
@@ -131,6 +137,12 @@ async def _serve(
                     _say(
                         f"  note: bound to {host} without TLS: put a TLS reverse proxy in "
                         "front, or give --tls-cert/--tls-key"
+                    )
+                if monthly_credits:
+                    _say(
+                        f"  credit budget {monthly_credits:,} a month for the team: its sync "
+                        f"stops at {monthly_credits - reserve_credits:,}, sends at "
+                        f"{monthly_credits:,} (`fansly-console usage --team`)"
                     )
                 _say(f"  {len(secrets)} signing secret(s) accepted. Ctrl-C stops.")
                 await stop.wait()

@@ -1,10 +1,19 @@
-"""``fansly-console usage [--json] [--profile NAME]``: the credits the console spent.
+"""``fansly-console usage [--json] [--profile NAME] [--team [URL] | --database URL]``: the credits
+spent with the gateway.
 
-The Credits table of the gateway's dashboard, from the cache alone (no request, so it costs
-nothing and works offline): a row per feature, a column pair per account (today, this month),
-the month's total against ``[budget] monthly_credits``. The figures are the console's own count
-by the rule of console/api/credits.py (the gateway publishes none); another program on the same
-API key spends credits this table cannot see.
+The Credits table of the gateway's dashboard (console/credit_report.py): a row per feature, a
+column pair per account (today, this month), the month's total against ``[budget]
+monthly_credits``. The figures are the console's own count by the rule of
+console/credit_rule.py (the gateway publishes none); another program on the same API key spends
+credits this table cannot see.
+
+- Solo: from the cache alone (no request, so it costs nothing and works offline).
+- ``--team [URL]``: the team's table, asked of the team server (``GET /team/usage``) with the
+  chatter's token, as the team console reaches everything else: a chatter needs no database
+  access. The rows are the accounts the chatter works (an admin's: all); the month's total and
+  the budget are the whole team's (the server's ``[budget]``).
+- ``--database URL``: the same table read straight from the team database, for an operator on
+  the server's host (no server or token needed; the budget is this config's ``[budget]``).
 """
 
 from __future__ import annotations
@@ -12,11 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
 import sys
 import time
 from typing import Any
 
+from console.credit_report import build_report, empty_report, table
 from console.output import terminal_text
 
 
@@ -24,7 +33,12 @@ def run(args: argparse.Namespace) -> int:
     from console.config import load_settings
 
     settings = load_settings()
-    report = asyncio.run(_report(settings, getattr(args, "profile", None)))
+    team = getattr(args, "team", None)
+    database = getattr(args, "database", None)
+    if team is not None or database:
+        report = asyncio.run(_team_report(settings, team, database))
+    else:
+        report = asyncio.run(_report(settings, getattr(args, "profile", None)))
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -33,8 +47,48 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _team_report(settings: Any, team: str | None, database: str | None) -> dict[str, Any]:
+    from console.problems import Problem
+
+    if database:
+        from console.team.credits import usage_report
+        from console.team.pg import connect, database_url, safe_url
+
+        url = database_url(database)
+        conn = await connect(url)
+        try:
+            budget = settings.budget
+            report = await usage_report(conn, budget=budget.monthly_credits, reserve=budget.reserve)
+        finally:
+            await conn.close()
+        report["team"] = safe_url(url)
+        return report
+    import httpx
+
+    from console.team.cache import team_token
+    from console.team.client import TeamAuthError, TeamClient, TeamRefused
+    from console.team.pg import safe_url
+
+    url = team or settings.team.url
+    if not url:
+        raise Problem("usage --team: give the team server's URL (or url under [team])")
+    async with TeamClient(url, team_token(settings.team)) as client:
+        try:
+            report = await client.usage()
+        except TeamAuthError as exc:
+            raise Problem(f"usage --team: {exc}") from None
+        except TeamRefused as exc:
+            raise Problem(f"usage --team: the team server says {exc.reason}") from None
+        except (OSError, ValueError, httpx.HTTPError) as exc:
+            raise Problem(
+                f"usage --team: cannot read the team's usage from {url} ({type(exc).__name__})"
+            ) from None
+    report["team"] = safe_url(url)  # never a password in a URL
+    return report
+
+
 async def _report(settings: Any, profile: str | None) -> dict[str, Any]:
-    from console.api.credits import FEATURES, cycle_of, day_of
+    from console.api.credits import cycle_of, day_of
     from console.config import Settings
     from console.store import Store, store_path
 
@@ -45,106 +99,11 @@ async def _report(settings: Any, profile: str | None) -> dict[str, Any]:
     now = time.time()
     month, today = cycle_of(now), day_of(now)
     budget = settings.budget
-    report: dict[str, Any] = {
-        "month": month,
-        "today": today,
-        "budget": budget.monthly_credits,
-        "reserve": budget.reserve if budget.monthly_credits else None,
-        "used_today": 0,
-        "used_this_month": 0,
-        "accounts": [],
-        "rows": [],
-    }
+    report = empty_report(month, today, budget.monthly_credits, budget.reserve)
     if not path.exists():
         return report
     async with await Store.open(path) as store:  # migrated: an older cache has no table yet
         names = {row.account_id: row.username or row.name for row in await store.accounts()}
         monthly = await store.usage.totals(f"{month}-01", f"{month}-31")
-        daily = {(u.account_id, u.feature): u for u in await store.usage.totals(today, today)}
-    accounts = sorted({u.account_id for u in monthly}, key=lambda a: (a == "", names.get(a, a)))
-    order = {feature: i for i, feature in enumerate(FEATURES)}
-    rows = []
-    for cell in sorted(monthly, key=lambda u: (order.get(u.feature, 99), u.account_id)):
-        day = daily.get((cell.account_id, cell.feature))
-        rows.append(
-            {
-                "account_id": cell.account_id,
-                "feature": cell.feature,
-                "today": _figure(day.credits if day else 0.0),
-                "month": _figure(cell.credits),
-                "requests_today": day.requests if day else 0,
-                "requests_month": cell.requests,
-            }
-        )
-    report["accounts"] = [
-        {"account_id": a, "name": names.get(a, "") if a else "(the API key)"} for a in accounts
-    ]
-    report["rows"] = rows
-    report["used_today"] = _figure(sum(float(r["today"]) for r in rows))
-    report["used_this_month"] = _figure(sum(u.credits for u in monthly))
-    return report
-
-
-def _figure(credits: float) -> float | int:
-    """Whole credits stay whole; webhook events make fractions (a credit per 80)."""
-    rounded = round(credits, 4)
-    return int(rounded) if float(rounded).is_integer() else rounded
-
-
-def _cell(value: float) -> str:
-    if not value:
-        return "·"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-
-
-def table(report: dict[str, Any]) -> str:
-    """The Credits table: features down, accounts across (today / this month)."""
-    lines = [f"Credits spent, {report['month']} (UTC; today is {report['today']})"]
-    accounts = report["accounts"]
-    if not report["rows"]:
-        lines.append("Nothing spent yet this month (or nothing recorded in this cache).")
-    else:
-        heads = [a["name"] or a["account_id"] for a in accounts]
-        cells: dict[tuple[str, str], dict[str, Any]] = {
-            (r["feature"], r["account_id"]): r for r in report["rows"]
-        }
-        features = list(dict.fromkeys(r["feature"] for r in report["rows"]))
-        first = max(len("feature"), *(len(f) for f in features), len("all"))
-        widths = [max(len(h), 15) for h in heads]
-        lines.append(
-            "feature".ljust(first)
-            + "".join(f"  {h[:w].rjust(w)}" for h, w in zip(heads, widths, strict=True))
-            + "  "
-            + "all".rjust(15)
-        )
-        lines.append(
-            " " * first
-            + "".join(f"  {'today / month'.rjust(w)}" for w in widths)
-            + "  "
-            + "today / month".rjust(15)
-        )
-        for feature in features:
-            parts, today, month = [], 0.0, 0.0
-            for account, width in zip(accounts, widths, strict=True):
-                row = cells.get((feature, account["account_id"]))
-                t, m = (float(row["today"]), float(row["month"])) if row else (0.0, 0.0)
-                today, month = today + t, month + m
-                parts.append(f"  {f'{_cell(t)} / {_cell(m)}'.rjust(width)}")
-            lines.append(
-                feature.ljust(first)
-                + "".join(parts)
-                + f"  {_cell(today)} / {_cell(month)}".rjust(17)
-            )
-    used = float(report["used_this_month"])
-    budget = report["budget"]
-    if budget:
-        share = used / budget
-        lines.append(
-            f"This month: {math.ceil(used):,} of {budget:,} credits ({share:.0%}); background "
-            f"sync stops at {budget - report['reserve']:,}, replies at {budget:,}."
-        )
-    else:
-        lines.append(
-            f"This month: {math.ceil(used):,} credits; no budget set ([budget] monthly_credits)."
-        )
-    return "\n".join(lines)
+        daily = await store.usage.totals(today, today)
+    return build_report(report, monthly, daily, names)

@@ -204,6 +204,11 @@ class TeamClient:
         params = {"since": since} if since else {}
         return list((await self._call("GET", "/team/stats", params=params))["chatters"])
 
+    async def usage(self) -> dict[str, Any]:
+        """The team's Credits table (``usage --team``), bounded: the server is trusted to
+        count, not to send a table of any size or shape."""
+        return bounded_usage(await self._call("GET", "/team/usage"))
+
     def events(
         self,
         on_event: OnEvent,
@@ -223,3 +228,55 @@ class TeamClient:
             min_backoff=min_backoff,
             parse=parse_stream,
         )
+
+
+#: Most rows (account × feature) a team usage report may hold: 500 accounts × every feature.
+MAX_USAGE_ROWS = 5000
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return 0
+    return value if abs(value) < 1e15 else 0
+
+
+def bounded_usage(body: Any) -> dict[str, Any]:
+    """A usage report as the server sent it, with every field checked and bounded."""
+    if not isinstance(body, dict):
+        raise TeamRefused(502, "the team server's usage report is not a JSON object")
+
+    def text(value: Any, limit: int = 200) -> str:
+        return value[:limit] if isinstance(value, str) else ""
+
+    def whole(value: Any) -> int | None:
+        return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+    rows: list[Any] = body["rows"] if isinstance(body.get("rows"), list) else []
+    accounts: list[Any] = body["accounts"] if isinstance(body.get("accounts"), list) else []
+    report: dict[str, Any] = {
+        "month": text(body.get("month"), 7),
+        "today": text(body.get("today"), 10),
+        "budget": whole(body.get("budget")),
+        "reserve": whole(body.get("reserve")),
+        "used_today": _number(body.get("used_today")),
+        "used_this_month": _number(body.get("used_this_month")),
+        "rows_this_month": _number(body.get("rows_this_month", body.get("used_this_month"))),
+        "accounts": [
+            {"account_id": text(a.get("account_id")), "name": text(a.get("name"), 64)}
+            for a in accounts[:MAX_USAGE_ROWS]
+            if isinstance(a, dict)
+        ],
+        "rows": [
+            {
+                "account_id": text(r.get("account_id")),
+                "feature": text(r.get("feature"), 40),
+                "today": _number(r.get("today")),
+                "month": _number(r.get("month")),
+                "requests_today": int(_number(r.get("requests_today"))),
+                "requests_month": int(_number(r.get("requests_month"))),
+            }
+            for r in rows[:MAX_USAGE_ROWS]
+            if isinstance(r, dict)
+        ],
+    }
+    return report

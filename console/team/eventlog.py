@@ -23,6 +23,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ from typing import Any
 
 import asyncpg
 
+from console.credit_rule import webhook_usage
 from console.events import Event, EventType
+from console.team.credits import USAGE_UPSERT, add_usage, usage_columns
 
 log = logging.getLogger("console.team")
 
@@ -304,15 +307,22 @@ class LogWriter:
 
     async def _log(self, conn: asyncpg.Connection, items: list[_Item]) -> list[int | None]:
         """Log and apply ``items`` in the open transaction (the write lock held): three round
-        trips whatever the batch holds (the seqs of the new keys; the events, chats and
-        messages in one statement, with the NOTIFY), plus one per team entry or sale."""
+        trips whatever the batch holds (the seqs of the new keys; the events, chats, messages
+        and the deliveries' credits in one statement, with the NOTIFY), plus one per team
+        entry or sale."""
         first: dict[str, int] = {}  # a key twice in one batch: the second is a duplicate
         for index, item in enumerate(items):
             first.setdefault(_key(item), index)
         keys = list(first)
         drawn = await conn.fetch(_FRESH_SEQS, keys)
         seqs: list[int | None] = [None] * len(items)
+        # Every delivery the gateway made is billed, a duplicate too (as ``listen`` and the
+        # embedded listener count): its credits commit with the batch, or not at all.
+        usage = webhook_usage(
+            [item.account_id or "" for item in items if isinstance(item, Event)], time.time()
+        )
         if not drawn:
+            await add_usage(conn, usage)
             return seqs
         fresh: list[tuple[_Item, int]] = []
         for row in drawn:
@@ -329,6 +339,7 @@ class LogWriter:
             *_columns(events, 7),
             *_columns(tables.chats, 4),
             *_columns(tables.messages, 6),
+            *usage_columns(usage),
             CHANNEL,
             str(fresh[-1][1]),
         )
@@ -362,8 +373,9 @@ def _log_batch() -> str:
         "chat_id, body) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], "
         "$5::text[], $6::text[], $7::text[])), "
         f"chats_written AS ({_renumber(CHATS_UPSERT, 7)}), "
-        f"messages_written AS ({_renumber(MESSAGES_INSERT, 11)}) "
-        "SELECT pg_notify($18, $19)"
+        f"messages_written AS ({_renumber(MESSAGES_INSERT, 11)}), "
+        f"usage_written AS ({_renumber(USAGE_UPSERT, 17)}) "
+        "SELECT pg_notify($24, $25)"
     )
 
 

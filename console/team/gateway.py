@@ -3,6 +3,11 @@
 A chat list or an older history page that the team database does not hold yet is fetched by
 the server (the only holder of the API key), written to PostgreSQL, and served from there to
 every chatter after: five chatters reading the same history pay for it once.
+
+Credits (console/team/credits.py): the accounts and the chat lists are the team's sync,
+background work that stops at ``[budget] monthly_credits`` minus the reserve; an older history
+page is fetched because a chatter scrolls to it, a chatter's action (as the solo console's
+``load_older``) that goes on until the budget itself.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from console.api.client import MESSAGES_PAGE_MAX
-from console.api.errors import ApiError
+from console.api.credits import background_work
+from console.api.errors import ApiError, CreditBudgetReached
 from console.api.models import Message
 
 if TYPE_CHECKING:
@@ -66,7 +72,10 @@ async def fetch_accounts(server: TeamServer) -> None:
     """The gateway's connected accounts, into the team's tables (their order kept)."""
     assert server.client is not None
     try:
-        accounts = await server.client.list_accounts()
+        with background_work():  # the team's sync: stops at the budget minus the reserve
+            accounts = await server.client.list_accounts()
+    except CreditBudgetReached:
+        return  # the meter said so once in serve's log (console/team/credits.py)
     except ApiError as exc:
         log.warning("team: accounts: %s", type(exc).__name__)
         return
@@ -81,7 +90,10 @@ async def fetch_chats(server: TeamServer, account: str) -> None:
     """The account's newest chats (one page), into the team's tables."""
     assert server.client is not None
     try:
-        page = await server.client.chats_page(account)
+        with background_work():  # the team's sync: stops at the budget minus the reserve
+            page = await server.client.chats_page(account)
+    except CreditBudgetReached:
+        return  # the meter said so once in serve's log
     except ApiError as exc:
         log.warning("team: chats of %s: %s", account, type(exc).__name__)
         return
@@ -112,6 +124,8 @@ async def fetch_older(server: TeamServer, account: str, chat_id: str) -> bool:
         page = await server.client.messages_page(
             account, chat_id, cursor=state.get("cursor"), limit=MESSAGES_PAGE_MAX
         )
+    except CreditBudgetReached:
+        return False  # the meter said so once in serve's log
     except ApiError as exc:
         log.warning("team: history of %s: %s", chat_id, type(exc).__name__)
         return False

@@ -456,6 +456,17 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
         scope = None if chatter.admin else chatter.accounts
         return JSONResponse({"chatters": await team_stats(pool, since=since, accounts=scope)})
 
+    async def usage(request: Request, chatter: Chatter) -> Response:
+        """``fansly-console usage --team``: the team's Credits table (the accounts the chatter
+        works; an admin's: all), with the whole team's month against the server's budget."""
+        from console.team.credits import usage_report
+
+        sees = None if chatter.admin else chatter.sees
+        report = await usage_report(
+            pool, budget=server.monthly_credits, reserve=server.reserve_credits, sees=sees
+        )
+        return JSONResponse(report)
+
     get, post = ["GET"], ["POST"]
     return [
         Route("/team/me", authed(me), methods=get),
@@ -471,6 +482,7 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
         Route("/team/chats/{chat}/presence", authed(chat_presence), methods=get),
         Route("/team/presence", authed(presence), methods=post),
         Route("/team/stats", authed(stats), methods=get),
+        Route("/team/usage", authed(usage), methods=get),
     ]
 
 

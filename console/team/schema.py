@@ -141,6 +141,23 @@ MIGRATIONS: list[str] = [
         at timestamptz NOT NULL
     );
     """,
+    # 3: the credits the team spends with the gateway (issue 17 in team mode), per account,
+    # feature and UTC day "YYYY-MM-DD" (the solo cache's ``credit_usage`` rows, the same rule:
+    # console/credit_rule.py). Every instance adds to a row with one upsert (never a read then
+    # a write), so what several instances count adds up once. ``credits`` keeps fractions
+    # (webhook events cost 1/80 each).
+    """
+    CREATE TABLE credit_usage (
+        account_id text NOT NULL,
+        feature text NOT NULL,
+        day text NOT NULL,
+        requests bigint NOT NULL DEFAULT 0,
+        bytes bigint NOT NULL DEFAULT 0,
+        credits double precision NOT NULL DEFAULT 0,
+        PRIMARY KEY (account_id, feature, day)
+    );
+    CREATE INDEX credit_usage_day ON credit_usage (day);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -21,7 +21,9 @@ import asyncpg
 from starlette.applications import Starlette
 
 from console.api.client import FanslyClient
+from console.api.credits import CreditMeter
 from console.team.auth import Chatters
+from console.team.credits import TeamCredits
 from console.team.eventlog import LogFollower, LogWriter, PgEventLog
 from console.team.pg import create_pool, open_database
 from console.webhooks.app import DEFAULT_PATH, create_listener_app
@@ -51,6 +53,12 @@ class TeamServer:
     #: The gateway client (None: no gateway; the team outbox then waits).
     client: FanslyClient | None = None
     outbox: TeamOutbox | None = None
+    #: ``[budget] monthly_credits`` of the server (None: no cap) and the reserve kept for
+    #: chatters' actions: the caps of the client's meter, across every instance.
+    monthly_credits: int | None = None
+    reserve_credits: int = 0
+    #: The client's meter, written to the team's database (None: no gateway client).
+    credits: TeamCredits | None = None
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -68,6 +76,8 @@ class TeamServer:
         requests_per_minute: int = 600,
         pool_size: int = 10,
         event_retention_days: float = 30.0,
+        monthly_credits: int | None = None,
+        reserve_credits: int = 0,
     ) -> AsyncIterator[TeamServer]:
         from console.team.outbox import TeamOutbox
         from console.team.routes import team_routes
@@ -101,6 +111,8 @@ class TeamServer:
                 app=None,  # type: ignore[arg-type]  # set just below: the routes need the server
                 guard_seconds=guard_seconds,
                 client=client,
+                monthly_credits=monthly_credits,
+                reserve_credits=reserve_credits if monthly_credits else 0,
             )
             server.app = create_listener_app(
                 intake=local_intake(writer.append),
@@ -111,21 +123,30 @@ class TeamServer:
                 hub=hub,
                 extra_routes=team_routes(server),
             )
-            if client is not None and drain_outbox:
-                outbox = TeamOutbox(server, requests_per_minute=requests_per_minute)
-                woken.append(outbox.wake)  # a send queued on any instance wakes this one
-                outbox.start()
-            server.outbox = outbox
-            pruner = asyncio.create_task(_prune_forever(event_log, event_retention_days))
-            try:
-                yield server
-            finally:
-                pruner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruner
-                if outbox is not None:
-                    await outbox.close()
-                await follower.close()
+            async with contextlib.AsyncExitStack() as metering:
+                if client is not None:
+                    # The server's calls are the team's: counted, and capped across instances.
+                    client.meter = CreditMeter(
+                        budget=monthly_credits, reserve=server.reserve_credits
+                    )
+                    server.credits = await metering.enter_async_context(
+                        TeamCredits(pool, client.meter)
+                    )
+                if client is not None and drain_outbox:
+                    outbox = TeamOutbox(server, requests_per_minute=requests_per_minute)
+                    woken.append(outbox.wake)  # a send queued on any instance wakes this one
+                    outbox.start()
+                server.outbox = outbox
+                pruner = asyncio.create_task(_prune_forever(event_log, event_retention_days))
+                try:
+                    yield server
+                finally:
+                    pruner.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await pruner
+                    if outbox is not None:
+                        await outbox.close()
+                    await follower.close()
         finally:
             await writer.close()
             await chatters.close()

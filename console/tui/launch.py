@@ -283,6 +283,7 @@ async def build_console(
                 await (await source._opened()).discard(client_id)
 
             team_ui.retry, team_ui.discard = retry, discard
+            source.team_credits = lambda: team_ui.credits  # the status line's credits
             # Replies and actions go to the team server (its outbox sends them, once).
             services.append(
                 TeamRelay(

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from console.api.credits import CreditStatus
 from console.team.presence import PRESENCE_SECONDS, TYPING_SECONDS
 from console.team.relay import SendAnyway
 from console.tui.text import clean
@@ -51,6 +52,8 @@ MAX_NAME = 24
 HEARTBEAT = PRESENCE_SECONDS / 3
 #: The guard's question waits this long for the server; then the reply is queued as usual.
 ASK_TIMEOUT = 3.0
+#: Seconds between two looks at the team's credits this month (the status line's figure).
+CREDITS_EVERY = 60.0
 #: Notes, history pages and searches: the server's answer or the cache after this long.
 FETCH_TIMEOUT = 10.0
 #: The stats screen's periods (the ``since`` of ``team stats``).
@@ -130,6 +133,9 @@ class TeamUI:
         #: question is not asked at the keyboard (a black-holed server would hold every Enter
         #: for ASK_TIMEOUT); the server asks when the queued send reaches it.
         self.online = True
+        #: The team's credits this month as the server last said (``GET /team/usage``; None:
+        #: not said yet): the status line shows them, the team server being what spends.
+        self.credits: CreditStatus | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -223,6 +229,22 @@ class TeamUI:
                 await self.client.presence(chat_id, typing=typing)
         except Exception:  # a lost server: the heartbeat says it again
             return
+
+    async def refresh_credits(self) -> bool:
+        """Ask the server for the team's month against its budget; whether it answered."""
+        try:
+            async with asyncio.timeout(ASK_TIMEOUT):
+                report = await self.client.usage()
+        except Exception:  # a lost server: the last figure stays until the next look
+            return False
+        budget = report["budget"] or None
+        self.credits = CreditStatus(
+            float(report["used_this_month"]),
+            budget,
+            (report["reserve"] or 0) if budget else 0,
+            report["month"],
+        )
+        return True
 
     async def heartbeat(self) -> None:
         if self._open is not None:

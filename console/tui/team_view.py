@@ -17,7 +17,7 @@ from console.tui.composer import Composer
 from console.tui.panes import TEAM_SERVER, StatusLine
 from console.tui.profile import FanProfile
 from console.tui.team_screens import GuardQuestion
-from console.tui.team_ui import HEARTBEAT, TeamUI
+from console.tui.team_ui import CREDITS_EVERY, HEARTBEAT, TeamUI
 
 if TYPE_CHECKING:
     from console.store.rows import MessageRow
@@ -52,6 +52,16 @@ def attach(screen: ChatsScreen, team: TeamUI) -> None:
     screen._show_banner()
     screen.set_interval(PRESENCE_TICK, team.tick)
     screen.set_interval(HEARTBEAT, lambda: screen.run_worker(team.heartbeat(), group="team"))
+
+    async def show_credits() -> None:
+        if await team.refresh_credits():
+            status.credits = team.credits
+            status.render_status()
+
+    screen.run_worker(show_credits(), group="team-credits")
+    screen.set_interval(
+        CREDITS_EVERY, lambda: screen.run_worker(show_credits(), group="team-credits")
+    )
 
 
 def title_label(team: TeamUI | None, chat_id: str | None) -> Content:

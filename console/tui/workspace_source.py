@@ -9,7 +9,7 @@ actions queued on it here (the outbox is read beside the page).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +132,8 @@ class WorkspaceSource:
         self._first_window: tuple[str, int, list[ChatRow]] | None = None
         self._fans_to_refresh: list[tuple[str, str]] = []
         self._refresher: asyncio.Task[None] | None = None
+        #: Team mode: the team's credits (the server spends, this console does not).
+        self.team_credits: Callable[[], CreditStatus | None] | None = None
 
     def attach(self, workspace: Workspace) -> None:
         """The workspace is open: actions go to it from now on."""
@@ -204,6 +206,9 @@ class WorkspaceSource:
         return self._workspace.budget() if self._workspace is not None else None
 
     def credits(self) -> CreditStatus | None:
+        team = self.team_credits() if self.team_credits is not None else None
+        if team is not None:
+            return team
         return self._workspace.credits() if self._workspace is not None else None
 
     def connection(self) -> ConnectionChanged:

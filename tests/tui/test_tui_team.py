@@ -111,3 +111,49 @@ async def _settled(store: object, client_id: str) -> Any:
             if item is not None and item.state.value in ("sent", "failed"):
                 return item
             await asyncio.sleep(0.05)
+
+
+async def test_the_status_line_shows_the_teams_credits_against_the_servers_budget(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    import math
+    import re
+    import time
+
+    from textual.content import Content
+
+    from console.credit_rule import cycle_of, day_of
+    from console.team.credits import add_usage, month_total
+    from console.tui.panes import StatusLine
+
+    sandbox = sandbox_async
+    gateway = FanslyClient(sandbox.base_url, sandbox.api_key, requests_per_minute=100_000)
+    try:
+        async with instance(
+            team_db, client=gateway, monthly_credits=5_000, reserve_credits=500
+        ) as server:
+            assert server.team.credits is not None
+            # Earlier this month the team spent 1,234 credits (on any instance).
+            await add_usage(server.team.pool, [("", "chats", day_of(time.time()), 1, 0, 1234.0)])
+            token = await chatter(team_db, "anna", [], admin=True)
+            # The console has no budget of its own: the figure is the team's, from the server.
+            app, running = await build_console(Settings(), team=(server.server.url, token))
+            app.open_delay = 0
+            try:
+                async with app.run_test(size=(120, 36)) as pilot:
+                    status = app.chats_screen.query_one(StatusLine)
+
+                    def shown() -> str:
+                        rendered = status.render()
+                        return rendered.plain if isinstance(rendered, Content) else str(rendered)
+
+                    await until(app, pilot, lambda: "/5,000 this month" in shown())
+                    found = re.search(r"credits ([\d,]+)/5,000 this month", shown())
+                    assert found is not None, shown()
+                    await server.team.credits.flush()
+                    total = await month_total(server.team.pool, cycle_of(time.time()))
+            finally:
+                await running.stop()
+    finally:
+        await gateway.aclose()
+    assert 1234 <= int(found.group(1).replace(",", "")) <= math.ceil(total)
