@@ -13,7 +13,7 @@ tab, as Textual's tabs do. The tabs past either edge would hide that their accou
 messages: when the tabs overflow, each edge past which tabs are hidden shows an arrow and how
 many accounts out of view on that side have unread messages ("◂ 3" on the left, "5 ▸" on the
 right; the arrow alone when none; blank when no tab is hidden on that side). A tab cut by the
-edge counts as out of view (its count may be the part cut off). ``g`` (the switcher) or
+edge counts as out of view and is left blank (its cut-off count would read as the edge's). ``g`` (the switcher) or
 ``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way.
 
 **Keys and mouse.** A click on a tab activates it; focused, ``←``/``→`` step through the tabs.
@@ -264,7 +264,7 @@ class AccountTabs(Widget, can_focus=True):
         base = self.rich_style
         left, view = self._view()
         if y == 0:
-            line = self._tabs_line(base).crop(self.shown_from, self.shown_from + view)
+            line = self._tabs_line(base, view).crop(self.shown_from, self.shown_from + view)
         elif y == 1:
             line = self._underline(base, view)
         else:
@@ -289,15 +289,21 @@ class AccountTabs(Widget, can_focus=True):
         cells = " " * (EDGE - cell_len(shown)) + shown if shown.endswith(RIGHT) else shown
         return Segment(set_cell_size(cells, EDGE), base + self.get_component_rich_style(name))
 
-    def _tabs_line(self, base: Style) -> Strip:
+    def _tabs_line(self, base: Style, view: int) -> Strip:
+        """The tabs' line, whole; a tab cut by an edge is left blank (it is counted at that
+        edge, and its cut-off count would read as the edge's), the active one excepted."""
         tab = base + self.get_component_rich_style("account-tabs--tab")
         hover = base + self.get_component_rich_style("account-tabs--hover")
         active = base + self.get_component_rich_style("account-tabs--active")
         count_style = self.get_component_rich_style("account-tabs--count")
+        first, last = self.shown_from, self.shown_from + view
         segments: list[Segment] = []
-        for index, name in enumerate(self.names):
+        for index, (start, end) in enumerate(self._spans()):
+            if index != self.active and (start < first or end > last):
+                segments.append(Segment(" " * (end - start), base))
+                continue
             style = active if index == self.active else hover if index == self._hover else tab
-            segments.append(Segment(f" {name}", style))
+            segments.append(Segment(f" {self.names[index]}", style))
             count = self.unread.get(index)
             if count:
                 segments.append(Segment(f" {count}", style + count_style))
