@@ -13,8 +13,8 @@ tab, as Textual's tabs do. The tabs past either edge would hide that their accou
 messages: when the tabs overflow, each edge past which tabs are hidden shows an arrow and how
 many accounts out of view on that side have unread messages ("◂ 3" on the left, "5 ▸" on the
 right; the arrow alone when none; blank when no tab is hidden on that side). A tab cut by the
-edge counts as out of view and is left blank (its cut-off count would read as the edge's). ``g`` (the switcher) or
-``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way.
+edge counts as out of view and is left blank (its cut-off count would read as the edge's).
+``g`` (the switcher) or ``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way.
 
 **Keys and mouse.** A click on a tab activates it; focused, ``←``/``→`` step through the tabs.
 Activating a tab (a click, a key, or setting :attr:`AccountTabs.active`) posts

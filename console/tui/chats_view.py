@@ -402,12 +402,12 @@ class ChatsView(Screen[None]):
 
     @on(Composer.Submitted)
     async def _submitted(self, message: Composer.Submitted) -> None:
+        if message.composer.text.strip("\n") != message.text:
+            # A second Enter of a burst, posted before the first was handled (keys arrive
+            # bunched over SSH or on a loaded machine): its text was sent and left the
+            # composer (or waits on a guard question). Never a second send.
+            return
         team = self.console.team
-        if team is not None:
-            from console.tui.team_view import ask_before_send, second_enter
-
-            if second_enter(self, message):
-                return
         # What Enter sent leaves the composer now, before any wait (team mode asks its server
         # first): what the chatter types from here on is the next message, never cleared with
         # this one. A guard question answered "no" puts this one back.
@@ -417,6 +417,8 @@ class ChatsView(Screen[None]):
         message.composer.clear_sent()
         self._set_reply_to(None)
         if team is not None:  # a teammate just replied here? ask first
+            from console.tui.team_view import ask_before_send
+
             if await ask_before_send(self, team, message, quoted, self._send_submitted):
                 return
         await self._send_submitted(message, quoted)

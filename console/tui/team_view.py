@@ -72,14 +72,6 @@ def title_label(team: TeamUI | None, chat_id: str | None) -> Content:
     return Content.styled(f"  · {label}", "$text-accent") if label else Content("")
 
 
-def second_enter(screen: ChatsView, message: Composer.Submitted) -> bool:
-    """A second Enter of a burst, posted before the first was handled: its text is asked about
-    already (or was sent and left the composer). Dropped: never a second question or send."""
-    return isinstance(screen.app.screen, GuardQuestion) or (
-        message.composer.text.strip("\n") != message.text
-    )
-
-
 async def ask_before_send(
     screen: ChatsView,
     team: TeamUI,

@@ -166,3 +166,18 @@ async def test_header_shows_hostile_names_as_plain_text() -> None:
             shown.add(header.plain)
             await press(app, pilot, "down")
         assert any("[@click=app.quit]x[/]" in text for text in shown)
+
+
+async def test_two_enters_in_one_burst_send_once() -> None:
+    """Both Enters handled by the composer before the screen handles the first send (keys
+    arrive bunched over SSH or on a loaded machine): one send; this sent the text twice."""
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=2)
+    async with running(source) as (app, pilot, _source):
+        await press(app, pilot, "r", *"hello")
+        composer = app.query_one(Composer)
+        composer.action_send()
+        composer.action_send()
+        await app.settled()
+        await pilot.pause()
+        assert [args[2] for args in calls(source, "send")] == ["hello"]
+        assert composer.text == ""
