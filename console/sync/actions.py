@@ -20,6 +20,7 @@ from console.store import Store, is_set_aside
 from console.store.actions import Settles, spec
 from console.store.rows import OutboxItem, OutboxKind
 from console.sync.account_set import AccountSet
+from console.sync.outbox import OutboxSender
 
 
 class ChatterActions:
@@ -29,6 +30,11 @@ class ChatterActions:
         self.store = store
         self.bus = bus
         self.accounts = accounts
+
+    def _sender(self, account_id: str) -> OutboxSender | None:
+        """The account's outbox sender (none for an account not attached, or offline)."""
+        engine = self.accounts.engines.get(account_id)
+        return engine.sender if engine is not None else None
 
     async def enqueue(
         self,
@@ -42,16 +48,16 @@ class ChatterActions:
         item = await self.store.outbox.add(
             account_id, chat_id, kind, payload, uuid.uuid4().hex, not_before=not_before
         )
-        engine = self.accounts.engines.get(account_id)
         settles = spec(kind).settles
         if settles is Settles.NEW_MESSAGE:
             self.bus.publish(MessageAdded(account_id, chat_id, item.client_id))
         elif "message_id" in payload:
             self.bus.publish(MessageChanged(account_id, chat_id, str(payload["message_id"])))
         self.bus.publish(ChatChanged(account_id, chat_id))
-        if engine is not None and engine.sender is not None:
-            await engine.sender.publish_counts()
-            engine.sender.wake()
+        sender = self._sender(account_id)
+        if sender is not None:
+            await sender.publish_counts()
+            sender.wake()
         else:
             pending, failed = await self.store.outbox.counts(account_id)
             self.bus.publish(OutboxChanged(account_id, pending, failed))
@@ -150,10 +156,10 @@ class ChatterActions:
             if spec(item.kind).settles is Settles.NEW_MESSAGE
             else ChatChanged(item.account_id, item.chat_id)
         )
-        engine = self.accounts.engines.get(item.account_id)
-        if engine is not None and engine.sender is not None:
-            await engine.sender.publish_counts()
-            engine.sender.wake()
+        sender = self._sender(item.account_id)
+        if sender is not None:
+            await sender.publish_counts()
+            sender.wake()
 
     async def discard(self, client_id: str) -> None:
         """Drop a failed action (and its failed message) for good."""
@@ -161,9 +167,9 @@ class ChatterActions:
         await self.store.outbox.discard(client_id)
         if item is not None:
             self.bus.publish(ChatChanged(item.account_id, item.chat_id))
-            engine = self.accounts.engines.get(item.account_id)
-            if engine is not None and engine.sender is not None:
-                await engine.sender.publish_counts()
+            sender = self._sender(item.account_id)
+            if sender is not None:
+                await sender.publish_counts()
 
     async def drain(self, account_id: str | None = None) -> None:
         """Wait until the outbox holds nothing pending (bound it with ``asyncio.timeout``)."""
