@@ -21,7 +21,7 @@ from textual.geometry import Size
 from textual.layout import DockArrangeResult
 from textual.widgets import Static
 
-from console.tui.source import ConsoleSource, MessageRow, MessageState
+from console.tui.source import ConsoleSource, MessagePage, MessageRow, MessageState
 from console.tui.text import clean, money_text, plain, utcnow
 from console.tui.zone import hhmm, local_day
 
@@ -356,7 +356,7 @@ class Thread(VerticalScroll, can_focus=True):
         self.call_after_refresh(centre)
 
     async def show_latest(
-        self, account_id: str, chat_id: str, fan_name: str, unread: int, rows: list[MessageRow]
+        self, account_id: str, chat_id: str, fan_name: str, unread: int, rows: MessagePage
     ) -> None:
         """Show the chat's newest page, read by the caller (who opens the chat in one frame:
         thread, title, profile and composer together)."""
@@ -377,9 +377,10 @@ class Thread(VerticalScroll, can_focus=True):
             return
         await self._show_rows(rows, unread)
 
-    async def _show_rows(self, rows: list[MessageRow], unread: int) -> None:
-        # Team mode: a short cached page may have more on the team server (see _load_older).
-        self._exhausted = len(rows) < PAGE and getattr(self.app, "team", None) is None
+    async def _show_rows(self, rows: MessagePage, unread: int) -> None:
+        # The source says whether older messages may exist (in team mode a short cached page
+        # may have more on the team server).
+        self._exhausted = rows.at_start
         self._deferred = []
         first_unread = self._first_unread(rows, unread)
         # Only the newest messages, enough to fill the thread, are mounted; the rest of the
@@ -592,21 +593,11 @@ class Thread(VerticalScroll, can_focus=True):
     async def _load_older(self, generation: int, before_id: str) -> None:
         try:
             assert self.account_id and self.chat_id
+            # Past the cache, the source fetches (the gateway; the team server in team mode).
             rows = await self.source.messages_before(self.account_id, self.chat_id, before_id, PAGE)
             if generation != self._generation:
                 return
-            team = getattr(self.app, "team", None)
-            if len(rows) < PAGE and team is not None:
-                # Team mode: past the cache, the team server has older pages (written into
-                # the cache, so they show offline from then on).
-                oldest = rows[0] if rows else self.message_views[0].row
-                if await team.fetch_older(self.account_id, self.chat_id, oldest.created_at):
-                    rows = await self.source.messages_before(
-                        self.account_id, self.chat_id, before_id, PAGE
-                    )
-                if generation != self._generation:
-                    return
-            if len(rows) < PAGE:
+            if rows.at_start:
                 self._exhausted = True
             if not rows:
                 return
