@@ -79,7 +79,7 @@ async def _open(app: Any, frames: _Frames, account: str, chat_id: str) -> tuple[
 async def run(rounds: int) -> dict[str, Any]:
     from support.fakes_tui import MemorySource
 
-    from console.tui import thread as thread_module
+    from console.tui import message_view as thread_module
     from console.tui.app import make_app
 
     source = MemorySource(accounts=1, chats_per_account=20, messages_per_chat=30)

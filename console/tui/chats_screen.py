@@ -28,11 +28,12 @@ from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE
 from console.tui.live import LiveUpdates
 from console.tui.messages import UnreadStale
 from console.tui.panes import ReplyBar, StatusLine
+from console.tui.pinned_strip import PinnedStrip
 from console.tui.profile import FanProfile, ListPicker, NoteEditor
 from console.tui.selling import open_scripts, open_vault
 from console.tui.source import MessageRow, MessageState, SearchResult
 from console.tui.text import clean, fan_label
-from console.tui.thread import PinnedStrip, Thread
+from console.tui.thread import Thread
 
 _AFTER_FIRST_PAINT_AT_THE_LATEST = 1.0  # seconds after mount, should the list never paint
 _OWN_ACTIONS = {a.action.split("(")[0] for a in ACTIONS.values() if a.target == "chats"}

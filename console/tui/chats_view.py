@@ -34,6 +34,7 @@ from console.tui.messages import ChatSelected, UnreadStale
 from console.tui.name_filter import NameFilter
 from console.tui.notify import Notifier
 from console.tui.panes import OfflineBanner, ReplyBar, StatusLine
+from console.tui.pinned_strip import PinnedStrip
 from console.tui.profile import FanProfile
 from console.tui.queue import QueueMode
 from console.tui.selling import guard_for
@@ -45,7 +46,7 @@ from console.tui.source import (
 )
 from console.tui.text import clean, fan_label, plain
 from console.tui.thread import PAGE as THREAD_PAGE
-from console.tui.thread import PinnedStrip, Thread
+from console.tui.thread import Thread
 
 if TYPE_CHECKING:
     from console.tui.app import ConsoleApp

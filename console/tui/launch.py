@@ -284,6 +284,7 @@ async def build_console(
 
             team_ui.retry, team_ui.discard = retry, discard
             source.team_credits = lambda: team_ui.credits  # the status line's credits
+            source.older_history = team_ui.fetch_older  # past the cache, the server's history
             # Replies and actions go to the team server (its outbox sends them, once).
             services.append(
                 TeamRelay(

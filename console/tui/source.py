@@ -10,7 +10,7 @@ world (``tests/support/fakes_tui.py``) is another, and one contract suite runs a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -80,6 +80,23 @@ class SearchResults(list[SearchResult]):
     letter, see ``Store.search``) and read only the messages from then on."""
 
     since: datetime | None = None
+
+
+class MessagePage(list[MessageRow]):
+    """Messages of one chat, oldest first, and the source's word on whether older ones exist.
+
+    ``at_start``: the page reaches the chat's first message, so the thread stops asking for
+    older pages. Decision: the source says it, not the thread (which once counted the rows and
+    asked the app whether it ran in team mode). In solo mode the cache, filled from the gateway
+    where it has gaps, is the chat's history: a page shorter than asked for is its start. In
+    team mode the team server holds the whole history: a short cached newest page is not the
+    start, and an older page that runs short is filled from the server first (and written into
+    the cache); only what is still short after that is the start (the server gone: the cache's
+    start, for now)."""
+
+    def __init__(self, rows: Iterable[MessageRow] = (), *, at_start: bool) -> None:
+        super().__init__(rows)
+        self.at_start = at_start
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +180,17 @@ class ConsoleSource(Protocol):
         """The chatter's word on a missed follow-up: send it now, or drop it."""
         ...
 
-    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
-        """The newest ``limit`` messages, oldest first."""
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> MessagePage:
+        """The newest ``limit`` messages, oldest first, and whether they reach the chat's
+        first message (:class:`MessagePage`)."""
         ...
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
-    ) -> list[MessageRow]:
-        """Up to ``limit`` messages older than ``before_id``, oldest first (may hit the API)."""
+    ) -> MessagePage:
+        """Up to ``limit`` messages older than ``before_id``, oldest first, and whether they
+        reach the chat's first message. Past the cache, the source fetches them where it can
+        (the gateway; the team server in team mode) before it answers."""
         ...
 
     async def message(
@@ -306,6 +326,7 @@ __all__ = [
     "ConsoleSource",
     "FanCard",
     "ListChoice",
+    "MessagePage",
     "MessageRow",
     "MessageState",
     "QueueRow",

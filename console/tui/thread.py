@@ -1,32 +1,47 @@
 """The open conversation: a bounded window of message widgets over the chat's history.
 
-The newest page is shown on open; scrolling near the top loads the previous page (from the
-cache, or from the API through the source when the cache has a gap). Opened at a message (a
+The newest page is shown on open; scrolling near the top loads the previous page through the
+source, which reads the cache and fetches past it where it can (the gateway; the team server
+in team mode) and says when the chat's first message is reached. Opened at a message (a
 search result), the window is centred on it and scrolling near the bottom loads newer pages
 until the newest. The window never holds more than ``MAX_MESSAGES`` widgets: past that, the
 far end is pruned.
+
+The parts: the message widgets and the day and "new" markers are ``console.tui.message_view``;
+keeping the reader's place while messages join above is ``console.tui.place_keeping`` (the
+thread's base); the pinned strip above the thread is ``console.tui.pinned_strip``. The
+window's opening, paging, live changes and selection stay together here: they share one
+state (the held part of the page, the opening's generation, the selection's index), and
+spread over modules each would have to know the others' invariants.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from textual import work
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.content import Content
-from textual.geometry import Size
-from textual.layout import DockArrangeResult
 from textual.widgets import Static
 
-from console.tui.source import ConsoleSource, MessageRow, MessageState
-from console.tui.text import clean, money_text, plain, utcnow
-from console.tui.zone import hhmm, local_day
-
-if TYPE_CHECKING:  # a pydantic model: the first paint needs none
-    from console.api.models import Attachment
+# The message widgets and the pinned strip live in their own modules; importable from here
+# as they always were (the tests and benches import them so).
+from console.tui.message_view import (
+    FOLD_CHARS,
+    FOLD_LINES,
+    MEDIA_SHOWN,
+    UNFOLDED_CHARS,
+    DateSeparator,
+    MessageView,
+    NewMarker,
+    media_lines,
+    message_widgets,
+)
+from console.tui.pinned_strip import PinnedStrip
+from console.tui.place_keeping import PlaceKeepingScroll
+from console.tui.source import ConsoleSource, MessagePage, MessageRow, MessageState
+from console.tui.text import utcnow
+from console.tui.zone import local_day
 
 PAGE = 30
 #: Three pages (several screens of scroll-back). Textual lays out every widget of the screen
@@ -40,208 +55,9 @@ FIRST_PAINT_MIN = 14
 #: Fewer messages than this on the newest page: the workspace fetches a page from the gateway
 #: when a chat opens (``OPEN_FETCH`` in console/tui/workspace_source.py).
 THIN = 10
-#: A message longer than this (characters or lines) shows folded; ``x`` unfolds it. A 1 MB
-#: message (the webhook cap allows it) took 1.65 s to lay out and paint in full, every time
-#: its chat opened; folded, it costs what a short one does.
-FOLD_CHARS = 2_000
-FOLD_LINES = 20
-#: Unfolded, a message shows at most this much (~a thousand lines); the rest is said, not shown.
-UNFOLDED_CHARS = 50_000
-_LIKE_GLYPHS = {1: "♥", 2: "😂", 3: "😮", 4: "😢", 5: "🔥", 6: "👍", 7: "👎"}
 
 
-class _Block(Static):
-    """A widget of the thread that does not scroll: its virtual size is its size."""
-
-    def _size_updated(
-        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
-    ) -> bool:
-        # Textual keeps the virtual size as a reactive that asks for a layout of the whole
-        # screen when it changes: every new block sized by the layout that placed it asked
-        # for a second one at once (~8 ms for a chat of 30 messages). A block that does not
-        # scroll has no use for it; a change of its size repaints it all the same.
-        return super()._size_updated(size, virtual_size, container_size, layout=False)
-
-
-class DateSeparator(_Block):
-    def __init__(self, day: str) -> None:
-        super().__init__(Content(f"── {day} ──"), classes="date-separator")
-        self.day = day
-
-
-class NewMarker(_Block):
-    def __init__(self) -> None:
-        super().__init__(Content("── new ──"), classes="new-marker")
-
-
-class MessageView(_Block):
-    """One message: who and when, the quoted message, the text, likes, pin and state."""
-
-    def __init__(self, row: MessageRow, sender_name: str, *, online: bool = True) -> None:
-        self.row = row
-        self.sender_name = sender_name
-        #: Whether the gateway can be reached: a pending message is "sending", or waits.
-        self.online = online
-        #: Shown in full (``x``); long messages start folded.
-        self.unfolded = False
-        # The classes and the content are given here, not set after: on a widget not yet
-        # mounted each ``set_class`` re-matches the whole stylesheet (~5 ms per message, 30
-        # per chat), and ``update`` asks for a second layout of the screen once it is mounted.
-        # (The fields ``_content`` reads are plain attributes: set before Textual's ones.)
-        super().__init__(self._content(), classes=" ".join(["message", *self._state_classes(row)]))
-
-    @staticmethod
-    def _state_classes(row: MessageRow) -> list[str]:
-        return [
-            name
-            for name, on in (
-                ("-own", row.from_creator),
-                ("-fan", not row.from_creator),
-                ("-pending", row.state is MessageState.PENDING),
-                ("-failed", row.state is MessageState.FAILED),
-                ("-unsent", row.state is MessageState.UNSENT),
-                ("-pinned", row.pinned),
-            )
-            if on
-        ]
-
-    @property
-    def long(self) -> bool:
-        return _fold_at(self.row.text) is not None
-
-    def toggle_fold(self) -> bool:
-        """Fold or unfold a long message; ``False`` when it is short (nothing to do)."""
-        if not self.long:
-            return False
-        self.unfolded = not self.unfolded
-        self._apply()
-        return True
-
-    @property
-    def message_id(self) -> str:
-        return self.row.key
-
-    def update_row(self, row: MessageRow) -> None:
-        self.row = row
-        self._apply()
-
-    def _apply(self) -> None:
-        wanted = set(self._state_classes(self.row))
-        for name in ("-own", "-fan", "-pending", "-failed", "-unsent", "-pinned"):
-            if (name in wanted) != self.has_class(name):
-                self.set_class(name in wanted, name)
-        self.update(self._content())
-
-    def _content(self) -> Content:
-        row = self.row
-        who = "You" if row.from_creator else self.sender_name
-        head = [
-            plain(who, one_line=True, style="bold"),
-            Content(f"  {hhmm(row.created_at)}"),
-        ]
-        if row.pinned:
-            head.append(Content.styled("  📌 pinned", "$text-warning"))
-        if row.likes:
-            glyphs = "".join(sorted({_LIKE_GLYPHS.get(lk.type, "♥") for lk in row.likes}))
-            mine = " (you)" if row.liked_by_creator else ""
-            head.append(Content(f"  {glyphs} {len(row.likes)}{mine}"))
-        if row.queued:
-            head.append(Content.styled(f"  ⧗ {', '.join(row.queued)} queued", "$text-muted"))
-        if row.state is MessageState.PENDING:
-            waiting = "sending" if self.online else "queued until online"
-            head.append(Content.styled(f"  ⧗ {waiting}", "$text-muted"))
-        elif row.state is MessageState.FAILED:
-            head.append(Content.styled("  ✗ failed: ", "$text-error"))
-            head.append(plain(row.error or "not sent", one_line=True, style="$text-error"))
-            head.append(Content.styled("  (e: retry)", "$text-muted"))
-        elif row.state is MessageState.UNSENT:
-            head.append(Content.styled("  ⊘ unsent", "$text-muted"))
-        parts = [Content.assemble(*head)]
-        if row.reply_to_id:
-            quoted = row.reply_to_text if row.reply_to_text is not None else "(earlier message)"
-            parts.append(
-                plain("▏" + clean(quoted[:600], one_line=True)[:120], style="italic $text-muted")
-            )
-        if row.tip_millis:
-            parts.append(
-                Content.styled(f"💵 tip {money_text(row.tip_millis)}", "bold $text-success")
-            )
-        text = row.text
-        cut = _fold_at(text)
-        if cut is None:
-            parts.append(plain(text))
-        else:
-            # Only the part shown is cleaned and laid out: the cost is the fold's, not the
-            # message's.
-            shown = min(len(text), UNFOLDED_CHARS) if self.unfolded else cut
-            parts.append(plain(text[:shown]))
-            rest = len(text) - shown
-            if self.unfolded and rest:
-                note = f"… {rest:,} more characters not shown (x folds)"
-            elif self.unfolded:
-                note = "x folds the message"
-            else:
-                note = f"… folded: {len(text):,} characters in all (x shows more)"
-            parts.append(Content.styled(note, "italic $text-muted"))
-        if row.attachments:
-            parts.extend(media_lines(row.attachments, row.state))
-        return Content("\n").join(parts)
-
-
-#: Items listed one per line; past this, "+N more".
-MEDIA_SHOWN = 4
-
-
-def media_lines(attachments: list[Attachment], state: MessageState) -> list[Content]:
-    """A message's media, one line each ("📷 photo · 'beach set 3'"), then for a PPV its price
-    and state: not bought yet, or bought (with when, if a sale said so)."""
-    lines = [plain(a.label, one_line=True, style="$text-muted") for a in attachments[:MEDIA_SHOWN]]
-    if len(attachments) > MEDIA_SHOWN:
-        lines.append(Content.styled(f"+{len(attachments) - MEDIA_SHOWN} more", "$text-muted"))
-    price = next((a.price_millis for a in attachments if a.price_millis), None)
-    if price is None:
-        return lines
-    head = f"💰 PPV {money_text(price)}"
-    bought = [a for a in attachments if a.bought]
-    if bought:
-        when = min((a.bought_at_ms for a in bought if a.bought_at_ms), default=None)
-        at = ""
-        if when is not None:
-            moment = datetime.fromtimestamp(when / 1000, tz=UTC)
-            at = f" {local_day(moment):%d %b} {hhmm(moment)}"
-        lines.append(Content.styled(f"{head} · ✔ bought{at}", "bold $text-success"))
-    elif state is MessageState.SENT:
-        lines.append(Content.styled(f"{head} · sent, not bought yet", "$text-warning"))
-    else:
-        lines.append(Content.styled(head, "$text-warning"))
-    return lines
-
-
-def _fold_at(text: str) -> int | None:
-    """Where a long message is folded (``None``: it is short enough to show in full)."""
-    if len(text) <= FOLD_CHARS and text.count("\n", 0, FOLD_CHARS) < FOLD_LINES:
-        return None
-    cut = min(len(text), FOLD_CHARS)
-    newline = -1
-    for _ in range(FOLD_LINES):
-        newline = text.find("\n", newline + 1, cut)
-        if newline < 0:
-            break
-    else:
-        cut = newline
-    return cut if cut < len(text) else None
-
-
-class PinnedStrip(Static):
-    """The chat's pinned messages, one line each, at the top of the thread."""
-
-    def show(self, rows: list[MessageRow]) -> None:
-        self.display = bool(rows)
-        lines = [plain("📌 " + clean(r.text[:800], one_line=True)[:200]) for r in rows[-3:]]
-        self.update(Content("\n").join(lines))
-
-
-class Thread(VerticalScroll, can_focus=True):
+class Thread(PlaceKeepingScroll, can_focus=True):
     """A bounded, scrollable window over one chat's messages, with a selected message."""
 
     BINDINGS = [
@@ -288,11 +104,6 @@ class Thread(VerticalScroll, can_focus=True):
         self._deferred_unread: str | None = None
         #: The held part is being mounted: what is above the window is not known yet.
         self._filling = False
-        #: What the reader looks at while the thread is not held at its end: the message at
-        #: the top of the view and the row it is on (see ``arrange``).
-        self._reading: tuple[MessageView, float] | None = None
-        #: The children's places at the last layout (relative to the scrolled content).
-        self._arranged: DockArrangeResult | None = None
 
     def set_online(self, online: bool) -> None:
         """The gateway came or went: pending messages say so."""
@@ -356,7 +167,7 @@ class Thread(VerticalScroll, can_focus=True):
         self.call_after_refresh(centre)
 
     async def show_latest(
-        self, account_id: str, chat_id: str, fan_name: str, unread: int, rows: list[MessageRow]
+        self, account_id: str, chat_id: str, fan_name: str, unread: int, rows: MessagePage
     ) -> None:
         """Show the chat's newest page, read by the caller (who opens the chat in one frame:
         thread, title, profile and composer together)."""
@@ -377,9 +188,10 @@ class Thread(VerticalScroll, can_focus=True):
             return
         await self._show_rows(rows, unread)
 
-    async def _show_rows(self, rows: list[MessageRow], unread: int) -> None:
-        # Team mode: a short cached page may have more on the team server (see _load_older).
-        self._exhausted = len(rows) < PAGE and getattr(self.app, "team", None) is None
+    async def _show_rows(self, rows: MessagePage, unread: int) -> None:
+        # The source says whether older messages may exist (in team mode a short cached page
+        # may have more on the team server).
+        self._exhausted = rows.at_start
         self._deferred = []
         first_unread = self._first_unread(rows, unread)
         # Only the newest messages, enough to fill the thread, are mounted; the rest of the
@@ -453,17 +265,7 @@ class Thread(VerticalScroll, can_focus=True):
     ) -> list[Static]:
         """The widgets of ``rows`` (following ``previous``), with the "new" marker above the
         message ``new_from`` if it is among them."""
-        widgets: list[Static] = []
-        last_day = local_day(previous.created_at) if previous else None
-        for row in rows:
-            day = local_day(row.created_at)
-            if day != last_day:
-                widgets.append(DateSeparator(f"{day:%a %d %b %Y}"))
-                last_day = day
-            if new_from is not None and row.key == new_from:
-                widgets.append(NewMarker())
-            widgets.append(MessageView(row, self.fan_name, online=self.online))
-        return widgets
+        return message_widgets(rows, previous, self.fan_name, online=self.online, new_from=new_from)
 
     @property
     def message_views(self) -> list[MessageView]:
@@ -480,63 +282,10 @@ class Thread(VerticalScroll, can_focus=True):
                 return view
         return None
 
-    # -- the reader's place -----------------------------------------------------------------
-
-    @property
-    def _held_at_end(self) -> bool:
-        """The newest message is held in view (Textual's anchor): each layout scrolls to it."""
-        return self.is_anchored and not self._anchor_released
-
-    def _note_reading(self) -> None:
-        """Note the message at the top of the view and its row, from the last layout."""
-        self._reading = None
-        if self._held_at_end or self._arranged is None:
-            return
-        top = self.scroll_y
-        for placement in self._arranged.placements:
-            widget = placement.widget
-            if isinstance(widget, MessageView) and placement.region.bottom > top:
-                self._reading = (widget, placement.region.y - top)
-                return
-
-    async def _finish_scrolling(self) -> None:
-        """End a scroll under way (PageUp, Home animate) at its destination, before messages
-        join above: the reader is held where they were going, and no later frame of the
-        animation, counted in the old positions, moves them."""
-        await self.app.animator.stop_animation(self, "scroll_y", complete=True)
-
-    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
-        """Lay out the messages; a reader who is not at the end keeps what they look at in
-        place. Messages joining above (the rest of the page, an older page, a late message)
-        or leaving it would otherwise move it by their height; scrolling here, in the layout
-        that places them, moves it in no frame (as Textual's anchor holds the end). Done after
-        the layout, it was a frame late, and counted a message arriving below in the same
-        layout as if it came above."""
-        arranged = super().arrange(size, optimal)
-        if optimal:
-            return arranged
-        self._arranged = arranged
-        reading = self._reading
-        if reading is None or self._held_at_end:
-            return arranged
-        view, row = reading
-        for placement in arranged.placements:
-            if placement.widget is view:
-                y = max(0.0, placement.region.y - row)
-                if y != self.scroll_y:
-                    # As Textual's compositor scrolls an anchored widget: no watcher runs (the
-                    # reader did not move), the scrollbar follows.
-                    self.set_reactive(Thread.scroll_y, y)
-                    self.set_reactive(Thread.scroll_target_y, y)
-                    self.vertical_scrollbar.position = y
-                break
-        return arranged
-
     # -- older pages -----------------------------------------------------------------------
 
     def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        self._note_reading()
+        super().watch_scroll_y(old, new)  # notes what the reader looks at
         # The held part joins when the chatter goes up, not when a layout moves an anchored
         # thread (a pane folding away at start re-wraps it: that is not the chatter).
         chatter = not self.is_anchored or self._anchor_released
@@ -592,21 +341,11 @@ class Thread(VerticalScroll, can_focus=True):
     async def _load_older(self, generation: int, before_id: str) -> None:
         try:
             assert self.account_id and self.chat_id
+            # Past the cache, the source fetches (the gateway; the team server in team mode).
             rows = await self.source.messages_before(self.account_id, self.chat_id, before_id, PAGE)
             if generation != self._generation:
                 return
-            team = getattr(self.app, "team", None)
-            if len(rows) < PAGE and team is not None:
-                # Team mode: past the cache, the team server has older pages (written into
-                # the cache, so they show offline from then on).
-                oldest = rows[0] if rows else self.message_views[0].row
-                if await team.fetch_older(self.account_id, self.chat_id, oldest.created_at):
-                    rows = await self.source.messages_before(
-                        self.account_id, self.chat_id, before_id, PAGE
-                    )
-                if generation != self._generation:
-                    return
-            if len(rows) < PAGE:
+            if rows.at_start:
                 self._exhausted = True
             if not rows:
                 return
@@ -805,3 +544,21 @@ class Thread(VerticalScroll, can_focus=True):
         view = self.selected
         if view is not None:
             view.add_class("-selected")
+
+
+__all__ = [
+    "FIRST_PAINT_MIN",
+    "FOLD_CHARS",
+    "FOLD_LINES",
+    "MAX_MESSAGES",
+    "MEDIA_SHOWN",
+    "PAGE",
+    "THIN",
+    "UNFOLDED_CHARS",
+    "DateSeparator",
+    "MessageView",
+    "NewMarker",
+    "PinnedStrip",
+    "Thread",
+    "media_lines",
+]

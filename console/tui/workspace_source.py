@@ -9,7 +9,7 @@ actions queued on it here (the outbox is read beside the page).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from console.tui.source import (
     ChatRow,
     FanCard,
     ListChoice,
+    MessagePage,
     MessageRow,
     QueueRow,
     SearchResult,
@@ -134,6 +135,10 @@ class WorkspaceSource:
         self._refresher: asyncio.Task[None] | None = None
         #: Team mode: the team's credits (the server spends, this console does not).
         self.team_credits: Callable[[], CreditStatus | None] | None = None
+        #: Team mode: copies a chat's page older than a time from the team server into the
+        #: cache, and says how many messages came (``TeamUI.fetch_older``). Set, the cache's
+        #: first message is not the chat's (see :class:`~console.tui.source.MessagePage`).
+        self.older_history: Callable[[str, str, datetime], Awaitable[int]] | None = None
 
     def attach(self, workspace: Workspace) -> None:
         """The workspace is open: actions go to it from now on."""
@@ -307,7 +312,7 @@ class WorkspaceSource:
                 return account.fansly_account_id or None
         return None
 
-    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> MessagePage:
         rows = await self.store.latest_messages(chat_id, limit)
         workspace = self._workspace
         if len(rows) < OPEN_FETCH and workspace is not None and account_id in workspace.engines:
@@ -316,16 +321,27 @@ class WorkspaceSource:
             # gaps say where); more comes as the chatter scrolls, a credit a page.
             await workspace.load_older(account_id, chat_id, None, OPEN_FETCH)
             rows = await self.store.latest_messages(chat_id, limit)
-        return await self._rows(account_id, chat_id, rows)
+        # Team mode: the server may have older messages than the cache's (``messages_before``
+        # asks it when the chatter scrolls up).
+        at_start = len(rows) < limit and self.older_history is None
+        return MessagePage(await self._rows(account_id, chat_id, rows), at_start=at_start)
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
-    ) -> list[MessageRow]:
+    ) -> MessagePage:
         anchor = await self.store.message(_position(before_id))
         if anchor is None:
-            return []
-        rows = await (await self._opened()).load_older(account_id, chat_id, anchor.pos, limit)
-        return await self._rows(account_id, chat_id, rows)
+            return MessagePage(at_start=True)
+        workspace = await self._opened()
+        rows = await workspace.load_older(account_id, chat_id, anchor.pos, limit)
+        if len(rows) < limit and self.older_history is not None:
+            # Team mode, past the cache: the server's older page is written into the cache
+            # (shown offline from then on), and the cache read again.
+            oldest = rows[0] if rows else anchor
+            if await self.older_history(account_id, chat_id, oldest.created_at):
+                rows = await workspace.load_older(account_id, chat_id, anchor.pos, limit)
+        at_start = len(rows) < limit
+        return MessagePage(await self._rows(account_id, chat_id, rows), at_start=at_start)
 
     async def messages_after(
         self, account_id: str, chat_id: str, after_id: str, limit: int

@@ -52,7 +52,7 @@ from console.store.rows import (
 )
 from console.store.text import one_line
 from console.tui.followup import FollowUpRow
-from console.tui.source import FanCard, ListChoice, SearchResult
+from console.tui.source import FanCard, ListChoice, MessagePage, SearchResult
 from support.fakes_vault import MemoryVault
 
 FIXED_NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -382,16 +382,18 @@ class MemorySource(MemoryVault):
         ]
         return found[:limit]
 
-    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> list[MessageRow]:
+    async def latest_messages(self, account_id: str, chat_id: str, limit: int) -> MessagePage:
         chat = self._by_id[(account_id, chat_id)]
-        return [self._quoted(chat, r) for r in chat.messages[-limit:]]
+        rows = [self._quoted(chat, r) for r in chat.messages[-limit:]]
+        return MessagePage(rows, at_start=len(rows) < limit)
 
     async def messages_before(
         self, account_id: str, chat_id: str, before_id: str, limit: int
-    ) -> list[MessageRow]:
+    ) -> MessagePage:
         chat = self._by_id[(account_id, chat_id)]
         index = next((i for i, r in enumerate(chat.messages) if r.key == before_id), 0)
-        return [self._quoted(chat, r) for r in chat.messages[max(0, index - limit) : index]]
+        rows = [self._quoted(chat, r) for r in chat.messages[max(0, index - limit) : index]]
+        return MessagePage(rows, at_start=len(rows) < limit)
 
     async def message(self, account_id: str, chat_id: str, message_id: str) -> MessageRow | None:
         chat = self._by_id[(account_id, chat_id)]

@@ -215,6 +215,22 @@ async def test_pages_of_a_thread_join_up_in_time_order(source: ConsoleSource) ->
         assert row.state is MessageState.SENT and row.known_as(row.key)
 
 
+async def test_a_page_says_whether_it_reaches_the_chats_first_message(
+    source: ConsoleSource,
+) -> None:
+    # The thread stops asking for older pages on the source's word, not by counting rows
+    # itself (in team mode a short cached page is not the chat's start).
+    account = _account(source)
+    chat = (await _all_chats(source))[0]
+    latest = await source.latest_messages(account, chat.chat_id, 3)
+    assert len(latest) == 3 and not latest.at_start
+    older = await source.messages_before(account, chat.chat_id, latest[0].key, 3)
+    assert len(older) == 3 and not older.at_start
+    rest = await source.messages_before(account, chat.chat_id, older[0].key, 3)
+    assert len(rest) == MESSAGES - 6 and rest.at_start
+    assert (await source.latest_messages(account, chat.chat_id, MESSAGES + 1)).at_start
+
+
 async def test_search_finds_cached_messages_and_leads_back_to_them(source: ConsoleSource) -> None:
     account = _account(source)
     chat = (await _all_chats(source))[2]
