@@ -758,9 +758,31 @@ async def in_list(cache: Path, rounds: int) -> dict[str, float]:
             async with asyncio.timeout(10):
                 reload.append(await painted - started)
             await app.settled()
+        # The store's side alone, after a commit each: the list's size and its top window read
+        # in two calls (two hops to the UI lane) and, where the store has it, in one.
+        two: list[float] = []
+        one: list[float] = []
+        one_read = getattr(store, "chat_window", None)
+        for n in range(rounds):
+            for samples, read in ((two, None), (one, one_read)):
+                other.execute(
+                    "UPDATE chats SET last_message_at = ? WHERE chat_id = ?",
+                    (int(time.time() * 1000) + n, ids[n % len(ids)]),
+                )
+                await asyncio.sleep(0.01)  # a chatter's next event, not a tight loop
+                started = time.perf_counter()
+                if read is not None:
+                    await read(BIG_ACCOUNT, offset=0, limit=50)
+                elif samples is two:
+                    await store.count_chats(BIG_ACCOUNT)
+                    await store.chats(BIG_ACCOUNT, offset=0, limit=50)
+                else:
+                    continue
+                samples.append(time.perf_counter() - started)
     other.close()
     await running.stop()
-    for name, samples in (("repaint", repaint), ("filter", filter_key), ("reload", reload)):
+    timed = [("repaint", repaint), ("filter", filter_key), ("reload", reload), ("two", two)]
+    for name, samples in timed + ([("one", one)] if one else []):
         for q in (50, 95, 99):
             figures[f"list_{name}_p{q}_ms"] = _quantile(samples, q / 100) * 1000
     figures["list_rounds"] = rounds
@@ -780,7 +802,11 @@ def _print_list(f: dict[str, Any], as_json: bool) -> int:
         ("repaint", "baseline: the list repainted, nothing read"),
         ("filter", "f (next filter) -> the new list painted"),
         ("reload", "a commit, reload -> the list painted"),
+        ("two", "store alone, after a commit: count, then the top window (two reads)"),
+        ("one", "store alone, after a commit: count and top window in one read"),
     ):
+        if f"list_{name}_p50_ms" not in f:
+            continue
         p50, p95, p99 = (f[f"list_{name}_p{q}_ms"] for q in (50, 95, 99))
         print(f"{what}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms")
     return 0
