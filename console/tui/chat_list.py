@@ -178,9 +178,11 @@ class ChatList(ScrollView, can_focus=True):
         account_id = self.account_id
         if account_id is None:
             return
-        total = await self.source.count_chats(account_id, self.filter, self.search)
         start, end = self._window()
-        rows = await self.source.chats(account_id, self.filter, self.search, start, end - start)
+        # The size and the window in one read: one wait for the store's UI lane, not two.
+        total, rows = await self.source.chat_window(
+            account_id, self.filter, self.search, start, end - start
+        )
         chosen = self.selected_chat_id
         if keep_selection and chosen and all(r.chat_id != chosen for r in rows):
             # The cursor's chat moved out of the window (others came above it): find it and
