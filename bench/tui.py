@@ -4,6 +4,7 @@
     .venv/bin/python bench/tui.py --messages 200000 --json
     .venv/bin/python bench/tui.py --startup-only --rounds 5   # the start-up figure alone
     .venv/bin/python bench/tui.py --stylesheet     # parse vs the kept stylesheet, in-process
+    .venv/bin/python bench/tui.py --messages 10000000 --list-only   # the list's re-reads
 
 Figures (goals from issue 5 §10):
 
@@ -20,6 +21,10 @@ Figures (goals from issue 5 §10):
   1,000 scripts: key -> list painted (the app's CPU time, and wall), goal ≤ 50 ms; filter
   per key (``Input.Changed`` -> repainted) p95, goal ≤ 30 ms; beside the chat list's key p95
   over 10,000 chats in the same app.
+- ``--list-only``: the big account's list re-read (its size and window) -> painted, as the
+  ``f`` key (next filter) and a reload after another connection's commit; beside, in the
+  same run, the same list repainted with no read, and the store's count + top window alone
+  after a commit (p50 / p95 / p99 of ``--rounds``, at least 100).
 
 The cache is ``bench/store.py``'s (5 accounts x 2,000 chats plus a 10,000-chat account), built
 once in the temp dir and shared with that bench.
@@ -677,6 +682,144 @@ async def in_queue(cache: Path, keys: int, webhooks: int, rounds: int = 30) -> d
     return figures
 
 
+async def in_list(cache: Path, rounds: int) -> dict[str, float]:
+    """The big account's chat list re-read (count + window), as a chatter sees it: ``f`` (the
+    next filter) -> the new list painted, and a reload after another connection's commit (a
+    ``ChatsStale``) -> painted; beside, in the same run, a repaint of the same list with no
+    read (the floor of any key -> repaint)."""
+    import sqlite3
+
+    from console.config import Settings
+    from console.store import Store
+    from console.sync.engine import Workspace
+    from console.tui.app import make_app
+    from console.tui.chat_list import ChatList
+    from console.tui.launch import Running
+    from console.tui.workspace_source import WorkspaceSource
+
+    # Bench-side probe: the list applied a window it read (count and rows) since armed.
+    applied = [False]
+    original_apply = ChatList._apply_window
+
+    def apply_window(widget: Any, *args: Any, **kwargs: Any) -> None:
+        original_apply(widget, *args, **kwargs)
+        applied[0] = True
+
+    ChatList._apply_window = apply_window  # type: ignore[method-assign]
+    frames = _Frames(ChatList)
+    store = await Store.open(cache)
+    workspace = Workspace(Settings(), store, offline=True, owns_store=True)
+    running = Running(workspace)
+    app = make_app(WorkspaceSource(workspace), services=[running])
+    figures: dict[str, float] = {}
+    other = sqlite3.connect(cache, isolation_level=None, timeout=10)
+    async with app.run_test(size=(120, 36)) as pilot:
+        chats = app.chats_screen
+        async with asyncio.timeout(60):
+            while not chats.accounts or chats.chat_id is None:
+                await pilot.pause(0.01)
+        await app.settled()
+        index = next(i for i, a in enumerate(chats.accounts) if a.account_id == BIG_ACCOUNT)
+        await pilot.press(f"alt+{index + 1}")
+        await app.settled()
+        chat_list = app.query_one(ChatList)
+        chat_list.focus()
+        chat_list.reorder_pause = 0
+        figures["big_list_chats"] = chat_list.total
+        ids = [
+            row[0]
+            for row in other.execute(
+                "SELECT chat_id FROM chats WHERE account_id = ? LIMIT 500", (BIG_ACCOUNT,)
+            )
+        ]
+        filter_key: list[float] = []
+        reload: list[float] = []
+        repaint: list[float] = []
+        for n in range(rounds):
+            # The floor: the same list repainted, nothing read.
+            painted = frames.arm(lambda w: True)
+            started = time.perf_counter()
+            chat_list.refresh()
+            async with asyncio.timeout(10):
+                repaint.append(await painted - started)
+            await app.settled()
+            # ``f``: the next filter's list (all, unread, waiting, VIP, subscribers).
+            applied[0] = False
+            painted = frames.arm(lambda w: applied[0])
+            started = time.perf_counter()
+            await pilot.press("f")
+            async with asyncio.timeout(10):
+                filter_key.append(await painted - started)
+            await app.settled()
+            # Another connection commits (a chat's new activity): the list re-reads.
+            other.execute(
+                "UPDATE chats SET last_message_at = ? WHERE chat_id = ?",
+                (int(time.time() * 1000) + n, ids[n % len(ids)]),
+            )
+            applied[0] = False
+            painted = frames.arm(lambda w: applied[0])
+            started = time.perf_counter()
+            chat_list.reload()
+            async with asyncio.timeout(10):
+                reload.append(await painted - started)
+            await app.settled()
+        # The store's side alone, after a commit each: the list's size and its top window read
+        # in two calls (two hops to the UI lane) and, where the store has it, in one.
+        two: list[float] = []
+        one: list[float] = []
+
+        async def two_reads() -> None:
+            await store.count_chats(BIG_ACCOUNT)
+            await store.chats(BIG_ACCOUNT, offset=0, limit=50)
+
+        async def one_read() -> None:
+            await store.chat_window(BIG_ACCOUNT, offset=0, limit=50)
+
+        # ``chat_window`` is absent from a tree before it (a "before" run).
+        reads = [(two, two_reads)] + ([(one, one_read)] if hasattr(store, "chat_window") else [])
+        for n in range(rounds):
+            for samples, read in reads:
+                other.execute(
+                    "UPDATE chats SET last_message_at = ? WHERE chat_id = ?",
+                    (int(time.time() * 1000) + n, ids[n % len(ids)]),
+                )
+                await asyncio.sleep(0.01)  # a chatter's next event, not a tight loop
+                started = time.perf_counter()
+                await read()
+                samples.append(time.perf_counter() - started)
+    other.close()
+    await running.stop()
+    timed = [("repaint", repaint), ("filter", filter_key), ("reload", reload), ("two", two)]
+    for name, samples in timed + ([("one", one)] if one else []):
+        for q in (50, 95, 99):
+            figures[f"list_{name}_p{q}_ms"] = _quantile(samples, q / 100) * 1000
+    figures["list_rounds"] = rounds
+    return figures
+
+
+def _print_list(f: dict[str, Any], as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(f))
+        return 0
+    print(
+        f"cache: {f['messages']:,} messages; list: {f['big_list_chats']:,} chats; "
+        f"{f['list_rounds']} rounds; load average {f['load_before'][0]:.1f} -> "
+        f"{f['load_after'][0]:.1f}"
+    )
+    for name, what in (
+        ("repaint", "baseline: the list repainted, nothing read"),
+        ("filter", "f (next filter) -> the new list painted"),
+        ("reload", "a commit, reload -> the list painted"),
+        ("two", "store alone, after a commit: count, then the top window (two reads)"),
+        ("one", "store alone, after a commit: count and top window in one read"),
+    ):
+        if f"list_{name}_p50_ms" not in f:
+            continue
+        p50, p95, p99 = (f[f"list_{name}_p{q}_ms"] for q in (50, 95, 99))
+        print(f"{what}: p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms")
+    return 0
+
+
 def _print_startup(f: dict[str, Any], as_json: bool) -> int:
     if as_json:
         print(json.dumps(f))
@@ -874,6 +1017,11 @@ def main() -> int:
         action="store_true",
         help="only the queue's figures (25 accounts x 2,000 chats, issue 16)",
     )
+    parser.add_argument(
+        "--list-only",
+        action="store_true",
+        help="only the big list's re-reads (filter key, reload after a commit) -> painted",
+    )
     parser.add_argument("--child", choices=["baseline", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -917,6 +1065,18 @@ def main() -> int:
         shared.parent.mkdir(parents=True, exist_ok=True)
         print(f"building a {args.messages:,}-message cache (once) …", file=sys.stderr)
         store_bench.build(shared, args.messages, args.list_chats)
+    if args.list_only:
+        # A copy: the app writes (drafts, the commits timed here); the shared build never.
+        scratch = Path(tempfile.mkdtemp(prefix="fansly-bench-tui-", dir=shared.parent))
+        cache = scratch / "cache.sqlite3"
+        shutil.copyfile(shared, cache)
+        try:
+            figures = {"messages": args.messages, "load_before": os.getloadavg()}
+            figures.update(asyncio.run(in_list(cache, max(args.rounds, 100))))
+            figures["load_after"] = os.getloadavg()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return _print_list(figures, args.json)
     agency = store_bench.cache_file(args.messages, accounts=QUEUE_ACCOUNTS)
     if not agency.exists():
         agency.parent.mkdir(parents=True, exist_ok=True)

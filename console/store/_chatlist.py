@@ -81,13 +81,19 @@ def count(
     db.execute("BEGIN")
     try:
         windows._at(_version(db))
-        windows._list(list_id)
-        total = windows._totals.get(list_id)
-        if total is None:
-            total = int(db.execute(sql, params).fetchone()[0])
-            windows._totals[list_id] = total
+        return _count(db, windows, list_id, sql, params)
     finally:
         db.execute("COMMIT")
+
+
+def _count(
+    db: sqlite3.Connection, windows: ChatWindows, list_id: ListId, sql: str, params: list[Any]
+) -> int:
+    windows._list(list_id)
+    total = windows._totals.get(list_id)
+    if total is None:
+        total = int(db.execute(sql, params).fetchone()[0])
+        windows._totals[list_id] = total
     return total
 
 
@@ -165,37 +171,85 @@ def window(
     db.execute("BEGIN")
     try:
         windows._at(_version(db))
-        anchors = windows._list(list_id)
-        # From the nearest known row above the window (the top is one), or below it (the
-        # bottom is one when the size is known): whichever leaves fewer rows to skip.
-        above = max((k for k in anchors if k < offset), default=-1)
-        best: tuple[int, Key | None, bool] = (offset - above - 1, anchors.get(above), False)
-        end = offset + limit
-        below = min((k for k in anchors if k >= end), default=None)
-        total = windows._totals.get(list_id)
-        if total is not None and (below is None or total <= below):
-            below = total
-        if below is not None and below - end < best[0]:
-            best = (max(below - end, 0), anchors.get(below), True)
-        skip, start, reverse = best
-        keys = _keys(db, source, where, params, start, reverse, skip, limit)
-        if reverse:
-            # The rows just before ``below`` past the skipped ones, nearest first. Near the
-            # top (below - limit < 0) fewer rows exist than asked for.
-            keys = keys[::-1]
-            first = below - skip - len(keys) if below is not None else 0
-        else:
-            first = offset
-        windows._remember(anchors, first, [key for _, key in keys])
-        wanted = [(rowid, key) for i, (rowid, key) in enumerate(keys) if offset <= first + i < end]
-        if not wanted:
-            return []
-        marks = ", ".join("?" * len(wanted))
-        rows = db.execute(
-            f"SELECT c.rowid, {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE c.rowid IN ({marks})",
-            [rowid for rowid, _ in wanted],
-        ).fetchall()
+        rows, wanted = _window(db, windows, list_id, source, where, params, offset, limit)
     finally:
         db.execute("COMMIT")
+    return _in_order(rows, wanted)
+
+
+def counted_window(
+    db: sqlite3.Connection,
+    windows: ChatWindows,
+    list_id: ListId,
+    count_sql: str,
+    source: str,
+    where: str,
+    params: list[Any],
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Any]]:
+    """The list's size (``count_sql``, as :func:`count`) and its rows ``offset`` …
+    ``offset + limit - 1`` (as :func:`window`), in one call on the UI lane and one read
+    transaction: the list's reload waits for one thread hop, not two, and its size and rows
+    are of the same snapshot."""
+    db.execute("BEGIN")
+    try:
+        windows._at(_version(db))
+        # Counted first: a window near the bottom is then read from the end.
+        total = _count(db, windows, list_id, count_sql, params)
+        if limit <= 0:
+            return total, []
+        rows, wanted = _window(db, windows, list_id, source, where, params, offset, limit)
+    finally:
+        db.execute("COMMIT")
+    return total, _in_order(rows, wanted)
+
+
+def _window(
+    db: sqlite3.Connection,
+    windows: ChatWindows,
+    list_id: ListId,
+    source: str,
+    where: str,
+    params: list[Any],
+    offset: int,
+    limit: int,
+) -> tuple[list[Any], list[tuple[int, Key]]]:
+    """The window's rows (rowid first, in no order) and the (rowid, key) wanted, in order;
+    inside the caller's read transaction, at ``windows``' current version."""
+    anchors = windows._list(list_id)
+    # From the nearest known row above the window (the top is one), or below it (the
+    # bottom is one when the size is known): whichever leaves fewer rows to skip.
+    above = max((k for k in anchors if k < offset), default=-1)
+    best: tuple[int, Key | None, bool] = (offset - above - 1, anchors.get(above), False)
+    end = offset + limit
+    below = min((k for k in anchors if k >= end), default=None)
+    total = windows._totals.get(list_id)
+    if total is not None and (below is None or total <= below):
+        below = total
+    if below is not None and below - end < best[0]:
+        best = (max(below - end, 0), anchors.get(below), True)
+    skip, start, reverse = best
+    keys = _keys(db, source, where, params, start, reverse, skip, limit)
+    if reverse:
+        # The rows just before ``below`` past the skipped ones, nearest first. Near the
+        # top (below - limit < 0) fewer rows exist than asked for.
+        keys = keys[::-1]
+        first = below - skip - len(keys) if below is not None else 0
+    else:
+        first = offset
+    windows._remember(anchors, first, [key for _, key in keys])
+    wanted = [(rowid, key) for i, (rowid, key) in enumerate(keys) if offset <= first + i < end]
+    if not wanted:
+        return [], []
+    marks = ", ".join("?" * len(wanted))
+    rows = db.execute(
+        f"SELECT c.rowid, {CHAT_COLUMNS} FROM {CHAT_FROM} WHERE c.rowid IN ({marks})",
+        [rowid for rowid, _ in wanted],
+    ).fetchall()
+    return rows, wanted
+
+
+def _in_order(rows: list[Any], wanted: list[tuple[int, Key]]) -> list[Any]:
     by_rowid = {row[0]: row[1:] for row in rows}
     return [by_rowid[rowid] for rowid, _ in wanted if rowid in by_rowid]

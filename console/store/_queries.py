@@ -68,6 +68,28 @@ def _chat_where(
     return where, params
 
 
+def _chat_list(
+    account_id: str, filter: ChatFilter | str, search: str | None
+) -> tuple[_chatlist.ListId, str, str, list[Any]]:
+    """The list's id (its anchors and size are kept under it), the rows' source (the fans
+    joined only for a name search), and its conditions."""
+    where, params = _chat_where(account_id, filter, search)
+    list_id = (account_id, ChatFilter(filter).value, search.strip() if search else "")
+    source = CHAT_FROM if len(params) > 1 else "chats c"
+    return list_id, source, where, params
+
+
+def _count_sql(filter: ChatFilter | str, where: str, params: list[Any]) -> str:
+    if len(params) == 1:
+        # No name search: the size is kept by the schema's triggers (``chat_counts``,
+        # schema v11), one row read instead of counting up to 50,000 index entries.
+        return (
+            f"SELECT COALESCE((SELECT n_{ChatFilter(filter).value} FROM chat_counts "
+            "WHERE account_id = ?), 0)"
+        )
+    return f"SELECT COUNT(*) FROM {CHAT_FROM} WHERE {where}"
+
+
 def _cursor(before: MessageRow | int) -> int:
     return before.pos if isinstance(before, MessageRow) else int(before)
 
@@ -100,9 +122,7 @@ class CacheQueries(Part):
     ) -> list[ChatRow]:
         """A window of an account's chat list: pinned first, then newest activity. Read by
         keyset from the nearest known row, never by OFFSET (see ``_chatlist.py``)."""
-        where, params = _chat_where(account_id, filter, search)
-        list_id = (account_id, ChatFilter(filter).value, search.strip() if search else "")
-        source = CHAT_FROM if len(params) > 1 else "chats c"
+        list_id, source, where, params = _chat_list(account_id, filter, search)
         rows = await self._reader.run(
             _chatlist.window,
             self._core._chat_windows,
@@ -121,21 +141,40 @@ class CacheQueries(Part):
         filter: ChatFilter | str = ChatFilter.ALL,
         search: str | None = None,
     ) -> int:
-        where, params = _chat_where(account_id, filter, search)
-        list_id = (account_id, ChatFilter(filter).value, search.strip() if search else "")
-        if len(params) == 1:
-            # No name search: the size is kept by the schema's triggers (``chat_counts``,
-            # schema v11), one row read instead of counting up to 50,000 index entries.
-            sql = (
-                f"SELECT COALESCE((SELECT n_{ChatFilter(filter).value} FROM chat_counts "
-                "WHERE account_id = ?), 0)"
-            )
-        else:
-            sql = f"SELECT COUNT(*) FROM {CHAT_FROM} WHERE {where}"
+        list_id, _, where, params = _chat_list(account_id, filter, search)
         # Kept with the anchors: a window near the bottom is read from the end.
         return await self._reader.run(
-            _chatlist.count, self._core._chat_windows, list_id, sql, params
+            _chatlist.count,
+            self._core._chat_windows,
+            list_id,
+            _count_sql(filter, where, params),
+            params,
         )
+
+    async def chat_window(
+        self,
+        account_id: str,
+        *,
+        filter: ChatFilter | str = ChatFilter.ALL,
+        search: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[ChatRow]]:
+        """``count_chats`` and ``chats`` in one read (one hop to the UI lane, one snapshot):
+        what the chat list reads when it is shown or reloaded."""
+        list_id, source, where, params = _chat_list(account_id, filter, search)
+        total, rows = await self._reader.run(
+            _chatlist.counted_window,
+            self._core._chat_windows,
+            list_id,
+            _count_sql(filter, where, params),
+            source,
+            where,
+            params,
+            max(0, offset),
+            limit,
+        )
+        return total, [chat_row(row) for row in rows]
 
     async def chat(self, chat_id: str) -> ChatRow | None:
         row = await self._read_one(

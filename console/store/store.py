@@ -201,6 +201,7 @@ class Store:
     accounts = _Via("queries", CacheQueries.accounts)
     chats = _Via("queries", CacheQueries.chats)
     count_chats = _Via("queries", CacheQueries.count_chats)
+    chat_window = _Via("queries", CacheQueries.chat_window)
     chat = _Via("queries", CacheQueries.chat)
     chat_index = _Via("queries", CacheQueries.chat_index)
     unread_counts = _Via("queries", CacheQueries.unread_counts)

@@ -25,14 +25,14 @@ from rich.style import Style
 from textual import events, work
 from textual._time import get_time
 from textual.binding import Binding
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
 from console.store.queue import BadgeRules, badges
+from console.tui.line_styles import StyledScrollView
 from console.tui.messages import ChatSelected
 from console.tui.source import ChatFilter, ChatRow, ConsoleSource
 from console.tui.text import ago, clean, fan_label, utcnow
@@ -46,7 +46,7 @@ _LOCATE_LIMIT = 2_000
 _LOCATE_PAGE = 200
 
 
-class ChatList(ScrollView, can_focus=True):
+class ChatList(StyledScrollView, can_focus=True):
     """Chats of one account, newest activity first, pinned on top."""
 
     COMPONENT_CLASSES = {
@@ -107,7 +107,6 @@ class ChatList(ScrollView, can_focus=True):
         self.latency_probe: list[float] | None = None
         self._key_time: float | None = None
         self._loaded_once = False
-        self._styles: dict[str, Style] | None = None
         #: See the module's docstring; tests set 0 to apply every new order at once.
         self.reorder_pause = REORDER_PAUSE
         self._last_input = float("-inf")
@@ -178,9 +177,11 @@ class ChatList(ScrollView, can_focus=True):
         account_id = self.account_id
         if account_id is None:
             return
-        total = await self.source.count_chats(account_id, self.filter, self.search)
         start, end = self._window()
-        rows = await self.source.chats(account_id, self.filter, self.search, start, end - start)
+        # The size and the window in one read: one wait for the store's UI lane, not two.
+        total, rows = await self.source.chat_window(
+            account_id, self.filter, self.search, start, end - start
+        )
         chosen = self.selected_chat_id
         if keep_selection and chosen and all(r.chat_id != chosen for r in rows):
             # The cursor's chat moved out of the window (others came above it): find it and
@@ -354,22 +355,6 @@ class ChatList(ScrollView, can_focus=True):
         self.refresh()
 
     # -- rendering -------------------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # The styles are looked up once per repaint, not per line: ``rich_style`` walks every
-        # ancestor's styles, and a live burst repaints the list every few frames.
-        self._styles = {name: self.get_component_rich_style(name) for name in self._COMPONENTS}
-        self._styles[""] = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._styles = None
-
-    def _style(self, name: str) -> Style:
-        styles = self._styles
-        if styles is None:  # a line rendered outside a repaint (tests, snapshots)
-            return self.get_component_rich_style(name) if name else self.rich_style
-        return styles[name]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

@@ -26,14 +26,14 @@ from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.geometry import Region, Size
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
 from console.store.queue import QUEUE_SORTS, BadgeRules, badges
+from console.tui.line_styles import StyledScrollView
 from console.tui.source import ConsoleSource, QueueRow
 from console.tui.text import ago, clean, fan_label, utcnow
 
@@ -45,7 +45,7 @@ ROW_LINES = 2
 _MARGIN = 30
 
 
-class QueueList(ScrollView, can_focus=True):
+class QueueList(StyledScrollView, can_focus=True):
     """The queue's rows, read by window."""
 
     COMPONENT_CLASSES = {
@@ -110,7 +110,6 @@ class QueueList(ScrollView, can_focus=True):
         #: The chat under the cursor, kept there (by id) when a reload moves rows.
         self.selected_key: tuple[str, str] | None = None
         self._generation = 0
-        self._styles: dict[str, Style] | None = None
         #: Set when the first window is on screen (tests and the bench wait for it).
         self.loaded = False
         #: When set, each cursor move appends key event → repainted seconds (the bench).
@@ -241,19 +240,6 @@ class QueueList(ScrollView, can_focus=True):
             self.call_after_refresh(lambda: probe.append(get_time() - started))
 
     # -- rendering -------------------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._styles = {name: self.get_component_rich_style(name) for name in self._COMPONENTS}
-        self._styles[""] = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._styles = None
-
-    def _style(self, name: str) -> Style:
-        if self._styles is None:
-            return self.get_component_rich_style(name) if name else self.rich_style
-        return self._styles[name]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width

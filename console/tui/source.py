@@ -129,6 +129,13 @@ class ConsoleSource(Protocol):
 
     async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int: ...
 
+    async def chat_window(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> tuple[int, list[ChatRow]]:
+        """``count_chats`` and ``chats`` in one read: what the list reads when shown or
+        reloaded (one wait, and a size and rows of the same moment)."""
+        ...
+
     def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
         """The count and first rows of the account's list (filter "all", no search) if they
         were read before the app started, once; ``None`` otherwise."""

@@ -191,8 +191,7 @@ class WorkspaceSource:
         ]
         if self._cached_accounts:
             first = self._cached_accounts[0].account_id
-            total = await self.count_chats(first, ChatFilter.ALL, "")
-            rows = await self.chats(first, ChatFilter.ALL, "", 0, PRELOADED_ROWS)
+            total, rows = await self.chat_window(first, ChatFilter.ALL, "", 0, PRELOADED_ROWS)
             self._first_window = (first, total, rows)
 
     def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
@@ -228,6 +227,13 @@ class WorkspaceSource:
 
     async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
         return await self.store.count_chats(account_id, filter, search or None)
+
+    async def chat_window(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> tuple[int, list[ChatRow]]:
+        return await self.store.chat_window(
+            account_id, filter=filter, search=search or None, offset=offset, limit=limit
+        )
 
     async def chat(self, account_id: str, chat_id: str) -> ChatRow | None:
         return await self.store.chat(chat_id)

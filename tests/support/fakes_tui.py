@@ -298,6 +298,12 @@ class MemorySource(MemoryVault):
     async def count_chats(self, account_id: str, filter: ChatFilter, search: str) -> int:
         return len(self._ordered(account_id, filter, search))
 
+    async def chat_window(
+        self, account_id: str, filter: ChatFilter, search: str, offset: int, limit: int
+    ) -> tuple[int, list[ChatRow]]:
+        ordered = self._ordered(account_id, filter, search)
+        return len(ordered), [self._row(c) for c in ordered[offset : offset + limit]]
+
     def preloaded_chats(self, account_id: str) -> tuple[int, list[ChatRow]] | None:
         return None  # the in-memory list answers at once anyway
 

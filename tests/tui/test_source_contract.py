@@ -153,6 +153,19 @@ async def test_every_filter_of_the_store_is_honoured(
     assert [row.chat_id for row in shown] == [row.chat_id for row in everything if keep(row)]
 
 
+@pytest.mark.parametrize("filter", list(ChatFilter))
+async def test_the_lists_one_read_is_its_count_and_window(
+    source: ConsoleSource, filter: ChatFilter
+) -> None:
+    account = _account(source)
+    needle = (await _all_chats(source))[3].fan_name.split()[0]
+    for search in ("", needle):
+        total = await source.count_chats(account, filter, search)
+        for offset, limit in ((0, 5), (2, 50), (max(0, total - 1), 5), (total + 2, 5), (0, 0)):
+            window = await source.chat_window(account, filter, search, offset, limit)
+            assert window == (total, await source.chats(account, filter, search, offset, limit))
+
+
 async def test_a_name_search_narrows_the_list(source: ConsoleSource) -> None:
     account = _account(source)
     target = (await _all_chats(source))[4]
