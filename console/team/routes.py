@@ -253,6 +253,18 @@ def team_routes(server: TeamServer) -> list[BaseRoute]:
                 chatter.id,
                 media_ids,
             )
+            if added is None:
+                # The same client id again: a console that lost the answer (a duplicate: no
+                # second send), or the chatter's retry of a send the outbox failed. A failed
+                # send is known not to be at the gateway (an unsure one is "unknown" until
+                # checked), so it is queued again and goes once.
+                added = await conn.fetchval(
+                    "UPDATE outbox SET state = 'queued', error = NULL, attempts = 0, "
+                    "not_before = now() WHERE client_id = $1 AND chatter_id = $2 "
+                    "AND kind = 'send' AND state = 'failed' RETURNING id",
+                    client_id,
+                    chatter.id,
+                )
             if added is not None:
                 await audit(conn, chatter.id, "send", f"{chat_id} {client_id}")
         if added is not None:

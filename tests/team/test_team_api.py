@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 from support.hub import Console
+from support.sync import set_faults
 from support.team import OTHER_ACCOUNT, Instance, chatter, clients, delivery, instance
 from support.webhooks import ACCOUNT, CHAT, FAN, message_object
 
 from console.api.client import FanslyClient
 from console.sandbox.server import SandboxServer
-from console.team.client import SendResult, TeamClient, TeamNotice
+from console.team.client import SendResult, TeamClient, TeamNotice, TeamNotSent
 
 OTHER_CHAT = "200000000000000099"
 OTHER_FAN = "600000000000000099"
@@ -303,3 +304,32 @@ async def test_the_team_outbox_is_drained_once_across_instances_within_one_budge
     assert max(windows) <= 12 and counts["sent"] >= 12, (windows, counts)
     assert counts["sent"] + counts.get("queued", 0) == 16 and set(counts) <= {"sent", "queued"}
     assert len(delivered) == len(set(delivered)) == counts["sent"] == sum(calls)
+
+
+async def test_a_send_the_gateway_refused_goes_again_when_the_chatter_retries_it(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    """A send the team outbox failed (the gateway refused it) is known not to be at the
+    gateway: the chatter's retry (`e`: the same client id posted again) queues it again and it
+    goes, once. Before, the server took the retry for a duplicate and answered "failed" again."""
+    sandbox = sandbox_async
+    creator = next(iter(sandbox.world.accounts.values()))
+    gateway = FanslyClient(sandbox.base_url, sandbox.api_key, requests_per_minute=100_000)
+    try:
+        async with instance(team_db, client=gateway) as one:
+            token = await chatter(team_db, "anna", [creator.account_id])
+            async with clients(one, token) as (anna,):
+                chat = (await anna.chats(creator.account_id))[0]["chat_id"]
+                await set_faults(sandbox, {"route": "send_message", "status": 400})
+                with pytest.raises(TeamNotSent) as refused:
+                    await anna.send(chat, "second try", client_id="c1", confirm=True, wait=True)
+                assert refused.value.state == "failed"
+                retried = await anna.send(chat, "second try", client_id="c1", wait=True)
+                assert retried.queued and retried.message is not None
+                # Posted once more (a console that lost the answer): a duplicate, still once.
+                again = await anna.send(chat, "second try", client_id="c1", wait=True)
+                assert again.queued
+    finally:
+        await gateway.aclose()
+    sent = [m for m in creator.chats[chat].messages if m["content"] == "second try"]
+    assert len(sent) == 1

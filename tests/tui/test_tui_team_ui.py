@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from support.sync import set_faults
 from support.team import Instance, chatter, instance
 from support.tui import until as until_settled
 from textual.pilot import Pilot
@@ -181,6 +182,28 @@ async def test_text_typed_while_the_server_is_asked_is_kept_and_n_puts_the_reply
             assert t.sent("second reply") == 0
         finally:
             await locker.close()
+
+
+async def test_e_sends_again_a_reply_the_gateway_refused_through_the_team_server(
+    team_db: str, sandbox_async: SandboxServer
+) -> None:
+    """The gateway refused a reply (the team outbox failed it): the thread shows it failed,
+    and `e` sends it, once. The team server took the retry for a duplicate before."""
+    async with team_console(team_db, sandbox_async) as t:
+        app, pilot = t.app, t.pilot
+        store = t.running.workspace.store
+        await set_faults(t.sandbox, {"route": "send_message", "status": 400})
+        await t.type_and_send("said twice?")
+        async with asyncio.timeout(20):
+            while await store.outbox.counts(t.chat[0]) != (0, 1):  # failed, shown
+                await pilot.pause(0.05)
+        app.query_one(Thread).focus()
+        await pilot.press("e")
+        await until(pilot, lambda: t.sent("said twice?") == 1)
+        async with asyncio.timeout(20):
+            while await store.outbox.counts(t.chat[0]) != (0, 0):
+                await pilot.pause(0.05)
+        assert t.sent("said twice?") == 1
 
 
 async def test_two_chatters_racing_a_reply_one_is_asked(
