@@ -8,7 +8,11 @@ For each world size, on one sandbox (reads do not change its world), from an emp
 - lean: the console's start-up pass (``sync``): the chat lists, and the history of the chats with
   more unread messages than the list row's last one, VIPs and the top of each list; then every
   unread message is looked up in the cache (the figure must be 0 missing);
-- then: the chatter opens every unread chat (what that costs on top, on demand).
+- then: the chatter opens every unread chat (what that costs on top, on demand);
+- the API's floor: what any console must spend for every unread message to be readable, given
+  the gateway's paging (../shared/api/fansly-api.md §6, §9, §10: messages come per chat, at most
+  10 a page, and a chat-list row carries only the last message): the chat-list pages the lean
+  pass read, plus one message page per 10 unread messages past the last one, per chat.
 
 Credits are counted twice: by the console's meter and by the sandbox's own bill (the same rule,
 console/credit_rule.py); both are printed. The goal: lean ≤ 10% of the baseline's credits.
@@ -38,6 +42,10 @@ from console.tui.workspace_source import OPEN_FETCH
 UNLIMITED = 10_000_000
 
 
+#: Messages per page of a chat's history (the gateway's maximum, §6).
+MESSAGE_PAGE = 10
+
+
 @dataclass
 class Run:
     label: str
@@ -46,6 +54,8 @@ class Run:
     credits_billed: float
     seconds: float
     unread_missing: int | None = None
+    #: Credits of the chat-list pages (feature "chats") in this pass.
+    list_credits: float = 0
 
 
 def _settings(server: SandboxServer) -> Settings:
@@ -65,6 +75,20 @@ def _billed(server: SandboxServer) -> tuple[int, float]:
     return sum(gateway.usage.requests.values()), gateway.credits_used()
 
 
+def _feature_billed(server: SandboxServer, feature: str) -> float:
+    return sum(c for (_account, f), c in server.gateway.usage.credits_by.items() if f == feature)
+
+
+def _floor_message_pages(server: SandboxServer) -> int:
+    """One page per 10 unread messages past the one the chat-list row carries, per chat."""
+    return sum(
+        -(-(chat.unread_count - 1) // MESSAGE_PAGE)
+        for creator in server.world.accounts.values()
+        for chat in creator.chats.values()
+        if chat.unread_count > 1
+    )
+
+
 async def _missing_unread(workspace: Workspace, server: SandboxServer) -> int:
     missing = 0
     for creator in server.world.accounts.values():
@@ -80,6 +104,7 @@ async def _missing_unread(workspace: Workspace, server: SandboxServer) -> int:
 async def _pass(server: SandboxServer, cache: Path, full: bool) -> tuple[Run, Run | None]:
     workspace = await Workspace.open(_settings(server), path=cache, full_sync=full)
     requests0, billed0 = _billed(server)
+    lists0 = _feature_billed(server, "chats")
     started = time.perf_counter()
     async with workspace:
         await workspace.start()
@@ -95,6 +120,7 @@ async def _pass(server: SandboxServer, cache: Path, full: bool) -> tuple[Run, Ru
             seconds,
             missing,
         )
+        run.list_credits = _feature_billed(server, "chats") - lists0
         if full:
             return run, None
         # The chatter then opens every unread chat (as WorkspaceSource.latest_messages does).
@@ -126,6 +152,7 @@ async def measure(size: str) -> dict[str, Any]:
         unread_chats = sum(
             1 for c in world.accounts.values() for chat in c.chats.values() if chat.unread_count
         )
+        floor = lean.list_credits + _floor_message_pages(server)
         return {
             "size": size,
             "accounts": len(world.accounts),
@@ -134,6 +161,8 @@ async def measure(size: str) -> dict[str, Any]:
             "unread_chats": unread_chats,
             "runs": [asdict(r) for r in (full, lean, opened) if r is not None],
             "lean_share_of_full": lean.credits_billed / full.credits_billed,
+            "api_floor_credits": floor,
+            "api_floor_share_of_full": floor / full.credits_billed,
             "with_opening_share_of_full": (
                 (lean.credits_billed + opened.credits_billed) / full.credits_billed
                 if opened
@@ -160,6 +189,11 @@ def _print(result: dict[str, Any]) -> None:
     print(
         f"  lean / full credits: {result['lean_share_of_full']:.1%} (goal ≤ 10%); with every "
         f"unread chat opened: {result['with_opening_share_of_full']:.1%}"
+    )
+    print(
+        f"  the API's floor (the chat lists + a message page per 10 unread past the last, per "
+        f"chat): {result['api_floor_credits']:,.0f} credits = "
+        f"{result['api_floor_share_of_full']:.1%} of full"
     )
 
 
