@@ -110,8 +110,6 @@ class AccountTabs(Widget, can_focus=True):
         self.names: list[str] = list(names)
         #: Unread messages per tab index, as last counted.
         self.unread: dict[int, int] = {}
-        #: What the edges show: unread accounts out of view on the left, on the right.
-        self.out_of_view = (0, 0)
         #: The first cell of the tabs' line that the bar shows.
         self.shown_from = 0
         self._hover = -1
@@ -193,8 +191,14 @@ class AccountTabs(Widget, can_focus=True):
                 return index
         return -1
 
-    def _count_out_of_view(self) -> tuple[bool, bool]:
-        """Count the unread accounts whose tabs are (partly) past each edge; whether tabs are
+    @property
+    def out_of_view(self) -> tuple[int, int]:
+        """What the edges count: unread accounts out of view on the left, on the right."""
+        left, right, _hidden_left, _hidden_right = self._edges()
+        return left, right
+
+    def _edges(self) -> tuple[int, int, bool, bool]:
+        """The unread accounts whose tabs are (partly) past each edge, and whether tabs are
         hidden past each edge."""
         _left, view = self._view()
         first, last = self.shown_from, self.shown_from + view
@@ -206,28 +210,24 @@ class AccountTabs(Widget, can_focus=True):
                 hidden_left, left = True, left + unread
             elif end > last:
                 hidden_right, right = True, right + unread
-        self.out_of_view = (left, right)
-        return hidden_left, hidden_right
+        return left, right, hidden_left, hidden_right
 
     def _changed(self) -> None:
         """Names or counts changed: widths moved; keep the active tab in view."""
         self._center_active()
         self.shown_from = self._clamp(self.shown_from)
-        self._count_out_of_view()
         self.refresh()
 
     # -- reacting --------------------------------------------------------------------------
 
     def watch_active(self, active: int) -> None:
         self._center_active()
-        self._count_out_of_view()
         self.refresh()
         if active >= 0:
             self.post_message(self.Activated(self, active))
 
     def on_resize(self) -> None:
         self._center_active()
-        self._count_out_of_view()
 
     def action_step(self, step: int) -> None:
         if self.names:
@@ -254,7 +254,6 @@ class AccountTabs(Widget, can_focus=True):
         if left and (event.x < left or event.x >= left + view):  # an edge: scroll that way
             step = -(view // 2) if event.x < left else view // 2
             self.shown_from = self._clamp(self.shown_from + step)
-            self._count_out_of_view()
             self.refresh()
 
     # -- drawing ---------------------------------------------------------------------------
@@ -273,8 +272,7 @@ class AccountTabs(Widget, can_focus=True):
         if not left:
             return line
         if y == 0:
-            hidden_left, hidden_right = self._count_out_of_view()
-            lcount, rcount = self.out_of_view
+            lcount, rcount, hidden_left, hidden_right = self._edges()
             before = self._edge(f"{LEFT} {lcount}" if lcount else LEFT, hidden_left, lcount, base)
             after = self._edge(f"{rcount} {RIGHT}" if rcount else RIGHT, hidden_right, rcount, base)
             return Strip([before, *line, after], width)
