@@ -14,7 +14,8 @@ messages: when the tabs overflow, each edge past which tabs are hidden shows an 
 many accounts out of view on that side have unread messages ("◂ 3" on the left, "5 ▸" on the
 right; the arrow alone when none; blank when no tab is hidden on that side). A tab cut by the
 edge counts as out of view and is left blank (its cut-off count would read as the edge's).
-``g`` (the switcher) or ``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way.
+``g`` (the switcher) or ``ctrl+PgUp/PgDn`` reach them; a click on an edge scrolls that way,
+and the bar stays there (new counts do not pull it back) until a tab is activated.
 
 **Keys and mouse.** A click on a tab activates it; focused, ``←``/``→`` step through the tabs.
 Activating a tab (a click, a key, or setting :attr:`AccountTabs.active`) posts
@@ -112,6 +113,9 @@ class AccountTabs(Widget, can_focus=True):
         self.unread: dict[int, int] = {}
         #: The first cell of the tabs' line that the bar shows.
         self.shown_from = 0
+        #: The bar keeps the active tab centred, until the chatter scrolls it by an edge (then
+        #: until the next tab is activated or the bar resized).
+        self._follows_active = True
         self._hover = -1
 
     # -- what the bar holds --------------------------------------------------------------
@@ -213,20 +217,24 @@ class AccountTabs(Widget, can_focus=True):
         return left, right, hidden_left, hidden_right
 
     def _changed(self) -> None:
-        """Names or counts changed: widths moved; keep the active tab in view."""
-        self._center_active()
+        """Names or counts changed: widths moved; keep the active tab in view (or the
+        chatter's scroll)."""
+        if self._follows_active:
+            self._center_active()
         self.shown_from = self._clamp(self.shown_from)
         self.refresh()
 
     # -- reacting --------------------------------------------------------------------------
 
     def watch_active(self, active: int) -> None:
+        self._follows_active = True
         self._center_active()
         self.refresh()
         if active >= 0:
             self.post_message(self.Activated(self, active))
 
     def on_resize(self) -> None:
+        self._follows_active = True
         self._center_active()
 
     def action_step(self, step: int) -> None:
@@ -254,6 +262,7 @@ class AccountTabs(Widget, can_focus=True):
         if left and (event.x < left or event.x >= left + view):  # an edge: scroll that way
             step = -(view // 2) if event.x < left else view // 2
             self.shown_from = self._clamp(self.shown_from + step)
+            self._follows_active = False
             self.refresh()
 
     # -- drawing ---------------------------------------------------------------------------

@@ -85,6 +85,10 @@ async def test_the_tab_bar_is_one_widget_that_clicks_scrolls_and_steps() -> None
         assert line.startswith(LEFT)
         # A tab cut by the edge is blank (its count would read as the edge's).
         assert line[EDGE:].lstrip().startswith("Creator ")
+        # New unread counts keep the chatter's scroll (they re-centred the active tab).
+        scrolled = tabs.shown_from
+        tabs.show_unread({i: 7 for i in range(25)})
+        assert tabs.shown_from == scrolled
         assert tabs.active == 1
         # Focused, the arrows step (and wrap).
         tabs.focus()
