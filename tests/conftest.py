@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+import pickle
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,3 +86,20 @@ async def team_db(pg_cluster: Cluster) -> AsyncIterator[str]:
 
     async with fresh_database(pg_cluster) as url:
         yield url
+
+
+@pytest.fixture
+def snap_compare(snap_compare: Any, request: pytest.FixtureRequest) -> Callable[..., bool]:
+    """pytest-textual-snapshot's, printing which rows differ when a shot does not match: CI
+    shows the test's output, not the HTML report it leaves on its machine."""
+    from pytest_textual_snapshot import node_to_report_path
+    from support.snapshot_diff import explain
+
+    def compare(*args: Any, **kwargs: Any) -> bool:
+        matched: bool = snap_compare(*args, **kwargs)
+        if not matched:
+            report = pickle.loads(node_to_report_path(request.node).read_bytes())
+            print("snapshot differs:\n" + explain(str(report[1]), str(report[2])))
+        return matched
+
+    return compare

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from support.fakes_tui import FIXED_NOW, MemorySource
+from support.snapshots import settle
 from support.tui import press, running, until
 from textual.pilot import Pilot
 
@@ -157,13 +158,11 @@ def _app() -> ConsoleApp:
 async def _edges_counted(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, ConsoleApp)
-    await app.settled()
     tabs = app.query_one(AccountTabs)
     await until(app, pilot, lambda: tabs.out_of_view == (0, 3))
-    for widget in app.screen.query("*"):
-        if getattr(widget, "cursor_blink", False):
-            widget.cursor_blink = False  # type: ignore[attr-defined]
-    await pilot.pause()
+    # What every other shot waits for (the thread's scroll, its scrollbar left out, no blink):
+    # without it, CI once caught the thread a layout early.
+    await settle(pilot)
 
 
 def test_tab_bar_edges_snapshot(snap_compare: Any) -> None:
