@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from console.store._core import CHAT_COLUMNS, CHAT_FROM
@@ -73,17 +75,24 @@ def _version(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
+@contextmanager
+def _snapshot(db: sqlite3.Connection, windows: ChatWindows) -> Iterator[None]:
+    """One read transaction, with the anchors of an earlier commit dropped."""
+    db.execute("BEGIN")
+    try:
+        windows._at(_version(db))
+        yield
+    finally:
+        db.execute("COMMIT")
+
+
 def count(
     db: sqlite3.Connection, windows: ChatWindows, list_id: ListId, sql: str, params: list[Any]
 ) -> int:
     """``sql`` (a COUNT) in a read transaction, or the size counted since the last commit;
     kept for reading from the bottom."""
-    db.execute("BEGIN")
-    try:
-        windows._at(_version(db))
+    with _snapshot(db, windows):
         return _count(db, windows, list_id, sql, params)
-    finally:
-        db.execute("COMMIT")
 
 
 def _count(
@@ -168,12 +177,8 @@ def window(
     """The list's rows ``offset`` … ``offset + limit - 1`` (``CHAT_COLUMNS``), in order."""
     if limit <= 0:
         return []
-    db.execute("BEGIN")
-    try:
-        windows._at(_version(db))
+    with _snapshot(db, windows):
         rows, wanted = _window(db, windows, list_id, source, where, params, offset, limit)
-    finally:
-        db.execute("COMMIT")
     return _in_order(rows, wanted)
 
 
@@ -192,16 +197,12 @@ def counted_window(
     ``offset + limit - 1`` (as :func:`window`), in one call on the UI lane and one read
     transaction: the list's reload waits for one thread hop, not two, and its size and rows
     are of the same snapshot."""
-    db.execute("BEGIN")
-    try:
-        windows._at(_version(db))
+    with _snapshot(db, windows):
         # Counted first: a window near the bottom is then read from the end.
         total = _count(db, windows, list_id, count_sql, params)
         if limit <= 0:
             return total, []
         rows, wanted = _window(db, windows, list_id, source, where, params, offset, limit)
-    finally:
-        db.execute("COMMIT")
     return total, _in_order(rows, wanted)
 
 

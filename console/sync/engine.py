@@ -235,6 +235,11 @@ class Workspace:
         """Return once every profile has listed its accounts (or failed for good)."""
         await self.account_set.wait_attached()
 
+    async def wait_background(self) -> None:
+        """Return once the fan refreshes started in the background have finished (the
+        screenshots wait for them, so a shot shows the fetched profile)."""
+        await asyncio.gather(*list(self._background), return_exceptions=True)
+
     async def stop(self) -> None:
         """Stop every task and close the clients (and the store, if :meth:`open` opened it)."""
         tasks = [*self._tasks, *self._background]

@@ -180,7 +180,7 @@ class ChatsView(Screen[None]):
                 yield Static(id="thread-title")
                 yield PinnedStrip(id="pinned")
                 yield FollowUpStrip(id="follow-ups")
-                yield Thread(self.source, clock=self.clock, id="thread")
+                yield Thread(self.source, id="thread")
                 yield ReplyBar(id="reply-bar")
                 yield Composer(id="composer")
             yield FanProfile(clock=self.clock, id="profile")

@@ -70,7 +70,7 @@ async def _walk(app: ConsoleApp, pilot: Pilot[Any], running: Running, sandbox: A
     await workspace.wait_attached()
     await workspace.wait_backfilled()
     await _until(app, pilot, lambda: app.chats_screen.chat_id is not None)
-    await asyncio.gather(*list(workspace._background), return_exceptions=True)
+    await workspace.wait_background()
     await shoot.shot("main")
 
     await shoot.keys("tab", "up", "up", "R", *"see you at the stream tonight?")
@@ -84,10 +84,10 @@ async def _walk(app: ConsoleApp, pilot: Pilot[Any], running: Running, sandbox: A
         if card is not None and len(card.spend_history) >= 4:
             break
         await shoot.keys("down")
-        await asyncio.gather(*list(workspace._background), return_exceptions=True)
+        await workspace.wait_background()
         await shoot.keys()
     await shoot.keys("N", *"Loves behind-the-scenes sets. Birthday in May.", "ctrl+s")
-    await asyncio.gather(*list(workspace._background), return_exceptions=True)
+    await workspace.wait_background()
     await shoot.shot("fan-profile")
 
     await shoot.keys("a")
@@ -108,7 +108,7 @@ async def _walk(app: ConsoleApp, pilot: Pilot[Any], running: Running, sandbox: A
 
     await shoot.keys("r", *"new beach set, just for you 🌊", "ctrl+g")
     await _until(app, pilot, lambda: isinstance(app.screen, VaultPicker) and app.screen.loaded)
-    await asyncio.gather(*list(workspace._background), return_exceptions=True)
+    await workspace.wait_background()
     await shoot.keys(*"beach", "tab", "tab", "enter", *"15")
     await shoot.shot("ppv-compose")
     await shoot.keys("escape", "escape", "ctrl+a", "ctrl+k", "escape")

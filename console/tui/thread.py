@@ -17,9 +17,6 @@ spread over modules each would have to know the others' invariants.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from textual import work
 from textual.binding import Binding
 from textual.widgets import Static
@@ -40,7 +37,6 @@ from console.tui.message_view import (
 from console.tui.pinned_strip import PinnedStrip
 from console.tui.place_keeping import PlaceKeepingScroll
 from console.tui.source import ConsoleSource, MessagePage, MessageRow, MessageState
-from console.tui.text import utcnow
 from console.tui.zone import local_day
 
 PAGE = 30
@@ -78,12 +74,10 @@ class Thread(PlaceKeepingScroll, can_focus=True):
         self,
         source: ConsoleSource,
         *,
-        clock: Callable[[], datetime] = utcnow,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.source = source
-        self.clock = clock
         self.account_id: str | None = None
         self.chat_id: str | None = None
         self.fan_name = ""
