@@ -169,6 +169,17 @@ ACTIONS: dict[str, Action] = {
         "Insert a saved script into the message (placeholders filled for this fan)",
         priority=True,
     ),
+    # F is a letter: in the composer it is typed. Working from the queue, the chat answered
+    # leaves as the reply goes out, so the follow-up is set from the composer, before Enter.
+    "follow_up_writing": Action(
+        "chats",
+        "ctrl+o",
+        "follow_up",
+        "Follow up",
+        "Follow up in N minutes unless they reply, from the composer too (what you are "
+        "writing stays)",
+        priority=True,
+    ),
     "filter": Action(
         "chats",
         "f",

@@ -283,3 +283,35 @@ async def test_a_whale_writing_runs_the_alert_even_unfetched(agency: Any, tmp_pa
             await pilot.pause(0.05)
     alert = json.loads(out.read_text())
     assert alert["trigger"] == "whale" and alert["tier"] == 3 and alert["chat_id"] == chat.id
+
+
+async def test_a_follow_up_is_set_from_the_composer_while_answering_from_the_queue(
+    agency: Any,
+) -> None:
+    """Working from the queue, the answered chat leaves as the reply goes out: ctrl+o in the
+    composer sets its follow-up first, and what was being written stays to be sent."""
+    app, pilot, running, sandbox = agency
+    queue = await _queue(app, pilot)
+    top, second = queue.rows[0].chat, queue.rows[1].chat
+    await pilot.press("enter")
+    await until(
+        app,
+        pilot,
+        lambda: app.chats_screen.chat_id == top.chat_id and isinstance(app.focused, Composer),
+    )
+    await pilot.press(*"here now", "ctrl+o")
+    await until(app, pilot, lambda: isinstance(app.screen, FollowUpForm))
+    await pilot.press(*"30", "enter", *"did you see it?", "enter")
+    await until(app, pilot, lambda: app.screen is app.chats_screen)
+    composer = app.query_one(Composer)
+    await until(app, pilot, lambda: app.focused is composer)
+    assert composer.text == "here now"
+    await pilot.press("enter")
+    await until(app, pilot, lambda: app.chats_screen.chat_id == second.chat_id)
+    (item,) = await running.workspace.store.queue.follow_ups(top.chat_id)
+    assert item.payload["content"] == "did you see it?"
+    # The reply, sent, is the chatter's own message: it does not cancel the follow-up (the
+    # outbox is never empty here, as the follow-up waits in it: no drain_outbox).
+    chat = sandbox.world.accounts[top.account_id].chats[top.chat_id]
+    await until(app, pilot, lambda: chat.messages[-1]["content"] == "here now")
+    assert len(await running.workspace.store.queue.follow_ups(top.chat_id)) == 1
