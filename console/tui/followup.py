@@ -24,6 +24,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from console.tui.key_order import caught_up
 from console.tui.text import clean, fan_label, plain
 from console.tui.zone import local
 
@@ -102,7 +103,21 @@ class FollowUpForm(ModalScreen[tuple[int, str] | None]):
     """``F``: follow up in N minutes unless they reply."""
 
     DEFAULT_CSS = _FORM_CSS.format(name="FollowUpForm")
-    BINDINGS = [Binding("escape", "close", "Close", id="follow_up.close", tooltip="Close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="follow_up.close", tooltip="Close"),
+        # Enter is the form's, in the order the keys came (console/tui/key_order.py): keys
+        # typed ahead after it land in the next field (Input.Submitted and focus() both
+        # waited behind them: "1sti" in the minutes).
+        Binding(
+            "enter",
+            "next",
+            "Next",
+            show=False,
+            priority=True,
+            id="follow_up.next",
+            tooltip="The message; on the message, set the follow-up",
+        ),
+    ]
 
     def __init__(self, who: str) -> None:
         super().__init__()
@@ -122,17 +137,17 @@ class FollowUpForm(ModalScreen[tuple[int, str] | None]):
     def on_mount(self) -> None:
         self.query_one("#follow-minutes", Input).focus()
 
-    @on(Input.Submitted, "#follow-minutes")
-    def _minutes_done(self) -> None:
-        self.query_one("#follow-text", Input).focus()
-
-    @on(Input.Submitted, "#follow-text")
-    def _submitted(self) -> None:
-        minutes = _minutes(self.query_one("#follow-minutes", Input).value)
+    async def action_next(self) -> None:
+        await caught_up(self)
+        field = self.query_one("#follow-minutes", Input)
+        if self.focused is field:
+            self.set_focus(self.query_one("#follow-text", Input))
+            return
+        minutes = _minutes(field.value)
         text = self.query_one("#follow-text", Input).value
         if minutes is None or minutes == 0:
             self.notify(f"Minutes: a number from 1 to {MAX_MINUTES}.", severity="warning")
-            self.query_one("#follow-minutes", Input).focus()
+            self.set_focus(field)
             return
         if not text.strip():
             self.notify("Write the follow-up message first.", severity="warning")

@@ -24,6 +24,7 @@ from textual.widgets import Static, TextArea
 
 from console.tui.source import FanCard, ListChoice
 from console.tui.text import ago, clean, money_text, plain, utcnow
+from console.tui.tick_list import TickList
 from console.tui.zone import local
 
 if TYPE_CHECKING:
@@ -316,11 +317,12 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="lists.cancel", tooltip="Close, change nothing"),
+        # Not a priority key: Enter (the list's, as TickList.Submitted) and ctrl+s come after
+        # the ticks typed before them (console/tui/key_order.py).
         Binding(
             "ctrl+s,enter",
             "apply",
             "Apply",
-            priority=True,
             id="lists.apply",
             tooltip="Put the fan on the ticked lists and off the others",
         ),
@@ -333,8 +335,6 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
 
     def compose(self) -> ComposeResult:
         from textual.widgets.selection_list import Selection
-
-        from console.tui.tick_list import TickList
 
         with Vertical(id="lists-box"):
             yield Static(
@@ -357,6 +357,10 @@ class ListPicker(ModalScreen[list[tuple[str, bool]] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(TickList.Submitted)
+    def _submitted(self) -> None:
+        self.action_apply()
 
     def action_apply(self) -> None:
         from textual.widgets import SelectionList

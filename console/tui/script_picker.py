@@ -33,6 +33,7 @@ from console.scripts import (
     save_script,
 )
 from console.tui.fuzzy import FuzzyIndex
+from console.tui.key_order import caught_up
 from console.tui.pick_list import PickList
 from console.tui.text import ago, clean, money_text, plain, utcnow
 
@@ -130,6 +131,7 @@ class ScriptPicker(ModalScreen[ScriptChoice | None]):
         self.values: dict[str, str] = {"account": account_name}
         self._index = FuzzyIndex([])
         self.problem = ""
+        self._shown_query = ""  # the filter the list shows (the field may be ahead of it)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="scripts-box"):
@@ -165,7 +167,8 @@ class ScriptPicker(ModalScreen[ScriptChoice | None]):
     # -- showing -------------------------------------------------------------------------
 
     def _show(self) -> None:
-        matches = self._index.filter(self.query_one("#scripts-filter", Input).value)
+        self._shown_query = self.query_one("#scripts-filter", Input).value
+        matches = self._index.filter(self._shown_query)
         self.query_one(PickList).show(self.scripts, matches)
         status = self.problem or f"{len(matches)} of {len(self.scripts)} scripts"
         if self.scripts and self.scripts[0].scope == "example":
@@ -227,16 +230,25 @@ class ScriptPicker(ModalScreen[ScriptChoice | None]):
 
     @on(Input.Changed, "#scripts-filter")
     def _filter_changed(self) -> None:
-        self._show()
+        if self.query_one("#scripts-filter", Input).value != self._shown_query:
+            self._show()
 
-    def action_move(self, step: int) -> None:
+    async def _caught_up(self) -> None:
+        """The keys typed before the one being handled are in the filter, and the list is
+        filtered by them (console/tui/key_order.py): "thanks⏎" inserts a thanks script."""
+        await caught_up(self)
+        self._filter_changed()
+
+    async def action_move(self, step: int) -> None:
+        await self._caught_up()
         self.query_one(PickList).move(step)
         self._show_preview()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def action_insert(self) -> None:
+    async def action_insert(self) -> None:
+        await self._caught_up()
         script, filled = self.current(), self.filled()
         if script is None or filled is None:
             return

@@ -8,6 +8,8 @@ unticked one is empty.
 from __future__ import annotations
 
 from rich.segment import Segment
+from textual.binding import Binding
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import SelectionList
 from textual.widgets._toggle_button import ToggleButton
@@ -18,6 +20,16 @@ UNTICKED = " "
 
 
 class TickList(SelectionList[str]):
+    # Enter answers (Space ticks): not SelectionList's Enter, which ticks too. A key of the
+    # list, not a priority key of its screen, so it comes after the ticks typed before it.
+    BINDINGS = [Binding("enter", "submit", "Apply", show=False)]
+
+    class Submitted(Message):
+        """Enter: what is ticked is the answer."""
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted())
+
     def render_line(self, y: int) -> Strip:
         line = super().render_line(y)
         segments = list(line)

@@ -28,6 +28,7 @@ from textual.widgets import Input, Static
 from console.api.errors import ApiError
 from console.store.rows import MediaMarks, VaultAlbumRow, VaultItem
 from console.tui.fuzzy import FuzzyIndex
+from console.tui.key_order import caught_up
 from console.tui.pick_list import PickList
 from console.tui.text import clean, plain
 
@@ -163,6 +164,7 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
         self._index = FuzzyIndex([])
         self._album_rows: list[int] = []
         self.loaded = False
+        self._shown_query = ""  # the filter the list shows (the field may be ahead of it)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="vault-box"):
@@ -245,7 +247,7 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
 
     def _show(self) -> None:
         self.loaded = True
-        query = self.query_one("#vault-filter", Input).value
+        query = self._shown_query = self.query_one("#vault-filter", Input).value
         matches = self._index.filter(query)
         shown = [self._album_rows[i] for i in matches]
         self.query_one(PickList).show(self.items, shown)
@@ -298,29 +300,39 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
 
     @on(Input.Changed, "#vault-filter")
     def _filter_changed(self) -> None:
-        if self.loaded:
+        if self.loaded and self.query_one("#vault-filter", Input).value != self._shown_query:
             self._show()
+
+    async def _caught_up(self) -> None:
+        """The keys typed before the one being handled are in the fields, and the list is
+        filtered by them (console/tui/key_order.py): "beach⏎" ticks a beach photo."""
+        await caught_up(self)
+        self._filter_changed()
 
     @on(Input.Changed, "#vault-price")
     def _price_changed(self, event: Input.Changed) -> None:
         _price, problem = parse_price(event.value)
         self.query_one("#vault-price-problem", Static).update(problem or "")
 
-    def action_move(self, step: int) -> None:
+    async def action_move(self, step: int) -> None:
+        await self._caught_up()
         self.query_one(PickList).move(step)
 
-    def action_tick(self) -> None:
+    async def action_tick(self) -> None:
+        await self._caught_up()
         picks = self.query_one(PickList)
         picks.toggle()
         picks.move(1)
         self._status()
 
-    def action_album(self) -> None:
+    async def action_album(self) -> None:
+        await self._caught_up()
         self.album_index = (self.album_index + 1) % (len(self.albums) + 1)
         self._select_album()
         self._show()
 
-    def action_preview(self) -> None:
+    async def action_preview(self) -> None:
+        await self._caught_up()
         index = self.query_one(PickList).current
         if index is None:
             return
@@ -331,20 +343,23 @@ class VaultPicker(ModalScreen[MediaChoice | None]):
 
     def action_back(self) -> None:
         price = self.query_one("#vault-price", Input)
-        if price.has_focus:
-            self.query_one("#vault-filter", Input).focus()
+        if self.focused is price:
+            self.set_focus(self.query_one("#vault-filter", Input))
         else:
             self.dismiss(None)
 
-    def action_next(self) -> None:
+    async def action_next(self) -> None:
+        await self._caught_up()
         picks = self.query_one(PickList)
         price = self.query_one("#vault-price", Input)
-        if not price.has_focus:
+        if self.focused is not price:
             if not picks.ticked and picks.current is not None:
                 picks.ticked.add(picks.current)
                 picks.refresh()
                 self._status()
-            price.focus()
+            # Now, not by ``focus()``: that is queued behind the keys read after Enter (a
+            # price typed ahead went into the filter).
+            self.set_focus(price)
             return
         value, problem = parse_price(price.value)
         if problem:

@@ -9,6 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from console.sync.policy import Backoff
@@ -72,6 +74,23 @@ async def until(
         while not condition():
             await app.settled()
             await pilot.pause(0.02)
+
+
+def burst(app: ConsoleApp, *pressed: str) -> None:
+    """Keys that arrive in one read from the terminal (pasted, typed ahead over SSH): posted
+    as the driver posts them, with no wait between (``Pilot.press`` waits after each key).
+    Characters, and keys by name (``enter``, ``space``, ``alt+2``)."""
+    driver = app._driver
+    assert driver is not None
+    for key in pressed:
+        if key in ("enter", "space"):
+            event = events.Key(key, "\r" if key == "enter" else " ")
+        elif len(key) > 1:
+            event = events.Key(key, None)
+        else:
+            event = events.Key(key if key.isalnum() else _character_to_key(key), key)
+        event.set_sender(app)
+        driver.send_message(event)
 
 
 async def keys(app: ConsoleApp, pilot: Pilot[int], *pressed: str) -> None:
