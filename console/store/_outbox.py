@@ -121,11 +121,15 @@ class Outbox(Part):
         return None if row is None else _item(row)
 
     async def counts(self, account_id: str) -> tuple[int, int]:
-        """``(pending, failed)``: pending counts queued, in-flight and unknown items."""
+        """``(pending, failed)``: pending counts queued, in-flight and unknown items, but not a
+        follow-up before its time: it is no send waiting for the gateway (the status line said
+        "⇡ 1 queued" for half an hour; its thread shows it), nor work ``drain`` waits for."""
         row = await self._read_one(
-            """SELECT COALESCE(SUM(state IN ('queued', 'in_flight', 'unknown')), 0),
+            """SELECT COALESCE(SUM(state IN ('queued', 'in_flight', 'unknown')
+                    AND NOT (kind = 'follow_up' AND state = 'queued' AND next_attempt_at > ?)),
+                    0),
                 COALESCE(SUM(state = 'failed'), 0) FROM outbox WHERE account_id = ?""",
-            (account_id,),
+            (now_ms(), account_id),
         )
         return int(row[0]), int(row[1])
 
