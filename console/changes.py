@@ -66,6 +66,9 @@ class SyncProgress:
     finished: bool = False
     phase: Literal["chats", "messages"] = "messages"
     messages: int = 0
+    #: Finished because it stopped on this error (a refusal, or retries spent); it runs again
+    #: when the gateway comes back.
+    error: str | None = None
 
 
 #: How a connection stands (the gateway's, the events hub's).

@@ -151,6 +151,8 @@ class AccountSync:
                 if classify(exc, idempotent=True) is not Outcome.RETRY or attempt >= 5:
                     self.error = exc
                     log.warning("backfill of %s stopped: %s", self.account_id, exc)
+                    # Said, not left as a sync in progress forever on the status line.
+                    self.publish(SyncProgress(self.account_id, 0, 0, True, error=str(exc)))
                     return
                 await asyncio.sleep(self.backoff.delay_for(exc, attempt))
                 attempt += 1

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from console.api.client import MESSAGES_PAGE_MAX, FanslyClient
+from console.api.errors import NotFoundError
 from console.api.models import Chat, Message
 from console.changes import SyncProgress, Update
 from console.store import Store
@@ -72,6 +73,8 @@ class BackfillReport:
     account_id: str
     chats: int = 0
     chats_synced: int = 0
+    #: Cached chats the gateway no longer knows (404): skipped, kept as they are.
+    chats_gone: int = 0
     messages: int = 0
     seconds: float = 0.0
 
@@ -482,7 +485,17 @@ class Backfill:
             already = state.fetched if state is not None else 0
             wanted = self.messages_per_chat if self.full else self._want.get(chat_id)
             want = max(0, (wanted or MESSAGES_PAGE_MAX) - already)
-            walk = await self._walk_saving(chat_id, cursor, want, resumed, already)
+            try:
+                walk = await self._walk_saving(chat_id, cursor, want, resumed, already)
+            except NotFoundError:
+                # The gateway no longer knows the chat (the fan left, or a chat a webhook
+                # brought that it has since dropped): what the cache holds stays, and one
+                # such chat no longer stops the whole backfill. It is not asked again.
+                self.report.chats_gone += 1
+                await self.store.sync_state.set_backfill(
+                    self.account_id, chat_id, cursor=None, done=True, fetched=already
+                )
+                return
             await history.settle_gaps(chat_id, walk)
             await self.store.sync_state.set_backfill(
                 self.account_id,

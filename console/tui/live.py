@@ -88,6 +88,17 @@ class LiveUpdates(ChatsView):
             if isinstance(update, SyncProgress) and update.finished:
                 post(ChatsStale(update.account_id))
                 post(UnreadStale())
+                if update.error:
+                    name = self.account_name(update.account_id)
+                    self.notify(
+                        clean(
+                            f"Sync of {name} stopped: {update.error}. Cached chats work; it "
+                            "runs again when the gateway comes back.",
+                            one_line=True,
+                        ),
+                        severity="warning",
+                        markup=False,
+                    )
         elif isinstance(update, EventApplied):
             post(EventArrived(update.event))
         elif isinstance(update, AccountSetAside):

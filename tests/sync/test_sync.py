@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from support.sync import chat_of, creator_of, open_workspace
+from support.sync import chat_of, creator_of, open_workspace, set_faults
 
 from console.api.models import Message
 from console.changes import EventApplied, MessageAdded, SyncProgress, Update
@@ -238,3 +238,60 @@ async def test_refresh_fan_fills_profile_lists_and_spend(
         expected = sum(tx["totalGross"] for tx in creator.transactions[fan_id])
         assert fan.lifetime_spend_millis == expected > 0
         assert fan.spend_history
+
+
+async def test_a_cached_chat_the_gateway_no_longer_knows_does_not_stop_the_backfill(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    """A webhook brought a chat the gateway has since dropped (a sandbox restarted under the
+    console; a fan gone): its messages answer 404. The backfill stopped there, silently, and
+    the status line said "⟳ sync 300/301" for good. Now the chat is skipped and kept."""
+    creator = creator_of(sandbox_async)
+    path = tmp_path / "cache.sqlite3"
+    ghost = "394826286619454030"
+    first = await open_workspace(sandbox_async, path)
+    async with first:
+        await first.start(backfill=False)
+        await first.wait_attached()
+        await first.apply_event(_event(creator.account_id, ghost, "394826286619454029", 1, 1e9))
+    workspace = await open_workspace(sandbox_async, path)
+    async with workspace, workspace.bus.subscribe() as updates:
+        await workspace.start()
+        await workspace.wait_backfilled()
+        engine = workspace.engine(creator.account_id)
+        assert engine.error is None and engine.report is not None
+        assert (engine.report.chats, engine.report.chats_gone) == (41, 1)
+        assert await workspace.store.count_chats(creator.account_id) == 41  # kept
+        for chat in creator.chats.values():  # every chat the gateway knows was fetched
+            assert await _message_ids(workspace.store, chat.id) == [
+                m["id"] for m in chat.messages[-15:]
+            ]
+        progress = []
+        while not updates.empty():
+            update = updates.get_nowait()
+            if isinstance(update, SyncProgress):
+                progress.append(update)
+        assert progress[-1].finished and progress[-1].error is None
+        assert progress[-1].done == progress[-1].total == 41
+
+
+async def test_a_backfill_that_gives_up_says_so_and_is_no_longer_shown_running(
+    sandbox_async: SandboxServer, tmp_path: Path
+) -> None:
+    """A refusal mid-backfill (here a 403 on a chat's messages): the engine stops, and the
+    last progress it publishes is finished, with the error (the console shows it once)."""
+    creator = creator_of(sandbox_async)
+    workspace = await open_workspace(sandbox_async, tmp_path / "cache.sqlite3")
+    await set_faults(sandbox_async, {"route": "list_messages", "status": 403})
+    async with workspace, workspace.bus.subscribe() as updates:
+        await workspace.start()
+        await workspace.wait_backfilled()
+        engine = workspace.engine(creator.account_id)
+        assert engine.error is not None
+        progress = []
+        while not updates.empty():
+            update = updates.get_nowait()
+            if isinstance(update, SyncProgress):
+                progress.append(update)
+        assert progress[-1].finished
+        assert progress[-1].error is not None and "403" in progress[-1].error

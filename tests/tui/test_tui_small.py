@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from support.fakes_tui import MemorySource
-from support.tui import press, running
+from support.tui import press, running, until
 from textual.widgets import Input, OptionList, SelectionList, Static
 from textual.widgets._footer import FooterKey
 
 from console.api.models import TriggerType
+from console.changes import SyncProgress
 from console.tui.account_tabs import AccountTabs
 from console.tui.app import ConsoleApp
 from console.tui.automation_form import AutomationForm
@@ -127,6 +128,22 @@ async def test_status_line_says_what_the_request_budget_is() -> None:
         assert "req left" not in text
         assert "API calls left this minute" in text
         assert "per-minute request budget" in str(app.query_one(StatusLine).tooltip)
+
+
+async def test_a_sync_that_stopped_is_said_once_and_no_longer_shown_running() -> None:
+    async with running() as (app, pilot, source):
+        account_id = source.accounts()[0].account_id
+        status = app.query_one(StatusLine)
+        source.bus.publish(SyncProgress(account_id, 300, 301, phase="messages"))
+        await until(app, pilot, lambda: "⟳ sync 300/301" in str(status.render()))
+        source.bus.publish(SyncProgress(account_id, 0, 0, True, error="403 on list_messages"))
+        await until(app, pilot, lambda: "⟳" not in str(status.render()))
+        said = [n.message for n in app._notifications]
+        name = account_name(app, account_id)
+        assert said == [
+            f"Sync of {name} stopped: 403 on list_messages. Cached chats work; it runs again "
+            "when the gateway comes back."
+        ]
 
 
 # -- the name filter ---------------------------------------------------------------------------
