@@ -353,6 +353,12 @@ def _summary(
         f"{messages} messages fetched in {seconds:.1f} s. "
         f"Cache: {terminal_text(workspace.store.path)}"
     ]
+    gone = sum(r.chats_gone for r in reports)
+    if gone:
+        lines.append(
+            f"{gone} cached chat{'s' * (gone != 1)} the gateway no longer knows (404) "
+            f"{'were' if gone != 1 else 'was'} skipped and kept as cached."
+        )
     if split.total > 0:
         lines.append(
             f"Time: {split.rate_limit:.1f} s held back by the gateway's rate limit, "

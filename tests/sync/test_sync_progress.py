@@ -74,3 +74,22 @@ async def test_sync_reports_progress_and_the_rate_limits_share(
     held = re.search(r"Time: ([\d.]+) s held back by the gateway's rate limit", out)
     assert held and float(held.group(1)) >= 0.9, out
     assert "waiting for the gateway's answers" in out and "our own work" in out
+
+
+def test_the_summary_says_how_many_cached_chats_the_gateway_no_longer_knows() -> None:
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from console.commands.sync import _summary
+    from console.sync.backfill import BackfillReport
+
+    reports = [BackfillReport("a", chats=41, chats_synced=40, chats_gone=1, messages=600)]
+    workspace = SimpleNamespace(store=SimpleNamespace(path=Path("cache.sqlite3")))
+    text = _summary(reports, 2.0, workspace, Split(0, 0, 0))  # type: ignore[arg-type]
+    assert "1 cached chat the gateway no longer knows (404) was skipped and kept" in text
+    assert "no longer knows" not in _summary(
+        [BackfillReport("a", chats=40)],
+        2.0,
+        workspace,  # type: ignore[arg-type]
+        Split(0, 0, 0),
+    )
