@@ -145,6 +145,9 @@ class AccountSync:
                 self._backfilled.set()
                 if isinstance(exc, InsufficientCreditsError):
                     self.meter.exhausted()
+                # Paused, not running: the status line stops showing a sync in progress
+                # (the meter's notice said why); it shows again when the pass resumes.
+                self.publish(SyncProgress(self.account_id, 0, 0, True))
                 await self.meter.wait_until_open()
                 self.error = None
             except ApiError as exc:

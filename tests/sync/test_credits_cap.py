@@ -16,6 +16,7 @@ import pytest
 from support.sync import count_in_sandbox, open_workspace, settings_for
 
 from console.api.errors import CreditBudgetReached, InsufficientCreditsError
+from console.changes import SyncProgress
 from console.commands.sync import EXIT_BUDGET, _sync
 from console.config import BudgetSettings
 from console.sandbox.server import SandboxServer
@@ -46,12 +47,19 @@ async def test_the_cap_stops_background_work_and_not_replies(tmp_path: Path) -> 
         workspace = await open_workspace(server, tmp_path / "cache.sqlite3", concurrency=1)
         workspace.settings.budget = BudgetSettings(monthly_credits=60, reserve_credits=20)
         workspace.meter.budget, workspace.meter.reserve = 60, 20
-        async with workspace:
+        async with workspace, workspace.bus.subscribe() as updates:
             await workspace.start()
             await workspace.wait_backfilled()  # the start-up wait ends at the cap
             account = workspace.accounts[0].account_id
             engine = workspace.engine(account)
             assert isinstance(engine.error, CreditBudgetReached)
+            # Paused, so no longer shown as a sync in progress ("⟳ sync 20/40" stayed).
+            progress = []
+            while not updates.empty():
+                update = updates.get_nowait()
+                if isinstance(update, SyncProgress):
+                    progress.append(update)
+            assert progress[-1].finished and progress[-1].error is None
             assert engine.error.kind == "background"
             assert "kept for replies" in str(engine.error)
             used = workspace.meter.used
