@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from textual.actions import SkipAction
 from textual.screen import Screen
+from textual.widgets import Input, TextArea
 
 #: Bound: a widget being removed never runs the callback.
 _AT_MOST = 0.5
@@ -34,3 +36,18 @@ async def caught_up(screen: Screen[Any]) -> None:
         pending.append(future)
     if pending:
         await asyncio.wait(pending, timeout=_AT_MOST)
+
+
+def typing(screen: Screen[Any]) -> bool:
+    """A text box has the focus: a letter is text there, not a key of the screen."""
+    return isinstance(screen.focused, Input | TextArea)
+
+
+async def before_text_box(screen: Screen[Any]) -> None:
+    """For a priority key that takes the chatter to a text box (``r``, ``R``, ``N``, ``s``):
+    the keys typed before it are handled first; if that left a text box focused (a Tab
+    typed before it), the key is text there (``SkipAction`` hands it on). The action then
+    moves the focus with ``set_focus``, at once, so the keys read after it go into the box."""
+    await caught_up(screen)
+    if typing(screen):
+        raise SkipAction()

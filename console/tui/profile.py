@@ -92,7 +92,7 @@ class NoteEditor(TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
         self.display = True
-        self.focus()
+        self.screen.set_focus(self)  # at once: the note typed right after N lands here
 
     def action_save(self) -> None:
         if not self.display:
@@ -141,7 +141,7 @@ class FanProfile(VerticalScroll, can_focus=False):
     def editing(self) -> bool:
         return self._editor is not None and bool(self._editor.display)
 
-    def edit_note(self) -> bool:
+    async def edit_note(self) -> bool:
         """Open the note editor for the shown fan; ``False`` when no fan is shown."""
         card = self.card
         if card is None:
@@ -149,7 +149,7 @@ class FanProfile(VerticalScroll, can_focus=False):
         self.query_one("#note-text").display = False
         if self._editor is None:
             self._editor = NoteEditor(id="note-editor")
-            self.mount(self._editor)
+            await self.mount(self._editor)  # mounted before the focus moves to it
         text = card.note
         if self.shared_notes:  # a new note for the team: the editor starts empty
             unsent, self.unsent_note = self.unsent_note, None

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from support.fakes_tui import MemorySource
 from support.tui import burst, calls, press, running, until
+from textual.widgets import Input
 
+from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.followup import FollowUpForm
-from console.tui.profile import ListPicker
+from console.tui.profile import ListPicker, NoteEditor
 from console.tui.script_picker import ScriptPicker
 from console.tui.vault_picker import VaultPicker
 
@@ -79,3 +81,35 @@ async def test_text_typed_ahead_of_an_account_key_stays_in_its_chat() -> None:
         assert app.query_one(Composer).text == ""  # not in the other account's chat
         assert first[0] is not None and first[1] is not None
         assert await source.draft(*first) == "hello"
+
+
+async def test_a_reply_typed_right_after_r_is_the_reply_not_more_keys() -> None:
+    """ "r" then the text, read in one burst: the letters were keys of the list (a opened the
+    automations, l liked, p pinned, m muted, q quit) until the composer had the focus."""
+    source = MemorySource(accounts=1, chats_per_account=3, messages_per_chat=2)
+    async with running(source) as (app, pilot, _source):
+        assert not isinstance(app.focused, Composer)
+        burst(app, "r", *"all lol, play more maybe", "enter")
+        await until(app, pilot, lambda: bool(calls(source, "send")))
+        ((_account, _chat, text, _quoted),) = calls(source, "send")
+        assert text == "all lol, play more maybe"
+        assert app.screen is app.chats_screen
+        acted = {kind for kind, _args in source.calls} - {"send", "typing", "read", "draft"}
+        assert not acted & {"like", "unlike", "pin", "unpin", "mute", "unmute"}
+
+
+async def test_a_note_and_a_name_typed_right_after_their_key_land_in_their_box() -> None:
+    source = MemorySource(accounts=1, chats_per_account=6, messages_per_chat=2)
+    async with running(source) as (app, pilot, _source):
+        burst(app, "N", *"loves puns")
+
+        def note() -> str:
+            editors = app.query(NoteEditor)
+            return editors.first().text if editors else ""
+
+        await until(app, pilot, lambda: note() == "loves puns")
+        await press(app, pilot, "escape")  # saved; back to where the chatter was
+        name = app.query_one(ChatList).rows[4].fan_name
+        burst(app, "s", *name[:4])
+        names = app.query_one("#search", Input)
+        await until(app, pilot, lambda: names.value == name[:4])
