@@ -34,6 +34,7 @@ from console.tui.commands import JumpToChat
 from console.tui.composer import Composer
 from console.tui.hangup import quit_when_the_terminal_goes
 from console.tui.help_screen import HelpScreen, legend
+from console.tui.key_order import run_in_order
 from console.tui.live import BADGE_INTERVAL
 from console.tui.messages import HubChanged
 from console.tui.name_filter import NameFilter
@@ -212,8 +213,12 @@ class ConsoleApp(App[int]):
             except Exception as exc:
                 self.notify(clean(f"Could not start: {exc}"), severity="error", markup=False)
 
-    def on_key(self) -> None:
-        self.collector.activity()
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.collector.activity()
+            if await run_in_order(self, event):
+                return
+        await super().on_event(event)
 
     async def on_unmount(self) -> None:
         self.collector.stop()

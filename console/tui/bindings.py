@@ -52,20 +52,9 @@ _SEARCH_TIP = "Search every account's message history (works offline)"
 
 #: Every key of the console, in the order the footer and the help screen show them.
 ACTIONS: dict[str, Action] = {
-    # The keys that take the chatter to a text box are priority keys: the text typed right
-    # after them (read in the same burst over a slow link) goes into the box, not to the list
-    # as more keys ("r" then "all good" opened the automations, liked, pinned...). A text box
-    # that has the focus gets them as text (ChatsScreen.check_action; console/tui/key_order.py).
-    "reply": Action(
-        "chats", "r", "reply", "Reply", "Write a reply in the open chat", priority=True
-    ),
+    "reply": Action("chats", "r", "reply", "Reply", "Write a reply in the open chat"),
     "reply_to": Action(
-        "chats",
-        "R",
-        "reply_to",
-        "Reply to",
-        "Reply to the selected message (quoted)",
-        priority=True,
+        "chats", "R", "reply_to", "Reply to", "Reply to the selected message (quoted)"
     ),
     "like": Action("chats", "l", "like", "Like", "Like or unlike the selected message"),
     "pin": Action("chats", "p", "pin", "Pin", "Pin or unpin the selected message"),
@@ -134,7 +123,6 @@ ACTIONS: dict[str, Action] = {
         "Names",
         "Filter the chat list by fan name (as you type)",
         show=False,
-        priority=True,
     ),
     # The tools that open over the chats (console.tui.chats_screen).
     "search": Action("chats", "ctrl+f", "find", "Search", _SEARCH_TIP, priority=True),
@@ -152,7 +140,6 @@ ACTIONS: dict[str, Action] = {
         "edit_note",
         "Note",
         "Edit the team's private note on the fan (ctrl+s or esc saves)",
-        priority=True,
     ),
     "team_stats": Action(
         "chats",
@@ -243,9 +230,6 @@ def bindings_for(target: Target) -> list[BindingType]:
     """The Textual bindings of ``target``'s keys, in the table's order."""
     return [a.binding(name) for name, a in ACTIONS.items() if a.target == target]
 
-
-#: The actions of the priority keys that take the chatter to a text box (see "reply" above).
-TO_TEXT_BOX = frozenset({"reply", "reply_to", "search", "edit_note"})
 
 #: The chats screen's keys: they act on the open account and chat, so only while it is shown.
 CHATS_BINDINGS = bindings_for("chats")

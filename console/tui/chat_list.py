@@ -294,9 +294,13 @@ class ChatList(StyledScrollView, can_focus=True):
     def action_open(self) -> None:
         self._select(open=True)
 
-    async def _on_key(self, event: events.Key) -> None:
+    def key_arrived(self, event: events.Key) -> None:
+        """A key for the list (the app may run its binding itself: console/tui/key_order.py)."""
         self._key_time = event.time
         self.chatter_active()
+
+    async def _on_key(self, event: events.Key) -> None:
+        self.key_arrived(event)
         await super()._on_key(event)
 
     def _move(self, index: int) -> None:

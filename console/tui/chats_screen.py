@@ -19,13 +19,12 @@ from textual.widgets import Static
 from console.api.errors import ApiError
 from console.changes import OFFLINE_MODE
 from console.tui.account_tabs import AccountTabs
-from console.tui.bindings import ACTIONS, CHATS_BINDINGS, TO_TEXT_BOX
+from console.tui.bindings import ACTIONS, CHATS_BINDINGS
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer
 from console.tui.confirm import ConfirmUnsend
 from console.tui.followup import FollowUpStrip
 from console.tui.help_screen import CHAT_LIST_MARKS, TAB_BADGE
-from console.tui.key_order import before_text_box, typing
 from console.tui.live import LiveUpdates
 from console.tui.messages import UnreadStale
 from console.tui.panes import ReplyBar, StatusLine
@@ -49,10 +48,7 @@ class ChatsScreen(LiveUpdates):
         # Under another screen (help, search, automations) the chats' keys are off: a palette
         # command run there would change a chat nobody is looking at, and the footer left in
         # view behind a modal shows only the app's keys.
-        if not (self.is_active or action not in _OWN_ACTIONS):
-            return False
-        # The priority keys to a text box are text in a text box (bindings.TO_TEXT_BOX).
-        return not (action in TO_TEXT_BOX and typing(self))
+        return self.is_active or action not in _OWN_ACTIONS
 
     async def on_mount(self) -> None:
         self.query_one(ReplyBar).display = False
@@ -107,12 +103,13 @@ class ChatsScreen(LiveUpdates):
         view = self.query_one(Thread).selected
         return view.row if view is not None else None
 
-    async def action_reply(self) -> None:
-        await before_text_box(self)
+    # The keys to a text box move the focus with set_focus, at once: the keys read after
+    # them go into the box (focus() waits behind them; console/tui/key_order.py).
+
+    def action_reply(self) -> None:
         self.set_focus(self.query_one(Composer))
 
-    async def action_reply_to(self) -> None:
-        await before_text_box(self)
+    def action_reply_to(self) -> None:
         row = self._selected_row()
         if row is None:
             return
@@ -291,7 +288,6 @@ class ChatsScreen(LiveUpdates):
     # -- the fan's note and lists ------------------------------------------------------------
 
     async def action_edit_note(self) -> None:
-        await before_text_box(self)
         self._before_note = self.focused
         profile = self.query_one(FanProfile)
         if not profile.display:

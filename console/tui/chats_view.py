@@ -30,7 +30,6 @@ from console.tui.account_tabs import AccountTabs
 from console.tui.chat_list import ChatList
 from console.tui.composer import Composer, ReplyTarget
 from console.tui.followup import FollowUpStrip
-from console.tui.key_order import before_text_box
 from console.tui.messages import ChatSelected, UnreadStale
 from console.tui.name_filter import NameFilter
 from console.tui.notify import Notifier
@@ -523,8 +522,7 @@ class ChatsView(Screen[None]):
     def _search_done(self) -> None:
         self.query_one(ChatList).focus()
 
-    async def action_search(self) -> None:
-        await before_text_box(self)
+    def action_search(self) -> None:
         self.set_focus(self.query_one("#search", Input))
 
     def action_cycle_filter(self) -> None:

@@ -1,20 +1,28 @@
 """Keys read in one go stay in order: a burst typed ahead over a slow SSH link, or sent by
 tmux's ``send-keys``, arrives as several keys in one read.
 
-Textual hands each key to the focused widget's own queue, but runs a screen's *priority*
-binding at once, in the app's task, ahead of the keys it handed out just before: "15⏎" in the
-vault picker's price attached the media free, and "1⏎still there?⏎" in the follow-up form put
-"1sti" in the minutes. An action that reads what was typed waits first, with
-:func:`caught_up`, for the keys already handed out (the next keys wait meanwhile, so they go
-where the action sends the focus).
+Textual hands each key to the focused widget's own queue; a key the widget does not take
+comes back up to the app, whose bindings then run it. Meanwhile the app has handed out the
+next keys of the burst, to the widget that had the focus *before* the first key ran, and a
+screen's *priority* binding runs at once, ahead of them all. Three rules keep the order:
+
+- When no text box has the focus, the app runs each key's bindings itself, at once
+  (:func:`run_in_order`, from ``ConsoleApp.on_event``): "r" then "all good" in one burst
+  replied "all good" instead of opening the automations ("a"), liking ("l") and so on.
+- A key that takes the chatter to a text box moves the focus with ``set_focus``, at once
+  (``focus()`` is queued behind the keys already read).
+- A priority action that reads what was typed in a text box waits first, with
+  :func:`caught_up`, for the keys handed to it: "15⏎" in the vault picker's price attached
+  the media free, and "1⏎still there?⏎" in the follow-up form put "1sti" in the minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from textual.actions import SkipAction
+from textual import events
+from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
@@ -43,11 +51,28 @@ def typing(screen: Screen[Any]) -> bool:
     return isinstance(screen.focused, Input | TextArea)
 
 
-async def before_text_box(screen: Screen[Any]) -> None:
-    """For a priority key that takes the chatter to a text box (``r``, ``R``, ``N``, ``s``):
-    the keys typed before it are handled first; if that left a text box focused (a Tab
-    typed before it), the key is text there (``SkipAction`` hands it on). The action then
-    moves the focus with ``set_focus``, at once, so the keys read after it go into the box."""
-    await caught_up(screen)
-    if typing(screen):
-        raise SkipAction()
+@runtime_checkable
+class KeyWatcher(Protocol):
+    """A widget that wants to know of its keys even when the app runs their bindings (the
+    chat list holds new orders back while the chatter is at it; the bench times keys)."""
+
+    def key_arrived(self, event: events.Key) -> None: ...
+
+
+async def run_in_order(app: App[Any], event: events.Key) -> bool:
+    """Run the bindings of a key just read, now, when no text box has the focus (what
+    Textual does once the key has come back up from the focused widget, by then behind the
+    next keys). ``False``: a text box has the focus, the key goes the usual way."""
+    screen = app.screen
+    if typing(screen) or screen.maximized is not None:
+        return False
+    app.app_focus = True
+    focused = screen.focused
+    if isinstance(focused, KeyWatcher):
+        focused.key_arrived(event)
+    handled = await app._check_bindings(event.key, priority=True) or await app._check_bindings(
+        event.key
+    )
+    if not handled:  # the widget's own handling (a key method), as Textual would
+        (focused or screen)._forward_event(event)
+    return True

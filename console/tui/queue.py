@@ -203,8 +203,12 @@ class QueueList(StyledScrollView, can_focus=True):
     def selected(self) -> QueueRow | None:
         return self.rows.get(self.cursor)
 
-    async def _on_key(self, event: events.Key) -> None:
+    def key_arrived(self, event: events.Key) -> None:
+        """A key for the queue (the app may run its binding itself: console/tui/key_order.py)."""
         self._key_time = event.time
+
+    async def _on_key(self, event: events.Key) -> None:
+        self.key_arrived(event)
         await super()._on_key(event)
 
     def action_cursor(self, delta: int) -> None:
