@@ -113,3 +113,13 @@ async def test_a_note_and_a_name_typed_right_after_their_key_land_in_their_box()
         burst(app, "s", *name[:4])
         names = app.query_one("#search", Input)
         await until(app, pilot, lambda: names.value == name[:4])
+
+
+async def test_an_account_name_typed_right_after_g_goes_to_the_switcher() -> None:
+    """A screen a key opens gets the keys read with it (the screen hands them to its text
+    box once mounted): a guard for the app's running of bindings as keys are read."""
+    source = MemorySource(accounts=5, chats_per_account=3, messages_per_chat=2)
+    async with running(source) as (app, pilot, _source):
+        target = source._accounts[3]
+        burst(app, "g", *target.name.lower(), "enter")
+        await until(app, pilot, lambda: app.chats_screen.account_id == target.account_id)
