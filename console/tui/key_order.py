@@ -6,7 +6,8 @@ comes back up to the app, whose bindings then run it. Meanwhile the app has hand
 next keys of the burst, to the widget that had the focus *before* the first key ran, and a
 screen's *priority* binding runs at once, ahead of them all. Three rules keep the order:
 
-- When no text box has the focus, the app runs each key's bindings itself, at once
+- When the focused widget does not read keys itself (a text box does), the app runs each
+  key's bindings itself, at once
   (:func:`run_in_order`, from ``ConsoleApp.on_event``): "r" then "all good" in one burst
   replied "all good" instead of opening the automations ("a"), liking ("l") and so on.
 - A key that takes the chatter to a text box moves the focus with ``set_focus``, at once
@@ -24,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 from textual import events
 from textual.app import App
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widget import Widget
 
 #: Bound: a widget being removed never runs the callback.
 _AT_MOST = 0.5
@@ -46,11 +47,6 @@ async def caught_up(screen: Screen[Any]) -> None:
         await asyncio.wait(pending, timeout=_AT_MOST)
 
 
-def typing(screen: Screen[Any]) -> bool:
-    """A text box has the focus: a letter is text there, not a key of the screen."""
-    return isinstance(screen.focused, Input | TextArea)
-
-
 @runtime_checkable
 class KeyWatcher(Protocol):
     """A widget that wants to know of its keys even when the app runs their bindings (the
@@ -59,15 +55,23 @@ class KeyWatcher(Protocol):
     def key_arrived(self, event: events.Key) -> None: ...
 
 
+def reads_keys(widget: Widget | None) -> bool:
+    """The widget reads keys itself before any binding: a text box (a letter is text there),
+    a select's type-to-search. A :class:`KeyWatcher` only watches."""
+    if widget is None or isinstance(widget, KeyWatcher):
+        return False
+    return type(widget)._on_key is not Widget._on_key
+
+
 async def run_in_order(app: App[Any], event: events.Key) -> bool:
-    """Run the bindings of a key just read, now, when no text box has the focus (what
-    Textual does once the key has come back up from the focused widget, by then behind the
-    next keys). ``False``: a text box has the focus, the key goes the usual way."""
+    """Run the bindings of a key just read, now, when the focused widget does not read keys
+    itself (what Textual does once the key has come back up from the focused widget, by then
+    behind the next keys). ``False``: the key goes the usual way."""
     screen = app.screen
-    if typing(screen) or screen.maximized is not None:
+    focused = screen.focused
+    if reads_keys(focused) or screen.maximized is not None:
         return False
     app.app_focus = True
-    focused = screen.focused
     if isinstance(focused, KeyWatcher):
         focused.key_arrived(event)
     handled = await app._check_bindings(event.key, priority=True) or await app._check_bindings(

@@ -123,3 +123,22 @@ async def test_an_account_name_typed_right_after_g_goes_to_the_switcher() -> Non
         target = source._accounts[3]
         burst(app, "g", *target.name.lower(), "enter")
         await until(app, pilot, lambda: app.chats_screen.account_id == target.account_id)
+
+
+def test_the_app_runs_bindings_at_once_only_for_widgets_that_do_not_read_keys() -> None:
+    """A text box, and a select's type-to-search, read keys before any binding: there a
+    letter stays text (``q`` in an open select is a search, not quit)."""
+    from textual.widgets import OptionList, SelectionList, TextArea
+    from textual.widgets._select import SelectOverlay
+
+    from console.tui.key_order import reads_keys
+    from console.tui.queue import QueueList
+    from console.tui.thread import Thread
+
+    def widget(cls: type) -> object:
+        return cls.__new__(cls)
+
+    for reader in (Input, TextArea, Composer, NoteEditor, SelectOverlay):
+        assert reads_keys(widget(reader)), reader  # type: ignore[arg-type]
+    for other in (ChatList, Thread, QueueList, OptionList, SelectionList):
+        assert not reads_keys(widget(other)), other  # type: ignore[arg-type]
