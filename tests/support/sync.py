@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from console.changes import Update
+from console.changes import SyncProgress, Update
 from console.config import Profile, Secret, Settings, SyncSettings
 from console.sandbox.server import SandboxServer
 from console.sandbox.world import ChatState, CreatorState, World, build_world
@@ -87,6 +87,17 @@ async def set_faults(server: SandboxServer, *faults: dict[str, Any]) -> None:
             f"{server.url}/_sandbox/faults", json={"next": list(faults)}, headers=server.headers
         )
     assert answer.status_code == 200, answer.text
+
+
+def last_progress(queue: asyncio.Queue[Update]) -> SyncProgress:
+    """The last sync progress published so far (the queue is emptied)."""
+    progress = []
+    while not queue.empty():
+        update = queue.get_nowait()
+        if isinstance(update, SyncProgress):
+            progress.append(update)
+    assert progress, "no sync progress was published"
+    return progress[-1]
 
 
 async def wait_for(condition: Callable[[], Awaitable[bool]], queue: asyncio.Queue[Update]) -> None:

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.sync import count_in_sandbox, open_workspace, settings_for
+from support.sync import count_in_sandbox, last_progress, open_workspace, settings_for
 
 from console.api.errors import CreditBudgetReached, InsufficientCreditsError
-from console.changes import SyncProgress
 from console.commands.sync import EXIT_BUDGET, _sync
 from console.config import BudgetSettings
 from console.sandbox.server import SandboxServer
@@ -54,12 +53,8 @@ async def test_the_cap_stops_background_work_and_not_replies(tmp_path: Path) -> 
             engine = workspace.engine(account)
             assert isinstance(engine.error, CreditBudgetReached)
             # Paused, so no longer shown as a sync in progress ("⟳ sync 20/40" stayed).
-            progress = []
-            while not updates.empty():
-                update = updates.get_nowait()
-                if isinstance(update, SyncProgress):
-                    progress.append(update)
-            assert progress[-1].finished and progress[-1].error is None
+            last = last_progress(updates)
+            assert last.finished and last.error is None
             assert engine.error.kind == "background"
             assert "kept for replies" in str(engine.error)
             used = workspace.meter.used

@@ -6,7 +6,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from support.sync import chat_of, creator_of, open_workspace, set_faults
+from support.sync import chat_of, creator_of, last_progress, open_workspace, set_faults
 
 from console.api.models import Message
 from console.changes import EventApplied, MessageAdded, SyncProgress, Update
@@ -266,13 +266,9 @@ async def test_a_cached_chat_the_gateway_no_longer_knows_does_not_stop_the_backf
             assert await _message_ids(workspace.store, chat.id) == [
                 m["id"] for m in chat.messages[-15:]
             ]
-        progress = []
-        while not updates.empty():
-            update = updates.get_nowait()
-            if isinstance(update, SyncProgress):
-                progress.append(update)
-        assert progress[-1].finished and progress[-1].error is None
-        assert progress[-1].done == progress[-1].total == 41
+        last = last_progress(updates)
+        assert last.finished and last.error is None
+        assert last.done == last.total == 41
 
 
 async def test_a_backfill_that_gives_up_says_so_and_is_no_longer_shown_running(
@@ -288,10 +284,6 @@ async def test_a_backfill_that_gives_up_says_so_and_is_no_longer_shown_running(
         await workspace.wait_backfilled()
         engine = workspace.engine(creator.account_id)
         assert engine.error is not None
-        progress = []
-        while not updates.empty():
-            update = updates.get_nowait()
-            if isinstance(update, SyncProgress):
-                progress.append(update)
-        assert progress[-1].finished
-        assert progress[-1].error is not None and "403" in progress[-1].error
+        last = last_progress(updates)
+        assert last.finished
+        assert last.error is not None and "403" in last.error
