@@ -317,6 +317,14 @@ def stylesheet(rounds: int) -> dict[str, float]:
 # -- in-process figures -------------------------------------------------------------------------
 
 
+async def _shown(app: Any, pilot: Any) -> None:
+    """Until the app shows its accounts and a chat, and has settled."""
+    async with asyncio.timeout(60):
+        while not app.chats_screen.accounts or app.chats_screen.chat_id is None:
+            await pilot.pause(0.01)
+    await app.settled()
+
+
 async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str, float]:
     import httpx
 
@@ -342,10 +350,7 @@ async def in_app(cache: Path, keys: int, webhooks: int, chats: int) -> dict[str,
     app = make_app(WorkspaceSource(workspace), services=[listener, running])
     figures: dict[str, float] = {}
     async with app.run_test(size=(120, 36)) as pilot:
-        async with asyncio.timeout(60):
-            while not app.chats_screen.accounts or app.chats_screen.chat_id is None:
-                await pilot.pause(0.01)
-        await app.settled()
+        await _shown(app, pilot)
 
         # Keys through the 10,000-chat list.
         index = next(
@@ -559,10 +564,7 @@ async def in_queue(cache: Path, keys: int, webhooks: int, rounds: int = 30) -> d
     figures: dict[str, float] = {}
     async with app.run_test(size=(120, 36)) as pilot:
         chats = app.chats_screen
-        async with asyncio.timeout(60):
-            while not chats.accounts or chats.chat_id is None:
-                await pilot.pause(0.01)
-        await app.settled()
+        await _shown(app, pilot)
         figures["queue_accounts"] = len([a for a in chats.accounts if a.account_id != BIG_ACCOUNT])
         figures["queue_chats"] = sum(
             [await store.count_chats(a.account_id) for a in chats.accounts]
@@ -715,10 +717,7 @@ async def in_list(cache: Path, rounds: int) -> dict[str, float]:
     other = sqlite3.connect(cache, isolation_level=None, timeout=10)
     async with app.run_test(size=(120, 36)) as pilot:
         chats = app.chats_screen
-        async with asyncio.timeout(60):
-            while not chats.accounts or chats.chat_id is None:
-                await pilot.pause(0.01)
-        await app.settled()
+        await _shown(app, pilot)
         index = next(i for i, a in enumerate(chats.accounts) if a.account_id == BIG_ACCOUNT)
         await pilot.press(f"alt+{index + 1}")
         await app.settled()
