@@ -14,7 +14,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
@@ -223,6 +223,20 @@ class CreditMeter:
                 row[1] += size
                 row[2] += credits
 
+    async def write_pending(
+        self, write: Callable[[list[tuple[str, str, str, int, int, float]]], Awaitable[None]]
+    ) -> None:
+        """Hand what was counted since the last write to ``write`` (the cache's, the team
+        database's); rows whose write fails, or is cancelled, go with the next batch."""
+        rows = self.take_pending()
+        if not rows:
+            return
+        try:
+            await write(rows)
+        except BaseException:
+            self.restore_pending(rows)
+            raise
+
     # -- the caps -----------------------------------------------------------------------------
 
     def check(self, *, background: bool | None = None) -> None:
@@ -325,6 +339,19 @@ class CreditMeter:
                     f"at {status.background_cap:,}; replies go on until {status.budget:,}.",
                 )
                 return
+
+
+async def write_periodically(
+    seconds: float, flush: Callable[[], Awaitable[None]], failed: Callable[[Exception], None]
+) -> None:
+    """``flush`` a meter's figures every ``seconds`` until cancelled; a failed round is told
+    to ``failed`` (its figures stay in the meter) and the next round tries again."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await flush()
+        except Exception as exc:
+            failed(exc)
 
 
 def _cap_text(status: CreditStatus, kind: Literal["background", "budget"]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from console.api.credits import CreditMeter, CreditNotice, CreditStatus
+from console.api.credits import CreditMeter, CreditNotice, CreditStatus, write_periodically
 from console.changes import CreditsChanged, UpdateBus
 from console.store import Store
 
@@ -38,7 +38,10 @@ class CreditLedger:
             cycle = self.meter.status().cycle
             self.meter.load(cycle, await self.store.usage.credits_in_month(cycle))
         if self._flusher is None and write:
-            self._flusher = asyncio.create_task(self._flush_often(), name="credits")
+            self._flusher = asyncio.create_task(
+                write_periodically(CREDITS_FLUSH_SECONDS, self.flush, self._not_written),
+                name="credits",
+            )
 
     async def stop(self) -> None:
         """Stop the periodic writes and write what is left."""
@@ -48,24 +51,13 @@ class CreditLedger:
             self._flusher = None
         await self.flush()
 
-    async def _flush_often(self) -> None:
-        while True:
-            await asyncio.sleep(CREDITS_FLUSH_SECONDS)
-            try:
-                await self.flush()
-            except Exception as exc:  # the figures stay in the meter for the next try
-                log.warning("could not write the credits spent to the cache: %s", exc)
+    @staticmethod
+    def _not_written(exc: Exception) -> None:
+        log.warning("could not write the credits spent to the cache: %s", exc)
 
     async def flush(self) -> None:
         """Write what the meter counted since the last write to the cache."""
-        rows = self.meter.take_pending()
-        if not rows:
-            return
-        try:
-            await self.store.usage.add(rows)
-        except Exception:
-            self.meter.restore_pending(rows)  # written with the next batch
-            raise
+        await self.meter.write_pending(self.store.usage.add)
 
     def status(self) -> CreditStatus:
         """Credits used this month against the budget (for the status line)."""

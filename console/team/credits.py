@@ -22,8 +22,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from console.api.credits import write_periodically
 from console.credit_report import Cell, build_report, empty_report
 from console.credit_rule import cycle_of, day_of
 
@@ -150,7 +152,10 @@ class TeamCredits:
     async def __aenter__(self) -> TeamCredits:
         cycle = self.meter.status().cycle
         self.meter.observe_total(cycle, await month_total(self.pool, cycle))
-        self._task = asyncio.create_task(self._flush_often(), name="team-credits")
+        self._task = asyncio.create_task(
+            write_periodically(self.flush_every, self.flush, self._not_written),
+            name="team-credits",
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -165,24 +170,13 @@ class TeamCredits:
 
     async def flush(self) -> None:
         """Add what the meter counted since the last write, then read the team's total back."""
-        rows = self.meter.take_pending()
-        try:
-            await add_usage(self.pool, rows)
-        except BaseException:
-            self.meter.restore_pending(rows)  # written with the next batch
-            raise
+        await self.meter.write_pending(partial(add_usage, self.pool))
         cycle = self.meter.status().cycle
         self.meter.observe_total(cycle, await month_total(self.pool, cycle))
 
-    async def _flush_often(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_every)
-            try:
-                await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the figures stay in the meter for the next try
-                log.warning("team: cannot write the credits spent (%s)", type(exc).__name__)
+    @staticmethod
+    def _not_written(exc: Exception) -> None:
+        log.warning("team: cannot write the credits spent (%s)", type(exc).__name__)
 
     def _said(self, notice: CreditNotice) -> None:
         # A threshold, a cap or a 402: the operator reads serve's log (said once each).
